@@ -1,0 +1,162 @@
+"""Helpers shared by the action modules: reading the latest message, parsing plain
+answers, and writing clinic records without blocking the event loop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from rasa_sdk import Tracker
+
+from actions import content
+
+logger = logging.getLogger(__name__)
+
+YES, NO, UNSURE = "yes", "no", "unsure"
+NEGATED, UNCERTAIN = "negated", "uncertain"
+
+ANSWER_INTENTS = {"affirm": YES, "deny": NO, "dont_know": UNSURE}
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_confidence(tracker: Tracker) -> float:
+    return float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def is_button_payload(text: str) -> bool:
+    return text.startswith("/")
+
+
+def latest_entities(tracker: Tracker, entity: Optional[str] = None) -> List[Dict[str, Any]]:
+    ents = tracker.latest_message.get("entities") or []
+    return [e for e in ents if entity is None or e.get("entity") == entity]
+
+
+def positive_values(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
+    """Canonical values of affirmed mentions (not negated, not uncertain), in order, unique."""
+    seen: List[str] = []
+    for e in entities:
+        if e.get("entity") == entity and not e.get("role") and e.get("value") not in seen:
+            seen.append(e.get("value"))
+    return seen
+
+
+def mention_answer(entities: Iterable[Dict[str, Any]], entity: str, value: str) -> Optional[str]:
+    """yes / no / unsure from a mention of ``value`` (e.g. condition=pregnancy), or None."""
+    for e in entities:
+        if e.get("entity") == entity and e.get("value") == value:
+            return {None: YES, NEGATED: NO, UNCERTAIN: UNSURE}.get(e.get("role"), YES)
+    return None
+
+
+def user_entities_since_session_start(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Entities of every visitor message in the current session, oldest first."""
+    found: List[Dict[str, Any]] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            found = []
+        elif event.get("event") == "user":
+            found.extend((event.get("parse_data") or {}).get("entities") or [])
+    return found
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").lower().strip()
+    text = re.sub(r"[’`]", "'", text)
+    return re.sub(r"[\s.!,;]+$", "", re.sub(r"\s+", " ", text))
+
+
+def contains_phrase(text: str, phrases: Iterable[str]) -> Optional[str]:
+    """The first phrase that occurs in ``text`` as whole words, or None."""
+    norm = f" {re.sub(r'[^a-z0-9 ]+', ' ', normalise(text))} "
+    norm = re.sub(r"\s+", " ", norm)
+    for phrase in phrases:
+        p = re.sub(r"[^a-z0-9 ]+", " ", normalise(phrase)).strip()
+        if p and f" {p} " in norm:
+            return phrase
+    return None
+
+
+def plain_answer(text: str) -> Optional[str]:
+    """yes / no / unsure when the message is a plain answer ("nope", "not sure", "yes I do")."""
+    norm = normalise(text)
+    words = content.answer_words()
+    kinds = ((UNSURE, "unsure"), (NO, "no"), (YES, "yes"))
+    for kind, key in kinds:
+        if norm in {normalise(w) for w in words[key]}:
+            return kind
+    if contains_phrase(norm, [w for w in words["unsure"] if len(w) > 2]):
+        return UNSURE
+    best: Optional[str] = None
+    best_len = 0
+    for kind, key in kinds[1:]:
+        for w in words[key]:
+            w = normalise(w)
+            if len(w) > best_len and re.match(rf"^{re.escape(w)}\b", norm):
+                best, best_len = kind, len(w)
+    return best
+
+
+def yes_no_unsure(tracker: Tracker) -> Optional[str]:
+    """Interprets the latest message as yes / no / unsure, or None."""
+    intent = latest_intent(tracker)
+    text = latest_text(tracker)
+    if is_button_payload(text) and intent in ANSWER_INTENTS:
+        return ANSWER_INTENTS[intent]
+    plain = plain_answer(text)
+    if plain:
+        return plain
+    if intent in ANSWER_INTENTS and latest_confidence(tracker) >= 0.5:
+        return ANSWER_INTENTS[intent]
+    return None
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def clean_free_text(text: str, limit: int) -> str:
+    """Free text fit to store and repeat: no markup, no control characters, bounded length."""
+    text = _TAG.sub(" ", text or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    text = re.sub(r"[<>{}\[\]`]", "", text)
+    return re.sub(r"\s+", " ", text).strip()[:limit]
+
+
+async def record(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Optional[Any]:
+    """Runs a ``records.store`` call in a worker thread; never raises.
+
+    The store spools to disk when the database is down and returns None then;
+    any other failure is logged (without personal data) and also gives None.
+    """
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except Exception as exc:  # the visitor must still get an answer
+        logger.error("records call %s failed: %s", getattr(fn, "__name__", fn), type(exc).__name__)
+        return None
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def say(dispatcher, key: str, **values: Any) -> None:
+    """Sends message ``key`` of data/content/messages.yml, or domain response ``utter_<key>``.
+
+    Placeholders are filled from the clinic's details and ``values``.
+    """
+    message = content.messages().get(key)
+    if message is None:
+        dispatcher.utter_message(response=f"utter_{key}")
+        return
+    fill = _Blank({**content.clinic_slots(), **{k: v for k, v in values.items() if v is not None}})
+    dispatcher.utter_message(text=message["text"].format_map(fill).strip(), buttons=message.get("buttons", []))

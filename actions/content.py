@@ -1,0 +1,118 @@
+"""The one loader for clinic-editable content in ``data/content/``.
+
+Every action that says something from the content files reads it through here.
+Files are re-read when they change on disk, so staff edits to wording take effect
+without restarting the action server.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+
+CONTENT_DIR = Path(os.environ.get("MESOGUIDE_CONTENT_DIR", Path(__file__).resolve().parent.parent / "data" / "content"))
+
+_cache: Dict[str, Tuple[float, Any]] = {}
+_lock = threading.Lock()
+
+
+class ContentError(ValueError):
+    """A content file is missing something an action needs."""
+
+
+def load(name: str) -> Dict[str, Any]:
+    """The parsed YAML of ``data/content/<name>.yml`` (cached until the file changes)."""
+    path = CONTENT_DIR / f"{name}.yml"
+    mtime = path.stat().st_mtime
+    with _lock:
+        cached = _cache.get(name)
+        if cached and cached[0] == mtime:
+            return cached[1]
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    with _lock:
+        _cache[name] = (mtime, data)
+    return data
+
+
+def clinic() -> Dict[str, str]:
+    return {k: str(v) for k, v in load("clinic").items()}
+
+
+def clinic_slots() -> Dict[str, str]:
+    """Clinic details under the slot names the domain's responses use."""
+    c = clinic()
+    return {
+        "clinic_name": c["name"],
+        "clinic_phone": c["phone"],
+        "clinic_email": c["email"],
+        "clinic_hours": c["hours"],
+        "emergency_number": c["emergency_number"],
+        "urgent_care": c["urgent_care"],
+    }
+
+
+def knowledge_entries() -> Dict[str, Dict[str, Any]]:
+    return load("knowledge")["entries"]
+
+
+def knowledge_entry_for_intent(intent: Optional[str]) -> Optional[Tuple[str, Dict[str, Any]]]:
+    for entry_id, entry in knowledge_entries().items():
+        if entry.get("intent") == intent:
+            return entry_id, entry
+    return None
+
+
+def knowledge_intents() -> List[str]:
+    return [e["intent"] for e in knowledge_entries().values() if e.get("intent")]
+
+
+def claims() -> Dict[str, Dict[str, Any]]:
+    return load("claims")["claims"]
+
+
+def claim_labels() -> Dict[str, str]:
+    return load("claims")["labels"]
+
+
+def sources() -> Dict[str, Any]:
+    return load("sources")
+
+
+def screening_items() -> Dict[str, Dict[str, Any]]:
+    return load("screening")["items"]
+
+
+def triage_words() -> Dict[str, Any]:
+    return load("triage")
+
+
+def answer_words() -> Dict[str, List[str]]:
+    return load("terminology")["answers"]
+
+
+def buttons_for(follow_ups: List[str]) -> List[Dict[str, str]]:
+    """Quick-reply buttons for knowledge entry ids, flow ids and ``claim:<id>`` items."""
+    data = load("knowledge")
+    titles = data.get("button_titles", {})
+    flows = data.get("actions", {})
+    entries = data["entries"]
+    buttons = []
+    for item in follow_ups or []:
+        if item.startswith("claim:"):
+            claim_id = item.split(":", 1)[1]
+            buttons.append({"title": "Is it proven?", "payload": f'/ask_claim{{"claim_topic":"{claim_id}"}}'})
+        elif item in flows:
+            buttons.append({"title": flows[item]["title"], "payload": flows[item]["payload"]})
+        elif item in entries:
+            buttons.append({"title": titles.get(item, item), "payload": f"/{entries[item]['intent']}"})
+        else:
+            raise ContentError(f"unknown follow-up {item!r} in knowledge.yml")
+    return buttons
+
+
+def messages() -> Dict[str, Dict[str, Any]]:
+    return load("messages")["messages"]

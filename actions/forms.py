@@ -1,0 +1,183 @@
+"""The shared base of the three question flows (screening, triage, consultation).
+
+Each flow is a Rasa form whose slots are filled only by its validation action.
+The base class gives all of them the same behaviour with real people:
+
+- on activation, answers the visitor already gave are filled in (``prefill``);
+- emergency or complication messages get the urgent answer at once and end the flow;
+- "stop"/"cancel" ends the flow and keeps what was answered;
+- answers are read from buttons, typed words and recognised terms (``extract``);
+- a question or another topic in between is answered, then the same question is
+  asked again (the form re-asks because the requested slot stays empty);
+- anything not understood gets a short "didn't catch that" and the question again.
+
+When a flow ends early the slot ``flow_stopped`` says why; the flow's summary
+action reads it.
+"""
+from __future__ import annotations
+
+import abc
+
+from typing import Any, Dict, List, Optional, Set, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.common import say
+from actions.claims import explain_claims
+from actions.common import contains_phrase, latest_confidence, latest_intent, latest_text, record
+from actions.knowledge import answer_knowledge, cite_source
+from actions.safety import _store, escalate
+
+STOP_WORDS = ["stop", "cancel", "quit", "exit", "end", "stop it", "stop please", "cancel this", "never mind", "nevermind"]
+FLOW_STARTERS = {"check_eligibility", "describe_hair_loss", "book_consultation"}
+SIMPLE_REPLIES = {
+    "human_handoff": "handoff",
+    "ask_price": "price",
+    "bot_challenge": "bot_challenge",
+    "out_of_scope": "out_of_scope_short",
+}
+INTERRUPT_CONFIDENCE = 0.6
+SAFETY_CONFIDENCE = 0.5
+
+
+class GuidedFormValidation(Action, abc.ABC):
+    """Validation action for one form (``validate_<form_name>``)."""
+
+    free_text_slots: Set[str] = set()
+
+    @property
+    @abc.abstractmethod
+    def form_name(self) -> str:
+        """The form this action validates."""
+
+    def name(self) -> Text:
+        return f"validate_{self.form_name}"
+
+    @staticmethod
+    def form_slots(domain: Dict[Text, Any], form_name: str) -> List[str]:  # noqa: D102
+        return list(domain["forms"][form_name]["required_slots"])
+
+    # --- to be provided by each flow -----------------------------------------
+    def prefill(self, tracker: Tracker, domain: Dict[Text, Any]) -> Dict[str, Any]:
+        """Slot values known before the first question."""
+        return {}
+
+    def extract(self, tracker: Tracker, requested: Optional[str], domain: Dict[Text, Any]) -> Dict[str, Any]:
+        """Slot values given by the latest message."""
+        return {}
+
+    async def reject(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: Optional[str]
+    ) -> Optional[List[Dict[Text, Any]]]:
+        """A chance to refuse a malformed answer (events), or None to go on."""
+        return None
+
+    def complete(self, values: Dict[str, Any], tracker: Tracker, domain: Dict[Text, Any]) -> Dict[str, Any]:
+        """Extra slot values implied by the answers so far (e.g. skip after a red flag)."""
+        return {}
+
+    # --- the shared behaviour -------------------------------------------------
+    def _empty(self, tracker: Tracker, domain: Dict[Text, Any], values: Dict[str, Any]) -> Dict[str, Any]:
+        return {k: v for k, v in values.items() if v is not None and tracker.get_slot(k) is None}
+
+    def _finish(self, values: Dict[str, Any], tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        current = {s: tracker.get_slot(s) for s in self.form_slots(domain, self.form_name)}
+        current.update(values)
+        extra = {k: v for k, v in self.complete(current, tracker, domain).items() if current.get(k) is None}
+        return [SlotSet(k, v) for k, v in {**values, **extra}.items()]
+
+    @staticmethod
+    def stop(reason: str) -> List[Dict[Text, Any]]:
+        return [SlotSet("flow_stopped", reason), SlotSet("requested_slot", None), ActiveLoop(None)]
+
+    def wants_to_stop(self, tracker: Tracker) -> bool:
+        intent, conf = latest_intent(tracker), latest_confidence(tracker)
+        text = latest_text(tracker)
+        return (intent == "stop" and conf >= 0.5) or text.strip().lower() in STOP_WORDS
+
+    async def interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """Answers a question asked in the middle of the flow; returns its slot events."""
+        intent, conf = latest_intent(tracker), latest_confidence(tracker)
+        if conf < INTERRUPT_CONFIDENCE or intent is None:
+            say(dispatcher, "answer_not_understood")
+            return []
+        if intent in content.knowledge_intents():
+            return answer_knowledge(dispatcher, tracker)
+        if intent == "ask_claim":
+            return explain_claims(dispatcher, tracker)
+        if intent == "ask_source":
+            return cite_source(dispatcher, tracker)
+        if intent == "request_medical_advice":
+            say(dispatcher, "decline_medical_advice")
+            await record(_store().log_safety_event, tracker.sender_id, "medical_advice_declined", "")
+            return []
+        if intent in SIMPLE_REPLIES:
+            say(dispatcher, SIMPLE_REPLIES[intent])
+            return []
+        if intent in FLOW_STARTERS:
+            say(dispatcher, "finish_current_first")
+            return []
+        if intent in {"greet", "thank"}:
+            return []
+        say(dispatcher, "answer_not_understood")
+        return []
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
+        requested = tracker.get_slot("requested_slot")
+        if requested is None:  # the form is being activated: nothing has been asked yet
+            return self._finish(self._empty(tracker, domain, self.prefill(tracker, domain)), tracker, domain)
+
+        intent, conf = latest_intent(tracker), latest_confidence(tracker)
+        free_text = requested in self.free_text_slots
+        safety_needed = SAFETY_CONFIDENCE if not free_text else 0.8
+        if intent in ("emergency", "report_complication") and conf >= safety_needed:
+            await escalate(dispatcher, tracker, "emergency" if intent == "emergency" else "complication")
+            return self.stop("emergency")
+        if self.wants_to_stop(tracker):
+            return self.stop("stopped")
+
+        asks_question = "?" in latest_text(tracker)
+        if not free_text or not asks_question:
+            rejected = await self.reject(dispatcher, tracker, requested)
+            if rejected is not None:
+                return rejected
+            values = self._empty(tracker, domain, self.extract(tracker, requested, domain))
+            if values:
+                return self._finish(values, tracker, domain)
+        events = await self.interrupt(dispatcher, tracker)
+        return events + [SlotSet("form_turns", float(tracker.get_slot("form_turns") or 0) + 1)]
+
+
+class AskQuestion(Action, abc.ABC):
+    """Asks a form's question from data/content/messages.yml (``ask_<slot>``)."""
+
+    @property
+    @abc.abstractmethod
+    def slot(self) -> str:
+        """The slot this question fills."""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, f"ask_{self.slot}")
+        return []
+
+
+def question_actions(slots: List[str]) -> Dict[str, type]:
+    """One ``action_ask_<slot>`` class per slot (the action server finds subclasses)."""
+    return {s: type(f"Ask_{s}", (AskQuestion,), {"slot": s, "__module__": __name__}) for s in slots}
+
+
+def reset_events(domain: Dict[Text, Any], form_name: str, keep: bool = False) -> List[Dict[Text, Any]]:
+    """Clears a finished flow's bookkeeping (and its answers unless ``keep``)."""
+    events = [SlotSet("flow_stopped", None), SlotSet("form_turns", None), SlotSet("contact_attempts", None)]
+    if not keep:
+        events += [SlotSet(s, None) for s in GuidedFormValidation.form_slots(domain, form_name)]
+    return events
+
+
+

@@ -1,0 +1,92 @@
+"""Answers from ``data/content/knowledge.yml`` and the source behind any answer."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.common import say
+from actions.common import latest_entities, latest_intent
+
+
+def _variant_texts(entry: Dict[str, Any], entities: List[Dict[str, Any]]) -> List[str]:
+    variants = entry.get("variants") or {}
+    texts: List[str] = []
+    for e in entities:
+        if e.get("role") == "negated":
+            continue
+        text = (variants.get(e.get("entity")) or {}).get(e.get("value"))
+        if text and text not in texts:
+            texts.append(text)
+    return texts
+
+
+def answer_knowledge(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str] = None
+) -> List[Dict[Text, Any]]:
+    """Sends the entry for ``intent`` (default: the latest intent); returns slot events."""
+    found = content.knowledge_entry_for_intent(intent or latest_intent(tracker))
+    if not found:
+        say(dispatcher, "default")
+        return []
+    entry_id, entry = found
+    texts = _variant_texts(entry, latest_entities(tracker)) or [entry["answer"]]
+    dispatcher.utter_message(
+        text="\n\n".join(t.strip() for t in texts),
+        buttons=content.buttons_for(entry.get("follow_ups", [])),
+    )
+    return [
+        SlotSet("last_answer", f"knowledge:{entry_id}"),
+        SlotSet("last_claim", entry.get("claim") or tracker.get_slot("last_claim")),
+    ]
+
+
+def citation_text(answer_ref: str) -> Optional[str]:
+    """The source of ``knowledge:<id>`` or ``claim:<id>``, worded from sources.yml."""
+    kind, _, item_id = (answer_ref or "").partition(":")
+    table = content.knowledge_entries() if kind == "knowledge" else content.claims() if kind == "claim" else {}
+    item = table.get(item_id)
+    if not item:
+        return None
+    src = content.sources()
+    labels = src["labels"]
+    lines = [labels["intro"].format(title=src["document"]["title"])]
+    for pid in item.get("passages", []):
+        p = src["passages"][pid]
+        lines.append("- " + labels["passage"].format(section=p["section"], quote=p["quote"]))
+    refs = item.get("references") or []
+    if refs:
+        lines.append(labels["references"])
+        for rid in refs:
+            r = src["references"][rid]
+            lines.append(f"- {r['citation']}" + (f" {r['url']}" if r.get("url") else ""))
+    lines.append(labels["caution"])
+    return "\n".join(lines)
+
+
+class ActionAnswerKnowledge(Action):
+    def name(self) -> Text:
+        return "action_answer_knowledge"
+
+    async def run(self, dispatcher, tracker, domain):
+        return answer_knowledge(dispatcher, tracker)
+
+
+def cite_source(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    text = citation_text(tracker.get_slot("last_answer") or "")
+    if text:
+        dispatcher.utter_message(text=text)
+    else:
+        say(dispatcher, "no_source_yet")
+    return []
+
+
+class ActionCiteSource(Action):
+    def name(self) -> Text:
+        return "action_cite_source"
+
+    async def run(self, dispatcher, tracker, domain):
+        return cite_source(dispatcher, tracker)

@@ -1,0 +1,113 @@
+"""Safety and scope: emergencies, complications, requests for a diagnosis, the
+human route, prices, deleting the visitor's data, and statements of fact."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import Restarted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.common import say
+from actions.common import latest_entities, latest_intent, positive_values, record
+from actions.knowledge import answer_knowledge
+
+SAFETY_RESPONSES = {"emergency": "emergency", "complication": "complication"}
+
+
+def _store():
+    from records import store
+
+    return store
+
+
+async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str) -> None:
+    """Sends the emergency or urgent-care answer at once, then records that it happened."""
+    say(dispatcher, SAFETY_RESPONSES[kind])
+    await record(_store().log_safety_event, tracker.sender_id, kind, latest_intent(tracker) or "")
+
+
+class ActionEmergency(Action):
+    def name(self) -> Text:
+        return "action_emergency"
+
+    async def run(self, dispatcher, tracker, domain):
+        await escalate(dispatcher, tracker, "emergency")
+        return []
+
+
+class ActionReportComplication(Action):
+    def name(self) -> Text:
+        return "action_report_complication"
+
+    async def run(self, dispatcher, tracker, domain):
+        await escalate(dispatcher, tracker, "complication")
+        return []
+
+
+class ActionDeclineMedicalAdvice(Action):
+    def name(self) -> Text:
+        return "action_decline_medical_advice"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, "decline_medical_advice")
+        await record(_store().log_safety_event, tracker.sender_id, "medical_advice_declined", "")
+        return []
+
+
+class ActionHumanHandoff(Action):
+    def name(self) -> Text:
+        return "action_human_handoff"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, "handoff")
+        await record(_store().log_safety_event, tracker.sender_id, "human_handoff", "")
+        return []
+
+
+class ActionPriceInfo(Action):
+    def name(self) -> Text:
+        return "action_price_info"
+
+    async def run(self, dispatcher, tracker, domain):
+        say(dispatcher, "price")
+        return []
+
+
+class ActionForgetMe(Action):
+    """Deletes the visitor's records and conversation ("forget me").
+
+    The clinic records go here; the conversation log itself is purged by the
+    tracker store when it sees ``utter_forget_me_done`` (records/tracker_store.py).
+    """
+
+    def name(self) -> Text:
+        return "action_forget_me"
+
+    async def run(self, dispatcher, tracker, domain):
+        result = await record(_store().forget_sender, tracker.sender_id)
+        if result is None:
+            say(dispatcher, "forget_me_failed")
+            return []
+        say(dispatcher, "forget_me_done")
+        return [Restarted()]
+
+
+class ActionRespondToStatement(Action):
+    """A statement outside any question flow ("I'm breastfeeding", "my hair is thinning")."""
+
+    def name(self) -> Text:
+        return "action_respond_to_statement"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        entities = latest_entities(tracker)
+        if positive_values(entities, "condition"):
+            events = answer_knowledge(dispatcher, tracker, intent="ask_contraindications")
+            say(dispatcher, "offer_screening")
+            return events
+        if positive_values(entities, "hair_problem"):
+            say(dispatcher, "offer_triage")
+            return []
+        say(dispatcher, "anything_else")
+        return []

@@ -1,0 +1,110 @@
+"""Contraindication screening: one question per item of data/content/screening.yml."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.common import say
+from actions.common import (
+    UNSURE,
+    YES,
+    latest_entities,
+    mention_answer,
+    positive_values,
+    record,
+    user_entities_since_session_start,
+    yes_no_unsure,
+)
+from actions.forms import GuidedFormValidation, question_actions, reset_events
+from actions.safety import _store
+
+FORM = "screening_form"
+
+
+def _answers_from_mentions(entities: List[Dict[str, Any]]) -> Dict[str, str]:
+    values: Dict[str, str] = {}
+    for slot, item in content.screening_items().items():
+        answer = None
+        for e in entities:  # the latest mention wins
+            a = mention_answer([e], "condition", item["condition"])
+            answer = a or answer
+        if answer:
+            values[slot] = answer
+    return values
+
+
+class ValidateScreeningForm(GuidedFormValidation):
+    form_name = FORM
+
+    def prefill(self, tracker, domain):
+        return _answers_from_mentions(user_entities_since_session_start(tracker))
+
+    def extract(self, tracker, requested, domain):
+        entities = latest_entities(tracker)
+        values = _answers_from_mentions(entities)
+        item = content.screening_items().get(requested or "")
+        mentioned = positive_values(entities, "condition") + [
+            e.get("value") for e in entities if e.get("entity") == "condition" and e.get("role")
+        ]
+        other_topic = mentioned and item and item["condition"] not in mentioned
+        if requested and requested not in values and not other_topic:
+            answer = yes_no_unsure(tracker)
+            if answer:
+                values[requested] = answer
+        return values
+
+
+def screening_outcome(answers: Dict[str, Optional[str]]) -> Tuple[str, List[str], List[str]]:
+    """(outcome, items answered yes, items answered unsure), in question order."""
+    items = content.screening_items()
+    yes = [s for s in items if answers.get(s) == YES]
+    unsure = [s for s in items if answers.get(s) == UNSURE]
+    outcome = "contraindication_reported" if yes else "doctor_check" if unsure else "none_reported"
+    return outcome, yes, unsure
+
+
+def _join(parts: List[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+class ActionScreeningSummary(Action):
+    """Tells the visitor what came up, stores the answers, and offers a consultation."""
+
+    def name(self) -> Text:
+        return "action_screening_summary"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
+        items = content.screening_items()
+        answers = {s: tracker.get_slot(s) for s in items}
+        stopped = tracker.get_slot("flow_stopped")
+        outcome, yes, unsure = screening_outcome(answers)
+        given = {k: v for k, v in answers.items() if v}
+        if given or not stopped:
+            await record(
+                _store().save_screening, tracker.sender_id, given, outcome, yes + unsure, not stopped
+            )
+        if stopped == "emergency":
+            return reset_events(domain, FORM, keep=True)
+        if stopped:
+            say(dispatcher, "screening_stopped")
+            return reset_events(domain, FORM, keep=True)
+        if yes:
+            advice = "; ".join(items[s]["advice"] for s in yes)
+            say(
+                dispatcher,
+                "screening_flagged",
+                items=_join([items[s]["label"] for s in yes]),
+                advice=advice[0].upper() + advice[1:],
+            )
+        if unsure:
+            say(dispatcher, "screening_unsure", items=_join([items[s]["label"] for s in unsure]))
+        if not yes and not unsure:
+            say(dispatcher, "screening_none")
+        return reset_events(domain, FORM) + [SlotSet("screening_outcome", outcome)]
+
+
+QUESTIONS = question_actions(list(content.screening_items()))

@@ -1,0 +1,195 @@
+"""Hair-loss triage: a few questions that separate pattern hair loss from causes
+that need a doctor. The decision rules are in ``triage_outcome`` (medical logic,
+kept in code with tests); the words visitors use are in data/content/triage.yml."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.common import say
+from actions.common import (
+    UNSURE,
+    YES,
+    contains_phrase,
+    is_button_payload,
+    latest_entities,
+    latest_intent,
+    latest_text,
+    positive_values,
+    record,
+    user_entities_since_session_start,
+    yes_no_unsure,
+)
+from actions.forms import GuidedFormValidation, question_actions, reset_events
+from actions.safety import _store
+
+FORM = "triage_form"
+SKIPPED = "skipped"
+AGA_PATTERNS = {"temples_crown", "top_thinning", "aga_typical"}
+SLOTS = ["tr_pattern", "tr_onset", "tr_patches", "tr_scalp", "tr_trigger", "tr_deficiency", "tr_family"]
+YES_NO_SLOTS = ["tr_patches", "tr_scalp", "tr_trigger", "tr_deficiency", "tr_family"]
+NEGATION_WORDS = ["no", "not", "nobody", "no one", "never", "n't", "none"]
+
+
+def _keyword(text: str, table: Dict[str, List[str]], order: List[str]) -> Optional[str]:
+    for key in order:
+        if contains_phrase(text, table.get(key, [])):
+            return key
+    return None
+
+
+def _from_text(text: str) -> Dict[str, str]:
+    """Answers that typed words give, whatever question was asked."""
+    words = content.triage_words()
+    values: Dict[str, str] = {}
+    pattern = _keyword(text, words["pattern"], ["patches", "temples_crown", "top_thinning", "diffuse"])
+    if pattern:
+        values["tr_pattern"] = pattern
+    onset = _keyword(text, words["onset"], ["sudden", "gradual"])
+    if onset:
+        values["tr_onset"] = onset
+    negated = contains_phrase(text, NEGATION_WORDS)
+    if not negated:
+        if contains_phrase(text, words["family"]["yes"]):
+            values["tr_family"] = YES
+        if contains_phrase(text, words["trigger"]["yes"]):
+            values["tr_trigger"] = YES
+        if contains_phrase(text, words["deficiency"]["yes"]):
+            values["tr_deficiency"] = YES
+    return values
+
+
+def _from_entities(entities: List[Dict[str, Any]]) -> Dict[str, str]:
+    problems = positive_values(entities, "hair_problem")
+    values: Dict[str, str] = {}
+    if "alopecia_areata" in problems:
+        values.update(tr_pattern="patches", tr_patches=YES)
+    elif "androgenetic_alopecia" in problems:
+        values["tr_pattern"] = "aga_typical"
+    if {"itchy_scalp", "dandruff", "seborrhea", "scarring_alopecia"} & set(problems):
+        values["tr_scalp"] = YES
+    if "telogen_effluvium" in problems:
+        values["tr_trigger"] = YES
+    if "endocrine_disorder" in positive_values(entities, "condition"):
+        values["tr_deficiency"] = YES
+    return values
+
+
+class ValidateTriageForm(GuidedFormValidation):
+    form_name = FORM
+
+    def prefill(self, tracker, domain):
+        values = _from_entities(user_entities_since_session_start(tracker))
+        for event in tracker.events:  # typed words are more specific than a recognised term
+            if event.get("event") == "session_started":
+                values = _from_entities(user_entities_since_session_start(tracker))
+            elif event.get("event") == "user" and not is_button_payload(event.get("text") or ""):
+                values.update(_from_text(event.get("text") or ""))
+        return values
+
+    def extract(self, tracker, requested, domain):
+        text = latest_text(tracker)
+        values = {} if is_button_payload(text) else {**_from_entities(latest_entities(tracker)), **_from_text(text)}
+        if requested in YES_NO_SLOTS and requested not in values:
+            answer = yes_no_unsure(tracker)
+            if answer:
+                values[requested] = answer
+        elif requested in ("tr_pattern", "tr_onset") and requested not in values:
+            if latest_intent(tracker) == "dont_know" or yes_no_unsure(tracker) == UNSURE:
+                values[requested] = UNSURE
+        return values
+
+    def complete(self, values, tracker, domain):
+        """After a red flag, the remaining questions are skipped (stop asking, escalate)."""
+        implied = {"tr_patches": YES} if values.get("tr_pattern") == "patches" else {}
+        if red_flags({**values, **implied}):
+            implied.update({s: SKIPPED for s in self.form_slots(domain, FORM) if values.get(s) is None and s not in implied})
+        return implied
+
+
+def red_flags(answers: Dict[str, Optional[str]]) -> List[str]:
+    signs = []
+    if answers.get("tr_onset") == "sudden":
+        signs.append("sudden_onset")
+    if answers.get("tr_pattern") == "patches" or answers.get("tr_patches") == YES:
+        signs.append("patches_or_clumps")
+    if answers.get("tr_scalp") == YES:
+        signs.append("scalp_symptoms")
+    return signs
+
+
+def triage_outcome(answers: Dict[str, Optional[str]]) -> Tuple[str, List[str]]:
+    """(outcome, reasons). Red flags first, then triggers/deficiency, then the pattern."""
+    signs = red_flags(answers)
+    if signs:
+        return "red_flag", signs
+    causes = [c for c, s in (("recent_trigger", "tr_trigger"), ("deficiency_or_thyroid", "tr_deficiency")) if answers.get(s) == YES]
+    if causes:
+        return "see_doctor", causes
+    pattern, onset, family = answers.get("tr_pattern"), answers.get("tr_onset"), answers.get("tr_family")
+    if pattern in AGA_PATTERNS and (onset == "gradual" or (onset == UNSURE and family == YES)):
+        return "likely_aga", ["family_history"] if family == YES else []
+    return "unclear", []
+
+
+REASON_WORDS = {
+    "sudden_onset": "hair loss that came on suddenly",
+    "patches_or_clumps": "bare patches or hair coming out in clumps",
+    "scalp_symptoms": "an itchy, burning, painful, red or scaly scalp",
+    "recent_trigger": "a recent trigger such as childbirth, illness, surgery or major stress",
+    "deficiency_or_thyroid": "a known deficiency or thyroid problem",
+}
+
+
+def _words(reasons: List[str]) -> str:
+    parts = [REASON_WORDS[r] for r in reasons]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+class ActionTriageOutcome(Action):
+    def name(self) -> Text:
+        return "action_triage_outcome"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
+        slots = GuidedFormValidation.form_slots(domain, FORM)
+        answers = {s: tracker.get_slot(s) for s in slots}
+        stopped = tracker.get_slot("flow_stopped")
+        if stopped:
+            if stopped != "emergency":
+                say(dispatcher, "triage_stopped")
+            return reset_events(domain, FORM, keep=True)
+        outcome, reasons = triage_outcome(answers)
+        await record(_store().save_triage, tracker.sender_id, {s: answers[s] for s in slots if answers[s]}, outcome)
+        if outcome == "red_flag":
+            say(dispatcher, "triage_red_flag", signs=_words(reasons))
+            await record(_store().log_safety_event, tracker.sender_id, "red_flag", ",".join(reasons))
+        elif outcome == "see_doctor":
+            say(dispatcher, "triage_see_doctor", causes=_words(reasons))
+        elif outcome == "likely_aga":
+            family = ", with similar hair loss in your family" if reasons else ""
+            say(dispatcher, "triage_likely_aga", family=family)
+        else:
+            say(dispatcher, "triage_unclear")
+        return reset_events(domain, FORM) + [SlotSet("triage_outcome", outcome)]
+
+
+class ActionTriageIntro(Action):
+    """Opens the triage; a visitor who names pattern baldness hears at once that
+    mesotherapy won't help it and that a transplant consultation is the route."""
+
+    def name(self) -> Text:
+        return "action_triage_intro"
+
+    async def run(self, dispatcher, tracker, domain):
+        if "androgenetic_alopecia" in positive_values(latest_entities(tracker), "hair_problem"):
+            say(dispatcher, "triage_intro_aga")
+        else:
+            say(dispatcher, "triage_intro")
+        return []
+
+
+QUESTIONS = question_actions(SLOTS)

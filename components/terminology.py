@@ -1,0 +1,197 @@
+"""The domain spaCy pipeline: built from ``data/content/terminology.yml``, no model download.
+
+``build_pipeline`` makes a blank English pipeline with the lookup lemmatizer from
+spacy-lookups-data and an entity ruler whose patterns come from the terminology
+file (pattern ``id`` = canonical value).  ``find_mentions`` runs it on a text and
+marks each mention as negated or uncertain from the cue lists in the same file.
+Nothing here knows about Rasa; ``components.domain_nlp`` wraps it for Rasa.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+import spacy
+import yaml
+from spacy.language import Language
+from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
+
+NEGATED = "negated"
+UNCERTAIN = "uncertain"
+META_FILE = "meso_terminology.json"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One recognised term in a text."""
+
+    entity: str
+    value: str
+    start: int
+    end: int
+    text: str
+    role: Optional[str] = None  # None (affirmed), NEGATED or UNCERTAIN
+
+    def as_rasa_entity(self, extractor: str) -> Dict[str, Any]:
+        entity: Dict[str, Any] = {
+            "entity": self.entity,
+            "value": self.value,
+            "start": self.start,
+            "end": self.end,
+            "confidence_entity": 1.0,
+            "extractor": extractor,
+            "processors": [],
+        }
+        if self.role:
+            entity["role"] = self.role
+        return entity
+
+
+def load_terminology(path: Path) -> Dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data.get("entities"), dict):
+        raise ValueError(f"{path}: 'entities' must map entity types to concepts")
+    return data
+
+
+def file_fingerprint(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _lemma_of(nlp: Language, word: str) -> str:
+    doc = nlp(word)
+    return doc[0].lemma_.lower() if len(doc) == 1 else word.lower()
+
+
+def _patterns(nlp: Language, terminology: Dict[str, Any]) -> List[Dict[str, Any]]:
+    patterns: List[Dict[str, Any]] = []
+    seen = set()
+    for label, concepts in terminology["entities"].items():
+        for canonical, synonyms in concepts.items():
+            for synonym in [canonical.replace("_", " "), *synonyms]:
+                tokens = [t.text.lower() for t in nlp.make_doc(str(synonym))]
+                if not tokens:
+                    continue
+                variants = [[{"LOWER": t} for t in tokens]]
+                last_lemma = _lemma_of(nlp, tokens[-1])
+                if last_lemma != tokens[-1]:
+                    variants.append([{"LOWER": t} for t in tokens[:-1]] + [{"LEMMA": last_lemma}])
+                for pattern in variants:
+                    key = (label, canonical, json.dumps(pattern))
+                    if key not in seen:
+                        seen.add(key)
+                        patterns.append({"label": label, "pattern": pattern, "id": canonical})
+    return patterns
+
+
+def build_pipeline(terminology: Dict[str, Any]) -> Language:
+    """Blank English tokenizer + lookup lemmatizer + entity ruler from the terminology."""
+    nlp = spacy.blank("en")
+    # Split markup from words ("<b>pregnant</b>") so pasted HTML does not hide a term.
+    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + [r"[<>]"]).finditer
+    nlp.tokenizer.prefix_search = compile_prefix_regex(list(nlp.Defaults.prefixes) + [r"<"]).search
+    nlp.tokenizer.suffix_search = compile_suffix_regex(list(nlp.Defaults.suffixes) + [r">"]).search
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()  # loads the lookup tables; it would also wipe ruler patterns, so the ruler comes after
+    patterns = _patterns(nlp, terminology)
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": None, "overwrite_ents": True})
+    ruler.add_patterns(patterns)
+    nlp.meta["name"] = "mesoguide_terminology"
+    nlp.meta["description"] = "Built from data/content/terminology.yml by components/terminology.py"
+    return nlp
+
+
+def save_pipeline(nlp: Language, terminology: Dict[str, Any], directory: Path) -> None:
+    nlp.to_disk(directory)
+    cues = {k: terminology.get(k, {}) for k in ("negation", "uncertainty", "clause_breaks")}
+    (Path(directory) / META_FILE).write_text(json.dumps(cues), encoding="utf-8")
+
+
+def load_pipeline(directory: Path) -> tuple:
+    """Returns (nlp, cues) saved by ``save_pipeline``."""
+    nlp = spacy.load(directory)
+    cues = json.loads((Path(directory) / META_FILE).read_text(encoding="utf-8"))
+    return nlp, cues
+
+
+def _phrases(items: Iterable[str], nlp: Language) -> List[List[str]]:
+    return [[t.text.lower() for t in nlp.make_doc(str(i))] for i in items]
+
+
+class CueMatcher:
+    """Decides whether a mention is negated or uncertain from nearby cue phrases."""
+
+    def __init__(self, nlp: Language, cues: Dict[str, Any]) -> None:
+        negation = cues.get("negation") or {}
+        self.window = int(negation.get("window", 6))
+        self.neg_before = _phrases(negation.get("before", []), nlp)
+        self.neg_after = _phrases(negation.get("after", []), nlp)
+        self.unc_before = _phrases((cues.get("uncertainty") or {}).get("before", []), nlp)
+        self.breaks = {str(b).lower() for b in cues.get("clause_breaks", [])}
+
+    @staticmethod
+    def _has_phrase(words: Sequence[str], phrases: List[List[str]]) -> bool:
+        for phrase in phrases:
+            n = len(phrase)
+            for i in range(len(words) - n + 1):
+                if list(words[i : i + n]) == phrase:
+                    return True
+        return False
+
+    def role(self, words: Sequence[str], start: int, end: int) -> Optional[str]:
+        left: List[str] = []
+        i = start - 1
+        while i >= 0 and len(left) < self.window and words[i] not in self.breaks:
+            left.insert(0, words[i])
+            i -= 1
+        if self._has_phrase(left, self.unc_before):
+            return UNCERTAIN
+        if self._has_phrase(left, self.neg_before):
+            return NEGATED
+        right: List[str] = []
+        j = end
+        while j < len(words) and len(right) < 2 and words[j] not in self.breaks - {":"}:
+            if words[j] != ":":
+                right.append(words[j])
+            j += 1
+        if right and self._has_phrase(right[:1], self.neg_after):
+            return NEGATED
+        return None
+
+
+class Analyser:
+    """The pipeline and its cue matcher, ready to analyse texts."""
+
+    def __init__(self, nlp: Language, cues: Dict[str, Any]) -> None:
+        self.nlp = nlp
+        self.matcher = CueMatcher(nlp, cues)
+
+    @classmethod
+    def from_terminology_file(cls, path: Path) -> "Analyser":
+        terminology = load_terminology(path)
+        return cls(build_pipeline(terminology), terminology)
+
+    def mentions(self, text: str, doc=None) -> List[Mention]:
+        return find_mentions(self.matcher, doc if doc is not None else self.nlp(text))
+
+
+def find_mentions(matcher: CueMatcher, doc) -> List[Mention]:
+    """All terminology mentions in ``doc`` with their negation/uncertainty role."""
+    words = [t.lower_ for t in doc]
+    mentions = []
+    for ent in doc.ents:
+        mentions.append(
+            Mention(
+                entity=ent.label_,
+                value=ent.ent_id_ or ent.text.lower(),
+                start=ent.start_char,
+                end=ent.end_char,
+                text=ent.text,
+                role=matcher.role(words, ent.start, ent.end),
+            )
+        )
+    return mentions

@@ -1,0 +1,1 @@
+"""MesoGuide's staff console: review conversations, follow up visitors, improve the assistant."""

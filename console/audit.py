@@ -1,0 +1,59 @@
+"""The audit log of staff actions (who viewed, changed or exported what, when)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from console import db
+from console.accounts import utcnow
+
+PAGE_SIZE = 100
+
+
+def conversation_target(sender_id: str) -> str:
+    """Targets ending in ':<sender id>' are pseudonymised by records.store.forget_sender."""
+    return f"conversation:{sender_id}"
+
+
+def record(url: str, username: Optional[str], action: str, target: Optional[str] = None,
+           detail: str = "") -> None:
+    t = db.tables().audit_log
+    with db.session(url) as s:
+        s.execute(sa.insert(t).values(at=utcnow(), created_at=utcnow(), username=username,
+                                      action=action, target=target, detail=detail or ""))
+
+
+@dataclass
+class AuditFilter:
+    username: str = ""
+    action: str = ""
+    page: int = 1
+
+    def query_string(self, page: int = 1) -> str:
+        pairs = (("username", self.username), ("action", self.action), ("page", page))
+        return urlencode({k: v for k, v in pairs if v and v != 1})
+
+
+def entries(url: str, flt: AuditFilter) -> Tuple[List[sa.engine.Row], int]:
+    t = db.tables().audit_log
+    conditions = []
+    if flt.username:
+        conditions.append(t.c.username == flt.username)
+    if flt.action:
+        conditions.append(t.c.action == flt.action)
+    with db.session(url) as s:
+        total = s.scalar(sa.select(sa.func.count()).select_from(t).where(*conditions))
+        rows = s.execute(
+            sa.select(t).where(*conditions).order_by(t.c.at.desc(), t.c.id.desc())
+            .limit(PAGE_SIZE).offset((max(flt.page, 1) - 1) * PAGE_SIZE)
+        ).all()
+    return rows, total
+
+
+def actions(url: str) -> List[str]:
+    t = db.tables().audit_log
+    with db.session(url) as s:
+        return list(s.scalars(sa.select(t.c.action).distinct().order_by(t.c.action)))

@@ -1,0 +1,80 @@
+"""The console's access to the shared database, through `records`."""
+from __future__ import annotations
+
+import contextlib
+from types import SimpleNamespace
+from typing import Dict, Iterator, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from console import events as ev
+
+TABLE_NAMES = (
+    "screening_result",
+    "triage_outcome",
+    "consultation_request",
+    "safety_event",
+    "deletion_log",
+    "staff_user",
+    "conversation_review",
+    "tag",
+    "conversation_tag",
+    "note",
+    "message_flag",
+    "audit_log",
+    "conversation_summary",
+)
+
+
+_stand_ins: Dict[str, sa.Table] = {}
+
+
+class SchemaMissing(RuntimeError):
+    """`records` does not (yet) define a table the console needs."""
+
+
+def _metadata() -> sa.MetaData:
+    from records import models
+
+    return models.Base.metadata
+
+
+def tables() -> SimpleNamespace:
+    """Records tables by their contract names (e.g. `tables().staff_user`) plus `events`."""
+    known = {**_stand_ins, **_metadata().tables}
+    missing = [name for name in TABLE_NAMES if name not in known]
+    if missing:
+        raise SchemaMissing(
+            f"records.models lacks {', '.join(missing)}; see console/SCHEMA_REQUESTS.md"
+        )
+    return SimpleNamespace(**{name: known[name] for name in TABLE_NAMES}, events=ev.events)
+
+
+def database_url(url: Optional[str] = None) -> str:
+    from records import db
+
+    return url or db.database_url()
+
+
+@contextlib.contextmanager
+def session(url: str) -> Iterator[Session]:
+    from records import db
+
+    with db.session_scope(url) as s:
+        yield s
+
+
+def engine(url: str) -> sa.engine.Engine:
+    from records import db
+
+    return db.get_engine(url)
+
+
+def prepare(url: str) -> None:
+    """Migrate the records tables to head and add the console's indexes to `events`."""
+    from records import db
+
+    db.upgrade(url)
+    tables()
+    ev.ensure_indexes(engine(url))

@@ -1,0 +1,65 @@
+"""Read-only view of Rasa's tracker store table (`events`).
+
+The table belongs to Rasa's SQLTrackerStore. The console never creates or alters
+its columns; it only adds indexes (`ensure_indexes`) so that its aggregates stay fast.
+`create_for_tests` builds the same layout for test and demo databases.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional
+
+import sqlalchemy as sa
+
+_metadata = sa.MetaData()
+
+events = sa.Table(
+    "events",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+CONSOLE_INDEXES = (
+    sa.Index("ix_console_events_type_sender_ts", events.c.type_name, events.c.sender_id, events.c.timestamp),
+    sa.Index("ix_console_events_type_ts", events.c.type_name, events.c.timestamp),
+    sa.Index("ix_console_events_intent_sender", events.c.intent_name, events.c.sender_id),
+    sa.Index("ix_console_events_action_sender", events.c.action_name, events.c.sender_id),
+)
+
+FALLBACK_INTENT = "nlu_fallback"
+LOW_CONFIDENCE = 0.5
+EMERGENCY_ACTIONS = ("action_emergency", "action_report_complication")
+
+
+def has_events_table(bind) -> bool:
+    return sa.inspect(bind).has_table("events")
+
+
+def ensure_indexes(bind) -> None:
+    """Add the console's indexes to Rasa's table (idempotent; no column changes)."""
+    if not has_events_table(bind):
+        return
+    with bind.begin() as conn:
+        for index in CONSOLE_INDEXES:
+            conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+
+
+def create_for_tests(bind) -> None:
+    """Create `events` with Rasa 3.6's layout (tests, demos, benchmarks only)."""
+    events.create(bind, checkfirst=True)
+
+
+def parse(data: Optional[str]) -> Dict[str, Any]:
+    if not data:
+        return {}
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,222 @@
+"""Messages the assistant did not understand, and turning them into NLU training data.
+
+Examples are written to `<data dir>/nlu_inbox/<intent>.yml` in Rasa's NLU YAML
+format, for a person to review and merge into `data/nlu/`; nothing is written
+into `data/` directly.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import sqlalchemy as sa
+import yaml
+
+from console import db
+from console import events as ev
+from console.summary import is_fallback
+
+INTENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
+NLU_VERSION = "3.1"
+MAX_MESSAGES = 500
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_SEEN_TTL = 60.0
+_write_lock = threading.Lock()
+_seen_cache: Dict[str, Tuple[float, List[str]]] = {}
+_domain_cache: Dict[str, Tuple[tuple, List[str]]] = {}
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class Message:
+    event_id: int
+    sender_id: str
+    timestamp: float
+    text: str
+    intent: str
+    confidence: Optional[float]
+    predicted: str
+    added: bool = False
+
+
+@dataclass
+class Group:
+    predicted: str
+    messages: List[Message] = field(default_factory=list)
+
+
+def domain_intents(path: Path) -> List[str]:
+    """Intent names from the domain's `intents:` key (plain names or one-key mappings).
+
+    Parsed again only when the file changes.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    key = (stat.st_mtime_ns, stat.st_size)
+    cached = _domain_cache.get(str(path))
+    if cached and cached[0] == key:
+        return cached[1]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            domain = yaml.load(handle, Loader=_Loader) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    names = []
+    for entry in domain.get("intents") or [] if isinstance(domain, dict) else []:
+        name = next(iter(entry), None) if isinstance(entry, dict) else entry
+        if isinstance(name, str) and INTENT_RE.match(name):
+            names.append(name)
+    _domain_cache[str(path)] = (key, names)
+    return names
+
+
+def seen_intents(url: str) -> List[str]:
+    cached = _seen_cache.get(url)
+    if cached and time.monotonic() - cached[0] < _SEEN_TTL:
+        return cached[1]
+    e = ev.events
+    with db.session(url) as s:
+        if not ev.has_events_table(s.connection()):
+            return []
+        names = [n for n in s.scalars(sa.select(e.c.intent_name).where(e.c.intent_name.isnot(None)).distinct())
+                 if INTENT_RE.match(n)]
+    _seen_cache[url] = (time.monotonic(), sorted(names))
+    return _seen_cache[url][1]
+
+
+def known_intents(url: str, domain_path: Path) -> List[str]:
+    """Intents staff may choose: the domain's, else the ones seen in conversations."""
+    names = domain_intents(domain_path) or seen_intents(url)
+    return sorted(n for n in set(names) if n != ev.FALLBACK_INTENT)
+
+
+def predicted_intent(data: dict) -> str:
+    """The best intent other than `nlu_fallback` (Rasa ranks the original ones after it)."""
+    parse = data.get("parse_data") or {}
+    for entry in parse.get("intent_ranking") or []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name and name != ev.FALLBACK_INTENT:
+            return name
+    name = (parse.get("intent") or {}).get("name")
+    return name or ev.FALLBACK_INTENT
+
+
+def clean_example(text: str) -> str:
+    """One line of plain text; Rasa's entity annotation syntax is broken up."""
+    text = " ".join(_CONTROL.sub(" ", text or "").split())
+    return text.replace("](", "] (").replace("]{", "] {")
+
+
+def inbox_file(directory: Path, intent: str) -> Path:
+    if not INTENT_RE.match(intent):
+        raise ValueError("invalid intent name")
+    return directory / f"{intent}.yml"
+
+
+def read_examples(path: Path) -> List[str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            content = yaml.safe_load(handle) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    examples: List[str] = []
+    for block in content.get("nlu") or []:
+        for line in str(block.get("examples") or "").splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                examples.append(line[2:])
+    return examples
+
+
+def render_yaml(intent: str, examples: Sequence[str]) -> str:
+    lines = [f'version: "{NLU_VERSION}"', "nlu:", f"- intent: {intent}", "  examples: |"]
+    lines += [f"    - {example}" for example in examples]
+    return "\n".join(lines) + "\n"
+
+
+def add_examples(directory: Path, intent: str, texts: Iterable[str]) -> Tuple[Path, int]:
+    """Append new examples (deduplicated) to the intent's file; returns (path, added)."""
+    path = inbox_file(directory, intent)
+    with _write_lock:
+        directory.mkdir(parents=True, exist_ok=True)
+        examples = OrderedDict.fromkeys(read_examples(path))
+        before = len(examples)
+        for text in texts:
+            cleaned = clean_example(text)
+            if cleaned:
+                examples.setdefault(cleaned)
+        content = render_yaml(intent, list(examples))
+        tmp = path.with_suffix(".yml.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    return path, len(examples) - before
+
+
+def inbox_files(directory: Path) -> List[Tuple[str, int]]:
+    if not directory.is_dir():
+        return []
+    out = []
+    for path in sorted(directory.glob("*.yml")):
+        if INTENT_RE.match(path.stem):
+            out.append((path.stem, len(read_examples(path))))
+    return out
+
+
+def _already_added(directory: Path) -> Set[str]:
+    added: Set[str] = set()
+    for intent, _ in inbox_files(directory):
+        added.update(read_examples(inbox_file(directory, intent)))
+    return added
+
+
+def not_understood(url: str, directory: Path, since: float, limit: int = MAX_MESSAGES) -> List[Group]:
+    """Fallback and low-confidence user messages since `since`, grouped by predicted intent."""
+    t = db.tables()
+    e, s = t.events, t.conversation_summary
+    senders = sa.select(s.c.sender_id).where(s.c.fallback_turns > 0, s.c.last_at >= since)
+    query = (
+        sa.select(e.c.id, e.c.sender_id, e.c.timestamp, e.c.intent_name, e.c.data)
+        .where(e.c.type_name == "user", e.c.timestamp >= since,
+               sa.or_(e.c.intent_name == ev.FALLBACK_INTENT, e.c.sender_id.in_(senders)))
+        .order_by(e.c.timestamp.desc())
+    )
+    added = _already_added(directory)
+    groups: Dict[str, Group] = {}
+    count = 0
+    with db.session(url) as session:
+        for row in session.execute(query):
+            data = ev.parse(row.data)
+            intent = (data.get("parse_data") or {}).get("intent") or {}
+            name = intent.get("name") or row.intent_name
+            confidence = intent.get("confidence")
+            if not is_fallback(name, confidence):
+                continue
+            text = str(data.get("text") or "")
+            predicted = predicted_intent(data)
+            message = Message(row.id, row.sender_id, row.timestamp or 0.0, text, name or "",
+                              confidence if isinstance(confidence, (int, float)) else None, predicted,
+                              clean_example(text) in added)
+            groups.setdefault(predicted, Group(predicted)).messages.append(message)
+            count += 1
+            if count >= limit:
+                break
+    return sorted(groups.values(), key=lambda g: (-len(g.messages), g.predicted))
+
+
+def user_texts(url: str, event_ids: Sequence[int]) -> List[Tuple[int, str, str]]:
+    """(event id, sender id, text) of the given user events."""
+    e = ev.events
+    with db.session(url) as s:
+        rows = s.execute(sa.select(e.c.id, e.c.sender_id, e.c.data)
+                         .where(e.c.id.in_(list(event_ids)), e.c.type_name == "user")).all()
+    return [(r.id, r.sender_id, str(ev.parse(r.data).get("text") or "")) for r in rows]

@@ -1,0 +1,162 @@
+"""Inbox, transcript, annotations; transcript export and deletion for admins."""
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from console import audit, db, improve, inbox, summary, transcript
+from console.accounts import Staff
+from console.audit import conversation_target
+from console.followups import to_csv
+from console.web import (conversation_path, csrf_protect, current_user, redirect, render, require_admin,
+                         settings_of)
+
+staff = APIRouter(dependencies=[Depends(csrf_protect)])
+admin = APIRouter(dependencies=[Depends(require_admin), Depends(csrf_protect)])
+
+TRANSCRIPT_COLUMNS = ("event_id", "time_utc", "kind", "text", "intent", "confidence", "entities", "action",
+                      "slot", "value")
+
+
+@staff.get("/")
+def home():
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@staff.get("/inbox")
+def inbox_page(request: Request, user: Staff = Depends(current_user)):
+    settings = settings_of(request)
+    summary.refresh(settings.db_url)
+    flt = inbox.InboxFilter.from_params(request.query_params)
+    result = inbox.page(settings.db_url, flt, settings.timezone, settings.page_size)
+    return render(request, "inbox.html", active="inbox", flt=flt, result=result,
+                  outcomes=inbox.OUTCOME_LABELS, intents=improve.known_intents(settings.db_url, settings.domain_path),
+                  tags=transcript.all_tags(settings.db_url))
+
+
+def _transcript_or_404(url: str, sender_id: str) -> transcript.Transcript:
+    found = transcript.load(url, sender_id)
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
+
+
+@staff.get("/conversations/{sender_id}")
+def transcript_page(request: Request, sender_id: str, user: Staff = Depends(current_user)):
+    url = settings_of(request).db_url
+    conversation = _transcript_or_404(url, sender_id)
+    audit.record(url, user.username, "transcript.view", conversation_target(sender_id))
+    return render(request, "transcript.html", active="inbox", c=conversation, tags=transcript.all_tags(url))
+
+
+def _known(url: str, sender_id: str) -> None:
+    if not transcript.conversation_exists(url, sender_id):
+        raise HTTPException(status_code=404)
+
+
+@staff.post("/conversations/{sender_id}/tags")
+def add_tag(request: Request, sender_id: str, name: str = Form(""), user: Staff = Depends(current_user)):
+    url = settings_of(request).db_url
+    _known(url, sender_id)
+    try:
+        tag = transcript.add_tag(url, sender_id, name)
+    except transcript.AnnotationError:
+        return redirect(conversation_path(sender_id), err="tag")
+    audit.record(url, user.username, "conversation.tag", conversation_target(sender_id), tag)
+    return redirect(conversation_path(sender_id), msg="tagged")
+
+
+@staff.post("/conversations/{sender_id}/tags/{tag_id}/remove")
+def remove_tag(request: Request, sender_id: str, tag_id: int, user: Staff = Depends(current_user)):
+    url = settings_of(request).db_url
+    _known(url, sender_id)
+    name = transcript.remove_tag(url, sender_id, tag_id)
+    audit.record(url, user.username, "conversation.untag", conversation_target(sender_id), name or "")
+    return redirect(conversation_path(sender_id), msg="untagged")
+
+
+@staff.post("/conversations/{sender_id}/review")
+def review(request: Request, sender_id: str, reviewed: str = Form("1"), user: Staff = Depends(current_user)):
+    url = settings_of(request).db_url
+    _known(url, sender_id)
+    done = reviewed == "1"
+    transcript.set_reviewed(url, sender_id, done, user.username)
+    audit.record(url, user.username, "conversation.review", conversation_target(sender_id),
+                 "reviewed" if done else "not reviewed")
+    return redirect(conversation_path(sender_id), msg="reviewed" if done else "unreviewed")
+
+
+def _event_id(raw: str):
+    try:
+        return int(raw) if raw.strip() else None
+    except ValueError:
+        raise HTTPException(status_code=400)
+
+
+@staff.post("/conversations/{sender_id}/notes")
+def add_note(request: Request, sender_id: str, text: str = Form(""), event_id: str = Form(""),
+             user: Staff = Depends(current_user)):
+    url = settings_of(request).db_url
+    _known(url, sender_id)
+    try:
+        transcript.add_note(url, sender_id, user.username, text, _event_id(event_id))
+    except transcript.AnnotationError:
+        return redirect(conversation_path(sender_id), err="note")
+    audit.record(url, user.username, "conversation.note", conversation_target(sender_id))
+    return redirect(conversation_path(sender_id), msg="noted")
+
+
+@staff.post("/conversations/{sender_id}/flags")
+def flag(request: Request, sender_id: str, event_id: str = Form(""), reason: str = Form(""),
+         user: Staff = Depends(current_user)):
+    url = settings_of(request).db_url
+    _known(url, sender_id)
+    number = _event_id(event_id)
+    try:
+        if number is None:
+            raise transcript.AnnotationError("no event")
+        transcript.flag_message(url, sender_id, user.username, number, reason)
+    except transcript.AnnotationError:
+        return redirect(conversation_path(sender_id), err="event")
+    audit.record(url, user.username, "message.flag", conversation_target(sender_id), f"event {number}")
+    return redirect(conversation_path(sender_id), msg="flagged")
+
+
+def _iso(timestamp) -> str:
+    return "" if timestamp is None else dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat()
+
+
+@admin.get("/conversations/{sender_id}/export.csv")
+def export_transcript(request: Request, sender_id: str, user: Staff = Depends(current_user)):
+    url = settings_of(request).db_url
+    conversation = _transcript_or_404(url, sender_id)
+    rows = []
+    for item in conversation.items:
+        entities = "; ".join(f"{e.get('entity')}={e.get('value')}" + (f" ({e['role']})" if e.get("role") else "")
+                             for e in item.entities)
+        rows.append((item.event_id, _iso(item.timestamp), item.kind, item.text, item.intent or "",
+                     "" if item.confidence is None else f"{item.confidence:.4f}", entities,
+                     item.name if item.kind == "action" else "", item.name if item.kind == "slot" else "",
+                     "" if item.value is None else item.value))
+    audit.record(url, user.username, "transcript.export", conversation_target(sender_id), f"{len(rows)} rows")
+    return Response(to_csv(TRANSCRIPT_COLUMNS, rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="conversation.csv"'})
+
+
+@admin.post("/conversations/{sender_id}/delete")
+def delete(request: Request, sender_id: str, confirm: str = Form(""), user: Staff = Depends(current_user)):
+    from records import store
+
+    url = settings_of(request).db_url
+    _known(url, sender_id)
+    if confirm.strip() != sender_id[:8]:
+        return redirect(conversation_path(sender_id), err="confirm")
+    if url != db.database_url():
+        return redirect(conversation_path(sender_id), err="delete_db")
+    counts = store.forget_sender(sender_id)
+    summary.forget(url, sender_id)
+    audit.record(url, user.username, "conversation.delete", f"conversation:sha256:{store.sender_hash(sender_id)}",
+                 ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return redirect("/inbox", msg="deleted")

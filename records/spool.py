@@ -1,0 +1,146 @@
+"""A local spool for records that could not be written because the database was down.
+
+Records are appended as JSON lines to ``<data dir>/spool/records.jsonl`` (directory
+0700, file 0600) under an exclusive ``fcntl`` lock, so several processes can spool
+and replay at the same time. Lines that can never be applied (corrupt JSON, a record
+the database rejects) are moved to ``records.rejected.jsonl`` beside it for staff to
+inspect instead of blocking the spool. Log messages never contain record contents.
+"""
+import fcntl
+import json
+import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List
+
+from records import db
+
+logger = logging.getLogger(__name__)
+
+SPOOL_FILE = "records.jsonl"
+REJECTED_FILE = "records.rejected.jsonl"
+
+
+def spool_dir() -> Path:
+    """Return ``<data dir>/spool``, created with mode 0700."""
+    path = db.data_dir() / "spool"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def spool_path() -> Path:
+    """Return the path of the spool file (it may not exist yet)."""
+    return spool_dir() / SPOOL_FILE
+
+
+@contextmanager
+def locked(path: Path, flags: int) -> Iterator[int]:
+    """Open ``path`` (created 0600) and hold an exclusive lock on it; yield the fd."""
+    fd = os.open(path, flags | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _append_lines(path: Path, lines: List[bytes]) -> None:
+    with locked(path, os.O_WRONLY | os.O_APPEND) as fd:
+        os.write(fd, b"".join(lines))
+        os.fsync(fd)
+
+
+def _encode(entry: Dict[str, Any]) -> bytes:
+    return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def append(op: str, record: Dict[str, Any]) -> None:
+    """Append one record for the store operation ``op`` to the spool."""
+    _append_lines(spool_path(), [_encode({"op": op, "record": record})])
+
+
+def pending() -> bool:
+    """Return True when the spool holds anything (cheap: one ``stat``, no lock)."""
+    try:
+        return (db.data_dir(create=False) / "spool" / SPOOL_FILE).stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _rewrite(fd: int, lines: List[bytes]) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.ftruncate(fd, 0)
+    if lines:
+        os.write(fd, b"".join(lines))
+    os.fsync(fd)
+
+
+def _terminated(line: bytes) -> bytes:
+    return line if line.endswith(b"\n") else line + b"\n"
+
+
+def replay(
+    apply: Callable[[str, Dict[str, Any]], None],
+    is_transient: Callable[[BaseException], bool],
+) -> int:
+    """Apply every spooled record in order with ``apply(op, record)``; return how many.
+
+    Each applied line leaves the spool. When ``apply`` raises an error for which
+    ``is_transient`` is true (the database went away again), the unapplied lines
+    stay and the error is re-raised. Any other error moves that line to the rejected
+    file and replay continues.
+    """
+    if not pending():
+        return 0
+    path = spool_path()
+    applied = 0
+    rejected: List[bytes] = []
+    with locked(path, os.O_RDWR) as fd:
+        lines = _read_all(fd).splitlines(keepends=True)
+        processed = 0
+        try:
+            for line in lines:
+                if line.strip():
+                    try:
+                        entry = json.loads(line)
+                        op, record = entry["op"], entry["record"]
+                    except (ValueError, KeyError, TypeError):
+                        rejected.append(_terminated(line))
+                    else:
+                        try:
+                            apply(op, record)
+                            applied += 1
+                        except Exception as exc:  # noqa: BLE001 - transient or rejected
+                            if is_transient(exc):
+                                raise
+                            rejected.append(_terminated(line))
+                            logger.warning(
+                                "spooled %s record rejected by the database (%s); moved to %s",
+                                op,
+                                type(exc).__name__,
+                                REJECTED_FILE,
+                            )
+                processed += 1
+        finally:
+            _rewrite(fd, lines[processed:])
+            if rejected:
+                _append_lines(path.with_name(REJECTED_FILE), rejected)
+    if applied:
+        logger.info("replayed %d spooled record(s)", applied)
+    return applied

@@ -1,0 +1,378 @@
+"""The records store: the only functions the actions use to write clinic records.
+
+Every function is synchronous and opens its own session (the actions call them
+through ``asyncio.to_thread``). Values outside the contract's vocabularies raise
+``ValueError`` before anything is written. When the database cannot be reached, the
+save/log functions spool the record (see :mod:`records.spool`) and return None;
+the next call that reaches the database replays the spool first.
+"""
+import hashlib
+import json
+import logging
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from records import db, spool
+from records.models import (
+    SENDER_ID_LENGTH,
+    AuditLog,
+    ConsultationRequest,
+    DeletionLog,
+    SafetyEvent,
+    ScreeningResult,
+    SENDER_TABLES,
+    TriageOutcome,
+    utcnow,
+)
+from records.vocabulary import (
+    CONSULTATION_KINDS,
+    CONSULTATION_STATUSES,
+    SAFETY_KINDS,
+    SCREENING_ANSWERS,
+    SCREENING_OUTCOMES,
+    STAFF_ROLES,
+    TRIAGE_OUTCOMES,
+    check_choice,
+)
+
+__all__ = [
+    "CONSULTATION_KINDS",
+    "CONSULTATION_STATUSES",
+    "SAFETY_KINDS",
+    "SCREENING_ANSWERS",
+    "SCREENING_OUTCOMES",
+    "STAFF_ROLES",
+    "TRIAGE_OUTCOMES",
+    "forget_sender",
+    "is_unreachable",
+    "log_safety_event",
+    "replay_spool",
+    "save_consultation",
+    "save_screening",
+    "save_triage",
+    "sender_hash",
+    "set_consultation_status",
+]
+
+logger = logging.getLogger(__name__)
+
+EVENTS_TABLE = "events"
+"""Rasa's tracker store table; owned by Rasa, only ever deleted from here."""
+
+CONSULTATION_UPDATABLE = (
+    "kind",
+    "name",
+    "email",
+    "phone",
+    "time_window",
+    "reason",
+    "updated_at",
+    "consent_at",
+    "status",
+)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Return True when ``exc`` means the database could not be reached or used."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def sender_hash(sender_id: str) -> str:
+    """Return the sha256 hex digest of a sender id (what ``deletion_log`` keeps)."""
+    return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()
+
+
+def _check_sender(sender_id: Any) -> str:
+    if not isinstance(sender_id, str) or not sender_id.strip():
+        raise ValueError("sender_id must be a non-empty string")
+    if len(sender_id) > SENDER_ID_LENGTH:
+        raise ValueError(f"sender_id must be at most {SENDER_ID_LENGTH} characters")
+    return sender_id
+
+
+def _check_text(field: str, value: Any, max_length: int, optional: bool = False) -> Optional[str]:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or (not optional and not value.strip()):
+        raise ValueError(f"{field} must be a {'string' if optional else 'non-empty string'}")
+    if len(value) > max_length:
+        raise ValueError(f"{field} must be at most {max_length} characters")
+    return value
+
+
+def _column_length(model, column: str) -> int:
+    return model.__table__.c[column].type.length
+
+
+def _json_value(field: str, value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{field} must be JSON-serialisable") from exc
+
+
+def _check_screening_answers(answers: Any) -> Dict[str, str]:
+    if not isinstance(answers, Mapping):
+        raise ValueError("answers must be a mapping of item -> answer")
+    for item, answer in answers.items():
+        if not isinstance(item, str):
+            raise ValueError("answers must be keyed by item name")
+        check_choice(f"answers[{item!r}]", answer, SCREENING_ANSWERS)
+    return dict(answers)
+
+
+def _check_items(field: str, items: Any) -> list:
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise ValueError(f"{field} must be a list of item names")
+    items = list(items)
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError(f"{field} must be a list of item names")
+    return items
+
+
+def _created_at(record: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(record["at"])
+
+
+def _insert(model) -> Callable[[Session, Dict[str, Any]], int]:
+    def apply(session: Session, record: Dict[str, Any]) -> int:
+        fields = {key: value for key, value in record.items() if key != "at"}
+        row = model(created_at=_created_at(record), **fields)
+        session.add(row)
+        session.flush()
+        return row.id
+
+    return apply
+
+
+_UPSERT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _upsert_consultation(session: Session, record: Dict[str, Any]) -> int:
+    """Insert or update the sender's one request; an older record never overwrites a newer one."""
+    at = _created_at(record)
+    table = ConsultationRequest.__table__
+    values = {key: value for key, value in record.items() if key != "at"}
+    values.update(created_at=at, updated_at=at, consent_at=at, status="new")
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERT_INSERTS:
+        raise NotImplementedError(f"consultation upsert is not implemented for {dialect}")
+    stmt = _UPSERT_INSERTS[dialect](table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.sender_id],
+        set_={name: stmt.excluded[name] for name in CONSULTATION_UPDATABLE},
+        where=table.c.updated_at <= stmt.excluded.updated_at,
+    )
+    session.execute(stmt)
+    return session.execute(
+        sa.select(table.c.id).where(table.c.sender_id == values["sender_id"])
+    ).scalar_one()
+
+
+_APPLY: Dict[str, Callable[[Session, Dict[str, Any]], int]] = {
+    "screening": _insert(ScreeningResult),
+    "triage": _insert(TriageOutcome),
+    "consultation": _upsert_consultation,
+    "safety_event": _insert(SafetyEvent),
+}
+
+
+def _apply_in_own_session(op: str, record: Dict[str, Any], url: Optional[str]) -> int:
+    with db.session_scope(url) as session:
+        return _APPLY[op](session, record)
+
+
+def replay_spool(*, url: Optional[str] = None) -> int:
+    """Write spooled records to the database at ``url``; return how many were replayed.
+
+    Raises the database error when it is still unreachable (the spool is kept).
+    """
+    return spool.replay(
+        lambda op, record: _apply_in_own_session(op, record, url), is_unreachable
+    )
+
+
+def _write(op: str, record: Dict[str, Any], url: Optional[str]) -> Optional[int]:
+    record["at"] = utcnow().isoformat()
+    try:
+        replay_spool(url=url)
+        return _apply_in_own_session(op, record, url)
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        try:
+            spool.append(op, record)
+        except OSError:
+            logger.error(
+                "records database unreachable (%s) and spool not writable; %s record lost",
+                type(exc).__name__,
+                op,
+            )
+            raise exc
+        logger.warning(
+            "records database unreachable (%s); %s record spooled for replay",
+            type(exc).__name__,
+            op,
+        )
+        return None
+
+
+def save_screening(
+    sender_id: str,
+    answers: Mapping[str, str],
+    outcome: str,
+    flagged: Iterable[str],
+    completed: bool,
+    *,
+    url: Optional[str] = None,
+) -> Optional[int]:
+    """Save a contraindication screening; return its id, or None when spooled."""
+    record = {
+        "sender_id": _check_sender(sender_id),
+        "answers": _check_screening_answers(answers),
+        "outcome": check_choice("outcome", outcome, SCREENING_OUTCOMES),
+        "flagged_items": _check_items("flagged", flagged),
+        "completed": bool(completed),
+    }
+    return _write("screening", record, url)
+
+
+def save_triage(
+    sender_id: str, answers: Mapping[str, Any], outcome: str, *, url: Optional[str] = None
+) -> Optional[int]:
+    """Save a hair-loss triage outcome; return its id, or None when spooled."""
+    if not isinstance(answers, Mapping):
+        raise ValueError("answers must be a mapping")
+    record = {
+        "sender_id": _check_sender(sender_id),
+        "answers": _json_value("answers", dict(answers)),
+        "outcome": check_choice("outcome", outcome, TRIAGE_OUTCOMES),
+    }
+    return _write("triage", record, url)
+
+
+def save_consultation(
+    sender_id: str,
+    kind: str,
+    name: str,
+    email: Optional[str],
+    phone: Optional[str],
+    time_window: str,
+    reason: Optional[str] = None,
+    *,
+    url: Optional[str] = None,
+) -> Optional[int]:
+    """Create or update the conversation's consultation request; return its id or None.
+
+    There is at most one request per sender id: a second call replaces the details,
+    records the new consent time and sets the status back to "new" so that staff
+    see the change. At least one of ``email`` and ``phone`` is required.
+    """
+    model = ConsultationRequest
+    record = {
+        "sender_id": _check_sender(sender_id),
+        "kind": check_choice("kind", kind, CONSULTATION_KINDS),
+        "name": _check_text("name", name, _column_length(model, "name")),
+        "email": _check_text("email", email or None, _column_length(model, "email"), True),
+        "phone": _check_text("phone", phone or None, _column_length(model, "phone"), True),
+        "time_window": _check_text(
+            "time_window", time_window, _column_length(model, "time_window")
+        ),
+        "reason": _check_text("reason", reason or None, _column_length(model, "reason"), True),
+    }
+    if record["email"] is None and record["phone"] is None:
+        raise ValueError("a consultation request needs an email or a phone number")
+    return _write("consultation", record, url)
+
+
+def log_safety_event(
+    sender_id: str, kind: str, detail: str = "", *, url: Optional[str] = None
+) -> Optional[int]:
+    """Record a safety event; return its id, or None when spooled."""
+    record = {
+        "sender_id": _check_sender(sender_id),
+        "kind": check_choice("kind", kind, SAFETY_KINDS),
+        "detail": _check_text("detail", detail or "", 10_000, optional=True),
+    }
+    return _write("safety_event", record, url)
+
+
+def _delete_rasa_events(session: Session, sender_id: str) -> int:
+    connection = session.connection()
+    if not sa.inspect(connection).has_table(EVENTS_TABLE):
+        return 0
+    events = sa.table(EVENTS_TABLE, sa.column("sender_id"))
+    return connection.execute(events.delete().where(events.c.sender_id == sender_id)).rowcount
+
+
+def _pseudonymise_audit_targets(session: Session, sender_id: str, digest: str) -> int:
+    target = AuditLog.target
+    matches = sa.or_(target == sender_id, target.endswith(":" + sender_id, autoescape=True))
+    prefix = sa.func.substr(target, 1, sa.func.length(target) - len(sender_id))
+    result = session.execute(
+        sa.update(AuditLog)
+        .where(matches)
+        .values(target=prefix + "sha256:" + digest)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def forget_sender(sender_id: str, *, url: Optional[str] = None) -> Dict[str, int]:
+    """Delete every row about ``sender_id``; return the deleted row counts per table.
+
+    Covers the clinic tables, the console tables keyed by sender id and Rasa's
+    ``events`` table when it exists (0 otherwise). Audit log entries that name the
+    conversation (``target`` equal to the sender id or ending in ``":<sender id>"``)
+    are kept for accountability but the id in them is replaced by its hash
+    (count under ``audit_log_pseudonymised``). A ``deletion_log`` row records the
+    sha256 of the sender id and the counts. Spooled records are replayed first so
+    that they are deleted too; when the database is unreachable the error is raised.
+    """
+    _check_sender(sender_id)
+    digest = sender_hash(sender_id)
+    replay_spool(url=url)
+    with db.session_scope(url) as session:
+        counts = {
+            model.__tablename__: session.execute(
+                sa.delete(model)
+                .where(model.sender_id == sender_id)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            for model in SENDER_TABLES
+        }
+        counts[EVENTS_TABLE] = _delete_rasa_events(session, sender_id)
+        counts["audit_log_pseudonymised"] = _pseudonymise_audit_targets(
+            session, sender_id, digest
+        )
+        session.add(DeletionLog(sender_hash=digest, deleted_counts=counts))
+    return counts
+
+
+def set_consultation_status(
+    request_id: int, status: str, *, url: Optional[str] = None
+) -> bool:
+    """Set a consultation request's status (staff follow-up); return False if no such id.
+
+    Unlike the save functions this raises when the database is unreachable: the
+    console must show the member of staff that the change was not made.
+    """
+    check_choice("status", status, CONSULTATION_STATUSES)
+    if isinstance(request_id, bool) or not isinstance(request_id, int):
+        raise ValueError("request_id must be an integer")
+    replay_spool(url=url)
+    with db.session_scope(url) as session:
+        result = session.execute(
+            sa.update(ConsultationRequest)
+            .where(ConsultationRequest.id == request_id)
+            .values(status=status, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1

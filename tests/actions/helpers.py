@@ -1,0 +1,79 @@
+"""Builds rasa-sdk trackers for action tests (``Tracker.from_dict``)."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def entity(entity: str, value: str, role: Optional[str] = None) -> Dict[str, Any]:
+    e = {"entity": entity, "value": value, "start": 0, "end": 1, "extractor": "DomainSpacyNLP"}
+    if role:
+        e["role"] = role
+    return e
+
+
+def user_event(text: str, intent: Optional[str] = None, confidence: float = 0.95, entities=None) -> Dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": entities or [],
+        },
+    }
+
+
+def tracker(
+    text: str = "",
+    intent: Optional[str] = None,
+    confidence: float = 0.95,
+    entities: Optional[List[Dict[str, Any]]] = None,
+    slots: Optional[Dict[str, Any]] = None,
+    active_loop: Optional[str] = None,
+    requested_slot: Optional[str] = None,
+    history: Optional[List[Dict[str, Any]]] = None,
+    sender_id: str = "test-sender-0001",
+) -> Tracker:
+    """A tracker whose latest message is ``text`` classified as ``intent``."""
+    latest = user_event(text, intent, confidence, entities)
+    all_slots = {s: None for s in DOMAIN["slots"]}
+    all_slots.update(slots or {})
+    if requested_slot:
+        all_slots["requested_slot"] = requested_slot
+    events = [{"event": "session_started"}] + list(history or []) + [latest]
+    return Tracker.from_dict(
+        {
+            "sender_id": sender_id,
+            "slots": all_slots,
+            "latest_message": latest["parse_data"] | {"text": text},
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+def run(action, trk: Tracker):
+    """Runs ``action`` and returns (messages, events)."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, trk, DOMAIN))
+    return dispatcher.messages, events
+
+
+def texts(messages) -> str:
+    return "\n".join(m.get("text") or f"<{m.get('response')}>" for m in messages)
+
+
+def slot_events(events) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

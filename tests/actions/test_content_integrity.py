@@ -1,0 +1,61 @@
+"""The content files are consistent with each other and with the domain."""
+import re
+
+import pytest
+
+from actions import content
+from tests.actions.helpers import DOMAIN
+
+SOURCES = content.sources()
+
+
+def _refs(item):
+    return item.get("passages", []), item.get("references", [])
+
+
+@pytest.mark.parametrize("kind,items", [("knowledge", content.knowledge_entries()), ("claim", content.claims())])
+def test_every_answer_names_existing_sources(kind, items):
+    for item_id, item in items.items():
+        passages, refs = _refs(item)
+        assert passages, f"{kind} {item_id} names no source passage"
+        assert set(passages) <= set(SOURCES["passages"]), item_id
+        assert set(refs) <= set(SOURCES["references"]), item_id
+
+
+def test_every_claim_has_references_to_published_evidence():
+    for claim_id, claim in content.claims().items():
+        assert claim.get("references"), claim_id
+        assert all(claim[p].strip() for p in ("claim", "evidence", "meaning", "summary")), claim_id
+
+
+def test_knowledge_intents_exist_in_domain_and_follow_ups_resolve():
+    for entry in content.knowledge_entries().values():
+        assert entry["intent"] in DOMAIN["intents"]
+        content.buttons_for(entry.get("follow_ups", []))  # raises on an unknown id
+        if entry.get("claim"):
+            assert entry["claim"] in content.claims()
+
+
+def test_every_form_question_and_flow_message_exists():
+    messages = content.messages()
+    for form in DOMAIN["forms"].values():
+        for slot in form["required_slots"]:
+            assert f"ask_{slot}" in messages, slot
+            assert f"action_ask_{slot}" in DOMAIN["actions"], slot
+    assert set(content.screening_items()) == set(DOMAIN["forms"]["screening_form"]["required_slots"])
+
+
+def test_message_placeholders_are_known():
+    allowed = {"clinic_name", "clinic_phone", "clinic_email", "clinic_hours", "emergency_number", "urgent_care",
+               "items", "advice", "signs", "causes", "family", "kind", "contact", "time"}
+    for key, message in content.messages().items():
+        assert set(re.findall(r"{(\w+)}", message["text"])) <= allowed, key
+
+
+def test_the_six_indications_and_six_contraindications_are_covered():
+    indications = content.knowledge_entries()["indications"]["answer"].lower()
+    for word in ["hair loss", "oily scalp", "dandruff", "itchy", "split ends", "volume"]:
+        assert word in indications
+    contraindications = content.knowledge_entries()["contraindications"]["answer"].lower()
+    for word in ["pregnancy", "breastfeeding", "allergy", "period", "hormonal", "tumour", "infection"]:
+        assert word in contraindications

@@ -1,0 +1,94 @@
+"""Knowledge answers, claims versus evidence, and citations."""
+import pytest
+
+from actions import content
+from actions.claims import ActionExplainClaim, claim_text
+from actions.knowledge import ActionAnswerKnowledge, ActionCiteSource, citation_text
+from tests.actions.helpers import entity, run, slot_events, texts, tracker
+
+ENTRIES = content.knowledge_entries()
+
+
+@pytest.mark.parametrize("entry_id", list(ENTRIES))
+def test_each_knowledge_intent_gets_its_entry(entry_id):
+    entry = ENTRIES[entry_id]
+    messages, events = run(ActionAnswerKnowledge(), tracker("question", entry["intent"]))
+    assert messages[0]["text"] == entry["answer"].strip()
+    assert slot_events(events)["last_answer"] == f"knowledge:{entry_id}"
+    assert [b["title"] for b in messages[0]["buttons"]]  # every entry offers next steps
+
+
+def test_what_is_mentions_injections_into_the_scalp_and_nutrients():
+    messages, _ = run(ActionAnswerKnowledge(), tracker("what is mesotherapy", "ask_what_is"))
+    text = messages[0]["text"].lower()
+    assert "inject" in text and "scalp" in text and "vitamins" in text
+
+
+def test_a_named_condition_gets_its_specific_answer():
+    messages, _ = run(
+        ActionAnswerKnowledge(),
+        tracker("can pregnant women have it", "ask_contraindications", entities=[entity("condition", "pregnancy")]),
+    )
+    text = messages[0]["text"]
+    assert "pregnan" in text.lower() and "advise against" in text
+    assert "tumours" not in text  # not the general list
+
+
+def test_a_negated_condition_does_not_select_its_answer():
+    messages, _ = run(
+        ActionAnswerKnowledge(),
+        tracker("who can't have it? I'm not pregnant", "ask_contraindications",
+                entities=[entity("condition", "pregnancy", "negated")]),
+    )
+    assert messages[0]["text"] == ENTRIES["contraindications"]["answer"].strip()
+
+
+def test_unknown_intent_falls_back_to_the_default_reply():
+    messages, events = run(ActionAnswerKnowledge(), tracker("??", "greet"))
+    assert messages[0]["response"] == "utter_default" and events == []
+
+
+def test_claim_has_claim_evidence_and_meaning_in_that_order():
+    text = claim_text("dhi_noninvasive")
+    labels = content.claim_labels()
+    positions = [text.index(labels[p]) for p in ("claim", "evidence", "meaning")]
+    assert positions == sorted(positions)
+    assert "minimally invasive surgery" in text
+
+
+@pytest.mark.parametrize(
+    "ents,last,expected",
+    [
+        ([entity("claim_topic", "dandruff")], None, "dandruff"),
+        ([entity("hair_problem", "seborrhea")], None, "sebum"),
+        ([], "blood_flow", "blood_flow"),  # "is that proven?" after a claim
+        ([], None, "general_efficacy"),
+        ([entity("procedure", "mesotherapy")], "dandruff", "general_efficacy"),
+        ([entity("claim_topic", "dandruff", "negated")], None, "general_efficacy"),
+    ],
+)
+def test_which_claim_is_explained(ents, last, expected):
+    messages, events = run(
+        ActionExplainClaim(), tracker("is it proven?", "ask_claim", entities=ents, slots={"last_claim": last})
+    )
+    assert messages[0]["text"] == claim_text(expected)
+    assert slot_events(events)["last_claim"] == expected
+    assert slot_events(events)["last_answer"] == f"claim:{expected}"
+
+
+def test_general_claim_points_to_nutrient_deficiency():
+    text = claim_text("general_efficacy").lower()
+    assert "claimed" in text and "deficien" in text
+
+
+def test_citation_names_passage_and_references():
+    text = citation_text("claim:stops_hair_loss")
+    assert "What are the advantages and disadvantages advertised?" in text
+    assert "pubmed.ncbi.nlm.nih.gov/37558233" in text
+
+
+def test_source_after_an_answer_and_before_any():
+    messages, _ = run(ActionCiteSource(), tracker("source?", "ask_source", slots={"last_answer": "knowledge:dhi"}))
+    assert "DHI hair transplant" in messages[0]["text"] and "ishrs.org" in messages[0]["text"]
+    messages, _ = run(ActionCiteSource(), tracker("source?", "ask_source"))
+    assert "haven't told you anything yet" in texts(messages)

@@ -1,0 +1,76 @@
+"""Disclosure, emergencies, the human route, medical-advice refusal, forget me."""
+from sqlalchemy import select
+
+from actions.safety import (
+    ActionDeclineMedicalAdvice,
+    ActionEmergency,
+    ActionForgetMe,
+    ActionHumanHandoff,
+    ActionPriceInfo,
+    ActionReportComplication,
+    ActionRespondToStatement,
+)
+from actions.session import ActionSessionStart
+from records import db, store
+from records.models import ConsultationRequest, SafetyEvent
+from tests.actions.helpers import entity, run, slot_events, texts, tracker
+
+
+def _kinds(url):
+    with db.session_scope(url) as session:
+        return [r.kind for r in session.execute(select(SafetyEvent)).scalars()]
+
+
+def test_session_start_discloses_before_anything_else():
+    messages, events = run(ActionSessionStart(), tracker(""))
+    text = texts(messages)
+    assert "automated assistant" in text and "not a diagnosis" in text and "not for emergencies" in text
+    assert "Riverside Hair Clinic" in text and "999" in text
+    assert [e["event"] for e in events] == ["session_started", "action"]
+
+
+def test_emergency_answer_is_immediate_and_recorded(db_url):
+    messages, _ = run(ActionEmergency(), tracker("chest pain", "emergency"))
+    assert "call 999 now" in texts(messages)
+    assert _kinds(db_url) == ["emergency"]
+
+
+def test_complication_gets_urgent_care(db_url):
+    messages, _ = run(ActionReportComplication(), tracker("pus after the injections", "report_complication"))
+    text = texts(messages)
+    assert "today" in text and "NHS 111" in text and "999" in text
+    assert _kinds(db_url) == ["complication"]
+
+
+def test_emergency_still_answered_when_the_database_is_down(monkeypatch, tmp_path):
+    monkeypatch.setenv("MESOGUIDE_DB_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("MESOGUIDE_DATA_DIR", str(tmp_path))
+    messages, _ = run(ActionEmergency(), tracker("I can't breathe", "emergency"))
+    assert "999" in texts(messages)
+    assert (tmp_path / "spool" / "records.jsonl").read_text().count('"kind":"emergency"') == 1  # kept for later
+
+
+def test_medical_advice_is_declined_with_a_doctor_route(db_url):
+    messages, _ = run(ActionDeclineMedicalAdvice(), tracker("how much zinc should I take", "request_medical_advice"))
+    assert "can't diagnose, prescribe or recommend doses" in texts(messages)
+    assert _kinds(db_url) == ["medical_advice_declined"]
+
+
+def test_handoff_and_price_use_the_configured_clinic_contact(db_url):
+    for action in (ActionHumanHandoff(), ActionPriceInfo()):
+        messages, _ = run(action, tracker("x", "human_handoff"))
+        assert "+44 20 7946 0000" in texts(messages) and "care@riverside-hair.example" in texts(messages)
+
+
+def test_forget_me_deletes_the_records(db_url):
+    store.save_consultation("test-sender-0001", "general", "Anna", "anna@example.com", None, "any time")
+    messages, events = run(ActionForgetMe(), tracker("delete my data", "forget_me"))
+    assert "deleted" in texts(messages) and events == [{"event": "restart", "timestamp": None}]
+    with db.session_scope(db_url) as session:
+        assert session.execute(select(ConsultationRequest)).scalars().all() == []
+
+
+def test_statement_of_a_condition_gets_its_answer_and_the_screening_offer():
+    messages, _ = run(ActionRespondToStatement(), tracker("I'm breastfeeding", "inform",
+                                                          entities=[entity("condition", "breastfeeding")]))
+    assert "breastfeeding" in messages[0]["text"] and messages[-1]["buttons"][0]["payload"] == "/check_eligibility"

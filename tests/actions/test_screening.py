@@ -1,0 +1,136 @@
+"""Contraindication screening: reading answers, resuming, outcomes, records."""
+import pytest
+from sqlalchemy import select
+
+from actions.screening import ActionScreeningSummary, ValidateScreeningForm, screening_outcome
+from records import db
+from records.models import ScreeningResult
+from tests.actions.helpers import entity, run, slot_events, texts, tracker, user_event
+
+FORM = "screening_form"
+
+
+def ask(text, intent=None, requested="sc_pregnancy", entities=None, slots=None, confidence=0.95):
+    return run(
+        ValidateScreeningForm(),
+        tracker(text, intent, confidence=confidence, entities=entities, slots=slots, active_loop=FORM, requested_slot=requested),
+    )
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("/affirm", "affirm", "yes"),
+        ("/deny", "deny", "no"),
+        ("/dont_know", "dont_know", "unsure"),
+        ("nope", "deny", "no"),
+        ("Nope.", "greet", "no"),  # the words decide even when the classifier is off
+        ("not that I know", "deny", "no"),
+        ("not that i know of", "out_of_scope", "no"),
+        ("I don't know", "dont_know", "unsure"),
+        ("not sure", "inform", "unsure"),
+        ("yeah", "affirm", "yes"),
+        ("dunno", "nlu_fallback", "unsure"),
+    ],
+)
+def test_plain_answers(text, intent, expected):
+    _, events = ask(text, intent)
+    assert slot_events(events) == {"sc_pregnancy": expected}
+
+
+def test_a_stated_fact_answers_the_question():
+    _, events = ask("yes I'm 3 months pregnant", "inform", entities=[entity("condition", "pregnancy")])
+    assert slot_events(events)["sc_pregnancy"] == "yes"
+
+
+def test_negated_and_uncertain_mentions_fill_several_items():
+    ents = [entity("condition", "pregnancy", "negated"), entity("condition", "breastfeeding", "uncertain")]
+    _, events = ask("I'm not pregnant and not sure about breastfeeding", "inform", entities=ents)
+    assert slot_events(events) == {"sc_pregnancy": "no", "sc_breastfeeding": "unsure"}
+
+
+def test_an_answer_about_another_item_does_not_answer_the_question_asked():
+    _, events = ask("yes I'm breastfeeding", "inform", entities=[entity("condition", "breastfeeding")])
+    assert slot_events(events) == {"sc_breastfeeding": "yes"}
+
+
+def test_facts_given_before_the_screening_are_not_asked_again():
+    history = [user_event("I'm breastfeeding my son", "inform", entities=[entity("condition", "breastfeeding")]),
+               user_event("no allergies at all", "deny", entities=[entity("condition", "allergy", "negated")])]
+    trk = tracker("can I have mesotherapy?", "check_eligibility", history=history)
+    _, events = run(ValidateScreeningForm(), trk)
+    assert slot_events(events) == {"sc_breastfeeding": "yes", "sc_allergy": "no"}
+
+
+def test_a_question_in_between_is_answered_and_the_question_repeated():
+    messages, events = ask("what are the side effects?", "ask_side_effects")
+    assert "pain" in texts(messages).lower()
+    slots = slot_events(events)
+    assert "sc_pregnancy" not in slots and slots["form_turns"] == 1.0  # re-asked by the form
+
+
+def test_not_understood_gets_a_short_note():
+    messages, events = ask("purple", "nlu_fallback", confidence=0.2)
+    assert "didn't catch" in texts(messages)
+    assert set(slot_events(events)) == {"form_turns"}
+
+
+def test_stop_ends_the_form_and_keeps_answers():
+    _, events = ask("stop", "stop", slots={"sc_pregnancy": "no"})
+    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert slot_events(events)["flow_stopped"] == "stopped"
+    assert "sc_pregnancy" not in slot_events(events)
+
+
+def test_an_emergency_in_the_middle_escalates_and_ends(sqlite_url):
+    messages, events = ask("I can't breathe and my throat is swelling", "emergency")
+    assert "999" in texts(messages)
+    assert slot_events(events)["flow_stopped"] == "emergency"
+
+
+@pytest.mark.parametrize(
+    "answers,outcome,yes,unsure",
+    [
+        ({"sc_pregnancy": "no", "sc_allergy": "no"}, "none_reported", [], []),
+        ({"sc_pregnancy": "yes", "sc_infection": "unsure"}, "contraindication_reported", ["sc_pregnancy"], ["sc_infection"]),
+        ({"sc_tumour": "unsure"}, "doctor_check", [], ["sc_tumour"]),
+    ],
+)
+def test_outcome_rules(answers, outcome, yes, unsure):
+    assert screening_outcome(answers) == (outcome, yes, unsure)
+
+
+ALL_NO = {s: "no" for s in ("sc_pregnancy", "sc_breastfeeding", "sc_allergy", "sc_menstruation", "sc_endocrine", "sc_tumour", "sc_infection")}
+
+
+def _stored(url):
+    with db.session_scope(url) as session:
+        return [(r.outcome, r.completed, r.answers, r.flagged_items) for r in session.execute(select(ScreeningResult)).scalars()]
+
+
+def test_summary_nothing_reported_never_clears_and_offers_consultation(db_url):
+    messages, events = run(ActionScreeningSummary(), tracker("/deny", "deny", slots=ALL_NO))
+    text = texts(messages)
+    assert "doctor" in text and "final decision" in text
+    assert any(b["payload"] == "/book_consultation" for b in messages[0]["buttons"])
+    assert slot_events(events)["screening_outcome"] == "none_reported"
+    assert _stored(db_url) == [("none_reported", True, ALL_NO, [])]
+
+
+def test_summary_names_the_items_and_the_advice(db_url):
+    answers = dict(ALL_NO, sc_menstruation="yes", sc_allergy="yes", sc_endocrine="unsure")
+    messages, _ = run(ActionScreeningSummary(), tracker("/deny", "deny", slots=answers))
+    text = texts(messages)
+    assert "allergy" in text and "period" in text and "postponing" in text
+    assert "hormonal" in text and "check" in text
+    assert _stored(db_url)[0][0] == "contraindication_reported"
+    assert _stored(db_url)[0][3] == ["sc_allergy", "sc_menstruation", "sc_endocrine"]
+
+
+def test_stopped_screening_keeps_answers_for_the_doctor(db_url):
+    messages, events = run(
+        ActionScreeningSummary(), tracker("stop", "stop", slots={"sc_pregnancy": "no", "flow_stopped": "stopped"})
+    )
+    assert "stopped" in texts(messages)
+    assert "sc_pregnancy" not in slot_events(events)  # kept to resume later
+    assert _stored(db_url) == [("none_reported", False, {"sc_pregnancy": "no"}, [])]

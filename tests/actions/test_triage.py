@@ -1,0 +1,117 @@
+"""Hair-loss triage: reading answers, red flags first, outcomes, records."""
+import pytest
+from sqlalchemy import select
+
+from actions.triage import ActionTriageIntro, ActionTriageOutcome, ValidateTriageForm, triage_outcome
+from records import db
+from records.models import SafetyEvent, TriageOutcome
+from tests.actions.helpers import entity, run, slot_events, texts, tracker, user_event
+
+FORM = "triage_form"
+
+
+def ask(text, intent=None, requested="tr_pattern", entities=None, slots=None):
+    return run(
+        ValidateTriageForm(),
+        tracker(text, intent, entities=entities, slots=slots, active_loop=FORM, requested_slot=requested),
+    )
+
+
+@pytest.mark.parametrize(
+    "text,requested,expected",
+    [
+        ("temples and crown", "tr_pattern", {"tr_pattern": "temples_crown"}),
+        ("my part is getting wider on top", "tr_pattern", {"tr_pattern": "top_thinning"}),
+        ("all over really", "tr_pattern", {"tr_pattern": "diffuse"}),
+        ("gradually, over a few years", "tr_onset", {"tr_onset": "gradual"}),
+        ("it happened suddenly", "tr_onset", {"tr_onset": "sudden"}),
+        ("nope", "tr_family", {"tr_family": "no"}),
+        ("yes my dad", "tr_family", {"tr_family": "yes"}),
+    ],
+)
+def test_typed_answers(text, requested, expected):
+    _, events = ask(text, "inform", requested=requested)
+    assert {k: v for k, v in slot_events(events).items() if k in expected} == expected
+
+
+def test_round_patches_is_a_red_flag_and_stops_the_questions():
+    _, events = ask("round bare patches", "inform")
+    slots = slot_events(events)
+    assert slots["tr_pattern"] == "patches" and slots["tr_patches"] == "yes"
+    assert slots["tr_onset"] == "skipped" and slots["tr_family"] == "skipped"
+
+
+def test_not_sure_about_the_pattern():
+    _, events = ask("/dont_know", "dont_know")
+    assert slot_events(events) == {"tr_pattern": "unsure"}
+
+
+def test_answers_given_up_front_are_not_asked_again():
+    history = [user_event("my dad is bald and my temples are receding, slowly for years", "describe_hair_loss",
+                          entities=[entity("hair_problem", "androgenetic_alopecia")])]
+    trk = tracker("will mesotherapy help?", "describe_hair_loss", history=history)
+    _, events = run(ValidateTriageForm(), trk)
+    slots = slot_events(events)
+    assert slots["tr_family"] == "yes" and slots["tr_pattern"] == "temples_crown" and slots["tr_onset"] == "gradual"
+
+
+def test_denied_family_history_is_not_taken_as_yes():
+    trk = tracker("no one in my family is bald", "describe_hair_loss")
+    _, events = run(ValidateTriageForm(), trk)
+    assert "tr_family" not in slot_events(events)
+
+
+@pytest.mark.parametrize(
+    "answers,outcome",
+    [
+        ({"tr_pattern": "temples_crown", "tr_onset": "gradual", "tr_family": "yes"}, ("likely_aga", ["family_history"])),
+        ({"tr_pattern": "top_thinning", "tr_onset": "gradual", "tr_family": "no"}, ("likely_aga", [])),
+        ({"tr_pattern": "aga_typical", "tr_onset": "unsure", "tr_family": "yes"}, ("likely_aga", ["family_history"])),
+        ({"tr_pattern": "temples_crown", "tr_onset": "sudden"}, ("red_flag", ["sudden_onset"])),
+        ({"tr_pattern": "diffuse", "tr_onset": "gradual", "tr_scalp": "yes"}, ("red_flag", ["scalp_symptoms"])),
+        ({"tr_pattern": "diffuse", "tr_onset": "gradual", "tr_trigger": "yes"}, ("see_doctor", ["recent_trigger"])),
+        ({"tr_pattern": "temples_crown", "tr_onset": "gradual", "tr_deficiency": "yes"}, ("see_doctor", ["deficiency_or_thyroid"])),
+        ({"tr_pattern": "diffuse", "tr_onset": "gradual", "tr_family": "no"}, ("unclear", [])),
+        ({"tr_pattern": "unsure", "tr_onset": "unsure"}, ("unclear", [])),
+    ],
+)
+def test_outcome_rules(answers, outcome):
+    assert triage_outcome(answers) == outcome
+
+
+def _rows(url, model):
+    with db.session_scope(url) as session:
+        return list(session.execute(select(model)).scalars())
+
+
+def test_likely_pattern_loss_leads_to_a_transplant_consultation(db_url):
+    slots = {"tr_pattern": "temples_crown", "tr_onset": "gradual", "tr_patches": "no", "tr_scalp": "no",
+             "tr_trigger": "no", "tr_deficiency": "no", "tr_family": "yes"}
+    messages, events = run(ActionTriageOutcome(), tracker("yes", "affirm", slots=slots))
+    text = texts(messages)
+    assert "will not help" in text and "hair-transplant consultation" in text and "family" in text
+    assert messages[0]["buttons"][0]["payload"] == "/book_consultation"
+    assert slot_events(events)["triage_outcome"] == "likely_aga"
+    assert [r.outcome for r in _rows(db_url, TriageOutcome)] == ["likely_aga"]
+
+
+def test_red_flag_sends_to_a_doctor_and_is_recorded(db_url):
+    slots = {"tr_pattern": "patches", "tr_patches": "yes", "tr_onset": "skipped"}
+    messages, _ = run(ActionTriageOutcome(), tracker("round bare patches", "inform", slots=slots))
+    text = texts(messages)
+    assert "dermatologist" in text and "not the answer" in text
+    assert [r.kind for r in _rows(db_url, SafetyEvent)] == ["red_flag"]
+
+
+def test_stopped_triage_stores_nothing(db_url):
+    messages, _ = run(ActionTriageOutcome(), tracker("stop", "stop", slots={"flow_stopped": "stopped"}))
+    assert "stopped" in texts(messages)
+    assert _rows(db_url, TriageOutcome) == []
+
+
+def test_intro_tells_pattern_baldness_about_transplant_at_once():
+    messages, _ = run(ActionTriageIntro(), tracker("hereditary baldness like my father", "describe_hair_loss",
+                                                   entities=[entity("hair_problem", "androgenetic_alopecia")]))
+    assert "transplant" in texts(messages)
+    messages, _ = run(ActionTriageIntro(), tracker("my hair is falling out", "describe_hair_loss"))
+    assert "transplant" not in texts(messages)

@@ -1,0 +1,93 @@
+"""The domain spaCy pipeline: canonical values, negation, uncertainty, Rasa wiring."""
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.domain_nlp import DomainSpacyNLP
+from components.terminology import Analyser
+
+ROOT = Path(__file__).resolve().parents[2]
+TERMS = ROOT / "data" / "content" / "terminology.yml"
+
+
+@pytest.fixture(scope="module")
+def analyser():
+    return Analyser.from_terminology_file(TERMS)
+
+
+def found(analyser, text):
+    return [(m.entity, m.value, m.role) for m in analyser.mentions(text)]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("I'm expecting", [("condition", "pregnancy", None)]),
+        ("I'm nursing my baby", [("condition", "breastfeeding", None)]),
+        ("i have PCOS and a thyroid problem", [("condition", "endocrine_disorder", None), ("condition", "endocrine_disorder", None)]),
+        ("they found cancer last year", [("condition", "tumour", None)]),
+        ("it's my period next week", [("condition", "menstruation", None)]),
+        ("I had two tumours removed", [("condition", "tumour", None)]),
+        ("does it contain selenium", [("ingredient", "selenium", None)]),
+        ("dhi or fue?", [("procedure", "dhi", None), ("procedure", "fue", None)]),
+        ("male pattern baldness", [("hair_problem", "androgenetic_alopecia", None)]),
+    ],
+)
+def test_lay_words_map_to_canonical_values(analyser, text, expected):
+    assert found(analyser, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("I'm not pregnant", [("condition", "pregnancy", "negated")]),
+        ("no allergies", [("condition", "allergy", "negated")]),
+        ("allergies: none", [("condition", "allergy", "negated")]),
+        ("I don't have any tumours or infections", [("condition", "tumour", "negated"), ("condition", "infection", "negated")]),
+        ("I'm not pregnant but I am breastfeeding", [("condition", "pregnancy", "negated"), ("condition", "breastfeeding", None)]),
+        ("not sure if I'm pregnant", [("condition", "pregnancy", "uncertain")]),
+        ("I might have a thyroid issue", [("condition", "endocrine_disorder", "uncertain")]),
+        ("yes I'm 3 months pregnant", [("condition", "pregnancy", None)]),
+    ],
+)
+def test_negation_and_uncertainty(analyser, text, expected):
+    assert found(analyser, text) == expected
+
+
+def test_rasa_component_trains_persists_and_loads(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("domain_nlp")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**DomainSpacyNLP.get_default_config(), "terminology": str(TERMS)}
+    component = DomainSpacyNLP.create(config, storage, resource, context)
+    component.train(TrainingData())
+    loaded = DomainSpacyNLP.load(config, storage, resource, context)
+    message = Message(data={"text": "I'm not pregnant, but I'm nursing"})
+    loaded.process([message])
+    tokens = [t.text for t in message.get("text_tokens")]
+    assert tokens[:3] == ["I", "'m", "not"]
+    entities = {(e["value"], e.get("role")) for e in message.get("entities")}
+    assert entities == {("pregnancy", "negated"), ("breastfeeding", None)}
+    assert all(e["extractor"] == "DomainSpacyNLP" for e in message.get("entities"))
+
+
+def test_fingerprint_follows_the_terminology_file(tmp_path):
+    copy = tmp_path / "terms.yml"
+    copy.write_text(TERMS.read_text())
+    first = DomainSpacyNLP.fingerprint_addon({"terminology": str(copy)})
+    data = yaml.safe_load(copy.read_text())
+    data["entities"]["condition"]["pregnancy"].append("preggers")
+    copy.write_text(yaml.safe_dump(data))
+    assert DomainSpacyNLP.fingerprint_addon({"terminology": str(copy)}) != first
+
+
+def test_emoji_html_and_empty_texts_do_not_break_it(analyser):
+    assert found(analyser, "") == []
+    assert found(analyser, "😀😀") == []
+    assert found(analyser, "<b>pregnant</b> <script>alert(1)</script>") == [("condition", "pregnancy", None)]

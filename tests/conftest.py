@@ -1,0 +1,14 @@
+"""Shared pytest set-up: telemetry off, the repository on sys.path, fixture plugins."""
+import os
+import sys
+from pathlib import Path
+
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+pytest_plugins = ["tests.fixtures.db", "tests.fixtures.stack"]

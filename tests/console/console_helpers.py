@@ -1,0 +1,65 @@
+"""Helpers shared by the console tests (imported as tests.console.console_helpers)."""
+from __future__ import annotations
+
+import random
+import re
+from typing import Dict, Iterable, Optional
+
+from fastapi.testclient import TestClient
+
+from console.seeding import Conversation, write
+
+PASSWORD = "correct horse battery"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_from(page.text)})
+
+
+def signed_in(client: TestClient, username: str) -> str:
+    """Sign in and return the session's CSRF token."""
+    response = login(client, username)
+    assert response.status_code == 303, response.text
+    return csrf_from(client.get("/inbox").text)
+
+
+class Convo:
+    """Builds one conversation with the seeding builder, deterministic times."""
+
+    _counter = 0
+
+    def __init__(self, start: float = 1_700_000_000.0, channel: str = "rest", sender_id: Optional[str] = None):
+        Convo._counter += 1
+        self.c = Conversation(sender_id=sender_id or f"{Convo._counter:04d}" + "a" * 28, t=start,
+                              channel=channel, rng=random.Random(Convo._counter))
+        self.c.start()
+
+    @property
+    def sender_id(self) -> str:
+        return self.c.sender_id
+
+    def turn(self, text: str, intent: str, reply: str = "ok", confidence: Optional[float] = None,
+             action: Optional[str] = None, entities: Iterable[dict] = (), slots: Optional[Dict] = None):
+        self.c.user(text, intent, confidence=confidence, entities=entities)
+        self.c.reply(reply, "utter_reply", action=action)
+        for name, value in (slots or {}).items():
+            self.c.slot(name, value)
+        self.c.listen()
+        return self
+
+    def record(self, table: str, **values):
+        self.c.record(table, **values)
+        return self
+
+
+def store(url: str, *convos: Convo) -> None:
+    write(url, [c.c for c in convos])

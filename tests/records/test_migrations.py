@@ -1,0 +1,203 @@
+"""Alembic migrations: they keep existing records, match the models, spare Rasa's table."""
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from records import db, store
+from records.models import Base
+
+SENDER = "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+AT = datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc)
+TABLES_AT_0001 = {
+    "screening_result",
+    "triage_outcome",
+    "consultation_request",
+    "safety_event",
+    "deletion_log",
+    "staff_user",
+    "conversation_review",
+    "tag",
+    "conversation_tag",
+    "note",
+    "message_flag",
+    "audit_log",
+}
+CLINIC_TABLES = TABLES_AT_0001 | {"conversation_summary"}
+ROWS_AT_0001 = {
+    "screening_result": {"sender_id": SENDER, "answers": {"pregnancy": "no"},
+                         "outcome": "none_reported", "flagged_items": [], "completed": True},
+    "triage_outcome": {"sender_id": SENDER, "answers": {"pattern": "crown"}, "outcome": "likely_aga"},
+    "consultation_request": {"sender_id": SENDER, "updated_at": AT, "kind": "mesotherapy",
+                             "name": "Ann", "email": "ann@example.org", "phone": None,
+                             "time_window": "mornings", "consent_at": AT, "status": "new",
+                             "reason": "likely_aga"},
+    "safety_event": {"sender_id": SENDER, "kind": "red_flag", "detail": "sudden loss"},
+    "deletion_log": {"sender_hash": "0" * 64, "deleted_counts": {"events": 4}},
+    "staff_user": {"username": "reviewer1", "password_hash": "$argon2id$x", "role": "reviewer",
+                   "active": True, "failed_logins": 0, "locked_until": None, "last_login_at": AT},
+    "conversation_review": {"sender_id": SENDER, "reviewed": True, "reviewed_by": "reviewer1",
+                            "reviewed_at": AT},
+    "tag": {"id": 7, "name": "follow-up"},
+    "conversation_tag": {"sender_id": SENDER, "tag_id": 7},
+    "note": {"sender_id": SENDER, "event_id": None, "author": "reviewer1", "text": "call back"},
+    "message_flag": {"sender_id": SENDER, "event_id": 3, "author": "reviewer1", "reason": "wrong"},
+    "audit_log": {"at": AT, "username": "reviewer1", "action": "view", "target": SENDER,
+                  "detail": ""},
+}
+
+
+def _tables(connection):
+    metadata = sa.MetaData()
+    metadata.reflect(connection, only=sorted(TABLES_AT_0001))
+    return metadata.tables
+
+
+def _snapshot(url):
+    with db.get_engine(url).connect() as connection:
+        return {
+            name: [dict(row) for row in connection.execute(
+                sa.select(table).order_by(table.c.id)).mappings()]
+            for name, table in _tables(connection).items()
+        }
+
+
+def _index_names(url, table):
+    return {index["name"] for index in sa.inspect(db.get_engine(url)).get_indexes(table)}
+
+
+def test_upgrade_from_0001_to_0002_keeps_every_record(empty_db_url):
+    db.upgrade(empty_db_url, "0001")
+    assert db.current_revision(empty_db_url) == "0001"
+    with db.get_engine(empty_db_url).begin() as connection:
+        tables = _tables(connection)
+        for name, values in ROWS_AT_0001.items():
+            connection.execute(tables[name].insert().values(created_at=AT, **values))
+    before = _snapshot(empty_db_url)
+    assert all(len(rows) == 1 for rows in before.values()) and len(before) == len(TABLES_AT_0001)
+
+    db.upgrade(empty_db_url, "0002")
+
+    assert db.current_revision(empty_db_url) == "0002"
+    assert _snapshot(empty_db_url) == before
+    indexes = _index_names(empty_db_url, "consultation_request")
+    assert "ix_consultation_request_status_created_at" in indexes
+    assert "ix_consultation_request_status" not in indexes
+
+    db.upgrade(empty_db_url)
+
+    assert db.current_revision(empty_db_url) == db.head_revision()
+    assert _snapshot(empty_db_url) == before
+    assert CLINIC_TABLES <= set(sa.inspect(db.get_engine(empty_db_url)).get_table_names())
+    request_id = store.save_consultation(SENDER, "transplant", "Ann", None, "0123", "evenings")
+    assert request_id == before["consultation_request"][0]["id"]
+
+    db.downgrade(empty_db_url, "0001")
+    indexes = _index_names(empty_db_url, "consultation_request")
+    assert "ix_consultation_request_status" in indexes
+    assert "ix_consultation_request_status_created_at" not in indexes
+    assert len(_snapshot(empty_db_url)["consultation_request"]) == 1
+
+
+def test_migrations_never_touch_rasa_events(empty_db_url):
+    metadata = sa.MetaData()
+    events = sa.Table(
+        "events",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("sender_id", sa.String(255), nullable=False),
+        sa.Column("type_name", sa.String(255), nullable=False),
+        sa.Column("timestamp", sa.Float),
+        sa.Column("intent_name", sa.String(255)),
+        sa.Column("action_name", sa.String(255)),
+        sa.Column("data", sa.Text),
+    )
+    engine = db.get_engine(empty_db_url)
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(events.insert().values(sender_id=SENDER, type_name="user", data="{}"))
+
+    db.upgrade(empty_db_url)
+    db.downgrade(empty_db_url, "base")
+
+    inspector = sa.inspect(engine)
+    assert not CLINIC_TABLES & set(inspector.get_table_names())
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(events)).scalar() == 1
+
+
+def test_own_version_table_leaves_another_apps_alembic_version_alone(empty_db_url):
+    other = sa.Table(
+        "alembic_version", sa.MetaData(), sa.Column("version_num", sa.String(32), primary_key=True)
+    )
+    engine = db.get_engine(empty_db_url)
+    other.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(other.insert().values(version_num="otherapp_0042"))
+
+    db.upgrade(empty_db_url)
+
+    assert db.current_revision(empty_db_url) == db.head_revision()
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(other.c.version_num)).scalars().all() == [
+            "otherapp_0042"
+        ]
+        own = sa.table(db.VERSION_TABLE, sa.column("version_num"))
+        assert connection.execute(sa.select(own.c.version_num)).scalars().all() == [
+            db.head_revision()
+        ]
+
+
+def test_models_match_the_newest_migration(db_url):
+    def include_object(obj, name, type_, reflected, compare_to):
+        return name != "events"
+
+    with db.get_engine(db_url).connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_object": include_object,
+                "version_table": db.VERSION_TABLE,
+            },
+        )
+        differences = compare_metadata(context, Base.metadata)
+
+    assert differences == []
+
+
+def _run_cli(*args, url):
+    env = dict(os.environ, MESOGUIDE_DB_URL=url, RASA_TELEMETRY_ENABLED="false")
+    return subprocess.run(
+        [sys.executable, "-m", "records", *args],
+        cwd=db.REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_upgrade_creates_the_schema_on_a_fresh_sqlite_file(tmp_path):
+    path = tmp_path / "fresh.db"
+    url = f"sqlite:///{path}"
+
+    before = _run_cli("current", "--check", url=url)
+    upgraded = _run_cli("upgrade", url=url)
+    after = _run_cli("current", "--check", url=url)
+
+    assert before.returncode == 1
+    assert before.stdout.startswith("none")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"at revision {db.head_revision()}" in upgraded.stdout
+    assert after.returncode == 0
+    assert after.stdout.strip() == f"{db.head_revision()} (head)"
+    engine = sa.create_engine(url)
+    try:
+        assert CLINIC_TABLES <= set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Demo clinic page and the embeddable MesoGuide chat widget."""
