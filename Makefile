@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_INTRA_OP_PARALLELISM_THREADS ?= 2
 export TF_INTER_OP_PARALLELISM_THREADS ?= 2
-export PYTHONWARNINGS := ignore::DeprecationWarning
+export PYTHONWARNINGS := ignore
 
 # What the trained model depends on (content answers are read at run time and
 # need no training; the terminology builds the spaCy pipeline, so it does).

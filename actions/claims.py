@@ -8,8 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
-from actions.common import say
-from actions.common import latest_entities, positive_values
+from actions.common import latest_entities, positive_values, say
 
 GENERAL = "general_efficacy"
 # Hair problems that name an advertised benefit when asked about ("does it help dandruff?").

@@ -15,10 +15,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
-from actions.common import say
 from actions.common import (
     NO,
-    UNSURE,
     YES,
     clean_free_text,
     contains_phrase,
@@ -29,6 +27,7 @@ from actions.common import (
     plain_answer,
     positive_values,
     record,
+    say,
     yes_no_unsure,
 )
 from actions.forms import GuidedFormValidation, question_actions, reset_events

@@ -17,7 +17,6 @@ action reads it.
 from __future__ import annotations
 
 import abc
-
 from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa_sdk import Action, Tracker
@@ -25,9 +24,14 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
-from actions.common import say
 from actions.claims import explain_claims
-from actions.common import contains_phrase, latest_confidence, latest_intent, latest_text, record
+from actions.common import (
+    latest_confidence,
+    latest_intent,
+    latest_text,
+    record,
+    say,
+)
 from actions.knowledge import answer_knowledge, cite_source
 from actions.safety import _store, escalate
 

@@ -8,8 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
-from actions.common import say
-from actions.common import latest_entities, latest_intent
+from actions.common import latest_entities, latest_intent, say
 
 
 def _variant_texts(entry: Dict[str, Any], entities: List[Dict[str, Any]]) -> List[str]:

@@ -8,9 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import content
-from actions.common import say
-from actions.common import latest_entities, latest_intent, positive_values, record
+from actions.common import latest_entities, latest_intent, positive_values, record, say
 from actions.knowledge import answer_knowledge
 
 SAFETY_RESPONSES = {"emergency": "emergency", "complication": "complication"}

@@ -10,7 +10,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
-from actions.common import say
 from actions.common import (
     UNSURE,
     YES,
@@ -21,6 +20,7 @@ from actions.common import (
     latest_text,
     positive_values,
     record,
+    say,
     user_entities_since_session_start,
     yes_no_unsure,
 )

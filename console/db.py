@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-from types import SimpleNamespace
 from typing import Dict, Iterator, Optional
 
 import sqlalchemy as sa
@@ -40,15 +39,29 @@ def _metadata() -> sa.MetaData:
     return models.Base.metadata
 
 
-def tables() -> SimpleNamespace:
+class Tables:
     """Records tables by their contract names (e.g. `tables().staff_user`) plus `events`."""
-    known = {**_stand_ins, **_metadata().tables}
-    missing = [name for name in TABLE_NAMES if name not in known]
-    if missing:
-        raise SchemaMissing(
-            f"records.models lacks {', '.join(missing)}; see console/SCHEMA_REQUESTS.md"
-        )
-    return SimpleNamespace(**{name: known[name] for name in TABLE_NAMES}, events=ev.events)
+
+    def __init__(self, known: Dict[str, sa.Table]):
+        self._known = known
+        self.events = ev.events
+
+    def __getattr__(self, name: str) -> sa.Table:
+        if name not in TABLE_NAMES:
+            raise AttributeError(name)
+        try:
+            return self._known[name]
+        except KeyError:
+            raise SchemaMissing(f"records.models lacks {name}; see console/SCHEMA_REQUESTS.md") from None
+
+    def check(self) -> None:
+        missing = [name for name in TABLE_NAMES if name not in self._known]
+        if missing:
+            raise SchemaMissing(f"records.models lacks {', '.join(missing)}; see console/SCHEMA_REQUESTS.md")
+
+
+def tables() -> Tables:
+    return Tables({**_stand_ins, **_metadata().tables})
 
 
 def database_url(url: Optional[str] = None) -> str:
@@ -76,5 +89,4 @@ def prepare(url: str) -> None:
     from records import db
 
     db.upgrade(url)
-    tables()
     ev.ensure_indexes(engine(url))

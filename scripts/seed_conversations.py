@@ -36,10 +36,11 @@ def main(argv=None) -> int:
     if args.summary_stand_in:
         testing.use_summary_stand_in()
     try:
-        db.prepare(url)
+        db.tables().check()
     except db.SchemaMissing as exc:
         print(f"error: {exc}. For a throw-away database pass --summary-stand-in.", file=sys.stderr)
         return 2
+    db.prepare(url)
     testing.create_stand_in(url)
     started = time.perf_counter()
     counts = seeding.seed(url, args.count, days=args.days, seed_value=args.seed)

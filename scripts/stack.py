@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Dict, IO, List, Optional
+from typing import IO, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

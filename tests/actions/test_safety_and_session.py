@@ -13,7 +13,7 @@ from actions.safety import (
 from actions.session import ActionSessionStart
 from records import db, store
 from records.models import ConsultationRequest, SafetyEvent
-from tests.actions.helpers import entity, run, slot_events, texts, tracker
+from tests.actions.helpers import entity, run, texts, tracker
 
 
 def _kinds(url):

@@ -2,7 +2,11 @@
 import pytest
 from sqlalchemy import select
 
-from actions.screening import ActionScreeningSummary, ValidateScreeningForm, screening_outcome
+from actions.screening import (
+    ActionScreeningSummary,
+    ValidateScreeningForm,
+    screening_outcome,
+)
 from records import db
 from records.models import ScreeningResult
 from tests.actions.helpers import entity, run, slot_events, texts, tracker, user_event

@@ -2,7 +2,12 @@
 import pytest
 from sqlalchemy import select
 
-from actions.triage import ActionTriageIntro, ActionTriageOutcome, ValidateTriageForm, triage_outcome
+from actions.triage import (
+    ActionTriageIntro,
+    ActionTriageOutcome,
+    ValidateTriageForm,
+    triage_outcome,
+)
 from records import db
 from records.models import SafetyEvent, TriageOutcome
 from tests.actions.helpers import entity, run, slot_events, texts, tracker, user_event

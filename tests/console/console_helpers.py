@@ -5,6 +5,7 @@ import random
 import re
 from typing import Dict, Iterable, Optional
 
+import pytest
 from fastapi.testclient import TestClient
 
 from console.seeding import Conversation, write
@@ -63,3 +64,7 @@ class Convo:
 
 def store(url: str, *convos: Convo) -> None:
     write(url, [c.c for c in convos])
+
+
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+"""For tests of the HTTP layer, where the SQL dialect plays no part."""

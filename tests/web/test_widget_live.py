@@ -19,7 +19,7 @@ def new_bot_text(widget, send):
     return " ".join(widget.bot_messages.locator(".mg-bubble").all_inner_texts()[before:])
 
 
-def test_widget_with_the_real_bot(live_stack, page, events, make_widget):
+def test_widget_with_the_real_bot(live_stack, page, events, make_widget, viewports, png_dimensions):
     webhook = live_stack.rasa_url.rstrip("/") + "/webhooks/rest/webhook"
     senders = []
     page.on("request", lambda r: senders.append(json.loads(r.post_data)["sender"]) if r.url == webhook and r.method == "POST" else None)
@@ -66,6 +66,8 @@ def test_widget_with_the_real_bot(live_stack, page, events, make_widget):
     new_bot_text(widget, widget.error.get_by_role("button", name="Retry").click)
     new_bot_text(widget, lambda: widget.send("what is mesotherapy"))
     widget.screenshot("widget-live-desktop.png")
+    page.set_viewport_size(viewports["phone"])
+    assert png_dimensions(widget.screenshot("widget-live-phone.png")) == (360, 740)
 
     assert len(senders) >= 6 and len(set(senders)) == 1
     assert widget.storage()["senderId"] == senders[0]

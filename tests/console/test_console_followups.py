@@ -1,0 +1,97 @@
+"""Follow-up list: contact details for staff only, status changes, admin CSV export, audit."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from console import db
+from tests.console.console_helpers import Convo, store
+
+BASE = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def requests_(console_url):
+    convos = []
+    for i, (name, email, phone, status) in enumerate((
+        ("Ann Example", "ann@example.com", None, "new"),
+        ("Bob Example", None, "+44 7700 900001", "contacted"),
+        ("Cy Example", "cy@example.com", None, "booked"),
+    )):
+        c = Convo(BASE.timestamp() + i * 3600).turn("book a consultation", "request_consultation")
+        created = BASE + dt.timedelta(hours=i)
+        c.c.records.setdefault("consultation_request", []).append(dict(
+            sender_id=c.sender_id, created_at=created, updated_at=created, kind="mesotherapy", name=name,
+            email=email, phone=phone, time_window="mornings", consent_at=created, status=status, reason="likely_aga"))
+        convos.append(c)
+    store(console_url, *convos)
+    return convos
+
+
+def audit_actions(url: str):
+    log = db.tables().audit_log
+    with db.session(url) as s:
+        return [tuple(r) for r in s.execute(sa.select(log.c.username, log.c.action, log.c.detail).order_by(log.c.id))]
+
+
+def request_ids(url: str):
+    cr = db.tables().consultation_request
+    with db.session(url) as s:
+        return dict(s.execute(sa.select(cr.c.name, cr.c.id)).all())
+
+
+def test_list_shows_contacts_newest_first_and_is_audited(reviewer_client, requests_, console_url):
+    page = reviewer_client.get("/followups").text
+    names = re.findall(r"<td>(\w+ Example)</td>", page)
+    assert names == ["Cy Example", "Bob Example", "Ann Example"]
+    assert "ann@example.com" in page and "+44 7700 900001" in page
+    assert "3 requests" in page
+    assert ("rita", "followups.view", "status=any page=1 rows=3") in audit_actions(console_url)
+
+
+def test_status_filter(reviewer_client, requests_):
+    page = reviewer_client.get("/followups?status=contacted").text
+    assert re.findall(r"<td>(\w+ Example)</td>", page) == ["Bob Example"]
+
+
+def test_status_change_by_a_reviewer(reviewer_client, requests_, console_url):
+    ann = request_ids(console_url)["Ann Example"]
+    response = reviewer_client.post(f"/followups/{ann}/status", data={"csrf_token": reviewer_client.csrf,
+                                                                      "status": "booked"})
+    assert response.status_code == 303
+    cr = db.tables().consultation_request
+    with db.session(console_url) as s:
+        assert s.scalar(sa.select(cr.c.status).where(cr.c.id == ann)) == "booked"
+    assert ("rita", "followup.status", "booked") in audit_actions(console_url)
+    bad = reviewer_client.post(f"/followups/{ann}/status", data={"csrf_token": reviewer_client.csrf,
+                                                                 "status": "deleted"})
+    assert bad.status_code == 400
+    missing = reviewer_client.post("/followups/999999/status", data={"csrf_token": reviewer_client.csrf,
+                                                                    "status": "closed"})
+    assert missing.status_code == 404
+
+
+def test_export_is_for_admins_and_audited(client, admin, reviewer, requests_, console_url):
+    from tests.console.console_helpers import signed_in
+
+    signed_in(client, reviewer.username)
+    assert "Export CSV" not in client.get("/followups").text
+    assert client.get("/followups/export.csv").status_code == 403
+    assert not [a for a in audit_actions(console_url) if a[1] == "followups.export"]
+    client.cookies.clear()
+    signed_in(client, admin.username)
+    assert "Export CSV" in client.get("/followups").text
+    response = client.get("/followups/export.csv?status=booked")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["name"] for r in rows] == ["Cy Example"]
+    assert rows[0]["email"] == "cy@example.com" and rows[0]["kind"] == "mesotherapy"
+    assert rows[0]["conversation"] == requests_[2].sender_id
+    full = list(csv.DictReader(io.StringIO(client.get("/followups/export.csv").text)))
+    assert {r["phone"] for r in full} == {"", "'+44 7700 900001"}
+    assert ("alice", "followups.export", "status=booked rows=1") in audit_actions(console_url)
+    assert ("alice", "followups.export", "status=any rows=3") in audit_actions(console_url)

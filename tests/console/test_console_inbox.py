@@ -1,0 +1,162 @@
+"""The inbox: order, paging, columns, badges, every filter and the text search."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from console import transcript
+from tests.console.console_helpers import Convo, store
+
+DAY = 86400.0
+T0 = dt.datetime(2024, 3, 10, 12, 0, tzinfo=dt.timezone.utc).timestamp()
+
+
+def when(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
+
+
+def consultation(convo: Convo, status: str = "new") -> Convo:
+    now = when(convo.c.t)
+    return convo.record("consultation_request", updated_at=now, kind="mesotherapy", name="Ann Example",
+                        email="ann@example.com", phone=None, time_window="mornings", consent_at=now,
+                        status=status, reason=None)
+
+
+@pytest.fixture
+def world(console_url):
+    """Six conversations, a day apart, each with one distinguishing outcome."""
+    plain = Convo(T0, channel="socketio").turn("what is mesotherapy", "ask_what_is", "It is injections.")
+    booked = consultation(Convo(T0 + DAY).turn("I'd like to book a consultation", "request_consultation",
+                                               "Sure, when suits you?").turn("mornings", "inform"))
+    screened = Convo(T0 + 2 * DAY).turn("am I a candidate", "start_screening", slots={"sc_pregnancy": "yes"})
+    screened.record("screening_result", answers={"sc_pregnancy": "yes"}, outcome="contraindication_reported",
+                    flagged_items=["sc_pregnancy"], completed=True)
+    triaged = Convo(T0 + 3 * DAY).turn("round bald patches appeared", "start_triage")
+    triaged.record("triage_outcome", answers={"tr_pattern": "round bald patches"}, outcome="red_flag")
+    emergency = Convo(T0 + 4 * DAY).turn("my throat is swelling", "report_emergency", "Call 112 now.",
+                                         action="action_emergency")
+    emergency.record("safety_event", kind="emergency", detail="throat")
+    lost = Convo(T0 + 5 * DAY).turn("blorp zzz", "nlu_fallback", "Sorry?", confidence=0.3) \
+        .turn("price of the other thing", "ask_cost", "It varies.", confidence=0.41)
+    empty = Convo(T0 + 6 * DAY)
+    store(console_url, plain, booked, screened, triaged, emergency, lost, empty)
+    return {"plain": plain.sender_id, "booked": booked.sender_id, "screened": screened.sender_id,
+            "triaged": triaged.sender_id, "emergency": emergency.sender_id, "lost": lost.sender_id,
+            "empty": empty.sender_id}
+
+
+def listed(client, query: str = "") -> list:
+    response = client.get(f"/inbox?{query}")
+    assert response.status_code == 200
+    return re.findall(r'href="/conversations/([^"/]+)"', response.text)
+
+
+def test_newest_first_and_conversations_without_messages_left_out(reviewer_client, world):
+    order = ["lost", "emergency", "triaged", "screened", "booked", "plain"]
+    assert listed(reviewer_client) == [world[k] for k in order]
+    assert "6 conversations" in reviewer_client.get("/inbox").text
+
+
+def test_columns_and_badges(reviewer_client, world):
+    page = reviewer_client.get("/inbox").text
+    rows = {sender: row for row in page.split("<tr") for sender in world.values() if sender in row}
+    assert "2024-03-10 12:00" in rows[world["plain"]] and ">socketio<" in rows[world["plain"]]
+    assert re.search(r"<td>2</td>", rows[world["booked"]])
+    assert "Consultation requested (new)" in rows[world["booked"]]
+    assert "Screening: contraindication reported" in rows[world["screened"]]
+    assert "Triage: red flag" in rows[world["triaged"]]
+    assert "Emergency escalated" in rows[world["emergency"]]
+    assert "Fallback hit ×2" in rows[world["lost"]]
+    assert "Fallback" not in rows[world["plain"]] and "New" in rows[world["plain"]]
+
+
+def test_paging(app, reviewer_client, world, settings):
+    settings.page_size = 4
+    first, second = listed(reviewer_client), listed(reviewer_client, "page=2")
+    assert len(first) == 4 and len(second) == 2 and not set(first) & set(second)
+    assert "Page 1 of 2" in reviewer_client.get("/inbox").text
+    assert 'href="/inbox?page=2"' in reviewer_client.get("/inbox").text
+    assert listed(reviewer_client, "page=3") == []
+    assert listed(reviewer_client, "page=notanumber") == first
+
+
+OUTCOMES = {
+    "consultation": ["booked"],
+    "emergency": ["emergency"],
+    "fallback": ["lost"],
+    "screening:contraindication_reported": ["screened"],
+    "screening:none_reported": [],
+    "triage:red_flag": ["triaged"],
+    "triage:likely_aga": [],
+}
+
+
+def test_outcome_filter(reviewer_client, world):
+    for outcome, expected in OUTCOMES.items():
+        assert listed(reviewer_client, f"outcome={outcome}") == [world[k] for k in expected], outcome
+
+
+def test_emergency_filter_also_uses_safety_records(reviewer_client, world, console_url):
+    recorded_only = Convo(T0 + 8 * DAY).turn("the spots are hot and red", "report_complication")
+    recorded_only.record("safety_event", kind="complication", detail="")
+    store(console_url, recorded_only)
+    assert listed(reviewer_client, "outcome=emergency") == [recorded_only.sender_id, world["emergency"]]
+
+
+def test_unknown_filter_values_are_ignored(reviewer_client, world):
+    assert len(listed(reviewer_client, "outcome=bogus&reviewed=maybe&date_from=yesterday")) == 6
+
+
+def test_date_range_is_inclusive_by_day(reviewer_client, world):
+    assert listed(reviewer_client, "date_from=2024-03-11&date_to=2024-03-12") == [world["screened"], world["booked"]]
+    assert listed(reviewer_client, "date_from=2024-03-15") == [world["lost"]]
+    assert listed(reviewer_client, "date_to=2024-03-10") == [world["plain"]]
+
+
+def test_intent_and_fallback_filters(reviewer_client, world):
+    assert listed(reviewer_client, "intent=request_consultation") == [world["booked"]]
+    assert listed(reviewer_client, "intent=ask_cost") == [world["lost"]]
+    assert listed(reviewer_client, "fallback=1") == [world["lost"]]
+    assert listed(reviewer_client, "fallback=1&intent=ask_what_is") == []
+
+
+def test_reviewed_and_tag_filters(reviewer_client, world, console_url):
+    transcript.set_reviewed(console_url, world["booked"], True, "rita")
+    transcript.set_reviewed(console_url, world["plain"], False, "rita")
+    transcript.add_tag(console_url, world["screened"], "follow up")
+    assert listed(reviewer_client, "reviewed=yes") == [world["booked"]]
+    assert world["booked"] not in listed(reviewer_client, "reviewed=no")
+    assert len(listed(reviewer_client, "reviewed=no")) == 5
+    assert listed(reviewer_client, "tag=follow+up") == [world["screened"]]
+    assert listed(reviewer_client, "tag=unknown") == []
+
+
+def test_text_search_covers_visitor_and_assistant_messages_case_insensitively(reviewer_client, world):
+    assert listed(reviewer_client, "q=MESOTHERAPY") == [world["plain"]]
+    assert listed(reviewer_client, "q=call+112") == [world["emergency"]]
+    assert listed(reviewer_client, "q=nothing+like+this") == []
+    assert listed(reviewer_client, f"q={world['triaged']}") == [world["triaged"]]
+
+
+def test_search_treats_like_wildcards_literally(reviewer_client, world, console_url):
+    store(console_url, Convo(T0 + 7 * DAY).turn("is 100% of my hair_loss curable", "ask_does_it_work"))
+    assert len(listed(reviewer_client, "q=%25")) == 1
+    assert len(listed(reviewer_client, "q=_")) == 1
+    assert listed(reviewer_client, "q=a%25b") == []
+
+
+def test_filters_combine_and_survive_paging_links(reviewer_client, world, settings):
+    assert listed(reviewer_client, "outcome=consultation&q=mornings") == [world["booked"]]
+    assert listed(reviewer_client, "outcome=consultation&q=mesotherapy") == []
+    settings.page_size = 1
+    page = reviewer_client.get("/inbox?reviewed=no&q=o").text
+    assert 'href="/inbox?reviewed=no&amp;q=o&amp;page=2"' in page
+
+
+def test_new_events_show_up_without_restart(reviewer_client, world, console_url):
+    assert len(listed(reviewer_client)) == 6
+    late = Convo(T0 + 10 * DAY).turn("one more question", "ask_cost")
+    store(console_url, late)
+    assert listed(reviewer_client)[0] == late.sender_id

@@ -1,0 +1,83 @@
+"""conversation_summary follows Rasa's events: incremental, late commits, deletions."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from console import db, summary
+from tests.console.console_helpers import Convo, store
+
+
+def summaries(url: str) -> dict:
+    s = db.tables().conversation_summary
+    with db.session(url) as session:
+        return {r.sender_id: r for r in session.execute(sa.select(s))}
+
+
+def test_summary_values(console_url):
+    c = Convo(1_700_000_000.0, channel="socketio")
+    c.turn("Hello There", "greet", "Hi! I am MesoGuide.")
+    c.turn("???", "nlu_fallback", "Sorry?", confidence=0.3)
+    c.turn("cost maybe", "ask_cost", "It varies.", confidence=0.49)
+    c.turn("I can't breathe", "report_emergency", "Call 112.", action="action_emergency")
+    store(console_url, c)
+    assert summary.refresh(console_url) == 1
+    row = summaries(console_url)[c.sender_id]
+    assert (row.turns, row.fallback_turns, row.escalated, row.channel) == (4, 2, True, "socketio")
+    assert 1_700_000_000.0 < row.started_at < row.last_at
+    assert "hello there" in row.search_text and "hi! i am mesoguide." in row.search_text
+    assert "utter_reply" not in row.search_text and "[email" not in row.search_text
+
+
+def test_refresh_is_incremental_and_idempotent(console_url):
+    first, second = Convo().turn("one", "greet"), Convo().turn("two", "greet")
+    store(console_url, first)
+    assert summary.refresh(console_url) == 1
+    assert summary.refresh(console_url) == 0
+    store(console_url, second)
+    assert summary.refresh(console_url) >= 1
+    assert set(summaries(console_url)) == {first.sender_id, second.sender_id}
+    more = Convo(sender_id=first.sender_id).turn("one again", "greet")
+    store(console_url, more)
+    summary.refresh(console_url)
+    assert summaries(console_url)[first.sender_id].turns == 2
+
+
+def test_rows_committed_out_of_id_order_are_caught_by_the_look_back(console_url):
+    early, late = Convo().turn("early", "greet"), Convo().turn("late", "greet")
+    store(console_url, early, late)
+    e = db.tables().events
+    with db.session(console_url) as s:
+        ids = s.scalars(sa.select(e.c.id).where(e.c.sender_id == early.sender_id).order_by(e.c.id)).all()
+        hidden = s.execute(sa.select(e).where(e.c.id.in_(ids))).all()
+        s.execute(sa.delete(e).where(e.c.id.in_(ids)))
+    summary.refresh(console_url)
+    assert set(summaries(console_url)) == {late.sender_id}
+    with db.session(console_url) as s:
+        s.execute(sa.insert(e), [dict(r._mapping) for r in hidden])
+    store(console_url, Convo().turn("trigger", "greet"))
+    summary.refresh(console_url)
+    assert early.sender_id in summaries(console_url)
+
+
+def test_orphaned_summaries_are_swept(console_url):
+    c = Convo().turn("bye", "goodbye")
+    store(console_url, c)
+    summary.refresh(console_url)
+    e = db.tables().events
+    with db.session(console_url) as s:
+        s.execute(sa.delete(e).where(e.c.sender_id == c.sender_id))
+    assert summary.sweep(console_url) == 1
+    assert summaries(console_url) == {}
+
+
+def test_full_rebuild_recomputes_everything(console_url):
+    c = Convo().turn("hello", "greet")
+    store(console_url, c)
+    summary.refresh(console_url)
+    s = db.tables().conversation_summary
+    with db.session(console_url) as session:
+        session.execute(sa.update(s).values(turns=99, search_text="stale"))
+    assert summary.refresh(console_url) == 0
+    assert summary.refresh(console_url, full=True) == 1
+    row = summaries(console_url)[c.sender_id]
+    assert row.turns == 1 and "hello" in row.search_text
