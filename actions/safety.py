@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import latest_entities, latest_intent, positive_values, record, say
 from actions.knowledge import answer_knowledge
 
-SAFETY_RESPONSES = {"emergency": "emergency", "complication": "complication"}
+SAFETY_RESPONSES = {"emergency": "emergency", "complication": "complication"}  # domain utter_<kind>
 
 
 def _store():
@@ -20,9 +20,17 @@ def _store():
     return store
 
 
-async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str) -> None:
-    """Sends the emergency or urgent-care answer at once, then records that it happened."""
-    say(dispatcher, SAFETY_RESPONSES[kind])
+async def escalate(
+    dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, with_fixed_answer: bool = True
+) -> None:
+    """Sends the emergency or urgent-care answer at once, then records that it happened.
+
+    Outside the question flows the rules send the fixed answer first (it needs no
+    action server); then only the clinic's local numbers are added here.
+    """
+    if with_fixed_answer:
+        dispatcher.utter_message(response=f"utter_{SAFETY_RESPONSES[kind]}")
+    say(dispatcher, f"{SAFETY_RESPONSES[kind]}_local")
     await record(_store().log_safety_event, tracker.sender_id, kind, latest_intent(tracker) or "")
 
 
@@ -31,7 +39,7 @@ class ActionEmergency(Action):
         return "action_emergency"
 
     async def run(self, dispatcher, tracker, domain):
-        await escalate(dispatcher, tracker, "emergency")
+        await escalate(dispatcher, tracker, "emergency", with_fixed_answer=False)
         return []
 
 
@@ -40,7 +48,7 @@ class ActionReportComplication(Action):
         return "action_report_complication"
 
     async def run(self, dispatcher, tracker, domain):
-        await escalate(dispatcher, tracker, "complication")
+        await escalate(dispatcher, tracker, "complication", with_fixed_answer=False)
         return []
 
 

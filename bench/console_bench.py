@@ -60,13 +60,11 @@ def percentile(values: List[float], fraction: float) -> float:
 def run_backend(name: str, url: str, data_dir: Path, count: int, runs: int) -> List[Tuple[str, str, float, float]]:
     from fastapi.testclient import TestClient
 
-    from console import accounts, db, seeding, summary, testing
+    from console import accounts, db, seeding, summary
     from console.app import create_app
     from console.config import Settings
 
-    testing.use_summary_stand_in()
     db.prepare(url)
-    testing.create_stand_in(url)
     started = time.perf_counter()
     seeding.seed(url, count)
     print(f"[{name}] seeded {count} conversations in {time.perf_counter() - started:.1f} s", flush=True)

@@ -55,7 +55,6 @@ def serve(db_url: Optional[str] = None) -> int:
 
     url = db.database_url(db_url)
     db.prepare(url)
-    db.tables().check()
     print("Updating conversation summaries...", flush=True)
     summary.refresh(url)
     host, port = config.listen_address()

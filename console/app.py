@@ -59,7 +59,7 @@ def _error_page(request: Request, status_code: int, title: str, text: str):
 
 def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None) -> FastAPI:
     settings = settings or Settings.from_env(db_url)
-    db.tables().check()
+    db.tables()
     ev.ensure_indexes(db.engine(settings.db_url))
 
     app = FastAPI(title="MesoGuide staff console", docs_url=None, redoc_url=None, openapi_url=None)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Dict, Iterator, Optional
+from types import SimpleNamespace
+from typing import Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,9 +27,6 @@ TABLE_NAMES = (
 )
 
 
-_stand_ins: Dict[str, sa.Table] = {}
-
-
 class SchemaMissing(RuntimeError):
     """`records` does not (yet) define a table the console needs."""
 
@@ -39,29 +37,13 @@ def _metadata() -> sa.MetaData:
     return models.Base.metadata
 
 
-class Tables:
+def tables() -> SimpleNamespace:
     """Records tables by their contract names (e.g. `tables().staff_user`) plus `events`."""
-
-    def __init__(self, known: Dict[str, sa.Table]):
-        self._known = known
-        self.events = ev.events
-
-    def __getattr__(self, name: str) -> sa.Table:
-        if name not in TABLE_NAMES:
-            raise AttributeError(name)
-        try:
-            return self._known[name]
-        except KeyError:
-            raise SchemaMissing(f"records.models lacks {name}; see console/SCHEMA_REQUESTS.md") from None
-
-    def check(self) -> None:
-        missing = [name for name in TABLE_NAMES if name not in self._known]
-        if missing:
-            raise SchemaMissing(f"records.models lacks {', '.join(missing)}; see console/SCHEMA_REQUESTS.md")
-
-
-def tables() -> Tables:
-    return Tables({**_stand_ins, **_metadata().tables})
+    known = _metadata().tables
+    missing = [name for name in TABLE_NAMES if name not in known]
+    if missing:
+        raise SchemaMissing(f"records.models lacks {', '.join(missing)}; see console/SCHEMA_REQUESTS.md")
+    return SimpleNamespace(**{name: known[name] for name in TABLE_NAMES}, events=ev.events)
 
 
 def database_url(url: Optional[str] = None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console import db, seeding, summary, testing  # noqa: E402
+from console import db, seeding, summary  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -25,23 +25,12 @@ def main(argv=None) -> int:
     parser.add_argument("--db-url", help="SQLAlchemy URL (default: MESOGUIDE_DB_URL)")
     parser.add_argument("--days", type=int, default=45, help="spread start times over this many days")
     parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
-    parser.add_argument("--summary-stand-in", action="store_true",
-                        help="throw-away databases only: create the requested conversation_summary table "
-                             "if records does not define it yet (console/SCHEMA_REQUESTS.md)")
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("--count must be positive")
 
     url = db.database_url(args.db_url)
-    if args.summary_stand_in:
-        testing.use_summary_stand_in()
-    try:
-        db.tables().check()
-    except db.SchemaMissing as exc:
-        print(f"error: {exc}. For a throw-away database pass --summary-stand-in.", file=sys.stderr)
-        return 2
     db.prepare(url)
-    testing.create_stand_in(url)
     started = time.perf_counter()
     counts = seeding.seed(url, args.count, days=args.days, seed_value=args.seed)
     seeded = time.perf_counter() - started

@@ -1,9 +1,7 @@
 """Fixtures for the staff console tests.
 
 Databases come from tests/fixtures/db.py (`db_url`: SQLite and PostgreSQL, each
-migrated to head). `console_url` adds Rasa's `events` table (Rasa's own layout)
-and, until records defines `conversation_summary`, the stand-in described in
-console/SCHEMA_REQUESTS.md (console/testing.py).
+migrated to head); `console_url` adds Rasa's `events` table with Rasa's layout.
 """
 from __future__ import annotations
 
@@ -13,38 +11,27 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from console import accounts, db, security, testing
+from console import accounts, db, security
 from console import events as ev
 from console.app import create_app
 from console.config import Settings
 from tests.console.console_helpers import PASSWORD, signed_in
-from tests.fixtures.db import (  # noqa: F401  (fixtures, until tests/conftest.py registers the plugin)
-    _pg_admin,
-    _pg_template,
-    _sqlite_template,
-    db_url,
-    pg_url,
-    sqlite_url,
-)
 
 DOMAIN_INTENTS = ("greet", "goodbye", "affirm", "deny", "ask_what_is", "ask_cost", "ask_side_effects",
                   "ask_claim", "request_consultation", "nlu_fallback")
 
-testing.use_summary_stand_in()
+
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _fast_argon2():
+@pytest.fixture(autouse=True)
+def _fast_argon2(monkeypatch):
     """Cheap argon2 parameters for speed; test_console_auth checks the production ones."""
-    production = security._hasher
-    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    yield
-    security._hasher = production
+    monkeypatch.setattr(security, "_hasher", FAST_HASHER)
 
 
 @pytest.fixture
 def console_url(db_url) -> str:
-    testing.create_stand_in(db_url)
     ev.create_for_tests(db.engine(db_url))
     return db_url
 

@@ -278,13 +278,9 @@ def test_security_headers_on_pages_and_static_files(client, admin):
     assert client.get("/inbox").headers["cache-control"] == "no-store"
 
 
-def test_passwords_are_hashed_with_argon2id_production_parameters(_fast_argon2):
-    hasher = security._hasher
-    try:
-        security._hasher = security.PasswordHasher()
-        hashed = security.hash_password(PASSWORD)
-    finally:
-        security._hasher = hasher
+def test_passwords_are_hashed_with_argon2id_production_parameters(monkeypatch):
+    monkeypatch.setattr(security, "_hasher", security.PasswordHasher())
+    hashed = security.hash_password(PASSWORD)
     assert hashed.startswith("$argon2id$") and "m=65536,t=3" in hashed
     assert PASSWORD not in hashed
 
