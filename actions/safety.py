@@ -2,10 +2,10 @@
 human route, prices, deleting the visitor's data, and statements of fact."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import Restarted
+from rasa_sdk.events import FollowupAction, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_entities, latest_intent, positive_values, record, say
@@ -117,3 +117,42 @@ class ActionRespondToStatement(Action):
             return []
         say(dispatcher, "anything_else")
         return []
+
+
+# Buttons that start a question flow: what to say first, and the form to run.
+FLOW_STARTS = {
+    "/check_eligibility": ("screening_intro", "screening_form"),
+    "/describe_hair_loss": ("triage_intro", "triage_form"),
+    "/book_consultation": (None, "consultation_form"),
+}
+
+
+def offered_flow(tracker: Tracker) -> Optional[str]:
+    """The flow the assistant's last message offered, if it offered exactly one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            payloads = [b.get("payload") for b in (event.get("data") or {}).get("buttons") or []]
+            flows = [p for p in payloads if p in FLOW_STARTS]
+            return flows[0] if len(flows) == 1 else None
+    return None
+
+
+class ActionHandleAnswer(Action):
+    """Yes / no / not sure outside a question flow.
+
+    "Yes" to a message that offered one flow (a "Yes, check for me" or "Request a
+    consultation" button) starts that flow; anything else gets "anything else?".
+    """
+
+    def name(self) -> Text:
+        return "action_handle_answer"
+
+    async def run(self, dispatcher, tracker, domain):
+        flow = offered_flow(tracker) if latest_intent(tracker) == "affirm" else None
+        if flow is None:
+            say(dispatcher, "anything_else")
+            return []
+        intro, form = FLOW_STARTS[flow]
+        if intro:
+            say(dispatcher, intro)
+        return [FollowupAction(form)]

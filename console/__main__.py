@@ -5,6 +5,7 @@
     python -m console create-user USERNAME --role reviewer   password prompted twice, or CONSOLE_USER_PASSWORD
     python -m console refresh-summary [--full]         bring conversation_summary up to date
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,9 @@ def serve(db_url: Optional[str] = None) -> int:
     print("Updating conversation summaries...", flush=True)
     summary.refresh(url)
     host, port = config.listen_address()
-    uvicorn.run(create_app(url), host=host, port=port, log_level="info", proxy_headers=True,
-                server_header=False)
+    uvicorn.run(
+        create_app(url), host=host, port=port, log_level="info", proxy_headers=True, server_header=False
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Staff accounts: creation, sign-in with lockout, administration."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,8 +66,14 @@ def create_user(url: str, username: str, password: str, role: str = "reviewer") 
     try:
         with db.session(url) as s:
             new_id = s.execute(
-                sa.insert(t).values(username=name, password_hash=security.hash_password(password),
-                                    role=role, active=True, failed_logins=0, created_at=utcnow())
+                sa.insert(t).values(
+                    username=name,
+                    password_hash=security.hash_password(password),
+                    role=role,
+                    active=True,
+                    failed_logins=0,
+                    created_at=utcnow(),
+                )
             ).inserted_primary_key[0]
     except IntegrityError as exc:
         raise AccountError(f"The user name {name!r} is taken.") from exc
@@ -129,8 +136,11 @@ def authenticate(url: str, username: str, password: str, attempts: int, lock_min
         s.execute(sa.update(t).where(t.c.id == row.id).values(failed_logins=t.c.failed_logins + 1))
         failures = s.scalar(sa.select(t.c.failed_logins).where(t.c.id == row.id))
         if failures >= attempts:
-            s.execute(sa.update(t).where(t.c.id == row.id).values(
-                failed_logins=0, locked_until=now + dt.timedelta(minutes=lock_minutes)))
+            s.execute(
+                sa.update(t)
+                .where(t.c.id == row.id)
+                .values(failed_logins=0, locked_until=now + dt.timedelta(minutes=lock_minutes))
+            )
             return LoginResult(None, True, locked_now=True)
         return LoginResult(None, True)
 
@@ -144,8 +154,14 @@ def count_active_admins(url: str, excluding: Optional[int] = None) -> int:
         return s.scalar(query)
 
 
-def update_user(url: str, user_id: int, role: Optional[str] = None, active: Optional[bool] = None,
-                password: Optional[str] = None, unlock: bool = False) -> Staff:
+def update_user(
+    url: str,
+    user_id: int,
+    role: Optional[str] = None,
+    active: Optional[bool] = None,
+    password: Optional[str] = None,
+    unlock: bool = False,
+) -> Staff:
     """Change an account; refuses to leave the console without an active admin."""
     current = get_user(url, user_id)
     if current is None:

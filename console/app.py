@@ -1,20 +1,19 @@
 """The staff console web application."""
+
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Optional
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from urllib.parse import quote
 
 from console import db, security
-from console import events as ev
 from console.config import Settings
 from console.views import admin, auth, conversations, followups, improve, overview
 from console.web import CsrfFailure, Forbidden, NotAuthenticated, make_templates, render
@@ -22,7 +21,6 @@ from console.web import CsrfFailure, Forbidden, NotAuthenticated, make_templates
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-logger = logging.getLogger(__name__)
 
 
 class SecurityHeaders:
@@ -39,10 +37,15 @@ class SecurityHeaders:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in (b"cache-control",) or is_static]
-                headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                            for k, v in security.SECURITY_HEADERS.items()]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"cache-control",) or is_static
+                ]
+                headers += [
+                    (k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in security.SECURITY_HEADERS.items()
+                ]
                 if not is_static:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
@@ -53,14 +56,16 @@ class SecurityHeaders:
 
 def _error_page(request: Request, status_code: int, title: str, text: str):
     if getattr(request.state, "user", None) is None:
-        return HTMLResponse(f"<!doctype html><title>{status_code}</title><p>{title}</p>", status_code=status_code)
+        return HTMLResponse(
+            f"<!doctype html><title>{status_code}</title><p>{title}</p>", status_code=status_code
+        )
     return render(request, "error.html", status_code=status_code, title=title, text=text)
 
 
 def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None) -> FastAPI:
     settings = settings or Settings.from_env(db_url)
     db.tables()
-    ev.ensure_indexes(db.engine(settings.db_url))
+    db.events_ready(settings.db_url)
 
     app = FastAPI(title="MesoGuide staff console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -68,8 +73,17 @@ def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None
     app.state.templates = make_templates(settings)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for router in (auth.public, auth.staff, conversations.staff, conversations.admin, followups.staff,
-                   followups.admin, improve.staff, overview.staff, admin.admin):
+    for router in (
+        auth.public,
+        auth.staff,
+        conversations.staff,
+        conversations.admin,
+        followups.staff,
+        followups.admin,
+        improve.staff,
+        overview.staff,
+        admin.admin,
+    ):
         app.include_router(router)
 
     @app.exception_handler(NotAuthenticated)
@@ -85,8 +99,12 @@ def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None
 
     @app.exception_handler(CsrfFailure)
     async def csrf_failure(request: Request, exc: CsrfFailure):
-        return _error_page(request, 403, "Form expired",
-                           "The form's security token was missing or wrong. Reload the page and try again.")
+        return _error_page(
+            request,
+            403,
+            "Form expired",
+            "The form's security token was missing or wrong. Reload the page and try again.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

@@ -1,4 +1,5 @@
 """The audit log of staff actions (who viewed, changed or exported what, when)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,12 +19,21 @@ def conversation_target(sender_id: str) -> str:
     return f"conversation:{sender_id}"
 
 
-def record(url: str, username: Optional[str], action: str, target: Optional[str] = None,
-           detail: str = "") -> None:
+def record(
+    url: str, username: Optional[str], action: str, target: Optional[str] = None, detail: str = ""
+) -> None:
     t = db.tables().audit_log
     with db.session(url) as s:
-        s.execute(sa.insert(t).values(at=utcnow(), created_at=utcnow(), username=username,
-                                      action=action, target=target, detail=detail or ""))
+        s.execute(
+            sa.insert(t).values(
+                at=utcnow(),
+                created_at=utcnow(),
+                username=username,
+                action=action,
+                target=target,
+                detail=detail or "",
+            )
+        )
 
 
 @dataclass
@@ -47,8 +57,11 @@ def entries(url: str, flt: AuditFilter) -> Tuple[List[sa.engine.Row], int]:
     with db.session(url) as s:
         total = s.scalar(sa.select(sa.func.count()).select_from(t).where(*conditions))
         rows = s.execute(
-            sa.select(t).where(*conditions).order_by(t.c.at.desc(), t.c.id.desc())
-            .limit(PAGE_SIZE).offset((max(flt.page, 1) - 1) * PAGE_SIZE)
+            sa.select(t)
+            .where(*conditions)
+            .order_by(t.c.at.desc(), t.c.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((max(flt.page, 1) - 1) * PAGE_SIZE)
         ).all()
     return rows, total
 

@@ -1,4 +1,5 @@
 """Console settings, read from the environment once per app."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The console's access to the shared database, through `records`."""
+
 from __future__ import annotations
 
 import contextlib
@@ -66,9 +67,14 @@ def engine(url: str) -> sa.engine.Engine:
     return db.get_engine(url)
 
 
+def events_ready(url: str) -> bool:
+    """Rasa's `events` table exists (it appears when Rasa first starts on the database)."""
+    return ev.available(engine(url))
+
+
 def prepare(url: str) -> None:
     """Migrate the records tables to head and add the console's indexes to `events`."""
     from records import db
 
     db.upgrade(url)
-    ev.ensure_indexes(engine(url))
+    events_ready(url)

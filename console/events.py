@@ -4,10 +4,11 @@ The table belongs to Rasa's SQLTrackerStore. The console never creates or alters
 its columns; it only adds indexes (`ensure_indexes`) so that its aggregates stay fast.
 `create_for_tests` builds the same layout for test and demo databases.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Set
 
 import sqlalchemy as sa
 
@@ -26,10 +27,11 @@ events = sa.Table(
 )
 
 CONSOLE_INDEXES = (
-    sa.Index("ix_console_events_type_sender_ts", events.c.type_name, events.c.sender_id, events.c.timestamp),
-    sa.Index("ix_console_events_type_ts", events.c.type_name, events.c.timestamp),
+    sa.Index(
+        "ix_console_events_type_ts_intent", events.c.type_name, events.c.timestamp, events.c.intent_name
+    ),
     sa.Index("ix_console_events_intent_sender", events.c.intent_name, events.c.sender_id),
-    sa.Index("ix_console_events_action_sender", events.c.action_name, events.c.sender_id),
+    sa.Index("ix_console_events_action_ts", events.c.action_name, events.c.timestamp),
 )
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -37,8 +39,23 @@ LOW_CONFIDENCE = 0.5
 EMERGENCY_ACTIONS = ("action_emergency", "action_report_complication")
 
 
+_ready: Set[str] = set()
+
+
 def has_events_table(bind) -> bool:
     return sa.inspect(bind).has_table("events")
+
+
+def available(engine: sa.engine.Engine) -> bool:
+    """Whether Rasa has created `events` yet; the first time it has, the console's indexes are added."""
+    key = str(engine.url)
+    if key in _ready:
+        return True
+    if not has_events_table(engine):
+        return False
+    ensure_indexes(engine)
+    _ready.add(key)
+    return True
 
 
 def ensure_indexes(bind) -> None:

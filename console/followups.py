@@ -1,37 +1,31 @@
 """Consultation requests to follow up, and their CSV export."""
+
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from console import db
 from console.accounts import utcnow
+from console.csvexport import to_csv
 from records.vocabulary import CONSULTATION_STATUSES
 
 PAGE_SIZE = 50
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CSV_COLUMNS = ("created_at", "status", "kind", "name", "email", "phone", "time_window", "reason",
-               "consent_at", "conversation")
-
-
-def neutralise(value) -> str:
-    """A CSV cell that spreadsheets will not evaluate as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def to_csv(header: Sequence[str], rows: Iterable[Sequence]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        writer.writerow([neutralise(v) for v in row])
-    return buffer.getvalue()
+CSV_COLUMNS = (
+    "created_at",
+    "status",
+    "kind",
+    "name",
+    "email",
+    "phone",
+    "time_window",
+    "reason",
+    "consent_at",
+    "conversation",
+)
 
 
 @dataclass
@@ -71,9 +65,21 @@ def listing(url: str, flt: FollowupFilter) -> Tuple[List[sa.engine.Row], int]:
 def export(url: str, flt: FollowupFilter) -> Tuple[str, int]:
     with db.session(url) as s:
         rows = s.execute(_query(flt)).all()
-    lines = ([r.created_at.isoformat() if r.created_at else "", r.status, r.kind, r.name, r.email, r.phone,
-              r.time_window, r.reason, r.consent_at.isoformat() if r.consent_at else "", r.sender_id]
-             for r in rows)
+    lines = (
+        [
+            r.created_at.isoformat() if r.created_at else "",
+            r.status,
+            r.kind,
+            r.name,
+            r.email,
+            r.phone,
+            r.time_window,
+            r.reason,
+            r.consent_at.isoformat() if r.consent_at else "",
+            r.sender_id,
+        ]
+        for r in rows
+    )
     return to_csv(CSV_COLUMNS, lines), len(rows)
 
 

@@ -4,6 +4,7 @@ Examples are written to `<data dir>/nlu_inbox/<intent>.yml` in Rasa's NLU YAML
 format, for a person to review and merge into `data/nlu/`; nothing is written
 into `data/` directly.
 """
+
 from __future__ import annotations
 
 import os
@@ -82,12 +83,15 @@ def seen_intents(url: str) -> List[str]:
     cached = _seen_cache.get(url)
     if cached and time.monotonic() - cached[0] < _SEEN_TTL:
         return cached[1]
+    if not db.events_ready(url):
+        return []
     e = ev.events
     with db.session(url) as s:
-        if not ev.has_events_table(s.connection()):
-            return []
-        names = [n for n in s.scalars(sa.select(e.c.intent_name).where(e.c.intent_name.isnot(None)).distinct())
-                 if INTENT_RE.match(n)]
+        names = [
+            n
+            for n in s.scalars(sa.select(e.c.intent_name).where(e.c.intent_name.isnot(None)).distinct())
+            if INTENT_RE.match(n)
+        ]
     _seen_cache[url] = (time.monotonic(), sorted(names))
     return _seen_cache[url][1]
 
@@ -181,13 +185,18 @@ def _already_added(directory: Path) -> Set[str]:
 
 def not_understood(url: str, directory: Path, since: float, limit: int = MAX_MESSAGES) -> List[Group]:
     """Fallback and low-confidence user messages since `since`, grouped by predicted intent."""
+    if not db.events_ready(url):
+        return []
     t = db.tables()
     e, s = t.events, t.conversation_summary
     senders = sa.select(s.c.sender_id).where(s.c.fallback_turns > 0, s.c.last_at >= since)
     query = (
         sa.select(e.c.id, e.c.sender_id, e.c.timestamp, e.c.intent_name, e.c.data)
-        .where(e.c.type_name == "user", e.c.timestamp >= since,
-               sa.or_(e.c.intent_name == ev.FALLBACK_INTENT, e.c.sender_id.in_(senders)))
+        .where(
+            e.c.type_name == "user",
+            e.c.timestamp >= since,
+            sa.or_(e.c.intent_name == ev.FALLBACK_INTENT, e.c.sender_id.in_(senders)),
+        )
         .order_by(e.c.timestamp.desc())
     )
     added = _already_added(directory)
@@ -203,9 +212,16 @@ def not_understood(url: str, directory: Path, since: float, limit: int = MAX_MES
                 continue
             text = str(data.get("text") or "")
             predicted = predicted_intent(data)
-            message = Message(row.id, row.sender_id, row.timestamp or 0.0, text, name or "",
-                              confidence if isinstance(confidence, (int, float)) else None, predicted,
-                              clean_example(text) in added)
+            message = Message(
+                row.id,
+                row.sender_id,
+                row.timestamp or 0.0,
+                text,
+                name or "",
+                confidence if isinstance(confidence, (int, float)) else None,
+                predicted,
+                clean_example(text) in added,
+            )
             groups.setdefault(predicted, Group(predicted)).messages.append(message)
             count += 1
             if count >= limit:
@@ -215,8 +231,13 @@ def not_understood(url: str, directory: Path, since: float, limit: int = MAX_MES
 
 def user_texts(url: str, event_ids: Sequence[int]) -> List[Tuple[int, str, str]]:
     """(event id, sender id, text) of the given user events."""
+    if not db.events_ready(url):
+        return []
     e = ev.events
     with db.session(url) as s:
-        rows = s.execute(sa.select(e.c.id, e.c.sender_id, e.c.data)
-                         .where(e.c.id.in_(list(event_ids)), e.c.type_name == "user")).all()
+        rows = s.execute(
+            sa.select(e.c.id, e.c.sender_id, e.c.data).where(
+                e.c.id.in_(list(event_ids)), e.c.type_name == "user"
+            )
+        ).all()
     return [(r.id, r.sender_id, str(ev.parse(r.data).get("text") or "")) for r in rows]

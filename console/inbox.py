@@ -1,4 +1,5 @@
 """The inbox: conversations newest first, filtered and paged, with outcome badges."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -120,7 +121,7 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(flt: InboxFilter, tz: ZoneInfo) -> List[sa.sql.ColumnElement]:
+def conditions(flt: InboxFilter, tz: ZoneInfo, events_ready: bool = True) -> List[sa.sql.ColumnElement]:
     t = db.tables()
     s = t.conversation_summary
     sender = s.c.sender_id
@@ -134,8 +135,12 @@ def conditions(flt: InboxFilter, tz: ZoneInfo) -> List[sa.sql.ColumnElement]:
         where.append(sender.in_(sa.select(t.consultation_request.c.sender_id)))
     elif outcome == "emergency":
         se = t.safety_event
-        where.append(sa.or_(s.c.escalated.is_(True),
-                            sender.in_(sa.select(se.c.sender_id).where(se.c.kind.in_(ESCALATION_KINDS)))))
+        where.append(
+            sa.or_(
+                s.c.escalated.is_(True),
+                sender.in_(sa.select(se.c.sender_id).where(se.c.kind.in_(ESCALATION_KINDS))),
+            )
+        )
     elif outcome == "fallback":
         where.append(s.c.fallback_turns > 0)
     if outcome.startswith("screening:"):
@@ -148,16 +153,22 @@ def conditions(flt: InboxFilter, tz: ZoneInfo) -> List[sa.sql.ColumnElement]:
         where.append(s.c.fallback_turns > 0)
     if flt.intent:
         e = t.events
-        where.append(sender.in_(sa.select(e.c.sender_id).where(e.c.intent_name == flt.intent,
-                                                              e.c.type_name == "user")))
+        where.append(
+            sender.in_(sa.select(e.c.sender_id).where(e.c.intent_name == flt.intent))
+            if events_ready
+            else sa.false()
+        )
     if flt.reviewed:
         cr = t.conversation_review
         reviewed = sa.select(cr.c.sender_id).where(cr.c.reviewed.is_(True))
         where.append(sender.in_(reviewed) if flt.reviewed == "yes" else sender.not_in(reviewed))
     if flt.tag:
         ct, tag = t.conversation_tag, t.tag
-        where.append(sender.in_(sa.select(ct.c.sender_id).join(tag, tag.c.id == ct.c.tag_id)
-                                .where(tag.c.name == flt.tag)))
+        where.append(
+            sender.in_(
+                sa.select(ct.c.sender_id).join(tag, tag.c.id == ct.c.tag_id).where(tag.c.name == flt.tag)
+            )
+        )
     if flt.q:
         pattern = like_pattern(flt.q.lower())
         where.append(sa.or_(s.c.search_text.like(pattern, escape="\\"), sender == flt.q))
@@ -172,8 +183,11 @@ def badges_for(s: Session, senders: Sequence[str]) -> Dict[str, dict]:
         return info
     for name in ("screening_result", "triage_outcome"):
         table = getattr(t, name)
-        for row in s.execute(sa.select(table.c.sender_id, table.c.outcome)
-                             .where(table.c.sender_id.in_(senders)).order_by(table.c.created_at, table.c.id)):
+        for row in s.execute(
+            sa.select(table.c.sender_id, table.c.outcome)
+            .where(table.c.sender_id.in_(senders))
+            .order_by(table.c.created_at, table.c.id)
+        ):
             info[row.sender_id][name] = row.outcome
     cr = t.consultation_request
     for row in s.execute(sa.select(cr.c.sender_id, cr.c.status).where(cr.c.sender_id.in_(senders))):
@@ -182,8 +196,12 @@ def badges_for(s: Session, senders: Sequence[str]) -> Dict[str, dict]:
     for row in s.execute(sa.select(se.c.sender_id, se.c.kind).where(se.c.sender_id.in_(senders))):
         info[row.sender_id]["safety"].add(row.kind)
     ct, tag = t.conversation_tag, t.tag
-    for row in s.execute(sa.select(ct.c.sender_id, tag.c.name).join(tag, tag.c.id == ct.c.tag_id)
-                         .where(ct.c.sender_id.in_(senders)).order_by(tag.c.name)):
+    for row in s.execute(
+        sa.select(ct.c.sender_id, tag.c.name)
+        .join(tag, tag.c.id == ct.c.tag_id)
+        .where(ct.c.sender_id.in_(senders))
+        .order_by(tag.c.name)
+    ):
         info[row.sender_id]["tags"].append(row.name)
     return info
 
@@ -198,7 +216,9 @@ def badge_list(facts: dict, escalated: bool, fallback_turns: int) -> List[Tuple[
         badges.append(("danger" if outcome == "red_flag" else "info", f"Triage: {outcome.replace('_', ' ')}"))
     if "screening_result" in facts:
         outcome = facts["screening_result"]
-        badges.append(("warn" if outcome != "none_reported" else "ok", f"Screening: {outcome.replace('_', ' ')}"))
+        badges.append(
+            ("warn" if outcome != "none_reported" else "ok", f"Screening: {outcome.replace('_', ' ')}")
+        )
     if "consultation" in facts:
         badges.append(("ok", f"Consultation requested ({facts['consultation']})"))
     if fallback_turns:
@@ -209,10 +229,17 @@ def badge_list(facts: dict, escalated: bool, fallback_turns: int) -> List[Tuple[
 def page(url: str, flt: InboxFilter, tz: ZoneInfo, page_size: int) -> Page:
     t = db.tables()
     s, review = t.conversation_summary, t.conversation_review
-    where = conditions(flt, tz)
+    where = conditions(flt, tz, db.events_ready(url))
     query = (
-        sa.select(s.c.sender_id, s.c.started_at, s.c.channel, s.c.turns, s.c.fallback_turns,
-                  s.c.escalated, review.c.reviewed)
+        sa.select(
+            s.c.sender_id,
+            s.c.started_at,
+            s.c.channel,
+            s.c.turns,
+            s.c.fallback_turns,
+            s.c.escalated,
+            review.c.reviewed,
+        )
         .select_from(s.outerjoin(review, review.c.sender_id == s.c.sender_id))
         .where(*where)
         .order_by(s.c.started_at.desc(), s.c.sender_id)
@@ -224,9 +251,17 @@ def page(url: str, flt: InboxFilter, tz: ZoneInfo, page_size: int) -> Page:
         found = session.execute(query).all()
         facts = badges_for(session, [r.sender_id for r in found])
     rows = [
-        Row(r.sender_id, r.started_at, r.channel, r.turns, r.fallback_turns, bool(r.escalated),
-            bool(r.reviewed), badge_list(facts[r.sender_id], bool(r.escalated), r.fallback_turns),
-            facts[r.sender_id]["tags"])
+        Row(
+            r.sender_id,
+            r.started_at,
+            r.channel,
+            r.turns,
+            r.fallback_turns,
+            bool(r.escalated),
+            bool(r.reviewed),
+            badge_list(facts[r.sender_id], bool(r.escalated), r.fallback_turns),
+            facts[r.sender_id]["tags"],
+        )
         for r in found
     ]
     return Page(rows, total, flt.page, page_size)

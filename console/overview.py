@@ -1,4 +1,5 @@
 """Counts for the last 7 or 30 days."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,7 +47,8 @@ class Overview:
 
 def _ordered(counts: Dict[str, int], vocabulary) -> List[Tuple[str, int]]:
     return [(name, counts.get(name, 0)) for name in vocabulary] + sorted(
-        (k, v) for k, v in counts.items() if k not in vocabulary)
+        (k, v) for k, v in counts.items() if k not in vocabulary
+    )
 
 
 def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> Overview:
@@ -56,39 +58,64 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
     t = db.tables()
     s, e = t.conversation_summary, t.events
     with db.session(url) as session:
-        starts = session.scalars(sa.select(s.c.started_at).where(s.c.started_at >= since, s.c.turns > 0)).all()
+        starts = session.scalars(
+            sa.select(s.c.started_at).where(s.c.started_at >= since, s.c.turns > 0)
+        ).all()
         turns, fallback_turns = session.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(s.c.turns), 0), sa.func.coalesce(sa.func.sum(s.c.fallback_turns), 0))
-            .where(s.c.started_at >= since)).one()
+            sa.select(
+                sa.func.coalesce(sa.func.sum(s.c.turns), 0),
+                sa.func.coalesce(sa.func.sum(s.c.fallback_turns), 0),
+            ).where(s.c.started_at >= since)
+        ).one()
 
         def by_outcome(table, column):
-            return dict(session.execute(sa.select(column, sa.func.count()).where(table.c.created_at >= since_dt)
-                                        .group_by(column)).all())
+            return dict(
+                session.execute(
+                    sa.select(column, sa.func.count()).where(table.c.created_at >= since_dt).group_by(column)
+                ).all()
+            )
 
         screenings = by_outcome(t.screening_result, t.screening_result.c.outcome)
         triage = by_outcome(t.triage_outcome, t.triage_outcome.c.outcome)
         consultations = by_outcome(t.consultation_request, t.consultation_request.c.status)
         se = t.safety_event
-        escalated_records = set(session.scalars(sa.select(se.c.sender_id).where(
-            se.c.created_at >= since_dt, se.c.kind.in_(ESCALATION_KINDS))))
-        escalated_summaries = set(session.scalars(sa.select(s.c.sender_id).where(
-            s.c.started_at >= since, s.c.escalated.is_(True))))
-        topics = session.execute(
-            sa.select(e.c.intent_name, sa.func.count().label("n"))
-            .where(e.c.type_name == "user", e.c.timestamp >= since,
-                   e.c.intent_name.like("ask\\_%", escape="\\"), e.c.intent_name != CLAIM_INTENT)
-            .group_by(e.c.intent_name).order_by(sa.desc("n"), e.c.intent_name).limit(TOP)).all()
-        claim_rows = session.scalars(sa.select(e.c.data).where(
-            e.c.action_name == CLAIM_SLOT, e.c.type_name == "slot", e.c.timestamp >= since)).all()
+        escalated_records = set(
+            session.scalars(
+                sa.select(se.c.sender_id).where(se.c.created_at >= since_dt, se.c.kind.in_(ESCALATION_KINDS))
+            )
+        )
+        escalated_summaries = set(
+            session.scalars(sa.select(s.c.sender_id).where(s.c.started_at >= since, s.c.escalated.is_(True)))
+        )
+        topics, claim_rows = [], []
+        if db.events_ready(url):
+            topics = session.execute(
+                sa.select(e.c.intent_name, sa.func.count().label("n"))
+                .where(
+                    e.c.type_name == "user",
+                    e.c.timestamp >= since,
+                    e.c.intent_name.like("ask\\_%", escape="\\"),
+                    e.c.intent_name != CLAIM_INTENT,
+                )
+                .group_by(e.c.intent_name)
+                .order_by(sa.desc("n"), e.c.intent_name)
+                .limit(TOP)
+            ).all()
+            claim_rows = session.scalars(
+                sa.select(e.c.data).where(e.c.action_name == CLAIM_SLOT, e.c.timestamp >= since)
+            ).all()
     claims = Counter()
     for data in claim_rows:
-        value = ev.parse(data).get("value")
-        if isinstance(value, str) and value:
+        event = ev.parse(data)
+        value = event.get("value")
+        if event.get("event") == "slot" and isinstance(value, str) and value:
             claims[value] += 1
     per_day = Counter(dt.datetime.fromtimestamp(start, tz).date() for start in starts)
     today = dt.datetime.fromtimestamp(now, tz).date()
-    series = [((today - dt.timedelta(days=i)).isoformat(), per_day.get(today - dt.timedelta(days=i), 0))
-              for i in range(days - 1, -1, -1)]
+    series = [
+        ((today - dt.timedelta(days=i)).isoformat(), per_day.get(today - dt.timedelta(days=i), 0))
+        for i in range(days - 1, -1, -1)
+    ]
     return Overview(
         days=days,
         conversations=len(starts),

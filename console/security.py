@@ -1,4 +1,5 @@
 """Passwords, signed session cookies, CSRF tokens and security headers."""
+
 from __future__ import annotations
 
 import hashlib
@@ -95,10 +96,22 @@ class Signer:
         self.max_age = int(max_age_seconds)
 
     def new_session(self, user_id: int, password_hash: str) -> tuple:
-        data = SessionData(user_id, secrets.token_urlsafe(24), secrets.token_urlsafe(32),
-                           time.time(), password_version(password_hash))
-        token = self._sessions.dumps({"u": data.user_id, "s": data.session_id, "c": data.csrf,
-                                      "t": data.issued_at, "p": data.password_version})
+        data = SessionData(
+            user_id,
+            secrets.token_urlsafe(24),
+            secrets.token_urlsafe(32),
+            time.time(),
+            password_version(password_hash),
+        )
+        token = self._sessions.dumps(
+            {
+                "u": data.user_id,
+                "s": data.session_id,
+                "c": data.csrf,
+                "t": data.issued_at,
+                "p": data.password_version,
+            }
+        )
         return token, data
 
     def read_session(self, token: Optional[str]) -> Optional[SessionData]:

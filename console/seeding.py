@@ -5,6 +5,7 @@ matching clinic records, with bulk inserts. Contact details are fictitious
 (example.com addresses, Ofcom drama phone numbers) and, as in production, only
 stored in `consultation_request`; the events carry the redacted placeholders.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,20 +23,36 @@ from console import events as ev
 
 MODEL_ID = "seed0000000000000000000000000000"
 FILLER_INTENTS = (
-    "greet", "goodbye", "affirm", "deny", "thank", "ask_what_is", "ask_does_it_work",
-    "ask_side_effects", "ask_sessions", "ask_cost", "ask_claim", "out_of_scope",
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "thank",
+    "ask_what_is",
+    "ask_does_it_work",
+    "ask_side_effects",
+    "ask_sessions",
+    "ask_cost",
+    "ask_claim",
+    "out_of_scope",
 )
 
 KNOWLEDGE = {
     "ask_what_is": (
-        ("What is mesotherapy for hair?", "what do they actually inject in hair mesotherapy",
-         "can you explain hair meso"),
+        (
+            "What is mesotherapy for hair?",
+            "what do they actually inject in hair mesotherapy",
+            "can you explain hair meso",
+        ),
         "Hair mesotherapy means many small injections into the scalp. Clinics use vitamin "
         "cocktails or drugs such as dutasteride or minoxidil.",
     ),
     "ask_does_it_work": (
-        ("Does mesotherapy really work for hair loss?", "is there evidence it works",
-         "will meso help my thinning hair"),
+        (
+            "Does mesotherapy really work for hair loss?",
+            "is there evidence it works",
+            "will meso help my thinning hair",
+        ),
         "Small trials of injected drugs show some effect in androgenetic alopecia; no "
         "controlled trial supports vitamin cocktails.",
     ),
@@ -71,8 +88,14 @@ CLAIMS = {
     "fixes_split_ends": ("Will it fix my split ends?",),
 }
 
-SCREENING_ITEMS = ("sc_pregnancy", "sc_breastfeeding", "sc_anticoagulants", "sc_allergies",
-                   "sc_scalp_infection", "sc_autoimmune")
+SCREENING_ITEMS = (
+    "sc_pregnancy",
+    "sc_breastfeeding",
+    "sc_anticoagulants",
+    "sc_allergies",
+    "sc_scalp_infection",
+    "sc_autoimmune",
+)
 TRIAGE_ITEMS = {
     "tr_pattern": ("receding temples", "thinning on top", "round bald patches", "all over"),
     "tr_onset": ("gradually over years", "suddenly in the last weeks"),
@@ -80,8 +103,12 @@ TRIAGE_ITEMS = {
     "tr_scalp": ("no", "itching and redness"),
 }
 FALLBACK_TEXTS = (
-    "what about my car insurance", "asdf qwer", "can you recommend a restaurant",
-    "my cat is losing fur", "hmm", "do you do nails",
+    "what about my car insurance",
+    "asdf qwer",
+    "can you recommend a restaurant",
+    "my cat is losing fur",
+    "hmm",
+    "do you do nails",
 )
 FIRST_NAMES = ("Maria", "James", "Aisha", "Tom", "Li", "Sofia", "Omar", "Emma", "Lukas", "Priya")
 LAST_NAMES = ("Lopez", "Smith", "Khan", "Brown", "Chen", "Rossi", "Haddad", "Wilson", "Meyer", "Patel")
@@ -98,17 +125,35 @@ class Conversation:
     rows: List[dict] = field(default_factory=list)
     records: Dict[str, List[dict]] = field(default_factory=dict)
 
-    def _add(self, type_name: str, data: dict, intent: Optional[str] = None,
-             action: Optional[str] = None) -> None:
+    def _add(
+        self, type_name: str, data: dict, intent: Optional[str] = None, action: Optional[str] = None
+    ) -> None:
         self.t += self.rng.uniform(0.05, 0.6) if type_name != "user" else self.rng.uniform(4, 40)
         data = {"event": type_name, "timestamp": self.t, **data}
-        self.rows.append({"sender_id": self.sender_id, "type_name": type_name, "timestamp": self.t,
-                          "intent_name": intent, "action_name": action, "data": json.dumps(data)})
+        self.rows.append(
+            {
+                "sender_id": self.sender_id,
+                "type_name": type_name,
+                "timestamp": self.t,
+                "intent_name": intent,
+                "action_name": action,
+                "data": json.dumps(data),
+            }
+        )
 
     def action(self, name: str, policy: str = "RulePolicy", confidence: float = 1.0) -> None:
-        self._add("action", {"metadata": {"model_id": MODEL_ID}, "name": name, "policy": policy,
-                             "confidence": confidence, "action_text": None,
-                             "hide_rule_turn": False}, action=name)
+        self._add(
+            "action",
+            {
+                "metadata": {"model_id": MODEL_ID},
+                "name": name,
+                "policy": policy,
+                "confidence": confidence,
+                "action_text": None,
+                "hide_rule_turn": False,
+            },
+            action=name,
+        )
 
     def listen(self) -> None:
         self.action("action_listen")
@@ -118,8 +163,9 @@ class Conversation:
         self._add("session_started", {})
         self.listen()
 
-    def user(self, text: str, intent: str, confidence: Optional[float] = None,
-             entities: Sequence[dict] = ()) -> None:
+    def user(
+        self, text: str, intent: str, confidence: Optional[float] = None, entities: Sequence[dict] = ()
+    ) -> None:
         confidence = round(self.rng.uniform(0.82, 0.999), 4) if confidence is None else confidence
         ranking = [{"name": intent, "confidence": confidence}]
         rest = 1.0 - confidence
@@ -128,16 +174,43 @@ class Conversation:
             rest -= share
             ranking.append({"name": other, "confidence": share})
         message_id = uuid.UUID(int=self.rng.getrandbits(128)).hex
-        parse = {"intent": {"name": intent, "confidence": confidence},
-                 "entities": list(entities), "text": text, "message_id": message_id,
-                 "metadata": {}, "text_tokens": _tokens(text), "intent_ranking": ranking}
-        self._add("user", {"metadata": {"model_id": MODEL_ID}, "text": text, "parse_data": parse,
-                           "input_channel": self.channel, "message_id": message_id}, intent=intent)
+        parse = {
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": list(entities),
+            "text": text,
+            "message_id": message_id,
+            "metadata": {},
+            "text_tokens": _tokens(text),
+            "intent_ranking": ranking,
+        }
+        self._add(
+            "user",
+            {
+                "metadata": {"model_id": MODEL_ID},
+                "text": text,
+                "parse_data": parse,
+                "input_channel": self.channel,
+                "message_id": message_id,
+            },
+            intent=intent,
+        )
 
     def bot(self, text: str, utter: str, buttons: Optional[List[dict]] = None) -> None:
-        self._add("bot", {"metadata": {"utter_action": utter, "model_id": MODEL_ID}, "text": text,
-                          "data": {"elements": None, "quick_replies": None, "buttons": buttons,
-                                   "attachment": None, "image": None, "custom": None}})
+        self._add(
+            "bot",
+            {
+                "metadata": {"utter_action": utter, "model_id": MODEL_ID},
+                "text": text,
+                "data": {
+                    "elements": None,
+                    "quick_replies": None,
+                    "buttons": buttons,
+                    "attachment": None,
+                    "image": None,
+                    "custom": None,
+                },
+            },
+        )
 
     def slot(self, name: str, value) -> None:
         self._add("slot", {"name": name, "value": value}, action=name)
@@ -147,11 +220,13 @@ class Conversation:
 
     def record(self, table: str, **values) -> None:
         created = dt.datetime.fromtimestamp(self.t, dt.timezone.utc)
-        self.records.setdefault(table, []).append({"sender_id": self.sender_id, "created_at": created,
-                                                   **values})
+        self.records.setdefault(table, []).append(
+            {"sender_id": self.sender_id, "created_at": created, **values}
+        )
 
-    def reply(self, text: str, utter: str, action: Optional[str] = None,
-              buttons: Optional[List[dict]] = None) -> None:
+    def reply(
+        self, text: str, utter: str, action: Optional[str] = None, buttons: Optional[List[dict]] = None
+    ) -> None:
         self.action(action or utter)
         self.bot(text, utter, buttons)
 
@@ -168,8 +243,11 @@ def _tokens(text: str) -> List[List[int]]:
     return spans
 
 
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"},
-          {"title": "Not sure", "payload": "/unsure"}]
+YES_NO = [
+    {"title": "Yes", "payload": "/affirm"},
+    {"title": "No", "payload": "/deny"},
+    {"title": "Not sure", "payload": "/unsure"},
+]
 
 
 def _knowledge(c: Conversation) -> None:
@@ -182,9 +260,13 @@ def _knowledge(c: Conversation) -> None:
 
 def _claim(c: Conversation) -> None:
     claim = c.rng.choice(sorted(CLAIMS))
-    c.user(c.rng.choice(CLAIMS[claim]), "ask_claim",
-           entities=[{"entity": "claim", "value": claim, "start": 0, "end": 4,
-                      "extractor": "SpacyEntityExtractor"}])
+    c.user(
+        c.rng.choice(CLAIMS[claim]),
+        "ask_claim",
+        entities=[
+            {"entity": "claim", "value": claim, "start": 0, "end": 4, "extractor": "SpacyEntityExtractor"}
+        ],
+    )
     c.action("action_answer_claim")
     c.bot("That is a marketing claim. Here is what the evidence says.", "utter_claim_intro")
     c.slot("last_claim", claim)
@@ -192,16 +274,21 @@ def _claim(c: Conversation) -> None:
 
 
 def _screening(c: Conversation) -> None:
-    c.user(c.rng.choice(("Can I have mesotherapy?", "am I a candidate", "check if it is safe for me")),
-           "start_screening")
+    c.user(
+        c.rng.choice(("Can I have mesotherapy?", "am I a candidate", "check if it is safe for me")),
+        "start_screening",
+    )
     c.action("screening_form")
     c.loop("screening_form")
     answers: Dict[str, str] = {}
     stop_at = len(SCREENING_ITEMS) if c.rng.random() > 0.12 else c.rng.randrange(1, len(SCREENING_ITEMS))
     for item in SCREENING_ITEMS[:stop_at]:
         c.slot("requested_slot", item)
-        c.bot(f"Question about {item[3:].replace('_', ' ')}: does this apply to you?", f"utter_ask_{item}",
-              buttons=YES_NO)
+        c.bot(
+            f"Question about {item[3:].replace('_', ' ')}: does this apply to you?",
+            f"utter_ask_{item}",
+            buttons=YES_NO,
+        )
         c.listen()
         answer = c.rng.choices(("no", "yes", "unsure"), weights=(85, 8, 7))[0]
         intent = {"no": "deny", "yes": "affirm", "unsure": "unsure"}[answer]
@@ -211,11 +298,17 @@ def _screening(c: Conversation) -> None:
         answers[item] = answer
     completed = stop_at == len(SCREENING_ITEMS)
     flagged = [k for k, v in answers.items() if v == "yes"]
-    outcome = ("contraindication_reported" if flagged
-               else "doctor_check" if "unsure" in answers.values() else "none_reported")
+    outcome = (
+        "contraindication_reported"
+        if flagged
+        else "doctor_check" if "unsure" in answers.values() else "none_reported"
+    )
     c.loop(None)
-    c.reply("Thank you. Please tell the doctor about what you reported.", f"utter_screening_{outcome}",
-            action="action_screening_result")
+    c.reply(
+        "Thank you. Please tell the doctor about what you reported.",
+        f"utter_screening_{outcome}",
+        action="action_screening_result",
+    )
     c.record("screening_result", answers=answers, outcome=outcome, flagged_items=flagged, completed=completed)
     c.listen()
 
@@ -234,16 +327,22 @@ def _triage(c: Conversation) -> None:
         c.action("triage_form")
         c.slot(item, answer)
         answers[item] = answer
-    if answers["tr_pattern"] == "round bald patches" or answers["tr_scalp"] != "no" \
-            or answers["tr_onset"].startswith("suddenly"):
+    if (
+        answers["tr_pattern"] == "round bald patches"
+        or answers["tr_scalp"] != "no"
+        or answers["tr_onset"].startswith("suddenly")
+    ):
         outcome = "red_flag"
     elif answers["tr_pattern"] in ("receding temples", "thinning on top"):
         outcome = "likely_aga"
     else:
         outcome = c.rng.choice(("see_doctor", "unclear"))
     c.loop(None)
-    c.reply("Based on your answers, here is what I suggest.", f"utter_triage_{outcome}",
-            action="action_triage_result")
+    c.reply(
+        "Based on your answers, here is what I suggest.",
+        f"utter_triage_{outcome}",
+        action="action_triage_result",
+    )
     c.record("triage_outcome", answers=answers, outcome=outcome)
     if outcome == "red_flag":
         c.record("safety_event", kind="red_flag", detail="triage")
@@ -252,8 +351,10 @@ def _triage(c: Conversation) -> None:
 
 
 def _consultation(c: Conversation) -> None:
-    c.user(c.rng.choice(("I'd like to book a consultation", "can someone call me", "book an appointment")),
-           "request_consultation")
+    c.user(
+        c.rng.choice(("I'd like to book a consultation", "can someone call me", "book an appointment")),
+        "request_consultation",
+    )
     c.action("consultation_form")
     c.loop("consultation_form")
     first, last = c.rng.choice(FIRST_NAMES), c.rng.choice(LAST_NAMES)
@@ -262,14 +363,25 @@ def _consultation(c: Conversation) -> None:
     phone = None if by_email else f"+44 7700 900{c.rng.randrange(1000):03d}"
     kind = c.rng.choices(("mesotherapy", "transplant", "general"), weights=(5, 2, 3))[0]
     window = c.rng.choice(("mornings", "weekday afternoons", "after 6pm", "saturday"))
-    steps = (("cr_consent", "Before I take your details: may the clinic store them to contact you?",
-              "yes", "affirm", True),
-             ("cr_kind", "What kind of consultation would you like?", kind, "inform", kind),
-             ("cr_name", "What name should the clinic use?", f"{first} {last}", "inform", f"{first} {last}"),
-             ("cr_contact", "How can the clinic reach you, email or phone?",
-              "[email redacted]" if by_email else "[phone redacted]", "inform",
-              "[email redacted]" if by_email else "[phone redacted]"),
-             ("cr_time", "When is a good time to contact you?", window, "inform", window))
+    steps = (
+        (
+            "cr_consent",
+            "Before I take your details: may the clinic store them to contact you?",
+            "yes",
+            "affirm",
+            True,
+        ),
+        ("cr_kind", "What kind of consultation would you like?", kind, "inform", kind),
+        ("cr_name", "What name should the clinic use?", f"{first} {last}", "inform", f"{first} {last}"),
+        (
+            "cr_contact",
+            "How can the clinic reach you, email or phone?",
+            "[email redacted]" if by_email else "[phone redacted]",
+            "inform",
+            "[email redacted]" if by_email else "[phone redacted]",
+        ),
+        ("cr_time", "When is a good time to contact you?", window, "inform", window),
+    )
     for item, question, answer, intent, value in steps:
         c.slot("requested_slot", item)
         c.bot(question, f"utter_ask_{item}")
@@ -278,13 +390,25 @@ def _consultation(c: Conversation) -> None:
         c.action("consultation_form")
         c.slot(item, value)
     c.loop(None)
-    c.reply("Thank you, your request is confirmed. The clinic will contact you.",
-            "utter_consultation_confirmed", action="action_save_consultation")
+    c.reply(
+        "Thank you, your request is confirmed. The clinic will contact you.",
+        "utter_consultation_confirmed",
+        action="action_save_consultation",
+    )
     status = c.rng.choices(("new", "contacted", "booked", "closed"), weights=(5, 2, 2, 1))[0]
     now = dt.datetime.fromtimestamp(c.t, dt.timezone.utc)
-    c.record("consultation_request", updated_at=now, kind=kind, name=f"{first} {last}", email=email,
-             phone=phone, time_window=window, consent_at=now, status=status,
-             reason=c.rng.choice((None, "likely_aga", "screening")))
+    c.record(
+        "consultation_request",
+        updated_at=now,
+        kind=kind,
+        name=f"{first} {last}",
+        email=email,
+        phone=phone,
+        time_window=window,
+        consent_at=now,
+        status=status,
+        reason=c.rng.choice((None, "likely_aga", "screening")),
+    )
     c.listen()
 
 
@@ -292,8 +416,11 @@ def _emergency(c: Conversation) -> None:
     complication = c.rng.random() < 0.6
     if complication:
         c.user("the injection spots are red and hot and there is pus", "report_complication")
-        c.reply("Please seek urgent medical care today.", "utter_complication",
-                action="action_report_complication")
+        c.reply(
+            "Please seek urgent medical care today.",
+            "utter_complication",
+            action="action_report_complication",
+        )
         c.record("safety_event", kind="complication", detail="reported after session")
     else:
         c.user("my face is swelling and I can't breathe after the injections", "report_emergency")
@@ -305,30 +432,54 @@ def _emergency(c: Conversation) -> None:
 def _fallback(c: Conversation) -> None:
     if c.rng.random() < 0.6:
         c.user(c.rng.choice(FALLBACK_TEXTS), "nlu_fallback", confidence=0.3)
-        c.reply("Sorry, I didn't understand that. I can explain mesotherapy, check if it suits you "
-                "or book a consultation.", "utter_default", action="action_default_fallback")
+        c.reply(
+            "Sorry, I didn't understand that. I can explain mesotherapy, check if it suits you "
+            "or book a consultation.",
+            "utter_default",
+            action="action_default_fallback",
+        )
     else:
         intent = c.rng.choice(sorted(KNOWLEDGE))
-        c.user(c.rng.choice(("and the thing with the needles", "what about vitamins in general",
-                             "is the other one better")), intent, confidence=round(c.rng.uniform(0.31, 0.49), 3))
+        c.user(
+            c.rng.choice(
+                (
+                    "and the thing with the needles",
+                    "what about vitamins in general",
+                    "is the other one better",
+                )
+            ),
+            intent,
+            confidence=round(c.rng.uniform(0.31, 0.49), 3),
+        )
         c.reply(KNOWLEDGE[intent][1], f"utter_{intent}", action="action_answer_knowledge")
     c.listen()
 
 
 SCENES: Tuple[Tuple[object, int], ...] = (
-    (_knowledge, 40), (_claim, 14), (_screening, 12), (_triage, 10), (_consultation, 12),
-    (_fallback, 10), (_emergency, 2),
+    (_knowledge, 40),
+    (_claim, 14),
+    (_screening, 12),
+    (_triage, 10),
+    (_consultation, 12),
+    (_fallback, 10),
+    (_emergency, 2),
 )
 
 
 def make_conversation(rng: random.Random, start: float) -> Conversation:
-    c = Conversation(sender_id=uuid.UUID(int=rng.getrandbits(128)).hex, t=start,
-                     channel=rng.choices(("socketio", "rest"), weights=(3, 1))[0], rng=rng)
+    c = Conversation(
+        sender_id=uuid.UUID(int=rng.getrandbits(128)).hex,
+        t=start,
+        channel=rng.choices(("socketio", "rest"), weights=(3, 1))[0],
+        rng=rng,
+    )
     c.start()
     if rng.random() < 0.7:
         c.user(rng.choice(("hi", "hello", "good morning")), "greet")
-        c.reply("Hello! I am MesoGuide, an automated assistant. I give information, not a diagnosis.",
-                "utter_greet")
+        c.reply(
+            "Hello! I am MesoGuide, an automated assistant. I give information, not a diagnosis.",
+            "utter_greet",
+        )
         c.listen()
     funcs, weights = zip(*SCENES)
     chosen = rng.choices(funcs, weights=weights, k=rng.randint(1, 4))
@@ -360,8 +511,9 @@ def write(url: str, conversations: Sequence[Conversation]) -> Dict[str, int]:
     return counts
 
 
-def seed(url: str, count: int, days: int = 45, seed_value: int = 1, chunk: int = 2000,
-         now: Optional[float] = None) -> Dict[str, int]:
+def seed(
+    url: str, count: int, days: int = 45, seed_value: int = 1, chunk: int = 2000, now: Optional[float] = None
+) -> Dict[str, int]:
     """Insert `count` synthetic conversations; returns the number of rows per table.
 
     The database must be migrated (`db.prepare`); the `events` table is created with
@@ -371,10 +523,12 @@ def seed(url: str, count: int, days: int = 45, seed_value: int = 1, chunk: int =
     now = time.time() if now is None else now
     totals: Dict[str, int] = {}
     for first in range(0, count, chunk):
-        batch = [make_conversation(rng, now - rng.uniform(0, days * 86400) - 3600)
-                 for _ in range(min(chunk, count - first))]
+        batch = [
+            make_conversation(rng, now - rng.uniform(0, days * 86400) - 3600)
+            for _ in range(min(chunk, count - first))
+        ]
         for name, n in write(url, batch).items():
             totals[name] = totals.get(name, 0) + n
-    ev.ensure_indexes(db.engine(url))
+    db.events_ready(url)
     totals["conversations"] = count
     return totals

@@ -5,6 +5,7 @@ refresh recomputes each sender that has events newer than the highest event id
 already folded in, minus a look-back window that catches rows committed out of id
 order by concurrent writers. Rows whose sender has no events left are swept.
 """
+
 from __future__ import annotations
 
 import threading
@@ -76,8 +77,9 @@ def _rebuild(url: str, senders: Sequence[str]) -> int:
     data = sa.case((e.c.type_name.in_(TEXT_TYPES), e.c.data), else_=sa.null()).label("data")
     with db.session(url) as session:
         rows = session.execute(
-            sa.select(e.c.id, e.c.sender_id, e.c.type_name, e.c.timestamp, e.c.intent_name,
-                      e.c.action_name, data)
+            sa.select(
+                e.c.id, e.c.sender_id, e.c.type_name, e.c.timestamp, e.c.intent_name, e.c.action_name, data
+            )
             .where(e.c.sender_id.in_(senders))
             .order_by(e.c.sender_id, e.c.id)
         ).all()
@@ -85,7 +87,9 @@ def _rebuild(url: str, senders: Sequence[str]) -> int:
     for row in rows:
         grouped[row.sender_id].append(row)
     now = utcnow()
-    values = [{**summarise(sender, grouped[sender]), "created_at": now} for sender in senders if grouped.get(sender)]
+    values = [
+        {**summarise(sender, grouped[sender]), "created_at": now} for sender in senders if grouped.get(sender)
+    ]
     try:
         with db.session(url) as session:
             session.execute(sa.delete(s).where(s.c.sender_id.in_(senders)))
@@ -98,7 +102,7 @@ def _rebuild(url: str, senders: Sequence[str]) -> int:
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def sweep(url: str) -> int:
@@ -115,9 +119,9 @@ def refresh(url: str, full: bool = False) -> int:
     t = db.tables()
     e, s = t.events, t.conversation_summary
     with _locks[url]:
+        if not db.events_ready(url):
+            return 0
         with db.session(url) as session:
-            if not ev.has_events_table(session.connection()):
-                return 0
             newest = session.scalar(sa.select(sa.func.max(e.c.id)))
             folded = session.scalar(sa.select(sa.func.max(s.c.last_event_id))) or 0
         now = time.monotonic()
@@ -128,9 +132,7 @@ def refresh(url: str, full: bool = False) -> int:
             return 0
         since = 0 if full else max(0, folded - LOOKBACK_IDS)
         with db.session(url) as session:
-            senders = session.scalars(
-                sa.select(e.c.sender_id).where(e.c.id > since).distinct()
-            ).all()
+            senders = session.scalars(sa.select(e.c.sender_id).where(e.c.id > since).distinct()).all()
         return sum(_rebuild(url, chunk) for chunk in _chunks(sorted(senders), CHUNK))
 
 

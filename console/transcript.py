@@ -1,8 +1,8 @@
 """One conversation turn by turn, and the staff annotations on it."""
+
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -69,8 +69,7 @@ def _entities(raw) -> List[dict]:
     out = []
     for entity in raw if isinstance(raw, list) else []:
         if isinstance(entity, dict):
-            out.append({k: entity.get(k) for k in ("entity", "value", "role", "group", "extractor")
-                        if entity.get(k) not in (None, "")})
+            out.append({k: entity.get(k) for k in ("entity", "value", "role", "group", "extractor")})
     return out
 
 
@@ -95,20 +94,45 @@ def build_items(rows) -> List[Item]:
             name = intent.get("name") or row.intent_name
             confidence = intent.get("confidence")
             confidence = float(confidence) if isinstance(confidence, (int, float)) else None
-            items.append(Item(row.id, kind, row.timestamp, text=str(data.get("text") or ""), intent=name,
-                              confidence=confidence, fallback=is_fallback(name, confidence),
-                              entities=_entities(parse.get("entities")), slots=dict(slots)))
+            items.append(
+                Item(
+                    row.id,
+                    kind,
+                    row.timestamp,
+                    text=str(data.get("text") or ""),
+                    intent=name,
+                    confidence=confidence,
+                    fallback=is_fallback(name, confidence),
+                    entities=_entities(parse.get("entities")),
+                    slots=dict(slots),
+                )
+            )
         elif kind == "bot":
             payload = data.get("data") or {}
-            items.append(Item(row.id, kind, row.timestamp, text=str(data.get("text") or ""),
-                              buttons=_buttons(payload.get("buttons") if isinstance(payload, dict) else None)))
+            items.append(
+                Item(
+                    row.id,
+                    kind,
+                    row.timestamp,
+                    text=str(data.get("text") or ""),
+                    buttons=_buttons(payload.get("buttons") if isinstance(payload, dict) else None),
+                )
+            )
         elif kind == "action":
             name = data.get("name") or row.action_name
             if name in HIDDEN_ACTIONS:
                 continue
             confidence = data.get("confidence")
-            items.append(Item(row.id, kind, row.timestamp, name=name, policy=data.get("policy"),
-                              confidence=float(confidence) if isinstance(confidence, (int, float)) else None))
+            items.append(
+                Item(
+                    row.id,
+                    kind,
+                    row.timestamp,
+                    name=name,
+                    policy=data.get("policy"),
+                    confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
+                )
+            )
         elif kind == "slot":
             name = data.get("name") or row.action_name
             value = data.get("value")
@@ -127,22 +151,32 @@ def load(url: str, sender_id: str) -> Optional[Transcript]:
     t = db.tables()
     e = t.events
     with db.session(url) as s:
-        rows = s.execute(sa.select(e).where(e.c.sender_id == sender_id).order_by(e.c.id)).all() \
-            if ev.has_events_table(s.connection()) else []
+        rows = (
+            s.execute(sa.select(e).where(e.c.sender_id == sender_id).order_by(e.c.id)).all()
+            if db.events_ready(url)
+            else []
+        )
+
         def by_sender(table, *order):
-            return s.execute(sa.select(table).where(table.c.sender_id == sender_id)
-                             .order_by(*(order or (table.c.id,)))).all()
+            return s.execute(
+                sa.select(table).where(table.c.sender_id == sender_id).order_by(*(order or (table.c.id,)))
+            ).all()
+
         screenings = by_sender(t.screening_result)
         triages = by_sender(t.triage_outcome)
         consultations = by_sender(t.consultation_request)
         safety = by_sender(t.safety_event)
         flags = by_sender(t.message_flag)
         notes = by_sender(t.note)
-        tags = s.execute(sa.select(t.tag.c.id, t.tag.c.name)
-                         .join(t.conversation_tag, t.conversation_tag.c.tag_id == t.tag.c.id)
-                         .where(t.conversation_tag.c.sender_id == sender_id).order_by(t.tag.c.name)).all()
-        review = s.execute(sa.select(t.conversation_review)
-                           .where(t.conversation_review.c.sender_id == sender_id)).first()
+        tags = s.execute(
+            sa.select(t.tag.c.id, t.tag.c.name)
+            .join(t.conversation_tag, t.conversation_tag.c.tag_id == t.tag.c.id)
+            .where(t.conversation_tag.c.sender_id == sender_id)
+            .order_by(t.tag.c.name)
+        ).all()
+        review = s.execute(
+            sa.select(t.conversation_review).where(t.conversation_review.c.sender_id == sender_id)
+        ).first()
     if not (rows or screenings or triages or consultations or safety):
         return None
     items = build_items(rows)
@@ -157,15 +191,33 @@ def load(url: str, sender_id: str) -> Optional[Transcript]:
         else:
             loose_notes.append(note)
     channel = next((ev.parse(r.data).get("input_channel") for r in rows if r.type_name == "user"), None)
-    return Transcript(sender_id, items, channel, screenings, triages,
-                      consultations[-1] if consultations else None, safety, tags, review, loose_notes)
+    return Transcript(
+        sender_id,
+        items,
+        channel,
+        screenings,
+        triages,
+        consultations[-1] if consultations else None,
+        safety,
+        tags,
+        review,
+        loose_notes,
+    )
 
 
 def event_belongs(url: str, sender_id: str, event_id: int, types=("user", "bot")) -> bool:
+    if not db.events_ready(url):
+        return False
     e = ev.events
     with db.session(url) as s:
-        return s.execute(sa.select(e.c.id).where(e.c.id == event_id, e.c.sender_id == sender_id,
-                                                 e.c.type_name.in_(types))).first() is not None
+        return (
+            s.execute(
+                sa.select(e.c.id).where(
+                    e.c.id == event_id, e.c.sender_id == sender_id, e.c.type_name.in_(types)
+                )
+            ).first()
+            is not None
+        )
 
 
 def add_tag(url: str, sender_id: str, name: str) -> str:
@@ -178,14 +230,17 @@ def add_tag(url: str, sender_id: str, name: str) -> str:
     if tag_id is None:
         try:
             with db.session(url) as s:
-                tag_id = s.execute(sa.insert(t.tag).values(name=name, created_at=utcnow())).inserted_primary_key[0]
+                tag_id = s.execute(
+                    sa.insert(t.tag).values(name=name, created_at=utcnow())
+                ).inserted_primary_key[0]
         except IntegrityError:
             with db.session(url) as s:
                 tag_id = s.scalar(sa.select(t.tag.c.id).where(t.tag.c.name == name))
     try:
         with db.session(url) as s:
-            s.execute(sa.insert(t.conversation_tag).values(sender_id=sender_id, tag_id=tag_id,
-                                                           created_at=utcnow()))
+            s.execute(
+                sa.insert(t.conversation_tag).values(sender_id=sender_id, tag_id=tag_id, created_at=utcnow())
+            )
     except IntegrityError:
         pass
     return name
@@ -195,8 +250,11 @@ def remove_tag(url: str, sender_id: str, tag_id: int) -> Optional[str]:
     t = db.tables()
     with db.session(url) as s:
         name = s.scalar(sa.select(t.tag.c.name).where(t.tag.c.id == tag_id))
-        s.execute(sa.delete(t.conversation_tag).where(t.conversation_tag.c.sender_id == sender_id,
-                                                      t.conversation_tag.c.tag_id == tag_id))
+        s.execute(
+            sa.delete(t.conversation_tag).where(
+                t.conversation_tag.c.sender_id == sender_id, t.conversation_tag.c.tag_id == tag_id
+            )
+        )
     return name
 
 
@@ -208,8 +266,11 @@ def all_tags(url: str) -> List[str]:
 
 def set_reviewed(url: str, sender_id: str, reviewed: bool, username: str) -> None:
     cr = db.tables().conversation_review
-    values = {"reviewed": reviewed, "reviewed_by": username if reviewed else None,
-              "reviewed_at": utcnow() if reviewed else None}
+    values = {
+        "reviewed": reviewed,
+        "reviewed_by": username if reviewed else None,
+        "reviewed_at": utcnow() if reviewed else None,
+    }
     with db.session(url) as s:
         updated = s.execute(sa.update(cr).where(cr.c.sender_id == sender_id).values(**values)).rowcount
     if not updated:
@@ -235,8 +296,11 @@ def add_note(url: str, sender_id: str, username: str, text: str, event_id: Optio
     if event_id is not None and not event_belongs(url, sender_id, event_id):
         raise AnnotationError("That message is not part of this conversation.")
     with db.session(url) as s:
-        s.execute(sa.insert(db.tables().note).values(sender_id=sender_id, event_id=event_id, author=username,
-                                                     text=text, created_at=utcnow()))
+        s.execute(
+            sa.insert(db.tables().note).values(
+                sender_id=sender_id, event_id=event_id, author=username, text=text, created_at=utcnow()
+            )
+        )
 
 
 def flag_message(url: str, sender_id: str, username: str, event_id: int, reason: str) -> None:
@@ -244,9 +308,11 @@ def flag_message(url: str, sender_id: str, username: str, event_id: int, reason:
     if not event_belongs(url, sender_id, event_id):
         raise AnnotationError("That message is not part of this conversation.")
     with db.session(url) as s:
-        s.execute(sa.insert(db.tables().message_flag).values(sender_id=sender_id, event_id=event_id,
-                                                             author=username, reason=reason,
-                                                             created_at=utcnow()))
+        s.execute(
+            sa.insert(db.tables().message_flag).values(
+                sender_id=sender_id, event_id=event_id, author=username, reason=reason, created_at=utcnow()
+            )
+        )
 
 
 def conversation_exists(url: str, sender_id: str) -> bool:
@@ -255,4 +321,8 @@ def conversation_exists(url: str, sender_id: str) -> bool:
     with db.session(url) as session:
         if session.execute(sa.select(s.c.id).where(s.c.sender_id == sender_id)).first():
             return True
-        return session.execute(sa.select(e.c.id).where(e.c.sender_id == sender_id).limit(1)).first() is not None
+        if not db.events_ready(url):
+            return False
+        return (
+            session.execute(sa.select(e.c.id).where(e.c.sender_id == sender_id).limit(1)).first() is not None
+        )

@@ -1,4 +1,5 @@
 """Request plumbing shared by the views: authentication, roles, CSRF, rendering."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -103,8 +104,15 @@ def secure_cookies(request: Request) -> bool:
 
 
 def set_cookie(response, request: Request, name: str, value: str, max_age: Optional[int]) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
-                        secure=secure_cookies(request))
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+    )
 
 
 def clear_cookie(response, request: Request, name: str) -> None:

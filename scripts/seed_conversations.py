@@ -5,6 +5,7 @@
 The database is migrated first; Rasa's `events` table is created with Rasa's layout
 when missing. Contact details are fictitious (example.com, Ofcom drama numbers).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,10 +37,14 @@ def main(argv=None) -> int:
     seeded = time.perf_counter() - started
     started = time.perf_counter()
     summarised = summary.refresh(url)
-    print(f"Seeded {args.count} conversations in {seeded:.1f} s: "
-          + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()) if k != "conversations"))
-    print(f"Summarised {summarised} conversations in {time.perf_counter() - started:.1f} s "
-          f"into {db.engine(url).url.render_as_string(hide_password=True)}")
+    print(
+        f"Seeded {args.count} conversations in {seeded:.1f} s: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()) if k != "conversations")
+    )
+    print(
+        f"Summarised {summarised} conversations in {time.perf_counter() - started:.1f} s "
+        f"into {db.engine(url).url.render_as_string(hide_password=True)}"
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Sign-in and sign-out."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,8 +9,16 @@ from fastapi.concurrency import run_in_threadpool
 
 from console import accounts, audit, security
 from console.accounts import Staff
-from console.web import (clear_cookie, csrf_protect, current_user, login_csrf_protect, redirect, render,
-                         set_cookie, settings_of)
+from console.web import (
+    clear_cookie,
+    csrf_protect,
+    current_user,
+    login_csrf_protect,
+    redirect,
+    render,
+    set_cookie,
+    settings_of,
+)
 
 public = APIRouter(dependencies=[Depends(login_csrf_protect)])
 staff = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -19,9 +28,15 @@ FAILED = "Sign-in failed. After 5 failed attempts in a row an account is locked 
 
 def _login_page(request: Request, error: str = "", status_code: int = 200, username: str = ""):
     token, value = request.app.state.signer.new_login_token()
-    response = render(request, "login.html", status_code=status_code, login_error=error,
-                      next_path=security.safe_next(request.query_params.get("next")),
-                      username=username, csrf_token=value)
+    response = render(
+        request,
+        "login.html",
+        status_code=status_code,
+        login_error=error,
+        next_path=security.safe_next(request.query_params.get("next")),
+        username=username,
+        csrf_token=value,
+    )
     set_cookie(response, request, security.LOGIN_CSRF_COOKIE, token, max_age=3600)
     return response
 
@@ -32,12 +47,17 @@ def login_form(request: Request):
 
 
 @public.post("/login")
-async def login(request: Request, username: str = Form(""), password: str = Form(""),
-                next_path: str = Form("/inbox", alias="next")):
+async def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    next_path: str = Form("/inbox", alias="next"),
+):
     settings = settings_of(request)
     url = settings.db_url
-    result = await run_in_threadpool(accounts.authenticate, url, username, password,
-                                     settings.lockout_attempts, settings.lockout_minutes)
+    result = await run_in_threadpool(
+        accounts.authenticate, url, username, password, settings.lockout_attempts, settings.lockout_minutes
+    )
     if result.user is None:
         target = accounts.normalise_username(username) if result.known_account else None
         detail = "account locked" if result.locked_now else ""

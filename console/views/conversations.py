@@ -1,4 +1,5 @@
 """Inbox, transcript, annotations; transcript export and deletion for admins."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,15 +10,32 @@ from fastapi.responses import RedirectResponse, Response
 from console import audit, db, improve, inbox, summary, transcript
 from console.accounts import Staff
 from console.audit import conversation_target
-from console.followups import to_csv
-from console.web import (conversation_path, csrf_protect, current_user, redirect, render, require_admin,
-                         settings_of)
+from console.csvexport import to_csv
+from console.web import (
+    conversation_path,
+    csrf_protect,
+    current_user,
+    redirect,
+    render,
+    require_admin,
+    settings_of,
+)
 
 staff = APIRouter(dependencies=[Depends(csrf_protect)])
 admin = APIRouter(dependencies=[Depends(require_admin), Depends(csrf_protect)])
 
-TRANSCRIPT_COLUMNS = ("event_id", "time_utc", "kind", "text", "intent", "confidence", "entities", "action",
-                      "slot", "value")
+TRANSCRIPT_COLUMNS = (
+    "event_id",
+    "time_utc",
+    "kind",
+    "text",
+    "intent",
+    "confidence",
+    "entities",
+    "action",
+    "slot",
+    "value",
+)
 
 
 @staff.get("/")
@@ -31,9 +49,16 @@ def inbox_page(request: Request, user: Staff = Depends(current_user)):
     summary.refresh(settings.db_url)
     flt = inbox.InboxFilter.from_params(request.query_params)
     result = inbox.page(settings.db_url, flt, settings.timezone, settings.page_size)
-    return render(request, "inbox.html", active="inbox", flt=flt, result=result,
-                  outcomes=inbox.OUTCOME_LABELS, intents=improve.known_intents(settings.db_url, settings.domain_path),
-                  tags=transcript.all_tags(settings.db_url))
+    return render(
+        request,
+        "inbox.html",
+        active="inbox",
+        flt=flt,
+        result=result,
+        outcomes=inbox.OUTCOME_LABELS,
+        intents=improve.known_intents(settings.db_url, settings.domain_path),
+        tags=transcript.all_tags(settings.db_url),
+    )
 
 
 def _transcript_or_404(url: str, sender_id: str) -> transcript.Transcript:
@@ -83,8 +108,13 @@ def review(request: Request, sender_id: str, reviewed: str = Form("1"), user: St
     _known(url, sender_id)
     done = reviewed == "1"
     transcript.set_reviewed(url, sender_id, done, user.username)
-    audit.record(url, user.username, "conversation.review", conversation_target(sender_id),
-                 "reviewed" if done else "not reviewed")
+    audit.record(
+        url,
+        user.username,
+        "conversation.review",
+        conversation_target(sender_id),
+        "reviewed" if done else "not reviewed",
+    )
     return redirect(conversation_path(sender_id), msg="reviewed" if done else "unreviewed")
 
 
@@ -96,8 +126,13 @@ def _event_id(raw: str):
 
 
 @staff.post("/conversations/{sender_id}/notes")
-def add_note(request: Request, sender_id: str, text: str = Form(""), event_id: str = Form(""),
-             user: Staff = Depends(current_user)):
+def add_note(
+    request: Request,
+    sender_id: str,
+    text: str = Form(""),
+    event_id: str = Form(""),
+    user: Staff = Depends(current_user),
+):
     url = settings_of(request).db_url
     _known(url, sender_id)
     try:
@@ -109,8 +144,13 @@ def add_note(request: Request, sender_id: str, text: str = Form(""), event_id: s
 
 
 @staff.post("/conversations/{sender_id}/flags")
-def flag(request: Request, sender_id: str, event_id: str = Form(""), reason: str = Form(""),
-         user: Staff = Depends(current_user)):
+def flag(
+    request: Request,
+    sender_id: str,
+    event_id: str = Form(""),
+    reason: str = Form(""),
+    user: Staff = Depends(current_user),
+):
     url = settings_of(request).db_url
     _known(url, sender_id)
     number = _event_id(event_id)
@@ -134,15 +174,30 @@ def export_transcript(request: Request, sender_id: str, user: Staff = Depends(cu
     conversation = _transcript_or_404(url, sender_id)
     rows = []
     for item in conversation.items:
-        entities = "; ".join(f"{e.get('entity')}={e.get('value')}" + (f" ({e['role']})" if e.get("role") else "")
-                             for e in item.entities)
-        rows.append((item.event_id, _iso(item.timestamp), item.kind, item.text, item.intent or "",
-                     "" if item.confidence is None else f"{item.confidence:.4f}", entities,
-                     item.name if item.kind == "action" else "", item.name if item.kind == "slot" else "",
-                     "" if item.value is None else item.value))
+        entities = "; ".join(
+            f"{e.get('entity')}={e.get('value')}" + (f" ({e['role']})" if e.get("role") else "")
+            for e in item.entities
+        )
+        rows.append(
+            (
+                item.event_id,
+                _iso(item.timestamp),
+                item.kind,
+                item.text,
+                item.intent or "",
+                "" if item.confidence is None else f"{item.confidence:.4f}",
+                entities,
+                item.name if item.kind == "action" else "",
+                item.name if item.kind == "slot" else "",
+                "" if item.value is None else item.value,
+            )
+        )
     audit.record(url, user.username, "transcript.export", conversation_target(sender_id), f"{len(rows)} rows")
-    return Response(to_csv(TRANSCRIPT_COLUMNS, rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="conversation.csv"'})
+    return Response(
+        to_csv(TRANSCRIPT_COLUMNS, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="conversation.csv"'},
+    )
 
 
 @admin.post("/conversations/{sender_id}/delete")
@@ -157,6 +212,11 @@ def delete(request: Request, sender_id: str, confirm: str = Form(""), user: Staf
         return redirect(conversation_path(sender_id), err="delete_db")
     counts = store.forget_sender(sender_id)
     summary.forget(url, sender_id)
-    audit.record(url, user.username, "conversation.delete", f"conversation:sha256:{store.sender_hash(sender_id)}",
-                 ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    audit.record(
+        url,
+        user.username,
+        "conversation.delete",
+        f"conversation:sha256:{store.sender_hash(sender_id)}",
+        ", ".join(f"{k}={v}" for k, v in sorted(counts.items())),
+    )
     return redirect("/inbox", msg="deleted")

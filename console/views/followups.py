@@ -1,4 +1,5 @@
 """Follow-up list of consultation requests; CSV export for admins."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -19,16 +20,30 @@ def followup_list(request: Request, user: Staff = Depends(current_user)):
     url = settings_of(request).db_url
     flt = followups.FollowupFilter.from_params(request.query_params)
     rows, total = followups.listing(url, flt)
-    audit.record(url, user.username, "followups.view", None,
-                 f"status={flt.status or 'any'} page={flt.page} rows={len(rows)}")
+    audit.record(
+        url,
+        user.username,
+        "followups.view",
+        None,
+        f"status={flt.status or 'any'} page={flt.page} rows={len(rows)}",
+    )
     pages = max(1, -(-total // followups.PAGE_SIZE))
-    return render(request, "followups.html", active="followups", rows=rows, total=total, flt=flt, pages=pages,
-                  statuses=CONSULTATION_STATUSES)
+    return render(
+        request,
+        "followups.html",
+        active="followups",
+        rows=rows,
+        total=total,
+        flt=flt,
+        pages=pages,
+        statuses=CONSULTATION_STATUSES,
+    )
 
 
 @staff.post("/followups/{request_id}/status")
-def followup_status(request: Request, request_id: int, status: str = Form(""),
-                    user: Staff = Depends(current_user)):
+def followup_status(
+    request: Request, request_id: int, status: str = Form(""), user: Staff = Depends(current_user)
+):
     url = settings_of(request).db_url
     if status not in CONSULTATION_STATUSES:
         raise HTTPException(status_code=400)
@@ -45,5 +60,8 @@ def followup_export(request: Request, user: Staff = Depends(current_user)):
     flt = followups.FollowupFilter.from_params(request.query_params)
     content, count = followups.export(url, flt)
     audit.record(url, user.username, "followups.export", None, f"status={flt.status or 'any'} rows={count}")
-    return Response(content, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="follow-ups.csv"'})
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="follow-ups.csv"'},
+    )

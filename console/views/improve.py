@@ -1,4 +1,5 @@
 """Not-understood messages and the NLU training-data inbox."""
+
 from __future__ import annotations
 
 import time
@@ -29,9 +30,16 @@ def improve_page(request: Request, user: Staff = Depends(current_user)):
     summary.refresh(settings.db_url)
     days = _days(request.query_params.get("days"))
     groups = improve.not_understood(settings.db_url, settings.nlu_inbox, time.time() - days * 86400)
-    return render(request, "improve.html", active="improve", groups=groups, days=days, periods=PERIODS,
-                  intents=improve.known_intents(settings.db_url, settings.domain_path),
-                  files=improve.inbox_files(settings.nlu_inbox))
+    return render(
+        request,
+        "improve.html",
+        active="improve",
+        groups=groups,
+        days=days,
+        periods=PERIODS,
+        intents=improve.known_intents(settings.db_url, settings.domain_path),
+        files=improve.inbox_files(settings.nlu_inbox),
+    )
 
 
 @staff.post("/improve/add")
@@ -41,7 +49,8 @@ async def improve_add(request: Request, user: Staff = Depends(current_user)):
     intent = str(form.get("intent") or "")
     days = _days(form.get("days"))
     ids = []
-    for raw in form.getlist("event_id"):
+    chosen = [form["only"]] if form.get("only") else form.getlist("event_id")
+    for raw in chosen:
         try:
             ids.append(int(raw))
         except (TypeError, ValueError):
@@ -52,8 +61,13 @@ async def improve_add(request: Request, user: Staff = Depends(current_user)):
     if not found:
         return redirect("/improve", err="nothing", days=days)
     path, added = improve.add_examples(settings.nlu_inbox, intent, [text for _, _, text in found])
-    audit.record(settings.db_url, user.username, "improve.add", f"nlu_inbox:{intent}",
-                 f"{added} new example(s) from event(s) {', '.join(str(i) for i, _, _ in found)}")
+    audit.record(
+        settings.db_url,
+        user.username,
+        "improve.add",
+        f"nlu_inbox:{intent}",
+        f"{added} new example(s) from event(s) {', '.join(str(i) for i, _, _ in found)}",
+    )
     return redirect("/improve", msg="added", days=days)
 
 
@@ -67,5 +81,8 @@ def improve_file(request: Request, intent: str, user: Staff = Depends(current_us
     if not path.is_file():
         raise HTTPException(status_code=404)
     audit.record(settings.db_url, user.username, "improve.download", f"nlu_inbox:{intent}")
-    return Response(path.read_text(encoding="utf-8"), media_type="application/x-yaml; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{intent}.yml"'})
+    return Response(
+        path.read_text(encoding="utf-8"),
+        media_type="application/x-yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{intent}.yml"'},
+    )

@@ -1,4 +1,5 @@
 """Counts and charts for the last 7 or 30 days."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request

@@ -74,3 +74,26 @@ def test_statement_of_a_condition_gets_its_answer_and_the_screening_offer():
     messages, _ = run(ActionRespondToStatement(), tracker("I'm breastfeeding", "inform",
                                                           entities=[entity("condition", "breastfeeding")]))
     assert "breastfeeding" in messages[0]["text"] and messages[-1]["buttons"][0]["payload"] == "/check_eligibility"
+
+
+def _after_offer(buttons, intent="affirm"):
+    from tests.actions.helpers import user_event
+
+    bot = {"event": "bot", "text": "Would you like...?", "data": {"buttons": buttons}}
+    return tracker("yes please", intent, history=[user_event("I'm breastfeeding", "inform"), bot])
+
+
+def test_yes_to_an_offer_starts_the_offered_flow():
+    from actions.safety import ActionHandleAnswer
+
+    messages, events = run(ActionHandleAnswer(), _after_offer([{"title": "Yes, check for me", "payload": "/check_eligibility"},
+                                                               {"title": "No, thanks", "payload": "/deny"}]))
+    assert events == [{"event": "followup", "timestamp": None, "name": "screening_form"}]
+    assert messages[0]["response"] == "utter_screening_intro"
+
+
+def test_yes_without_a_single_offer_asks_what_else():
+    from actions.safety import ActionHandleAnswer
+
+    messages, events = run(ActionHandleAnswer(), _after_offer([{"title": "How is it done?", "payload": "/ask_procedure"}]))
+    assert events == [] and messages[0]["response"] == "utter_anything_else"

@@ -91,3 +91,25 @@ def test_emoji_html_and_empty_texts_do_not_break_it(analyser):
     assert found(analyser, "") == []
     assert found(analyser, "😀😀") == []
     assert found(analyser, "<b>pregnant</b> <script>alert(1)</script>") == [("condition", "pregnancy", None)]
+
+
+@pytest.mark.parametrize(
+    "text,emergency",
+    [
+        ("my tongue is getting big", True),
+        ("help my face is swelling up after the injection", True),
+        ("I passed out after the session", True),
+        ("I have chest pain and my left arm feels numb", True),
+        ("no chest pain, just a headache", False),
+        ("what is mesotherapy", False),
+    ],
+)
+def test_emergency_signs_override_the_intent(analyser, text, emergency):
+    from components.safety_override import EmergencyOverride
+
+    message = Message(data={"text": text, "intent": {"name": "ask_what_is", "confidence": 0.9}})
+    message.set("entities", [m.as_rasa_entity("DomainSpacyNLP") for m in analyser.mentions(text)])
+    EmergencyOverride().process([message])
+    assert (message.get("intent")["name"] == "emergency") is emergency
+    if emergency:
+        assert message.get("intent_ranking")[0] == {"name": "emergency", "confidence": 1.0}

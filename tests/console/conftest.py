@@ -3,6 +3,7 @@
 Databases come from tests/fixtures/db.py (`db_url`: SQLite and PostgreSQL, each
 migrated to head); `console_url` adds Rasa's `events` table with Rasa's layout.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,18 @@ from console.app import create_app
 from console.config import Settings
 from tests.console.console_helpers import PASSWORD, signed_in
 
-DOMAIN_INTENTS = ("greet", "goodbye", "affirm", "deny", "ask_what_is", "ask_cost", "ask_side_effects",
-                  "ask_claim", "request_consultation", "nlu_fallback")
+DOMAIN_INTENTS = (
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "ask_what_is",
+    "ask_cost",
+    "ask_side_effects",
+    "ask_claim",
+    "request_consultation",
+    "nlu_fallback",
+)
 
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -48,8 +59,13 @@ def domain_file(tmp_path) -> Path:
 def settings(console_url, tmp_path, domain_file) -> Settings:
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
-    return Settings(db_url=console_url, data_dir=data, secret_key="s" * 48, login_failure_delay=0.0,
-                    domain_path=domain_file)
+    return Settings(
+        db_url=console_url,
+        data_dir=data,
+        secret_key="s" * 48,
+        login_failure_delay=0.0,
+        domain_path=domain_file,
+    )
 
 
 @pytest.fixture

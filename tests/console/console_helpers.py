@@ -1,4 +1,5 @@
 """Helpers shared by the console tests (imported as tests.console.console_helpers)."""
+
 from __future__ import annotations
 
 import random
@@ -22,8 +23,9 @@ def csrf_from(html: str) -> str:
 
 def login(client: TestClient, username: str, password: str = PASSWORD):
     page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.text)})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_from(page.text)}
+    )
 
 
 def signed_in(client: TestClient, username: str) -> str:
@@ -38,18 +40,32 @@ class Convo:
 
     _counter = 0
 
-    def __init__(self, start: float = 1_700_000_000.0, channel: str = "rest", sender_id: Optional[str] = None):
+    def __init__(
+        self, start: float = 1_700_000_000.0, channel: str = "rest", sender_id: Optional[str] = None
+    ):
         Convo._counter += 1
-        self.c = Conversation(sender_id=sender_id or f"{Convo._counter:04d}" + "a" * 28, t=start,
-                              channel=channel, rng=random.Random(Convo._counter))
+        self.c = Conversation(
+            sender_id=sender_id or f"{Convo._counter:04d}" + "a" * 28,
+            t=start,
+            channel=channel,
+            rng=random.Random(Convo._counter),
+        )
         self.c.start()
 
     @property
     def sender_id(self) -> str:
         return self.c.sender_id
 
-    def turn(self, text: str, intent: str, reply: str = "ok", confidence: Optional[float] = None,
-             action: Optional[str] = None, entities: Iterable[dict] = (), slots: Optional[Dict] = None):
+    def turn(
+        self,
+        text: str,
+        intent: str,
+        reply: str = "ok",
+        confidence: Optional[float] = None,
+        action: Optional[str] = None,
+        entities: Iterable[dict] = (),
+        slots: Optional[Dict] = None,
+    ):
         self.c.user(text, intent, confidence=confidence, entities=entities)
         self.c.reply(reply, "utter_reply", action=action)
         for name, value in (slots or {}).items():

@@ -1,4 +1,5 @@
 """Admin pages: accounts, audit log, deleting a conversation on the visitor's request."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,14 +55,23 @@ def test_audit_log_pages(admin_client, console_url):
 
 
 def test_admin_creates_and_changes_accounts(admin_client, console_url):
-    response = admin_client.post("/admin/users", data={"csrf_token": admin_client.csrf, "username": "Rev.One",
-                                                       "role": "reviewer", "password": PASSWORD,
-                                                       "password2": PASSWORD})
+    response = admin_client.post(
+        "/admin/users",
+        data={
+            "csrf_token": admin_client.csrf,
+            "username": "Rev.One",
+            "role": "reviewer",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
     assert response.status_code == 303
     user = next(u for u in accounts.list_users(console_url) if u.username == "rev.one")
     assert user.role == "reviewer" and user.password_hash.startswith("$argon2id$")
-    admin_client.post(f"/admin/users/{user.id}", data={"csrf_token": admin_client.csrf, "role": "admin",
-                                                       "active": "1", "password": ""})
+    admin_client.post(
+        f"/admin/users/{user.id}",
+        data={"csrf_token": admin_client.csrf, "role": "admin", "active": "1", "password": ""},
+    )
     assert accounts.get_user(console_url, user.id).role == "admin"
     actions = [(r.action, r.target) for r in audit_rows(console_url)]
     assert ("account.create", "user:rev.one") in actions and ("account.update", "user:rev.one") in actions
@@ -70,10 +80,13 @@ def test_admin_creates_and_changes_accounts(admin_client, console_url):
 @SQLITE_ONLY
 def test_account_form_errors_are_shown(admin_client, console_url):
     base = {"csrf_token": admin_client.csrf, "username": "bob", "role": "reviewer"}
-    differ = admin_client.post("/admin/users", data={**base, "password": PASSWORD, "password2": PASSWORD + "x"})
+    differ = admin_client.post(
+        "/admin/users", data={**base, "password": PASSWORD, "password2": PASSWORD + "x"}
+    )
     short = admin_client.post("/admin/users", data={**base, "password": "short", "password2": "short"})
-    taken = admin_client.post("/admin/users", data={**base, "username": "alice", "password": PASSWORD,
-                                                    "password2": PASSWORD})
+    taken = admin_client.post(
+        "/admin/users", data={**base, "username": "alice", "password": PASSWORD, "password2": PASSWORD}
+    )
     assert differ.status_code == short.status_code == taken.status_code == 400
     assert "differ" in differ.text and "12 characters" in short.text and "taken" in taken.text
     assert [u.username for u in accounts.list_users(console_url)] == ["alice"]
@@ -81,7 +94,9 @@ def test_account_form_errors_are_shown(admin_client, console_url):
 
 def test_last_active_admin_cannot_be_demoted_or_deactivated(admin_client, admin, console_url):
     for data in ({"role": "reviewer", "active": "1"}, {"role": "admin", "active": ""}):
-        response = admin_client.post(f"/admin/users/{admin.id}", data={"csrf_token": admin_client.csrf, **data})
+        response = admin_client.post(
+            f"/admin/users/{admin.id}", data={"csrf_token": admin_client.csrf, **data}
+        )
         assert response.status_code == 400 and "last active admin" in response.text
     assert accounts.get_user(console_url, admin.id).is_admin
 
@@ -89,11 +104,16 @@ def test_last_active_admin_cannot_be_demoted_or_deactivated(admin_client, admin,
 def test_admin_unlocks_a_locked_account(admin_client, reviewer, console_url, app):
     t = db.tables().staff_user
     with db.session(console_url) as s:
-        s.execute(sa.update(t).where(t.c.id == reviewer.id)
-                  .values(locked_until=accounts.utcnow() + dt.timedelta(minutes=10)))
+        s.execute(
+            sa.update(t)
+            .where(t.c.id == reviewer.id)
+            .values(locked_until=accounts.utcnow() + dt.timedelta(minutes=10))
+        )
     assert "locked until" in admin_client.get("/admin/users").text
-    admin_client.post(f"/admin/users/{reviewer.id}", data={"csrf_token": admin_client.csrf, "role": "reviewer",
-                                                           "active": "1", "unlock": "1"})
+    admin_client.post(
+        f"/admin/users/{reviewer.id}",
+        data={"csrf_token": admin_client.csrf, "role": "reviewer", "active": "1", "unlock": "1"},
+    )
     from fastapi.testclient import TestClient
 
     with TestClient(app, follow_redirects=False) as other:
@@ -104,10 +124,25 @@ def test_admin_unlocks_a_locked_account(admin_client, reviewer, console_url, app
 def doomed(console_url) -> Convo:
     c = Convo().turn("delete me please", "request_deletion", "OK.")
     now = dt.datetime.now(dt.timezone.utc)
-    c.record("consultation_request", updated_at=now, kind="general", name="Del Person", email="del@example.com",
-             phone=None, time_window="any", consent_at=now, status="new", reason=None)
-    c.record("screening_result", answers={"sc_pregnancy": "no"}, outcome="none_reported", flagged_items=[],
-             completed=True)
+    c.record(
+        "consultation_request",
+        updated_at=now,
+        kind="general",
+        name="Del Person",
+        email="del@example.com",
+        phone=None,
+        time_window="any",
+        consent_at=now,
+        status="new",
+        reason=None,
+    )
+    c.record(
+        "screening_result",
+        answers={"sc_pregnancy": "no"},
+        outcome="none_reported",
+        flagged_items=[],
+        completed=True,
+    )
     keep = Convo().turn("keep me", "greet")
     store(console_url, c, keep)
     transcript.add_tag(console_url, c.sender_id, "deletion requested")
@@ -119,11 +154,18 @@ def test_admin_deletes_a_conversation_and_every_record_about_the_visitor(admin_c
     path = f"/conversations/{doomed.sender_id}"
     admin_client.get(path)
     assert admin_client.get("/inbox").text.count("/conversations/") == 2
-    response = admin_client.post(f"{path}/delete", data={"csrf_token": admin_client.csrf,
-                                                         "confirm": doomed.sender_id[:8]})
+    response = admin_client.post(
+        f"{path}/delete", data={"csrf_token": admin_client.csrf, "confirm": doomed.sender_id[:8]}
+    )
     assert response.status_code == 303 and response.headers["location"] == "/inbox?msg=deleted"
-    for table in ("events", "consultation_request", "screening_result", "conversation_tag", "note",
-                  "conversation_summary"):
+    for table in (
+        "events",
+        "consultation_request",
+        "screening_result",
+        "conversation_tag",
+        "note",
+        "conversation_summary",
+    ):
         assert count(console_url, table, doomed.sender_id) == 0, table
     assert count(console_url, "deletion_log") == 1
     assert admin_client.get(path).status_code == 404
@@ -132,7 +174,9 @@ def test_admin_deletes_a_conversation_and_every_record_about_the_visitor(admin_c
     rows = audit_rows(console_url)
     digest = hashlib.sha256(doomed.sender_id.encode()).hexdigest()
     deletion = [r for r in rows if r.action == "conversation.delete"]
-    assert deletion and deletion[0].target == f"conversation:sha256:{digest}" and "events=" in deletion[0].detail
+    assert (
+        deletion and deletion[0].target == f"conversation:sha256:{digest}" and "events=" in deletion[0].detail
+    )
     assert all(doomed.sender_id not in (r.target or "") + (r.detail or "") for r in rows)
 
 
@@ -152,11 +196,14 @@ def test_deletion_needs_the_typed_confirmation_and_an_admin(client, admin, revie
 
 
 @SQLITE_ONLY
-def test_deletion_refuses_a_database_other_than_the_configured_one(admin_client, doomed, console_url, monkeypatch):
+def test_deletion_refuses_a_database_other_than_the_configured_one(
+    admin_client, doomed, console_url, monkeypatch
+):
     monkeypatch.setenv("MESOGUIDE_DB_URL", "sqlite:////nonexistent/other.db")
     path = f"/conversations/{doomed.sender_id}"
-    response = admin_client.post(f"{path}/delete", data={"csrf_token": admin_client.csrf,
-                                                         "confirm": doomed.sender_id[:8]})
+    response = admin_client.post(
+        f"{path}/delete", data={"csrf_token": admin_client.csrf, "confirm": doomed.sender_id[:8]}
+    )
     assert response.headers["location"] == f"{path}?err=delete_db"
     assert count(console_url, "events", doomed.sender_id) > 0
 
@@ -164,4 +211,6 @@ def test_deletion_refuses_a_database_other_than_the_configured_one(admin_client,
 def test_transcript_export_is_audited(admin_client, doomed, console_url):
     response = admin_client.get(f"/conversations/{doomed.sender_id}/export.csv")
     assert response.status_code == 200 and "delete me please" in response.text
-    assert re.search(r"rows", [r.detail for r in audit_rows(console_url) if r.action == "transcript.export"][0])
+    assert re.search(
+        r"rows", [r.detail for r in audit_rows(console_url) if r.action == "transcript.export"][0]
+    )

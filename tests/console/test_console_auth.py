@@ -1,4 +1,5 @@
 """Sign-in, sessions, roles and CSRF on every route of the console."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,8 +53,13 @@ def routes(app):
 
 
 def fill(path: str, sender_id: str) -> str:
-    return (path.replace("{sender_id}", sender_id).replace("{tag_id}", "1").replace("{request_id}", "1")
-            .replace("{user_id}", "1").replace("{intent}", "ask_cost"))
+    return (
+        path.replace("{sender_id}", sender_id)
+        .replace("{tag_id}", "1")
+        .replace("{request_id}", "1")
+        .replace("{user_id}", "1")
+        .replace("{intent}", "ask_cost")
+    )
 
 
 @pytest.fixture
@@ -92,7 +98,9 @@ def test_reviewer_is_refused_every_admin_route_and_reaches_the_others(app, revie
     for method, path in sorted(routes(app)):
         if (method, path) in PUBLIC or (method, path) == ("POST", "/logout"):
             continue
-        response = reviewer_client.request(method, fill(path, sender), data={"csrf_token": reviewer_client.csrf})
+        response = reviewer_client.request(
+            method, fill(path, sender), data={"csrf_token": reviewer_client.csrf}
+        )
         if (method, path) in ADMIN_ONLY:
             assert response.status_code == 403, path
         else:
@@ -105,8 +113,16 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(app, admin_clien
     assert len(posts) >= 10
     for path in posts:
         for data in ({}, {"csrf_token": "wrong"}, {"csrf_token": ""}):
-            data = {**data, "name": "csrf-probe", "text": "csrf-probe", "confirm": sender[:8], "status": "closed",
-                    "username": "mallory", "password": "long enough password", "password2": "long enough password"}
+            data = {
+                **data,
+                "name": "csrf-probe",
+                "text": "csrf-probe",
+                "confirm": sender[:8],
+                "status": "closed",
+                "username": "mallory",
+                "password": "long enough password",
+                "password2": "long enough password",
+            }
             response = admin_client.post(fill(path, sender), data=data)
             assert response.status_code == 403, (path, data.get("csrf_token"))
             assert "security token" in response.text
@@ -115,8 +131,10 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(app, admin_clien
         assert s.scalar(sa.select(sa.func.count()).select_from(t.tag)) == 0
         assert s.scalar(sa.select(sa.func.count()).select_from(t.note)) == 0
         assert s.scalar(sa.select(sa.func.count()).select_from(t.staff_user)) == 1
-        assert s.scalar(sa.select(sa.func.count()).select_from(t.events)
-                        .where(t.events.c.sender_id == sender)) > 0
+        assert (
+            s.scalar(sa.select(sa.func.count()).select_from(t.events).where(t.events.c.sender_id == sender))
+            > 0
+        )
     assert admin_client.get("/inbox").status_code == 200
 
 
@@ -134,8 +152,9 @@ def test_a_token_from_another_session_is_refused(app, client, admin, reviewer, s
 def test_login_form_has_its_own_csrf_token(client, admin):
     assert client.post("/login", data={"username": admin.username, "password": PASSWORD}).status_code == 403
     client.get("/login")
-    response = client.post("/login", data={"username": admin.username, "password": PASSWORD,
-                                           "csrf_token": "forged"})
+    response = client.post(
+        "/login", data={"username": admin.username, "password": PASSWORD, "csrf_token": "forged"}
+    )
     assert response.status_code == 403
     assert security.SESSION_COOKIE not in client.cookies
 
@@ -164,8 +183,11 @@ def test_cookies_are_secure_when_configured_even_behind_a_plain_http_proxy(app, 
 @SQLITE_ONLY
 def test_cookie_is_secure_over_https(app, admin):
     with TestClient(app, base_url="https://console.test", follow_redirects=False) as c:
-        cookie = next(h for h in login(c, admin.username).headers.get_list("set-cookie")
-                      if h.startswith(security.SESSION_COOKIE))
+        cookie = next(
+            h
+            for h in login(c, admin.username).headers.get_list("set-cookie")
+            if h.startswith(security.SESSION_COOKIE)
+        )
     assert "; secure" in cookie.lower()
 
 
@@ -258,11 +280,22 @@ def test_password_change_or_deactivation_ends_sessions(client, admin, reviewer, 
 
 @SQLITE_ONLY
 def test_next_parameter_only_follows_local_paths(client, admin):
-    for target, expected in (("/followups", "/followups"), ("//evil.example/x", "/inbox"),
-                             ("https://evil.example/", "/inbox"), ("/\\evil.example", "/inbox")):
+    for target, expected in (
+        ("/followups", "/followups"),
+        ("//evil.example/x", "/inbox"),
+        ("https://evil.example/", "/inbox"),
+        ("/\\evil.example", "/inbox"),
+    ):
         page = client.get("/login")
-        response = client.post("/login", data={"username": admin.username, "password": PASSWORD,
-                                               "csrf_token": csrf_from(page.text), "next": target})
+        response = client.post(
+            "/login",
+            data={
+                "username": admin.username,
+                "password": PASSWORD,
+                "csrf_token": csrf_from(page.text),
+                "next": target,
+            },
+        )
         assert response.headers["location"] == expected, target
 
 

@@ -1,4 +1,5 @@
 """`python -m console` sub-commands: first admin, more accounts, no default password."""
+
 from __future__ import annotations
 
 import os
@@ -66,9 +67,19 @@ def test_duplicate_username_is_an_error(console_url, monkeypatch, capsys):
 
 def test_module_entry_point_runs_as_a_process(tmp_path):
     url = f"sqlite:///{tmp_path}/cli.db"
-    env = {**os.environ, "CONSOLE_ADMIN_PASSWORD": "a long admin passphrase", "MESOGUIDE_DATA_DIR": str(tmp_path),
-           "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "console", "--db-url", url, "create-admin", "first"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "CONSOLE_ADMIN_PASSWORD": "a long admin passphrase",
+        "MESOGUIDE_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": str(REPO),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "console", "--db-url", url, "create-admin", "first"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert users(url)["first"].role == "admin"

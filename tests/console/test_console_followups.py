@@ -1,4 +1,5 @@
 """Follow-up list: contact details for staff only, status changes, admin CSV export, audit."""
+
 from __future__ import annotations
 
 import csv
@@ -18,16 +19,30 @@ BASE = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
 @pytest.fixture
 def requests_(console_url):
     convos = []
-    for i, (name, email, phone, status) in enumerate((
-        ("Ann Example", "ann@example.com", None, "new"),
-        ("Bob Example", None, "+44 7700 900001", "contacted"),
-        ("Cy Example", "cy@example.com", None, "booked"),
-    )):
+    for i, (name, email, phone, status) in enumerate(
+        (
+            ("Ann Example", "ann@example.com", None, "new"),
+            ("Bob Example", None, "+44 7700 900001", "contacted"),
+            ("Cy Example", "cy@example.com", None, "booked"),
+        )
+    ):
         c = Convo(BASE.timestamp() + i * 3600).turn("book a consultation", "request_consultation")
         created = BASE + dt.timedelta(hours=i)
-        c.c.records.setdefault("consultation_request", []).append(dict(
-            sender_id=c.sender_id, created_at=created, updated_at=created, kind="mesotherapy", name=name,
-            email=email, phone=phone, time_window="mornings", consent_at=created, status=status, reason="likely_aga"))
+        c.c.records.setdefault("consultation_request", []).append(
+            dict(
+                sender_id=c.sender_id,
+                created_at=created,
+                updated_at=created,
+                kind="mesotherapy",
+                name=name,
+                email=email,
+                phone=phone,
+                time_window="mornings",
+                consent_at=created,
+                status=status,
+                reason="likely_aga",
+            )
+        )
         convos.append(c)
     store(console_url, *convos)
     return convos
@@ -36,7 +51,10 @@ def requests_(console_url):
 def audit_actions(url: str):
     log = db.tables().audit_log
     with db.session(url) as s:
-        return [tuple(r) for r in s.execute(sa.select(log.c.username, log.c.action, log.c.detail).order_by(log.c.id))]
+        return [
+            tuple(r)
+            for r in s.execute(sa.select(log.c.username, log.c.action, log.c.detail).order_by(log.c.id))
+        ]
 
 
 def request_ids(url: str):
@@ -61,18 +79,21 @@ def test_status_filter(reviewer_client, requests_):
 
 def test_status_change_by_a_reviewer(reviewer_client, requests_, console_url):
     ann = request_ids(console_url)["Ann Example"]
-    response = reviewer_client.post(f"/followups/{ann}/status", data={"csrf_token": reviewer_client.csrf,
-                                                                      "status": "booked"})
+    response = reviewer_client.post(
+        f"/followups/{ann}/status", data={"csrf_token": reviewer_client.csrf, "status": "booked"}
+    )
     assert response.status_code == 303
     cr = db.tables().consultation_request
     with db.session(console_url) as s:
         assert s.scalar(sa.select(cr.c.status).where(cr.c.id == ann)) == "booked"
     assert ("rita", "followup.status", "booked") in audit_actions(console_url)
-    bad = reviewer_client.post(f"/followups/{ann}/status", data={"csrf_token": reviewer_client.csrf,
-                                                                 "status": "deleted"})
+    bad = reviewer_client.post(
+        f"/followups/{ann}/status", data={"csrf_token": reviewer_client.csrf, "status": "deleted"}
+    )
     assert bad.status_code == 400
-    missing = reviewer_client.post("/followups/999999/status", data={"csrf_token": reviewer_client.csrf,
-                                                                    "status": "closed"})
+    missing = reviewer_client.post(
+        "/followups/999999/status", data={"csrf_token": reviewer_client.csrf, "status": "closed"}
+    )
     assert missing.status_code == 404
 
 

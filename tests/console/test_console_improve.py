@@ -1,4 +1,5 @@
 """Improve: not-understood messages grouped by guessed intent, written as Rasa NLU YAML."""
+
 from __future__ import annotations
 
 import re
@@ -17,16 +18,20 @@ RECENT = time.time() - 3600
 def event_id(url: str, text: str) -> int:
     e = db.tables().events
     with db.session(url) as s:
-        return s.scalar(sa.select(e.c.id).where(e.c.type_name == "user", e.c.data.contains(f'"text": "{text}"')))
+        return s.scalar(
+            sa.select(e.c.id).where(e.c.type_name == "user", e.c.data.contains(f'"text": "{text}"'))
+        )
 
 
 @pytest.fixture
 def messages(console_url):
     c = Convo(RECENT)
     c.turn("how much for the jabs", "nlu_fallback", "Sorry?", confidence=0.3)
-    c.c.rows[-4]["data"] = c.c.rows[-4]["data"].replace('"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}',
-                                                        '"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}, '
-                                                        '{"name": "ask_cost", "confidence": 0.29}')
+    c.c.rows[-4]["data"] = c.c.rows[-4]["data"].replace(
+        '"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}',
+        '"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}, '
+        '{"name": "ask_cost", "confidence": 0.29}',
+    )
     c.turn("pricey?", "ask_cost", "It varies.", confidence=0.42)
     c.turn("what is it", "ask_what_is", "Injections.", confidence=0.97)
     old = Convo(RECENT - 60 * 86400).turn("ancient gibberish", "nlu_fallback", "Sorry?", confidence=0.2)
@@ -43,11 +48,15 @@ def test_groups_fallback_and_low_confidence_by_guessed_intent(reviewer_client, m
     assert "ancient gibberish" in reviewer_client.get("/improve?days=90").text
 
 
-def test_add_writes_rasa_nlu_yaml_into_the_inbox_not_into_data(reviewer_client, messages, settings, console_url):
+def test_add_writes_rasa_nlu_yaml_into_the_inbox_not_into_data(
+    reviewer_client, messages, settings, console_url
+):
     ids = [event_id(console_url, "how much for the jabs"), event_id(console_url, "pricey?")]
     for i in ids:
-        response = reviewer_client.post("/improve/add", data={"csrf_token": reviewer_client.csrf,
-                                                              "event_id": str(i), "intent": "ask_cost"})
+        response = reviewer_client.post(
+            "/improve/add",
+            data={"csrf_token": reviewer_client.csrf, "event_id": str(i), "intent": "ask_cost"},
+        )
         assert response.status_code == 303 and "msg=added" in response.headers["location"]
     path = settings.nlu_inbox / "ask_cost.yml"
     content = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -62,19 +71,30 @@ def test_add_writes_rasa_nlu_yaml_into_the_inbox_not_into_data(reviewer_client, 
 def test_yaml_is_accepted_by_rasas_own_reader(reviewer_client, messages, settings, console_url):
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
-    reviewer_client.post("/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost",
-                                               "event_id": [str(event_id(console_url, "how much for the jabs")),
-                                                            str(event_id(console_url, "pricey?"))]})
+    reviewer_client.post(
+        "/improve/add",
+        data={
+            "csrf_token": reviewer_client.csrf,
+            "intent": "ask_cost",
+            "event_id": [
+                str(event_id(console_url, "how much for the jabs")),
+                str(event_id(console_url, "pricey?")),
+            ],
+        },
+    )
     data = RasaYAMLReader().read(settings.nlu_inbox / "ask_cost.yml")
     assert sorted(m.get("text") for m in data.intent_examples) == ["how much for the jabs", "pricey?"]
     assert {m.get("intent") for m in data.intent_examples} == {"ask_cost"}
 
 
-def test_adding_twice_keeps_one_example_and_download_is_audited(reviewer_client, messages, settings, console_url):
+def test_adding_twice_keeps_one_example_and_download_is_audited(
+    reviewer_client, messages, settings, console_url
+):
     i = str(event_id(console_url, "pricey?"))
     for _ in range(2):
-        reviewer_client.post("/improve/add", data={"csrf_token": reviewer_client.csrf, "event_id": i,
-                                                   "intent": "ask_what_is"})
+        reviewer_client.post(
+            "/improve/add", data={"csrf_token": reviewer_client.csrf, "event_id": i, "intent": "ask_what_is"}
+        )
     response = reviewer_client.get("/improve/files/ask_what_is.yml")
     assert response.status_code == 200 and response.headers["content-disposition"].startswith("attachment")
     assert response.text.count("- pricey?") == 1
@@ -87,22 +107,32 @@ def test_adding_twice_keeps_one_example_and_download_is_audited(reviewer_client,
 def test_unknown_intents_and_bad_input_are_refused(reviewer_client, messages, settings, console_url):
     i = str(event_id(console_url, "pricey?"))
     for intent in ("not_in_domain", "../../etc/passwd", "nlu_fallback", ""):
-        response = reviewer_client.post("/improve/add", data={"csrf_token": reviewer_client.csrf, "event_id": i,
-                                                              "intent": intent})
+        response = reviewer_client.post(
+            "/improve/add", data={"csrf_token": reviewer_client.csrf, "event_id": i, "intent": intent}
+        )
         assert "err=intent" in response.headers["location"], intent
-    nothing = reviewer_client.post("/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost"})
+    nothing = reviewer_client.post(
+        "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost"}
+    )
     assert "err=nothing" in nothing.headers["location"]
-    bot = reviewer_client.post("/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost",
-                                                     "event_id": "999999"})
+    bot = reviewer_client.post(
+        "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost", "event_id": "999999"}
+    )
     assert "err=nothing" in bot.headers["location"]
-    assert reviewer_client.post("/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost",
-                                                      "event_id": "x"}).status_code == 400
+    assert (
+        reviewer_client.post(
+            "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost", "event_id": "x"}
+        ).status_code
+        == 400
+    )
     assert not settings.nlu_inbox.exists() or not any(settings.nlu_inbox.iterdir())
     assert reviewer_client.get("/improve/files/..%2Fsecret.yml").status_code == 404
     assert reviewer_client.get("/improve/files/ask_cost.yml").status_code == 404
 
 
-def test_intents_come_from_the_domain_file_else_from_conversations(console_url, domain_file, tmp_path, messages):
+def test_intents_come_from_the_domain_file_else_from_conversations(
+    console_url, domain_file, tmp_path, messages
+):
     assert "request_consultation" in improve.known_intents(console_url, domain_file)
     assert "nlu_fallback" not in improve.known_intents(console_url, domain_file)
     mapping = tmp_path / "mapping.yml"
@@ -113,8 +143,11 @@ def test_intents_come_from_the_domain_file_else_from_conversations(console_url, 
 
 
 def test_examples_are_made_safe_for_the_nlu_format(tmp_path):
-    path, added = improve.add_examples(tmp_path, "ask_cost", [
-        "two\nlines", "[free](price) please", "tab\there", "", "   ", "ok {\"entity\": \"x\"}", "- dash"])
+    path, added = improve.add_examples(
+        tmp_path,
+        "ask_cost",
+        ["two\nlines", "[free](price) please", "tab\there", "", "   ", 'ok {"entity": "x"}', "- dash"],
+    )
     assert added == 5
     examples = improve.read_examples(path)
     assert examples == ["two lines", "[free] (price) please", "tab here", 'ok {"entity": "x"}', "- dash"]
@@ -122,3 +155,15 @@ def test_examples_are_made_safe_for_the_nlu_format(tmp_path):
     assert loaded["nlu"][0]["examples"].splitlines() == [f"- {e}" for e in examples]
     with pytest.raises(ValueError):
         improve.inbox_file(tmp_path, "../x")
+
+
+def test_one_click_add_takes_only_that_message(reviewer_client, messages, settings, console_url):
+    page = reviewer_client.get("/improve").text
+    jabs, pricey = event_id(console_url, "how much for the jabs"), event_id(console_url, "pricey?")
+    assert f'name="only" value="{jabs}"' in page and f'name="event_id" value="{pricey}"' in page
+    assert re.search(r'<option value="ask_cost" selected>', page)
+    reviewer_client.post(
+        "/improve/add",
+        data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost", "only": str(jabs), "event_id": [str(pricey)]},
+    )
+    assert improve.read_examples(settings.nlu_inbox / "ask_cost.yml") == ["how much for the jabs"]

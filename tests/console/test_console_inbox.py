@@ -1,4 +1,5 @@
 """The inbox: order, paging, columns, badges, every filter and the text search."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,32 +20,59 @@ def when(ts: float) -> dt.datetime:
 
 def consultation(convo: Convo, status: str = "new") -> Convo:
     now = when(convo.c.t)
-    return convo.record("consultation_request", updated_at=now, kind="mesotherapy", name="Ann Example",
-                        email="ann@example.com", phone=None, time_window="mornings", consent_at=now,
-                        status=status, reason=None)
+    return convo.record(
+        "consultation_request",
+        updated_at=now,
+        kind="mesotherapy",
+        name="Ann Example",
+        email="ann@example.com",
+        phone=None,
+        time_window="mornings",
+        consent_at=now,
+        status=status,
+        reason=None,
+    )
 
 
 @pytest.fixture
 def world(console_url):
     """Six conversations, a day apart, each with one distinguishing outcome."""
     plain = Convo(T0, channel="socketio").turn("what is mesotherapy", "ask_what_is", "It is injections.")
-    booked = consultation(Convo(T0 + DAY).turn("I'd like to book a consultation", "request_consultation",
-                                               "Sure, when suits you?").turn("mornings", "inform"))
+    booked = consultation(
+        Convo(T0 + DAY)
+        .turn("I'd like to book a consultation", "request_consultation", "Sure, when suits you?")
+        .turn("mornings", "inform")
+    )
     screened = Convo(T0 + 2 * DAY).turn("am I a candidate", "start_screening", slots={"sc_pregnancy": "yes"})
-    screened.record("screening_result", answers={"sc_pregnancy": "yes"}, outcome="contraindication_reported",
-                    flagged_items=["sc_pregnancy"], completed=True)
+    screened.record(
+        "screening_result",
+        answers={"sc_pregnancy": "yes"},
+        outcome="contraindication_reported",
+        flagged_items=["sc_pregnancy"],
+        completed=True,
+    )
     triaged = Convo(T0 + 3 * DAY).turn("round bald patches appeared", "start_triage")
     triaged.record("triage_outcome", answers={"tr_pattern": "round bald patches"}, outcome="red_flag")
-    emergency = Convo(T0 + 4 * DAY).turn("my throat is swelling", "report_emergency", "Call 112 now.",
-                                         action="action_emergency")
+    emergency = Convo(T0 + 4 * DAY).turn(
+        "my throat is swelling", "report_emergency", "Call 112 now.", action="action_emergency"
+    )
     emergency.record("safety_event", kind="emergency", detail="throat")
-    lost = Convo(T0 + 5 * DAY).turn("blorp zzz", "nlu_fallback", "Sorry?", confidence=0.3) \
+    lost = (
+        Convo(T0 + 5 * DAY)
+        .turn("blorp zzz", "nlu_fallback", "Sorry?", confidence=0.3)
         .turn("price of the other thing", "ask_cost", "It varies.", confidence=0.41)
+    )
     empty = Convo(T0 + 6 * DAY)
     store(console_url, plain, booked, screened, triaged, emergency, lost, empty)
-    return {"plain": plain.sender_id, "booked": booked.sender_id, "screened": screened.sender_id,
-            "triaged": triaged.sender_id, "emergency": emergency.sender_id, "lost": lost.sender_id,
-            "empty": empty.sender_id}
+    return {
+        "plain": plain.sender_id,
+        "booked": booked.sender_id,
+        "screened": screened.sender_id,
+        "triaged": triaged.sender_id,
+        "emergency": emergency.sender_id,
+        "lost": lost.sender_id,
+        "empty": empty.sender_id,
+    }
 
 
 def listed(client, query: str = "") -> list:
@@ -110,7 +138,10 @@ def test_unknown_filter_values_are_ignored(reviewer_client, world):
 
 
 def test_date_range_is_inclusive_by_day(reviewer_client, world):
-    assert listed(reviewer_client, "date_from=2024-03-11&date_to=2024-03-12") == [world["screened"], world["booked"]]
+    assert listed(reviewer_client, "date_from=2024-03-11&date_to=2024-03-12") == [
+        world["screened"],
+        world["booked"],
+    ]
     assert listed(reviewer_client, "date_from=2024-03-15") == [world["lost"]]
     assert listed(reviewer_client, "date_to=2024-03-10") == [world["plain"]]
 

@@ -1,4 +1,5 @@
 """Overview: counts for the last 7 / 30 days, topics and claims, charts with data tables."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,20 +24,40 @@ def claim(c: Convo, claim_id: str) -> Convo:
 def period(console_url):
     """Within 7 days: 3 conversations; 8-29 days ago: 2 more; 40 days ago: 1 (outside both)."""
     recent = [
-        claim(claim(Convo(NOW - 1 * DAY).turn("what is it", "ask_what_is"), "stops_hair_loss"), "regrows_hair"),
-        claim(Convo(NOW - 2 * DAY).turn("side effects?", "ask_side_effects").turn("what is it", "ask_what_is"),
-              "stops_hair_loss"),
-        Convo(NOW - 3 * DAY).turn("???", "nlu_fallback", confidence=0.3).turn("cost", "ask_cost", confidence=0.4),
+        claim(
+            claim(Convo(NOW - 1 * DAY).turn("what is it", "ask_what_is"), "stops_hair_loss"), "regrows_hair"
+        ),
+        claim(
+            Convo(NOW - 2 * DAY).turn("side effects?", "ask_side_effects").turn("what is it", "ask_what_is"),
+            "stops_hair_loss",
+        ),
+        Convo(NOW - 3 * DAY)
+        .turn("???", "nlu_fallback", confidence=0.3)
+        .turn("cost", "ask_cost", confidence=0.4),
     ]
-    recent[0].record("screening_result", answers={}, outcome="none_reported", flagged_items=[], completed=True)
+    recent[0].record(
+        "screening_result", answers={}, outcome="none_reported", flagged_items=[], completed=True
+    )
     recent[1].record("screening_result", answers={}, outcome="doctor_check", flagged_items=[], completed=True)
     recent[2].record("triage_outcome", answers={}, outcome="red_flag")
     recent[2].record("safety_event", kind="emergency", detail="")
     at = dt.datetime.fromtimestamp(recent[0].c.t, dt.timezone.utc)
-    recent[0].record("consultation_request", updated_at=at, kind="general", name="N", email="n@example.com",
-                     phone=None, time_window="any", consent_at=at, status="new", reason=None)
-    older = [Convo(NOW - 10 * DAY).turn("what is it", "ask_what_is"),
-             claim(Convo(NOW - 20 * DAY), "cures_dandruff")]
+    recent[0].record(
+        "consultation_request",
+        updated_at=at,
+        kind="general",
+        name="N",
+        email="n@example.com",
+        phone=None,
+        time_window="any",
+        consent_at=at,
+        status="new",
+        reason=None,
+    )
+    older = [
+        Convo(NOW - 10 * DAY).turn("what is it", "ask_what_is"),
+        claim(Convo(NOW - 20 * DAY), "cures_dandruff"),
+    ]
     older[0].record("triage_outcome", answers={}, outcome="likely_aga")
     ancient = Convo(NOW - 40 * DAY).turn("what is it", "ask_what_is")
     store(console_url, *recent, *older, ancient)

@@ -1,4 +1,5 @@
 """The seeding script writes rows shaped like Rasa 3.6's tracker store and the clinic records."""
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,13 @@ def test_seed_is_deterministic(console_url):
 def test_script_seeds_and_summarises(tmp_path):
     url = f"sqlite:///{tmp_path}/seed.db"
     env = {"PATH": "/usr/bin:/bin", "MESOGUIDE_DATA_DIR": str(tmp_path), "RASA_TELEMETRY_ENABLED": "false"}
-    done = subprocess.run([sys.executable, str(REPO / "scripts" / "seed_conversations.py"), "--count", "5",
-                           "--db-url", url], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "seed_conversations.py"), "--count", "5", "--db-url", url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "Seeded 5 conversations" in done.stdout and "Summarised 5 conversations" in done.stdout
     s = db.tables().conversation_summary

@@ -1,4 +1,5 @@
 """Static assets and templates keep the strict CSP workable and the vendored library intact."""
+
 from __future__ import annotations
 
 import hashlib

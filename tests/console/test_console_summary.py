@@ -1,10 +1,11 @@
 """conversation_summary follows Rasa's events: incremental, late commits, deletions."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from console import db, summary
-from tests.console.console_helpers import Convo, store
+from tests.console.console_helpers import Convo, login, store
 
 
 def summaries(url: str) -> dict:
@@ -81,3 +82,35 @@ def test_full_rebuild_recomputes_everything(console_url):
     assert summary.refresh(console_url, full=True) == 1
     row = summaries(console_url)[c.sender_id]
     assert row.turns == 1 and "hello" in row.search_text
+
+
+def test_console_works_before_rasa_created_its_table_and_indexes_it_later(db_url, tmp_path, domain_file):
+    from fastapi.testclient import TestClient
+
+    from console import accounts
+    from console import events as ev
+    from console.app import create_app
+    from console.config import Settings
+
+    accounts.create_user(db_url, "early", "early bird passphrase", "admin")
+    app = create_app(
+        settings=Settings(
+            db_url=db_url,
+            data_dir=tmp_path,
+            secret_key="e" * 40,
+            login_failure_delay=0.0,
+            domain_path=domain_file,
+        )
+    )
+    with TestClient(app, follow_redirects=False) as client:
+        response = login(client, "early", "early bird passphrase")
+        assert response.status_code == 303
+        for path in ("/inbox", "/inbox?intent=greet&q=x", "/overview", "/improve", "/followups"):
+            assert client.get(path).status_code == 200, path
+        assert client.get("/conversations/abc").status_code == 404
+        ev.create_for_tests(db.engine(db_url))
+        store(db_url, Convo().turn("first visitor", "greet"))
+        assert client.get("/inbox").text.count("/conversations/") == 1
+        assert client.get("/inbox?q=first+visitor").text.count("/conversations/") == 1
+    indexes = {i["name"] for i in sa.inspect(db.engine(db_url)).get_indexes("events")}
+    assert {i.name for i in ev.CONSOLE_INDEXES} <= indexes

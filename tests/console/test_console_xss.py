@@ -1,4 +1,5 @@
 """Visitor-controlled text renders inert in every page and export; CSV cells cannot run formulas."""
+
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from console.followups import neutralise, to_csv
+from console.csvexport import neutralise, to_csv
 from tests.console.console_helpers import SQLITE_ONLY, Convo, store
 
 SCRIPT = "<script>alert('xss')</script>"
@@ -21,15 +22,34 @@ NOW = dt.datetime.now(dt.timezone.utc)
 @pytest.fixture
 def hostile(console_url) -> Convo:
     c = Convo(NOW.timestamp() - 3600, channel=IMG)
-    c.turn(f"hi {SCRIPT}", "greet", f"bot echo {IMG}",
-           entities=[{"entity": SCRIPT, "value": IMG, "role": ATTR}], slots={"last_claim": SCRIPT})
+    c.turn(
+        f"hi {SCRIPT}",
+        "greet",
+        f"bot echo {IMG}",
+        entities=[{"entity": SCRIPT, "value": IMG, "role": ATTR}],
+        slots={"last_claim": SCRIPT},
+    )
     c.turn(f"question {IMG}", "nlu_fallback", "Sorry?", confidence=0.2)
     c.c.bot("x", "utter_x", buttons=[{"title": IMG, "payload": f"/{SCRIPT}"}])
-    c.record("consultation_request", updated_at=NOW, kind="general", name=f"=HYPERLINK(\"http://evil\") {SCRIPT}",
-             email=f"+{IMG}@example.com", phone="-2+3", time_window=f"@SUM(A1) {ATTR}", consent_at=NOW,
-             status="new", reason=None)
-    c.record("screening_result", answers={SCRIPT: IMG}, outcome="doctor_check", flagged_items=[SCRIPT],
-             completed=True)
+    c.record(
+        "consultation_request",
+        updated_at=NOW,
+        kind="general",
+        name=f'=HYPERLINK("http://evil") {SCRIPT}',
+        email=f"+{IMG}@example.com",
+        phone="-2+3",
+        time_window=f"@SUM(A1) {ATTR}",
+        consent_at=NOW,
+        status="new",
+        reason=None,
+    )
+    c.record(
+        "screening_result",
+        answers={SCRIPT: IMG},
+        outcome="doctor_check",
+        flagged_items=[SCRIPT],
+        completed=True,
+    )
     store(console_url, c)
     return c
 
@@ -105,7 +125,7 @@ def test_follow_up_csv_neutralises_formulas_and_keeps_payloads_as_text(admin_cli
     rows = list(csv.reader(io.StringIO(response.text)))
     header, row = rows[0], dict(zip(rows[0], rows[1]))
     assert header[0] == "created_at"
-    assert row["name"] == f"'=HYPERLINK(\"http://evil\") {SCRIPT}"
+    assert row["name"] == f'\'=HYPERLINK("http://evil") {SCRIPT}'
     assert row["email"] == f"'+{IMG}@example.com"
     assert row["phone"] == "'-2+3"
     assert row["time_window"] == f"'@SUM(A1) {ATTR}"

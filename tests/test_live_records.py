@@ -1,0 +1,59 @@
+"""End to end through Rasa: what a real conversation leaves in the clinic's records."""
+import json
+import urllib.request
+import uuid
+
+import sqlalchemy as sa
+
+
+def say(stack, sender, text):
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    req = urllib.request.Request(stack.rasa_url + "/webhooks/rest/webhook", data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return "\n".join(m.get("text") or "" for m in json.loads(resp.read() or b"[]"))
+
+
+def rows(stack, sql, **params):
+    engine = sa.create_engine(stack.db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).fetchall()
+    finally:
+        engine.dispose()
+
+
+def test_consented_request_leaves_exactly_one_row_and_a_redacted_log(live_stack):
+    sender = uuid.uuid4().hex
+    assert "What kind of consultation" in say(live_stack, sender, "/book_consultation")
+    assert "Do you agree?" in say(live_stack, sender, "mesotherapy")
+    for text in ("/affirm", "Robin Fox", "evenings", "robin.fox@example.com"):
+        reply = say(live_stack, sender, text)
+    assert "robin.fox@example.com" in reply  # the confirmation names the contact
+    say(live_stack, sender, "/book_consultation")  # asking again updates, never duplicates
+    for text in ("mesotherapy", "/affirm", "Robin Fox", "mornings", "+44 7700 900456"):
+        say(live_stack, sender, text)
+    found = rows(live_stack, "select name, email, phone, time_window from consultation_request where sender_id = :s", s=sender)
+    assert len(found) == 1 and found[0][0] == "Robin Fox" and found[0][2] == "+447700900456"
+    log = " ".join(r[0] for r in rows(live_stack, "select data from events where sender_id = :s", s=sender))
+    assert "robin.fox@example.com" not in log and "7700 900456" not in log
+    assert "[email redacted]" in log or "[contact redacted]" in log
+
+
+def test_no_consent_leaves_no_row(live_stack):
+    sender = uuid.uuid4().hex
+    say(live_stack, sender, "/book_consultation")
+    say(live_stack, sender, "general")
+    reply = say(live_stack, sender, "/deny")
+    assert "haven't stored" in reply
+    assert rows(live_stack, "select count(*) from consultation_request where sender_id = :s", s=sender)[0][0] == 0
+
+
+def test_forget_me_removes_the_conversation_and_its_records(live_stack):
+    sender = uuid.uuid4().hex
+    for text in ("/book_consultation", "general", "/affirm", "Sam Lee", "any time", "sam.lee@example.com"):
+        say(live_stack, sender, text)
+    assert rows(live_stack, "select count(*) from consultation_request where sender_id = :s", s=sender)[0][0] == 1
+    assert "deleted" in say(live_stack, sender, "please delete my data")
+    assert rows(live_stack, "select count(*) from consultation_request where sender_id = :s", s=sender)[0][0] == 0
+    assert rows(live_stack, "select count(*) from events where sender_id = :s", s=sender)[0][0] == 0
