@@ -33,12 +33,12 @@ help:
 	@echo "make test   the whole suite: validation, NLU evaluation, test stories, pytest, probes, browser tests"
 	@echo "make bench  speed and memory figures"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@echo "==> Creating the Python 3.10 environment in $(VENV)"
 	test -x $(PY) || $$(scripts/find_python310.sh) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --progress-bar on pip==24.2
 	@echo "==> Installing pinned dependencies (first time: a few minutes)"
-	$(PY) -m pip install --progress-bar on -r requirements-dev.txt
+	$(PY) -m pip install --progress-bar on -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 install: $(VENV)/.installed

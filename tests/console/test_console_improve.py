@@ -164,6 +164,11 @@ def test_one_click_add_takes_only_that_message(reviewer_client, messages, settin
     assert re.search(r'<option value="ask_cost" selected>', page)
     reviewer_client.post(
         "/improve/add",
-        data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost", "only": str(jabs), "event_id": [str(pricey)]},
+        data={
+            "csrf_token": reviewer_client.csrf,
+            "intent": "ask_cost",
+            "only": str(jabs),
+            "event_id": [str(pricey)],
+        },
     )
     assert improve.read_examples(settings.nlu_inbox / "ask_cost.yml") == ["how much for the jabs"]
