@@ -136,11 +136,6 @@ def refresh(url: str, full: bool = False) -> int:
         return sum(_rebuild(url, chunk) for chunk in _chunks(sorted(senders), CHUNK))
 
 
-def refresh_sender(url: str, sender_id: str) -> None:
-    with _locks[url]:
-        _rebuild(url, [sender_id])
-
-
 def forget(url: str, sender_id: str) -> None:
     s = db.tables().conversation_summary
     with db.session(url) as session:

@@ -39,7 +39,6 @@ ERRORS = {
     "confirm": "Type the first 8 characters of the conversation id to confirm the deletion.",
     "intent": "Choose an intent from the list.",
     "nothing": "Select at least one message.",
-    "delete_db": "Deletion is only possible on the database configured by MESOGUIDE_DB_URL.",
 }
 
 

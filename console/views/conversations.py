@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console import audit, db, improve, inbox, summary, transcript
+from console import audit, improve, inbox, summary, transcript
 from console.accounts import Staff
 from console.audit import conversation_target
 from console.csvexport import to_csv
@@ -208,9 +208,7 @@ def delete(request: Request, sender_id: str, confirm: str = Form(""), user: Staf
     _known(url, sender_id)
     if confirm.strip() != sender_id[:8]:
         return redirect(conversation_path(sender_id), err="confirm")
-    if url != db.database_url():
-        return redirect(conversation_path(sender_id), err="delete_db")
-    counts = store.forget_sender(sender_id)
+    counts = store.forget_sender(sender_id, url=url)
     summary.forget(url, sender_id)
     audit.record(
         url,
