@@ -10,22 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from console import events as ev
+from records.models import Base
 
-TABLE_NAMES = (
-    "screening_result",
-    "triage_outcome",
-    "consultation_request",
-    "safety_event",
-    "deletion_log",
-    "staff_user",
-    "conversation_review",
-    "tag",
-    "conversation_tag",
-    "note",
-    "message_flag",
-    "audit_log",
-    "conversation_summary",
-)
+TABLE_NAMES = tuple(Base.metadata.tables)  # every table records/ defines
 
 
 class SchemaMissing(RuntimeError):

@@ -32,18 +32,10 @@ import sqlalchemy as sa
 from console import __main__ as cli
 from console import db, seeding
 from tests.console.console_helpers import SQLITE_ONLY, Convo, store
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+SHOTS = SCREENSHOT_DIR
 ADMIN = "browser-admin"
 ADMIN_PASSWORD = "browser test passphrase"
 CONTACT = "test.patient@example.com"

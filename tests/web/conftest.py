@@ -16,20 +16,12 @@ from typing import Any, Callable, Optional
 import pytest
 import yaml
 
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOT_DIR
+
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 
