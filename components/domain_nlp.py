@@ -31,6 +31,7 @@ from components import terminology as term
 logger = logging.getLogger(__name__)
 
 DEFAULT_TERMINOLOGY = "data/content/terminology.yml"
+NON_ENGLISH = "non_english"  # message attribute read by safety_override.LanguageGuard
 
 
 @DefaultV1Recipe.register(
@@ -132,7 +133,10 @@ class DomainSpacyNLP(Tokenizer, EntityExtractorMixin):
             text = message.get(TEXT)
             if not isinstance(text, str) or not text.strip():
                 continue
-            mentions = self.analyser.mentions(text)
+            doc = self.analyser.nlp(text)
+            if self.analyser.looks_non_english(text, doc=doc):
+                message.set(NON_ENGLISH, True, add_to_output=True)
+            mentions = self.analyser.mentions(text, doc=doc)
             if mentions:
                 found = [m.as_rasa_entity(self.name) for m in mentions]
                 message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)

@@ -17,6 +17,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
+NON_ENGLISH = "non_english"  # set by DomainSpacyNLP
 SIGN_ENTITY = "emergency_sign"
 EMERGENCY_INTENT = "emergency"
 
@@ -49,4 +50,20 @@ class EmergencyOverride(GraphComponent):
                 add_to_output=True,
             )
             message.set("overridden_intent", previous.get("name"), add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class LanguageGuard(GraphComponent):
+    """A message in another language is not guessed at: it becomes ``nlu_fallback``,
+    whose answer says the assistant answers in English."""
+
+    @classmethod
+    def create(cls, config, model_storage, resource, execution_context) -> "LanguageGuard":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if message.get(NON_ENGLISH):
+                message.set(INTENT, {"name": "nlu_fallback", "confidence": 1.0}, add_to_output=True)
         return messages

@@ -107,7 +107,7 @@ def build_pipeline(terminology: Dict[str, Any]) -> Language:
 
 def save_pipeline(nlp: Language, terminology: Dict[str, Any], directory: Path) -> None:
     nlp.to_disk(directory)
-    cues = {k: terminology.get(k, {}) for k in ("negation", "uncertainty", "clause_breaks")}
+    cues = {k: terminology.get(k, {}) for k in ("negation", "uncertainty", "clause_breaks", "english_words")}
     (Path(directory) / META_FILE).write_text(json.dumps(cues), encoding="utf-8")
 
 
@@ -169,6 +169,7 @@ class Analyser:
     def __init__(self, nlp: Language, cues: Dict[str, Any]) -> None:
         self.nlp = nlp
         self.matcher = CueMatcher(nlp, cues)
+        self.english = {str(w).lower() for w in cues.get("english_words") or []}
 
     @classmethod
     def from_terminology_file(cls, path: Path) -> "Analyser":
@@ -177,6 +178,14 @@ class Analyser:
 
     def mentions(self, text: str, doc=None) -> List[Mention]:
         return find_mentions(self.matcher, doc if doc is not None else self.nlp(text))
+
+    def looks_non_english(self, text: str, doc=None) -> bool:
+        """Four or more words, none of them a common English word or a known term."""
+        doc = doc if doc is not None else self.nlp(text)
+        words = [t.lower_ for t in doc if t.is_alpha]
+        if len(words) < 4 or doc.ents or not self.english:
+            return False
+        return not any(w in self.english for w in words)
 
 
 def find_mentions(matcher: CueMatcher, doc) -> List[Mention]:

@@ -113,3 +113,25 @@ def test_emergency_signs_override_the_intent(analyser, text, emergency):
     assert (message.get("intent")["name"] == "emergency") is emergency
     if emergency:
         assert message.get("intent_ranking")[0] == {"name": "emergency", "confidence": 1.0}
+
+
+@pytest.mark.parametrize(
+    "text,foreign",
+    [
+        ("¿Cuántas sesiones necesito para la caída del cabello?", True),
+        ("Wie viele Sitzungen brauche ich wirklich?", True),
+        ("how many sessions do I need", False),
+        ("mesotherapy per capelli quanto costa", False),  # a known term: not guessed as foreign
+        ("mesoterapia per capelli quanto costa", True),
+        ("hola", False),  # too short to judge
+    ],
+)
+def test_other_languages_are_recognised(analyser, text, foreign):
+    from components.safety_override import LanguageGuard
+
+    assert analyser.looks_non_english(text) is foreign
+    message = Message(data={"text": text, "intent": {"name": "ask_sessions", "confidence": 0.9}})
+    if analyser.looks_non_english(text):
+        message.set("non_english", True)
+    LanguageGuard().process([message])
+    assert (message.get("intent")["name"] == "nlu_fallback") is foreign
