@@ -74,6 +74,7 @@ story-test: $(MODEL)
 
 pytest: $(MODEL) browser
 	@echo "==> pytest: actions, components, records, console, web, live probes and browser tests"
+	rm -rf results/probes
 	$(PY) -m pytest tests -q -rs
 
 test: validate nlu-eval story-test pytest

@@ -12,3 +12,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 pytest_plugins = ["tests.fixtures.db", "tests.fixtures.stack"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Shows the conversation-probe counts (written by tests/test_probes.py)."""
+    summary = ROOT / "results" / "probes" / "summary.txt"
+    if summary.exists():
+        terminalreporter.section("conversation probes")
+        for line in summary.read_text(encoding="utf-8").splitlines():
+            terminalreporter.write_line(line)

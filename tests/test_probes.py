@@ -11,19 +11,27 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE.parent / "results" / "probes"
 SHARED = Path(os.environ.get("SHARED") or HERE.parent.parent / "shared")
 PROBE_FILES = sorted((HERE / "probes").glob("*.yml"))
 
 
 def _run(files, rasa_url):
+    """Runs the probe tool; keeps its JSON and last lines under results/probes/."""
     tool = SHARED / "tools" / "probe.py"
     if not tool.exists():
         pytest.fail(f"probe runner not found at {tool}; set SHARED to the shared folder", pytrace=False)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = Path(files[0]).stem
     proc = subprocess.run(
-        [sys.executable, str(tool), *map(str, files), "--url", rasa_url, "--timeout", "60"],
+        [sys.executable, str(tool), *map(str, files), "--url", rasa_url, "--timeout", "60",
+         "--json", str(RESULTS / f"{name}.json")],
         capture_output=True, text=True, timeout=1800,
     )
     print(proc.stdout[-6000:], proc.stderr[-2000:])
+    tail = " | ".join(proc.stdout.strip().splitlines()[-2:])
+    with open(RESULTS / "summary.txt", "a", encoding="utf-8") as fh:
+        fh.write(f"{name}: {tail}\n")
     return proc
 
 
