@@ -32,14 +32,13 @@ from actions.common import (
 )
 from actions.forms import GuidedFormValidation, question_actions, reset_events
 from actions.safety import _store
+from records.redaction import find_emails, find_phones
 
 FORM = "consultation_form"
 SLOTS = ["cs_kind", "cs_consent", "cs_name", "cs_time", "cs_contact"]
 MAX_RETRIES = 2  # a malformed contact is asked again at most twice, then a way out
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}$")
-EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}")
-PHONE_IN_TEXT = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 NAME_PREFIX = re.compile(r"^(my name is|my name's|name is|name:|i am|i'm|im|it's|its|this is|call me)\s+", re.I)
 NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
 TIME_WORDS = {
@@ -57,13 +56,8 @@ KIND_WORDS = {
 
 def parse_contact(text: str) -> Dict[str, Optional[str]]:
     """{"email": ..., "phone": ...} found in ``text`` (validated), each possibly None."""
-    email = next((m for m in EMAIL_IN_TEXT.findall(text or "") if EMAIL.match(m)), None)
-    phone = None
-    for m in PHONE_IN_TEXT.findall(text or ""):
-        digits = re.sub(r"\D", "", m)
-        if 7 <= len(digits) <= 15:
-            phone = ("+" if m.strip().startswith("+") else "") + digits
-            break
+    email = next((m for m in find_emails(text) if EMAIL.match(m)), None)
+    phone = next((digits for _, digits in find_phones(text)), None)
     return {"email": email, "phone": phone}
 
 

@@ -119,11 +119,12 @@ class ActionRespondToStatement(Action):
         return []
 
 
-# Buttons that start a question flow: what to say first, and the form to run.
+# Buttons that start a question flow, and the action that starts it (an intro
+# action hands over to its form itself).
 FLOW_STARTS = {
-    "/check_eligibility": ("screening_intro", "screening_form"),
-    "/describe_hair_loss": ("triage_intro", "triage_form"),
-    "/book_consultation": (None, "consultation_form"),
+    "/check_eligibility": "action_screening_intro",
+    "/describe_hair_loss": "action_triage_intro",
+    "/book_consultation": "consultation_form",
 }
 
 
@@ -152,7 +153,4 @@ class ActionHandleAnswer(Action):
         if flow is None:
             say(dispatcher, "anything_else")
             return []
-        intro, form = FLOW_STARTS[flow]
-        if intro:
-            say(dispatcher, intro)
-        return [FollowupAction(form)]
+        return [FollowupAction(FLOW_STARTS[flow])]

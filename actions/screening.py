@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
@@ -105,6 +105,34 @@ class ActionScreeningSummary(Action):
         if not yes and not unsure:
             say(dispatcher, "screening_none")
         return reset_events(domain, FORM) + [SlotSet("screening_outcome", outcome)]
+
+
+def remaining_questions(tracker: Tracker) -> int:
+    """How many screening questions are still to ask: not answered before (a stopped
+    screening keeps its answers) and not already said in this session."""
+    known = _answers_from_mentions(user_entities_since_session_start(tracker))
+    return sum(1 for s in content.screening_items() if tracker.get_slot(s) is None and s not in known)
+
+
+def _count(n: int) -> str:
+    return "one short question" if n == 1 else f"{n} short questions"
+
+
+class ActionScreeningIntro(Action):
+    """Opens the screening, saying how many questions there are, or how many are left
+    when the visitor resumes a stopped one; then hands over to the form."""
+
+    def name(self) -> Text:
+        return "action_screening_intro"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
+        left = remaining_questions(tracker)
+        answered = len(content.screening_items()) - left
+        if left and answered:
+            say(dispatcher, "screening_intro_resume", questions=_count(left))
+        elif left:
+            say(dispatcher, "screening_intro", questions=_count(left))
+        return [FollowupAction(FORM)]
 
 
 QUESTIONS = question_actions(list(content.screening_items()))

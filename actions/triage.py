@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
@@ -189,7 +189,7 @@ class ActionTriageIntro(Action):
             say(dispatcher, "triage_intro_aga")
         else:
             say(dispatcher, "triage_intro")
-        return []
+        return [FollowupAction(FORM)]
 
 
 QUESTIONS = question_actions(SLOTS)

@@ -11,22 +11,35 @@ Use it in ``endpoints.yml``::
 - Before events are written, e-mail addresses and phone numbers in user texts, bot
   texts, slot values and every other event field are replaced by placeholders
   (``records.redaction``); contact details live only in ``consultation_request``.
+  The clinic's own published phone and e-mail (data/content/clinic.yml) stay
+  readable. A message typed at the contact question is replaced whole, whatever
+  its shape ("anna at example dot com", a number too short to look like one),
+  except an emergency or a complication, which staff must be able to read.
 - When the bot has answered ``utter_forget_me_done`` in the current turn (the
   "forget me" action already deleted the clinic records), the conversation's events
   are deleted instead of being saved, so the turn cannot write them back.
 """
 import logging
-from typing import Any, Dict, Iterator, Optional, Text
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Text
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, Restarted, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
+from actions import content
 from records import db
-from records.redaction import redact
+from records.redaction import CONTACT_ANSWER_PLACEHOLDER, redact
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +47,51 @@ FORGET_ME_RESPONSE = "utter_forget_me_done"
 FORGET_ME_ACTION = "action_forget_me"
 """The response after which the conversation's events are purged."""
 
+CONTACT_SLOT = "cs_contact"
+READABLE_AT_CONTACT_STEP = frozenset({"emergency", "report_complication"})
+"""Intents whose message stays readable even when typed at the contact question."""
+
 IGNORED_SETTINGS = ("dialect", "host", "port", "db", "username", "password", "login_db", "query")
+
+
+def clinic_contacts() -> List[str]:
+    """The clinic's published phone and e-mail, which are not the visitor's data."""
+    clinic = content.clinic()
+    return [clinic.get("phone", ""), clinic.get("email", "")]
+
+
+def contact_answers(events: Iterable[Event]) -> Set[int]:
+    """ids of the user events typed while the contact question was open."""
+    masked: Set[int] = set()
+    requested = None
+    for event in events:
+        if isinstance(event, SlotSet) and event.key == "requested_slot":
+            requested = event.value
+        elif isinstance(event, (Restarted, SessionStarted)):
+            requested = None
+        elif isinstance(event, UserUttered) and requested == CONTACT_SLOT:
+            if event.intent_name not in READABLE_AT_CONTACT_STEP and not (event.text or "").startswith("/"):
+                masked.add(id(event))
+    return masked
+
+
+def _mask_user_text(data: Dict[Text, Any]) -> Dict[Text, Any]:
+    data["text"] = CONTACT_ANSWER_PLACEHOLDER
+    parse_data = data.get("parse_data") or {}
+    if parse_data:
+        parse_data["text"] = CONTACT_ANSWER_PLACEHOLDER
+        parse_data["entities"] = []
+    return data
 
 
 class _RedactedEvent:
     """The two things ``SQLTrackerStore.save`` reads from an event, redacted."""
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event, keep: List[str], contact_answer: bool = False) -> None:
         self.type_name = event.type_name
-        self._data = redact(event.as_dict())
+        self._data = redact(event.as_dict(), keep)
+        if contact_answer:
+            self._data = _mask_user_text(self._data)
 
     def as_dict(self) -> Dict[Text, Any]:
         return self._data
@@ -95,8 +144,11 @@ class MesoTrackerStore(SQLTrackerStore):
     def _additional_events(
         self, session: Any, tracker: DialogueStateTracker
     ) -> Iterator[_RedactedEvent]:
+        keep = clinic_contacts()
+        masked = contact_answers(tracker.events)
         return (
-            _RedactedEvent(event) for event in super()._additional_events(session, tracker)
+            _RedactedEvent(event, keep, id(event) in masked)
+            for event in super()._additional_events(session, tracker)
         )
 
     async def save(self, tracker: DialogueStateTracker) -> None:

@@ -2,7 +2,9 @@
 import pytest
 from sqlalchemy import select
 
+from actions import content
 from actions.screening import (
+    ActionScreeningIntro,
     ActionScreeningSummary,
     ValidateScreeningForm,
     screening_outcome,
@@ -64,6 +66,30 @@ def test_facts_given_before_the_screening_are_not_asked_again():
     trk = tracker("can I have mesotherapy?", "check_eligibility", history=history)
     _, events = run(ValidateScreeningForm(), trk)
     assert slot_events(events) == {"sc_breastfeeding": "yes", "sc_allergy": "no"}
+
+
+def test_intro_counts_every_question_on_a_fresh_start_and_hands_over_to_the_form():
+    messages, events = run(ActionScreeningIntro(), tracker("can I have mesotherapy?", "check_eligibility"))
+    assert f"{len(content.screening_items())} short questions" in texts(messages)
+    assert events == [{"event": "followup", "timestamp": None, "name": FORM}]
+
+
+def test_intro_on_resume_counts_only_the_questions_left():
+    answered = {"sc_pregnancy": "no", "sc_breastfeeding": "no", "sc_allergy": "unsure"}
+    history = [user_event("I have hashimoto's", "inform", entities=[entity("condition", "endocrine_disorder")])]
+    trk = tracker("can we continue?", "check_eligibility", slots=answered, history=history)
+    messages, events = run(ActionScreeningIntro(), trk)
+    left = len(content.screening_items()) - 4
+    assert "kept your earlier answers" in texts(messages) and f"{left} short questions left" in texts(messages)
+    assert events[-1]["name"] == FORM
+
+
+def test_intro_says_one_question_in_words_and_nothing_when_none_is_left():
+    items = list(content.screening_items())
+    messages, _ = run(ActionScreeningIntro(), tracker("go on", "check_eligibility", slots={s: "no" for s in items[:-1]}))
+    assert "one short question left" in texts(messages)
+    messages, events = run(ActionScreeningIntro(), tracker("go on", "check_eligibility", slots={s: "no" for s in items}))
+    assert messages == [] and events[-1]["name"] == FORM
 
 
 def test_a_question_in_between_is_answered_and_the_question_repeated():

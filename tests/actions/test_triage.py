@@ -118,5 +118,6 @@ def test_intro_tells_pattern_baldness_about_transplant_at_once():
     messages, _ = run(ActionTriageIntro(), tracker("hereditary baldness like my father", "describe_hair_loss",
                                                    entities=[entity("hair_problem", "androgenetic_alopecia")]))
     assert "transplant" in texts(messages)
-    messages, _ = run(ActionTriageIntro(), tracker("my hair is falling out", "describe_hair_loss"))
+    messages, events = run(ActionTriageIntro(), tracker("my hair is falling out", "describe_hair_loss"))
     assert "transplant" not in texts(messages)
+    assert events == [{"event": "followup", "timestamp": None, "name": "triage_form"}]

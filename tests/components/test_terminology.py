@@ -124,6 +124,8 @@ def test_emergency_signs_override_the_intent(analyser, text, emergency):
         ("mesotherapy per capelli quanto costa", False),  # a known term: not guessed as foreign
         ("mesoterapia per capelli quanto costa", True),
         ("hola", False),  # too short to judge
+        ("no, maybe another time", False),  # "no" is an English word, not YAML's false
+        ("yes on the crown mostly", False),
     ],
 )
 def test_other_languages_are_recognised(analyser, text, foreign):
@@ -135,3 +137,21 @@ def test_other_languages_are_recognised(analyser, text, foreign):
         message.set("non_english", True)
     LanguageGuard().process([message])
     assert (message.get("intent")["name"] == "nlu_fallback") is foreign
+
+
+def test_every_word_in_the_terminology_is_text():
+    """Unquoted yes / no / on in YAML are booleans; every list entry must stay a word."""
+    def leaves(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield key
+                yield from leaves(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from leaves(item)
+        else:
+            yield value
+
+    data = yaml.safe_load(TERMS.read_text(encoding="utf-8"))
+    assert isinstance(data["negation"].pop("window"), int)  # the one number in the file
+    assert [v for v in leaves(data) if not isinstance(v, str)] == []

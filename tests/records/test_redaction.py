@@ -1,7 +1,7 @@
 """Redaction of e-mail addresses and phone numbers (records.redaction)."""
 import pytest
 
-from records.redaction import EMAIL_PLACEHOLDER as E, PHONE_PLACEHOLDER as P, redact, redact_text
+from records.redaction import EMAIL_PLACEHOLDER as E, PHONE_PLACEHOLDER as P, find_phones, redact, redact_text
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,17 @@ def test_redact_walks_nested_values_and_keeps_identifiers():
         "metadata": {"tags": [E, 7]},
     }
     assert event["text"] == "ann@example.org"
+
+
+def test_kept_contacts_stay_in_any_spelling_and_others_are_still_redacted():
+    keep = ["+44 20 7946 0000", "Care@Clinic.example"]
+    text = "Call us on +44 (0)20 7946 0000? no: 020 7946 0000 is ours as +44 20 7946 0000; care@clinic.example; me: ann@x.org 07700 900123"
+    out = redact_text(text, keep)
+    assert "+44 20 7946 0000;" in out and "care@clinic.example" in out
+    assert out.endswith(f"me: {E} {P}")
+    assert redact({"text": "ring 07700 900123 or +44 20 7946 0000"}, keep) == {"text": f"ring {P} or +44 20 7946 0000"}
+
+
+def test_find_phones_gives_digits_and_skips_dates_and_short_numbers():
+    assert find_phones("+44 7700 900123, 2024-05-01, 12345 or (020) 7946-0000") == [
+        ("+44 7700 900123", "+447700900123"), ("(020) 7946-0000", "02079460000")]

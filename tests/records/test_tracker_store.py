@@ -47,6 +47,43 @@ def test_contact_details_never_reach_the_events_table(db_url):
     assert restored.latest_message.text.startswith("mail me at [email redacted]")
 
 
+def _contact_step(*replies):
+    events = [
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("please call me", {"name": "book_consultation", "confidence": 0.9}),
+        SlotSet("requested_slot", "cs_contact"),
+        BotUttered("What's the best phone number or e-mail? Or call us on +44 20 7946 0000 / care@riverside-hair.example"),
+    ]
+    for text, intent in replies:
+        events += [ActionExecuted("action_listen"), UserUttered(text, {"name": intent, "confidence": 0.6})]
+    return events + [SlotSet("requested_slot", None), ActionExecuted("action_listen"),
+                     UserUttered("room 12345 at 10:30", {"name": "inform", "confidence": 0.9})]
+
+
+def test_anything_typed_at_the_contact_question_is_redacted_whole(db_url):
+    store = MesoTrackerStore()
+    tracker = _tracker("sender-contact-step", _contact_step(("anna at example dot com", "inform"),
+                                                            ("07700 9001", "inform"),
+                                                            ("/stop", "stop")))
+    asyncio.run(store.save(tracker))
+    blob = json.dumps(_rows(db_url, "sender-contact-step"))
+    assert "anna at example" not in blob and "9001" not in blob
+    assert blob.count("[contact details redacted]") == 4  # two messages: text and parse_data text each
+    assert "/stop" in blob  # a button press is not contact data
+    assert "room 12345 at 10:30" in blob  # after the contact question closed, messages are kept as typed
+    assert "please call me" in blob
+
+
+def test_the_clinic_contacts_stay_readable_but_an_emergency_at_the_contact_step_too(db_url):
+    store = MesoTrackerStore()
+    tracker = _tracker("sender-contact-emergency", _contact_step(("my throat is swelling", "emergency")))
+    asyncio.run(store.save(tracker))
+    blob = json.dumps(_rows(db_url, "sender-contact-emergency"))
+    assert "+44 20 7946 0000" in blob and "care@riverside-hair.example" in blob
+    assert "my throat is swelling" in blob and "[contact details redacted]" not in blob
+
+
 def test_forget_me_deletes_the_conversation_instead_of_saving_it(db_url):
     store = MesoTrackerStore()
     first = [SessionStarted(), ActionExecuted("action_listen"), UserUttered("hello", {"name": "greet", "confidence": 1.0})]
