@@ -94,6 +94,13 @@ class ValidateConsultationForm(GuidedFormValidation):
     form_name = FORM
     free_text_slots = {"cs_name", "cs_time", "cs_contact"}
 
+    def wants_to_stop(self, tracker: Tracker) -> bool:
+        # "no, I'd rather not give my details" at the consent question declines consent:
+        # that is the answer to the question, not a request to stop.
+        if tracker.get_slot("requested_slot") == "cs_consent" and plain_answer(latest_text(tracker)) == NO:
+            return False
+        return super().wants_to_stop(tracker)
+
     def prefill(self, tracker, domain):
         text = "" if is_button_payload(latest_text(tracker)) else latest_text(tracker)
         kind = kind_from(text, latest_entities(tracker))

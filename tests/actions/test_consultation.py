@@ -66,6 +66,13 @@ def test_kind_from_the_request_text():
     assert slot_events(events) == {"cs_kind": "mesotherapy"}
 
 
+def test_declining_consent_in_words_is_an_answer_even_when_it_sounds_like_stop():
+    _, events = ask("no, I'd rather not give my details", "cs_consent", intent="stop")
+    assert slot_events(events)["flow_stopped"] == "no_consent"
+    _, events = ask("stop", "cs_consent", intent="stop")
+    assert slot_events(events)["flow_stopped"] == "stopped"
+
+
 def test_no_consent_ends_the_request():
     _, events = ask("/deny", "cs_consent", intent="deny")
     assert slot_events(events)["flow_stopped"] == "no_consent"
