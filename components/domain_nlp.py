@@ -77,6 +77,7 @@ class DomainSpacyNLP(Tokenizer, EntityExtractorMixin):
         self._model_storage = model_storage
         self._resource = resource
         self._analyser = analyser
+        self._last_doc = None
 
     @classmethod
     def create(
@@ -124,16 +125,25 @@ class DomainSpacyNLP(Tokenizer, EntityExtractorMixin):
             if not t.is_space
         ]
 
+    def _doc(self, text: str):
+        """The spaCy doc of ``text``; the last one is kept, so tokenizing a message and
+        finding its mentions run the pipeline once."""
+        doc = self._last_doc
+        if doc is None or doc.text != text:
+            doc = self.analyser.nlp(text)
+            self._last_doc = doc
+        return doc
+
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        return self._tokens(self.analyser.nlp(message.get(attribute) or ""))
+        return self._tokens(self._doc(message.get(attribute) or ""))
 
     def process(self, messages: List[Message]) -> List[Message]:
-        super().process(messages)
         for message in messages:
+            super().process([message])  # tokens; the doc is reused below
             text = message.get(TEXT)
             if not isinstance(text, str) or not text.strip():
                 continue
-            doc = self.analyser.nlp(text)
+            doc = self._doc(text)
             if self.analyser.looks_non_english(text, doc=doc):
                 message.set(NON_ENGLISH, True, add_to_output=True)
             mentions = self.analyser.mentions(text, doc=doc)

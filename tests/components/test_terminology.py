@@ -77,6 +77,27 @@ def test_rasa_component_trains_persists_and_loads(tmp_path):
     assert all(e["extractor"] == "DomainSpacyNLP" for e in message.get("entities"))
 
 
+def test_the_spacy_pipeline_runs_once_per_message(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("domain_nlp")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**DomainSpacyNLP.get_default_config(), "terminology": str(TERMS)}
+    component = DomainSpacyNLP.create(config, storage, resource, context)
+    component.train(TrainingData())
+    nlp, calls = component.analyser.nlp, []
+
+    def counting(text):
+        calls.append(text)
+        return nlp(text)
+
+    component.analyser.nlp = counting
+    first, second = Message(data={"text": "I have PCOS"}), Message(data={"text": "no allergies"})
+    component.process([first, second])
+    assert calls == ["I have PCOS", "no allergies"]
+    assert [e["value"] for e in first.get("entities")] == ["endocrine_disorder"]
+    assert [(e["value"], e.get("role")) for e in second.get("entities")] == [("allergy", "negated")]
+
+
 def test_fingerprint_follows_the_terminology_file(tmp_path):
     copy = tmp_path / "terms.yml"
     copy.write_text(TERMS.read_text())
