@@ -183,8 +183,10 @@ def _already_added(directory: Path) -> Set[str]:
     return added
 
 
-def not_understood(url: str, directory: Path, since: float, limit: int = MAX_MESSAGES) -> List[Group]:
-    """Fallback and low-confidence user messages since `since`, grouped by predicted intent."""
+def not_understood(url: str, directory: Path, since: float, limit: Optional[int] = None) -> List[Group]:
+    """Fallback and low-confidence user messages since `since`, grouped by predicted intent;
+    the newest `limit` (MAX_MESSAGES) of them."""
+    limit = limit or MAX_MESSAGES
     if not db.events_ready(url):
         return []
     t = db.tables()

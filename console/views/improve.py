@@ -35,6 +35,8 @@ def improve_page(request: Request, user: Staff = Depends(current_user)):
         "improve.html",
         active="improve",
         groups=groups,
+        capped=sum(len(g.messages) for g in groups) >= improve.MAX_MESSAGES,
+        max_messages=improve.MAX_MESSAGES,
         days=days,
         periods=PERIODS,
         intents=improve.known_intents(settings.db_url, settings.domain_path),

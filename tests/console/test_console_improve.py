@@ -48,6 +48,14 @@ def test_groups_fallback_and_low_confidence_by_guessed_intent(reviewer_client, m
     assert "ancient gibberish" in reviewer_client.get("/improve?days=90").text
 
 
+def test_the_page_says_when_it_shows_only_the_newest_messages(reviewer_client, messages, monkeypatch):
+    assert "Only the newest" not in reviewer_client.get("/improve").text
+    monkeypatch.setattr(improve, "MAX_MESSAGES", 1)
+    page = reviewer_client.get("/improve").text
+    assert "Only the newest 1 not-understood messages" in page
+    assert len(re.findall(r'name="event_id"', page)) == 1
+
+
 def test_add_writes_rasa_nlu_yaml_into_the_inbox_not_into_data(
     reviewer_client, messages, settings, console_url
 ):
