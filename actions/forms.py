@@ -26,6 +26,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import content
 from actions.claims import explain_claims
 from actions.common import (
+    ACT_CONFIDENCE,
+    FREE_TEXT_SAFETY_CONFIDENCE,
+    SAFETY_CONFIDENCE,
     latest_confidence,
     latest_intent,
     latest_text,
@@ -43,8 +46,6 @@ SIMPLE_REPLIES = {
     "bot_challenge": "bot_challenge",
     "out_of_scope": "out_of_scope_short",
 }
-INTERRUPT_CONFIDENCE = 0.6
-SAFETY_CONFIDENCE = 0.5
 
 
 class GuidedFormValidation(Action, abc.ABC):
@@ -100,12 +101,12 @@ class GuidedFormValidation(Action, abc.ABC):
     def wants_to_stop(self, tracker: Tracker) -> bool:
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
         text = latest_text(tracker)
-        return (intent == "stop" and conf >= 0.5) or text.strip().lower() in STOP_WORDS
+        return (intent == "stop" and conf >= ACT_CONFIDENCE) or text.strip().lower() in STOP_WORDS
 
     async def interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         """Answers a question asked in the middle of the flow; returns its slot events."""
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
-        if conf < INTERRUPT_CONFIDENCE or intent is None:
+        if conf < ACT_CONFIDENCE or intent is None:
             say(dispatcher, "answer_not_understood")
             return []
         if intent in content.knowledge_intents():
@@ -136,7 +137,7 @@ class GuidedFormValidation(Action, abc.ABC):
 
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
         free_text = requested in self.free_text_slots
-        safety_needed = SAFETY_CONFIDENCE if not free_text else 0.8
+        safety_needed = SAFETY_CONFIDENCE if not free_text else FREE_TEXT_SAFETY_CONFIDENCE
         if intent in ("emergency", "report_complication") and conf >= safety_needed:
             await escalate(dispatcher, tracker, "emergency" if intent == "emergency" else "complication")
             return self.stop("emergency")
