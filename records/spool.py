@@ -101,46 +101,42 @@ def replay(
 ) -> int:
     """Apply every spooled record in order with ``apply(op, record)``; return how many.
 
-    Each applied line leaves the spool. When ``apply`` raises an error for which
-    ``is_transient`` is true (the database went away again), the unapplied lines
-    stay and the error is re-raised. Any other error moves that line to the rejected
-    file and replay continues.
+    Each applied line leaves the spool at once (the spool file is rewritten after
+    every line), so a crash in the middle of a replay repeats at most the one
+    record being applied. When ``apply`` raises an error for which ``is_transient``
+    is true (the database went away again), the unapplied lines stay and the error
+    is re-raised. Any other error moves that line to the rejected file and replay
+    continues.
     """
     if not pending():
         return 0
     path = spool_path()
+    rejected_path = path.with_name(REJECTED_FILE)
     applied = 0
-    rejected: List[bytes] = []
     with locked(path, os.O_RDWR) as fd:
         lines = _read_all(fd).splitlines(keepends=True)
-        processed = 0
-        try:
-            for line in lines:
-                if line.strip():
+        for index, line in enumerate(lines):
+            if line.strip():
+                try:
+                    entry = json.loads(line)
+                    op, record = entry["op"], entry["record"]
+                except (ValueError, KeyError, TypeError):
+                    _append_lines(rejected_path, [_terminated(line)])
+                else:
                     try:
-                        entry = json.loads(line)
-                        op, record = entry["op"], entry["record"]
-                    except (ValueError, KeyError, TypeError):
-                        rejected.append(_terminated(line))
-                    else:
-                        try:
-                            apply(op, record)
-                            applied += 1
-                        except Exception as exc:  # noqa: BLE001 - transient or rejected
-                            if is_transient(exc):
-                                raise
-                            rejected.append(_terminated(line))
-                            logger.warning(
-                                "spooled %s record rejected by the database (%s); moved to %s",
-                                op,
-                                type(exc).__name__,
-                                REJECTED_FILE,
-                            )
-                processed += 1
-        finally:
-            _rewrite(fd, lines[processed:])
-            if rejected:
-                _append_lines(path.with_name(REJECTED_FILE), rejected)
+                        apply(op, record)
+                        applied += 1
+                    except Exception as exc:  # noqa: BLE001 - transient or rejected
+                        if is_transient(exc):
+                            raise  # this line and the rest stay in the spool
+                        _append_lines(rejected_path, [_terminated(line)])
+                        logger.warning(
+                            "spooled %s record rejected by the database (%s); moved to %s",
+                            op,
+                            type(exc).__name__,
+                            REJECTED_FILE,
+                        )
+            _rewrite(fd, lines[index + 1 :])
     if applied:
         logger.info("replayed %d spooled record(s)", applied)
     return applied

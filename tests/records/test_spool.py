@@ -192,6 +192,41 @@ def test_replay_keeps_unapplied_lines_when_the_database_goes_away(tmp_path, monk
     assert [json.loads(line)["record"]["n"] for line in _spool_lines()] == [2, 3]
 
 
+def _replay_and_die_after(data_dir, last):
+    """Replays, and kills the process outright (no cleanup runs) once record ``last``
+    has been applied, as a power cut or SIGKILL would."""
+    os.environ["MESOGUIDE_DATA_DIR"] = data_dir
+
+    def apply(op, record):
+        if record["n"] == "bad":
+            raise ValueError("rejected by the database")
+        if record["n"] == last:
+            os._exit(9)
+
+    spool.replay(apply, lambda exc: False)
+
+
+def test_a_crash_mid_replay_repeats_at_most_the_record_being_applied(tmp_path, monkeypatch):
+    monkeypatch.setenv("MESOGUIDE_DATA_DIR", str(tmp_path))
+    spool.append("triage", {"n": 0})
+    spool.append("triage", {"n": "bad"})
+    for n in range(1, 4):
+        spool.append("triage", {"n": n})
+    child = multiprocessing.get_context("fork").Process(target=_replay_and_die_after, args=(str(tmp_path), 2))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9
+
+    # 0, the rejected line and 1 left the spool as they were handled; only 2, which
+    # the database may have committed just before the crash, can be applied twice.
+    assert [json.loads(line)["record"]["n"] for line in _spool_lines()] == [2, 3]
+    rejected = spool.spool_path().with_name(spool.REJECTED_FILE).read_bytes().splitlines()
+    assert [json.loads(line)["record"]["n"] for line in rejected] == ["bad"]
+    applied = []
+    assert spool.replay(lambda op, record: applied.append(record["n"]), lambda exc: False) == 2
+    assert applied == [2, 3] and not spool.pending()
+
+
 def test_database_down_and_spool_unwritable_raises_instead_of_dropping(tmp_path, monkeypatch):
     not_a_dir = tmp_path / "data"
     not_a_dir.write_text("")
