@@ -19,14 +19,14 @@ NEGATED, UNCERTAIN = "negated", "uncertain"
 
 ANSWER_INTENTS = {"affirm": YES, "deny": NO, "dont_know": UNSURE}
 
-# How confident the intent classifier (DIET and logistic regression, averaged; see
-# config.yml) must be before a question flow acts on its guess. Set on the NLU
-# development split: at 0.45 the pair accepts more right and fewer wrong guesses
-# than DIET alone did at the earlier 0.6 (docs/quality.md).
-ACT_CONFIDENCE = 0.45
-"""Take a yes / no / don't know, a "stop", or answer a question asked mid-flow."""
-SAFETY_CONFIDENCE = 0.4
-"""Escalate an emergency or a complication mid-flow (erring on the side of escalating)."""
+# How confident the intent classifier must be before a question flow acts on its
+# guess (DIET's confidences; see docs/quality.md).
+ACT_CONFIDENCE = 0.5
+"""Take a classified yes / no / don't know, or a "stop"."""
+INTERRUPT_CONFIDENCE = 0.6
+"""Answer a question asked in the middle of a flow (below it: "I didn't catch that")."""
+SAFETY_CONFIDENCE = 0.5
+"""Escalate an emergency or a complication mid-flow."""
 FREE_TEXT_SAFETY_CONFIDENCE = 0.8
 """The same at a free-text question (name, time, contact), where a guess is less likely
 right; a named emergency sign is an emergency at 1.0 anyway (EmergencyOverride)."""

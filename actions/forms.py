@@ -28,6 +28,7 @@ from actions.claims import explain_claims
 from actions.common import (
     ACT_CONFIDENCE,
     FREE_TEXT_SAFETY_CONFIDENCE,
+    INTERRUPT_CONFIDENCE,
     SAFETY_CONFIDENCE,
     latest_confidence,
     latest_intent,
@@ -106,7 +107,7 @@ class GuidedFormValidation(Action, abc.ABC):
     async def interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         """Answers a question asked in the middle of the flow; returns its slot events."""
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
-        if conf < ACT_CONFIDENCE or intent is None:
+        if conf < INTERRUPT_CONFIDENCE or intent is None:
             say(dispatcher, "answer_not_understood")
             return []
         if intent in content.knowledge_intents():

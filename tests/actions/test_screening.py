@@ -99,11 +99,11 @@ def test_a_question_in_between_is_answered_and_the_question_repeated():
     assert "sc_pregnancy" not in slots and slots["form_turns"] == 1.0  # re-asked by the form
 
 
-@pytest.mark.parametrize("confidence,answered", [(0.5, True), (0.3, False)])
-def test_a_question_mid_form_is_answered_only_above_the_acting_confidence(confidence, answered):
-    from actions.common import ACT_CONFIDENCE
+@pytest.mark.parametrize("confidence,answered", [(0.7, True), (0.5, False)])
+def test_a_question_mid_form_is_answered_only_above_the_interrupt_confidence(confidence, answered):
+    from actions.common import INTERRUPT_CONFIDENCE
 
-    assert (confidence >= ACT_CONFIDENCE) is answered
+    assert (confidence >= INTERRUPT_CONFIDENCE) is answered
     messages, _ = ask("what are the side effects?", "ask_side_effects", confidence=confidence)
     assert ("pain" in texts(messages).lower()) is answered
     assert ("didn't catch" in texts(messages)) is not answered
