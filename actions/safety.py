@@ -100,6 +100,21 @@ class ActionForgetMe(Action):
         return [Restarted()]
 
 
+class ActionCapabilities(Action):
+    """Before the list of what the assistant can do (``utter_capabilities``, next in the
+    rule): a visitor who names their own hair problem while asking ("what kind of hair
+    loss do I have? can you ask me some questions?") is served by the hair-loss
+    questions, so those start at once instead (they can say "stop")."""
+
+    def name(self) -> Text:
+        return "action_capabilities"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        if positive_values(latest_entities(tracker), "hair_problem"):
+            return [FollowupAction("action_triage_intro")]
+        return []
+
+
 class ActionRespondToStatement(Action):
     """A statement outside any question flow ("I'm breastfeeding", "my hair is thinning")."""
 

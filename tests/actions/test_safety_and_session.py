@@ -97,3 +97,18 @@ def test_yes_without_a_single_offer_asks_what_else():
 
     messages, events = run(ActionHandleAnswer(), _after_offer([{"title": "How is it done?", "payload": "/ask_procedure"}]))
     assert events == [] and messages[0]["response"] == "utter_anything_else"
+
+
+def test_capabilities_list_unless_the_visitor_names_their_hair_problem():
+    from actions.safety import ActionCapabilities
+    from tests.actions.helpers import entity
+
+    messages, events = run(ActionCapabilities(), tracker("what can you do", "ask_capabilities"))
+    assert messages == [] and events == []  # the rule goes on to utter_capabilities
+    trk = tracker("what kind of hair loss do I have? can you ask me some questions?", "ask_capabilities",
+                  entities=[entity("hair_problem", "hair_loss")])
+    messages, events = run(ActionCapabilities(), trk)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_triage_intro"}]
+    negated = tracker("no hair loss, just curious what you do", "ask_capabilities",
+                      entities=[entity("hair_problem", "hair_loss", "negated")])
+    assert run(ActionCapabilities(), negated)[1] == []
