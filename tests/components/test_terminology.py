@@ -60,14 +60,20 @@ def test_negation_and_uncertainty(analyser, text, expected):
     assert found(analyser, text) == expected
 
 
-def test_rasa_component_trains_persists_and_loads(tmp_path):
+def _trained(tmp_path):
+    """(component, a function that loads it back from model storage), trained on TERMS."""
     storage = LocalModelStorage(tmp_path)
     resource = Resource("domain_nlp")
     context = ExecutionContext(GraphSchema({}), "test")
     config = {**DomainSpacyNLP.get_default_config(), "terminology": str(TERMS)}
     component = DomainSpacyNLP.create(config, storage, resource, context)
     component.train(TrainingData())
-    loaded = DomainSpacyNLP.load(config, storage, resource, context)
+    return component, lambda: DomainSpacyNLP.load(config, storage, resource, context)
+
+
+def test_rasa_component_trains_persists_and_loads(tmp_path):
+    _, load = _trained(tmp_path)
+    loaded = load()
     message = Message(data={"text": "I'm not pregnant, but I'm nursing"})
     loaded.process([message])
     tokens = [t.text for t in message.get("text_tokens")]
@@ -78,12 +84,7 @@ def test_rasa_component_trains_persists_and_loads(tmp_path):
 
 
 def test_the_spacy_pipeline_runs_once_per_message(tmp_path):
-    storage = LocalModelStorage(tmp_path)
-    resource = Resource("domain_nlp")
-    context = ExecutionContext(GraphSchema({}), "test")
-    config = {**DomainSpacyNLP.get_default_config(), "terminology": str(TERMS)}
-    component = DomainSpacyNLP.create(config, storage, resource, context)
-    component.train(TrainingData())
+    component, _ = _trained(tmp_path)
     nlp, calls = component.analyser.nlp, []
 
     def counting(text):
