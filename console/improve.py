@@ -26,6 +26,7 @@ from console.summary import is_fallback
 INTENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 NLU_VERSION = "3.1"
 MAX_MESSAGES = 500
+SAMPLE_SIZE = 50
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SEEN_TTL = 60.0
 _write_lock = threading.Lock()
@@ -183,52 +184,87 @@ def _already_added(directory: Path) -> Set[str]:
     return added
 
 
+def _message(row, added: Set[str]) -> Tuple[Message, bool]:
+    """The console's view of one user event row, and whether it was not understood."""
+    data = ev.parse(row.data)
+    intent = (data.get("parse_data") or {}).get("intent") or {}
+    name = intent.get("name") or row.intent_name
+    confidence = intent.get("confidence")
+    text = str(data.get("text") or "")
+    message = Message(
+        row.id,
+        row.sender_id,
+        row.timestamp or 0.0,
+        text,
+        name or "",
+        confidence if isinstance(confidence, (int, float)) else None,
+        predicted_intent(data),
+        clean_example(text) in added,
+    )
+    return message, is_fallback(name, confidence)
+
+
+def _grouped(messages: Iterable[Message]) -> List[Group]:
+    groups: Dict[str, Group] = {}
+    for message in messages:
+        groups.setdefault(message.predicted, Group(message.predicted)).messages.append(message)
+    return sorted(groups.values(), key=lambda g: (-len(g.messages), g.predicted))
+
+
+def _user_events():
+    e = db.tables().events
+    return e, sa.select(e.c.id, e.c.sender_id, e.c.timestamp, e.c.intent_name, e.c.data).where(e.c.type_name == "user")
+
+
 def not_understood(url: str, directory: Path, since: float, limit: Optional[int] = None) -> List[Group]:
     """Fallback and low-confidence user messages since `since`, grouped by predicted intent;
     the newest `limit` (MAX_MESSAGES) of them."""
     limit = limit or MAX_MESSAGES
     if not db.events_ready(url):
         return []
-    t = db.tables()
-    e, s = t.events, t.conversation_summary
+    s = db.tables().conversation_summary
+    e, query = _user_events()
     senders = sa.select(s.c.sender_id).where(s.c.fallback_turns > 0, s.c.last_at >= since)
-    query = (
-        sa.select(e.c.id, e.c.sender_id, e.c.timestamp, e.c.intent_name, e.c.data)
-        .where(
-            e.c.type_name == "user",
-            e.c.timestamp >= since,
-            sa.or_(e.c.intent_name == ev.FALLBACK_INTENT, e.c.sender_id.in_(senders)),
-        )
-        .order_by(e.c.timestamp.desc())
-    )
+    query = query.where(
+        e.c.timestamp >= since,
+        sa.or_(e.c.intent_name == ev.FALLBACK_INTENT, e.c.sender_id.in_(senders)),
+    ).order_by(e.c.timestamp.desc())
     added = _already_added(directory)
-    groups: Dict[str, Group] = {}
-    count = 0
+    found: List[Message] = []
     with db.session(url) as session:
         for row in session.execute(query):
-            data = ev.parse(row.data)
-            intent = (data.get("parse_data") or {}).get("intent") or {}
-            name = intent.get("name") or row.intent_name
-            confidence = intent.get("confidence")
-            if not is_fallback(name, confidence):
-                continue
-            text = str(data.get("text") or "")
-            predicted = predicted_intent(data)
-            message = Message(
-                row.id,
-                row.sender_id,
-                row.timestamp or 0.0,
-                text,
-                name or "",
-                confidence if isinstance(confidence, (int, float)) else None,
-                predicted,
-                clean_example(text) in added,
-            )
-            groups.setdefault(predicted, Group(predicted)).messages.append(message)
-            count += 1
-            if count >= limit:
-                break
-    return sorted(groups.values(), key=lambda g: (-len(g.messages), g.predicted))
+            message, fallback = _message(row, added)
+            if fallback:
+                found.append(message)
+                if len(found) >= limit:
+                    break
+    return _grouped(found)
+
+
+def spot_check(url: str, directory: Path, since: float, size: Optional[int] = None) -> List[Group]:
+    """A random sample of `size` (SAMPLE_SIZE) typed messages since `since` that the
+    assistant did act on (not a fallback, not low confidence), grouped by the intent it
+    chose. The not-understood list cannot show a confident wrong answer; a sample can."""
+    size = size or SAMPLE_SIZE
+    if not db.events_ready(url):
+        return []
+    e, query = _user_events()
+    query = query.where(
+        e.c.timestamp >= since,
+        e.c.intent_name.isnot(None),
+        e.c.intent_name != ev.FALLBACK_INTENT,
+    ).order_by(sa.func.random()).limit(size * 3)  # some rows drop out below
+    added = _already_added(directory)
+    found: List[Message] = []
+    with db.session(url) as session:
+        for row in session.execute(query):
+            message, fallback = _message(row, added)
+            typed = message.text.strip() and not message.text.startswith("/")  # not a button
+            if typed and not fallback:
+                found.append(message)
+                if len(found) >= size:
+                    break
+    return _grouped(found)
 
 
 def user_texts(url: str, event_ids: Sequence[int]) -> List[Tuple[int, str, str]]:

@@ -24,19 +24,31 @@ def _days(raw) -> int:
     return value if value in PERIODS else 30
 
 
+def _view(raw) -> str:
+    """"sample": a random sample of answered messages; otherwise the not-understood ones."""
+    return "sample" if raw == "sample" else ""
+
+
 @staff.get("/improve")
 def improve_page(request: Request, user: Staff = Depends(current_user)):
     settings = settings_of(request)
     summary.refresh(settings.db_url)
     days = _days(request.query_params.get("days"))
-    groups = improve.not_understood(settings.db_url, settings.nlu_inbox, time.time() - days * 86400)
+    view = _view(request.query_params.get("view"))
+    since = time.time() - days * 86400
+    if view == "sample":
+        groups = improve.spot_check(settings.db_url, settings.nlu_inbox, since)
+    else:
+        groups = improve.not_understood(settings.db_url, settings.nlu_inbox, since)
     return render(
         request,
         "improve.html",
         active="improve",
+        view=view,
         groups=groups,
-        capped=sum(len(g.messages) for g in groups) >= improve.MAX_MESSAGES,
+        capped=view != "sample" and sum(len(g.messages) for g in groups) >= improve.MAX_MESSAGES,
         max_messages=improve.MAX_MESSAGES,
+        sample_size=improve.SAMPLE_SIZE,
         days=days,
         periods=PERIODS,
         intents=improve.known_intents(settings.db_url, settings.domain_path),
@@ -50,6 +62,7 @@ async def improve_add(request: Request, user: Staff = Depends(current_user)):
     form = await request.form()
     intent = str(form.get("intent") or "")
     days = _days(form.get("days"))
+    view = _view(form.get("view"))
     ids = []
     chosen = [form["only"]] if form.get("only") else form.getlist("event_id")
     for raw in chosen:
@@ -58,10 +71,10 @@ async def improve_add(request: Request, user: Staff = Depends(current_user)):
         except (TypeError, ValueError):
             raise HTTPException(status_code=400)
     if intent not in improve.known_intents(settings.db_url, settings.domain_path):
-        return redirect("/improve", err="intent", days=days)
+        return redirect("/improve", err="intent", days=days, view=view)
     found = improve.user_texts(settings.db_url, ids[:200]) if ids else []
     if not found:
-        return redirect("/improve", err="nothing", days=days)
+        return redirect("/improve", err="nothing", days=days, view=view)
     path, added = improve.add_examples(settings.nlu_inbox, intent, [text for _, _, text in found])
     audit.record(
         settings.db_url,
@@ -70,7 +83,7 @@ async def improve_add(request: Request, user: Staff = Depends(current_user)):
         f"nlu_inbox:{intent}",
         f"{added} new example(s) from event(s) {', '.join(str(i) for i, _, _ in found)}",
     )
-    return redirect("/improve", msg="added", days=days)
+    return redirect("/improve", msg="added", days=days, view=view)
 
 
 @staff.get("/improve/files/{intent}.yml")

@@ -180,3 +180,54 @@ def test_one_click_add_takes_only_that_message(reviewer_client, messages, settin
         },
     )
     assert improve.read_examples(settings.nlu_inbox / "ask_cost.yml") == ["how much for the jabs"]
+
+
+@pytest.fixture
+def answered(console_url):
+    c = Convo(RECENT)
+    c.turn("is it safe when pregnant", "ask_contraindications", "Tell the doctor.", confidence=0.93)
+    c.turn("how many sessions", "ask_sessions", "The doctor decides.", confidence=0.88)
+    c.turn("will it make my hair grow back", "ask_what_is", "Injections.", confidence=0.71)  # wrong
+    c.turn("/affirm", "affirm", "Good.", confidence=1.0)  # a button, not typed
+    c.turn("hmm pricey?", "ask_price", "Ask the clinic.", confidence=0.42)  # low confidence
+    c.turn("blah", "nlu_fallback", "Sorry?", confidence=0.2)
+    old = Convo(RECENT - 60 * 86400).turn("an old answered one", "ask_what_is", "Injections.", confidence=0.9)
+    store(console_url, c, old)
+    return c
+
+
+def test_spot_check_samples_only_typed_answered_messages_of_the_period(reviewer_client, answered):
+    page = reviewer_client.get("/improve?view=sample").text
+    groups = dict(re.findall(r"Answered as <code>(\w+)</code> <span class=\"muted\">\((\d+)\)", page))
+    assert groups == {"ask_contraindications": "1", "ask_sessions": "1", "ask_what_is": "1"}
+    assert "is it safe when pregnant" in page and "0.93" in page
+    for absent in ("/affirm", "hmm pricey?", "blah", "an old answered one"):
+        assert absent not in page
+    assert "an old answered one" in reviewer_client.get("/improve?view=sample&days=90").text
+    # the not-understood view is unchanged: only the low-confidence and fallback ones
+    plain = reviewer_client.get("/improve").text
+    assert "hmm pricey?" in plain and "blah" in plain and "is it safe when pregnant" not in plain
+
+
+def test_spot_check_is_a_random_sample_of_at_most_the_sample_size(console_url, settings, answered):
+    picks = set()
+    for _ in range(30):
+        groups = improve.spot_check(console_url, settings.nlu_inbox, RECENT - 60, size=1)
+        assert sum(len(g.messages) for g in groups) == 1
+        picks.add(groups[0].messages[0].text)
+    assert picks == {"is it safe when pregnant", "how many sessions", "will it make my hair grow back"}
+
+
+def test_a_wrong_answer_found_in_the_sample_is_added_under_the_right_intent(
+    reviewer_client, answered, settings, console_url
+):
+    wrong = event_id(console_url, "will it make my hair grow back")
+    response = reviewer_client.post(
+        "/improve/add",
+        data={"csrf_token": reviewer_client.csrf, "event_id": str(wrong), "intent": "ask_claim", "view": "sample"},
+    )
+    assert response.status_code == 303
+    assert "view=sample" in response.headers["location"] and "msg=added" in response.headers["location"]
+    content = yaml.safe_load((settings.nlu_inbox / "ask_claim.yml").read_text(encoding="utf-8"))
+    assert content["nlu"] == [{"intent": "ask_claim", "examples": "- will it make my hair grow back\n"}]
+    assert '<span class="badge ok">Added</span>' in reviewer_client.get("/improve?view=sample").text
