@@ -45,7 +45,7 @@ install: $(VENV)/.installed
 
 $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 	@echo "==> Training the assistant (data, config or domain changed)"
-	$(RASA) train --fixed-model-name mesoguide --out models
+	RASA_MAX_CACHE_SIZE=0 $(RASA) train --fixed-model-name mesoguide --out models
 	touch $@
 
 train: $(MODEL)

@@ -8,14 +8,13 @@ answer with the emergency advice at once, inside or outside any question flow.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from components.graph import MessageStep
 
 NON_ENGLISH = "non_english"  # set by DomainSpacyNLP
 SIGN_ENTITY = "emergency_sign"
@@ -23,18 +22,8 @@ EMERGENCY_INTENT = "emergency"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class EmergencyOverride(GraphComponent):
+class EmergencyOverride(MessageStep):
     """Sets the intent to ``emergency`` when an affirmed emergency sign is mentioned."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EmergencyOverride":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -54,16 +43,28 @@ class EmergencyOverride(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class LanguageGuard(GraphComponent):
+class LanguageGuard(MessageStep):
     """A message in another language is not guessed at: it becomes ``nlu_fallback``,
     whose answer says the assistant answers in English."""
-
-    @classmethod
-    def create(cls, config, model_storage, resource, execution_context) -> "LanguageGuard":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if message.get(NON_ENGLISH):
                 message.set(INTENT, {"name": "nlu_fallback", "confidence": 1.0}, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class NoWordsGuard(MessageStep):
+    """A message with no letter or digit at all (empty, blank, only emoji or
+    punctuation) is not guessed at: it becomes ``nlu_fallback``, whose answer asks the
+    visitor to put it another way. Without this a classifier that still scores an
+    empty feature vector (logistic regression does) would pick some intent."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str) and not any(ch.isalnum() for ch in text):
+                message.set(INTENT, {"name": "nlu_fallback", "confidence": 1.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [{"name": "nlu_fallback", "confidence": 1.0}], add_to_output=True)
         return messages

@@ -161,6 +161,23 @@ def test_other_languages_are_recognised(analyser, text, foreign):
     assert (message.get("intent")["name"] == "nlu_fallback") is foreign
 
 
+@pytest.mark.parametrize(
+    "text,guessed",
+    [("", False), ("   \t\n ", False), ("💇‍♀️😢🙏", False), ("?!...", False),
+     ("ok", True), ("2", True), ("😢 hair loss", True), ("/affirm", True)],
+)
+def test_a_message_without_words_is_not_guessed_at(text, guessed):
+    from components.safety_override import NoWordsGuard
+
+    ranking = [{"name": "greet", "confidence": 0.6}, {"name": "affirm", "confidence": 0.4}]
+    message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking})
+    NoWordsGuard().process([message])
+    assert (message.get("intent")["name"] == "greet") is guessed
+    if not guessed:
+        assert message.get("intent") == {"name": "nlu_fallback", "confidence": 1.0}
+        assert [r["name"] for r in message.get("intent_ranking")] == ["nlu_fallback"]
+
+
 def test_every_word_in_the_terminology_is_text():
     """Unquoted yes / no / on in YAML are booleans; every list entry must stay a word."""
     def leaves(value):

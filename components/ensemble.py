@@ -1,0 +1,90 @@
+"""Two intent classifiers, one answer: the average of their confidence rankings.
+
+DIET (a small neural network) and logistic regression see the same word and
+character n-gram features but make different mistakes; the average of their
+probabilities is right more often than either (docs/quality.md). In ``config.yml``::
+
+    - name: DIETClassifier
+    - name: components.ensemble.RememberRanking
+    - name: LogisticRegressionClassifier
+    - name: components.ensemble.AverageRankings
+      power: 1.5
+
+``RememberRanking`` keeps the ranking of the classifier before it (the next one
+overwrites the message's intent); ``AverageRankings`` averages every kept ranking
+with the current one and sets the intent and ranking from the average. An intent
+missing from one classifier's ranking counts as 0 there.
+
+An average of two classifiers is flatter than either, so its confidences sit lower
+than DIET's, on which the fallback threshold and the flows' acting thresholds
+(``actions/common.py``) were set. ``power`` rescales them: each averaged score is
+raised to it and the scores are normalised again (the intent that wins does not
+change). The value was chosen on the development split so that at every threshold
+the pair acts at least about as often as DIET alone did and is right more often.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+from components.graph import MessageStep
+
+KEPT = "kept_intent_rankings"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RememberRanking(MessageStep):
+    """Keeps the intent ranking set so far, for ``AverageRankings``."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            ranking = message.get(INTENT_RANKING_KEY)
+            if ranking:
+                message.set(KEPT, (message.get(KEPT) or []) + [list(ranking)])
+        return messages
+
+
+def average(rankings: List[List[Dict[Text, Any]]], power: float = 1.0) -> List[tuple]:
+    """(intent, confidence) pairs, best first: the mean of the rankings, each score
+    raised to ``power`` and normalised to sum to 1. Ties go alphabetically."""
+    scores: Dict[str, float] = defaultdict(float)
+    for ranking in rankings:
+        for item in ranking:
+            scores[item["name"]] += float(item["confidence"]) / len(rankings)
+    scaled = {name: score**power for name, score in scores.items()}
+    total = sum(scaled.values()) or 1.0
+    return sorted(((name, s / total) for name, s in scaled.items()), key=lambda kv: (-kv[1], kv[0]))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class AverageRankings(MessageStep):
+    """Sets intent and ranking from the average of the kept rankings and the current one."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"ranking_length": 10, "power": 1.0}
+
+    def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
+        super().__init__(config)
+        self.ranking_length = int(self.config["ranking_length"])
+        self.power = float(self.config["power"])
+        if self.power <= 0:
+            raise ValueError("AverageRankings: power must be positive")
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            rankings = [r for r in (message.get(KEPT) or []) + [message.get(INTENT_RANKING_KEY) or []] if r]
+            if len(rankings) < 2:
+                continue
+            ranked = average(rankings, self.power)[: self.ranking_length or None]
+            message.set(INTENT, {"name": ranked[0][0], "confidence": ranked[0][1]}, add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY,
+                [{"name": name, "confidence": conf} for name, conf in ranked],
+                add_to_output=True,
+            )
+        return messages

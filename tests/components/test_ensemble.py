@@ -1,0 +1,78 @@
+"""components.ensemble: two classifiers' rankings averaged into one answer."""
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.ensemble import KEPT, AverageRankings, RememberRanking, average
+
+
+def _classified(message, ranking):
+    message.set("intent", ranking[0], add_to_output=True)
+    message.set("intent_ranking", ranking, add_to_output=True)
+
+
+def _run(first, second, **config):
+    message = Message(data={"text": "does it regrow hair"})
+    _classified(message, first)
+    RememberRanking().process([message])
+    _classified(message, second)  # the second classifier overwrites the intent
+    AverageRankings(config).process([message])
+    return message
+
+
+DIET = [{"name": "ask_indications", "confidence": 0.55}, {"name": "ask_claim", "confidence": 0.45}]
+LOGREG = [{"name": "ask_claim", "confidence": 0.7}, {"name": "ask_indications", "confidence": 0.2},
+          {"name": "ask_what_is", "confidence": 0.1}]
+
+
+def test_the_average_decides_when_the_classifiers_disagree():
+    message = _run(DIET, LOGREG)
+    assert message.get("intent")["name"] == "ask_claim"
+    assert message.get("intent")["confidence"] == pytest.approx(0.575)
+    ranking = message.get("intent_ranking")
+    assert [r["name"] for r in ranking] == ["ask_claim", "ask_indications", "ask_what_is"]
+    assert ranking[2]["confidence"] == pytest.approx(0.05)  # missing from one ranking counts as 0
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+
+
+def test_power_sharpens_the_confidences_without_changing_the_winner():
+    plain = _run(DIET, LOGREG)
+    sharp = _run(DIET, LOGREG, power=2)
+    assert [r["name"] for r in sharp.get("intent_ranking")] == [r["name"] for r in plain.get("intent_ranking")]
+    # 0.575^2 / (0.575^2 + 0.375^2 + 0.05^2)
+    assert sharp.get("intent")["confidence"] == pytest.approx(0.575**2 / (0.575**2 + 0.375**2 + 0.05**2))
+    assert sharp.get("intent")["confidence"] > plain.get("intent")["confidence"]
+    assert sum(r["confidence"] for r in sharp.get("intent_ranking")) == pytest.approx(1.0)
+
+
+def test_ties_are_broken_alphabetically_so_results_repeat():
+    tie = average([[{"name": "b", "confidence": 0.5}, {"name": "a", "confidence": 0.5}]])
+    assert [name for name, _ in tie] == ["a", "b"]
+
+
+def test_power_must_be_positive():
+    with pytest.raises(ValueError):
+        AverageRankings({"power": 0})
+
+
+def test_ranking_is_truncated_and_kept_rankings_stay_out_of_the_output():
+    first = [{"name": f"i{n}", "confidence": 0.1} for n in range(10)]
+    message = _run(first, list(reversed(first)), ranking_length=3)
+    assert len(message.get("intent_ranking")) == 3
+    assert KEPT not in message.as_dict(only_output_properties=True)  # not in the parse result
+
+
+def test_a_single_ranking_is_left_alone():
+    message = Message(data={"text": "hi"})
+    _classified(message, [{"name": "greet", "confidence": 0.9}])
+    AverageRankings({}).process([message])
+    assert message.get("intent") == {"name": "greet", "confidence": 0.9}
+
+
+def test_rasa_builds_the_steps_from_their_config():
+    from components.safety_override import EmergencyOverride, LanguageGuard, NoWordsGuard
+
+    built = AverageRankings.create({"power": 2, "ranking_length": 3}, None, None, None)
+    assert (built.power, built.ranking_length) == (2.0, 3)
+    assert AverageRankings.create({}, None, None, None).power == 1.0  # the default
+    for step in (RememberRanking, EmergencyOverride, LanguageGuard, NoWordsGuard):
+        assert isinstance(step.create({}, None, None, None), step)
