@@ -6,7 +6,7 @@ probabilities is right more often than either (docs/quality.md). In ``config.yml
 
     - name: DIETClassifier
     - name: components.ensemble.RememberRanking
-    - name: LogisticRegressionClassifier
+    - name: components.ensemble.LogisticRegression
     - name: components.ensemble.AverageRankings
       power: 1.5
 
@@ -28,8 +28,10 @@ from collections import defaultdict
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.graph import MessageStep
 
@@ -88,3 +90,35 @@ class AverageRankings(MessageStep):
                 add_to_output=True,
             )
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LogisticRegression(LogisticRegressionClassifier):
+    """Rasa's logistic regression classifier, with two of its habits removed:
+
+    - a message without features (an empty text) made scikit-learn raise, which
+      failed the whole message, or, with all-zero features, got an intent from the
+      intercepts alone; such a message is now left to the other classifiers (and
+      ``NoWordsGuard`` sends it to the fallback);
+    - its training step classified the training examples themselves, overwriting
+      their intents for every component after it; it now leaves them as they are.
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        usable = [m for m in messages if has_features(m)]
+        if usable:
+            super().process(usable)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+def has_features(message: Message) -> bool:
+    """Whether the featurizers found anything in the message's text: a sentence
+    feature that is not zero (an empty text has none, or only zeros)."""
+    sparse = message.get_sparse_features(TEXT)[1]
+    dense = message.get_dense_features(TEXT)[1]
+    if sparse is not None and sparse.features.shape[-1] and sparse.features.count_nonzero():
+        return True
+    return dense is not None and bool(dense.features.size) and bool(dense.features.any())

@@ -76,3 +76,54 @@ def test_rasa_builds_the_steps_from_their_config():
     assert AverageRankings.create({}, None, None, None).power == 1.0  # the default
     for step in (RememberRanking, EmergencyOverride, LanguageGuard, NoWordsGuard):
         assert isinstance(step.create({}, None, None, None), step)
+
+
+def _trained_logistic_regression(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from components.ensemble import LogisticRegression
+
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    examples = [("what is mesotherapy", "ask_what_is"), ("explain mesotherapy", "ask_what_is"),
+                ("how much does it cost", "ask_price"), ("what is the price", "ask_price")]
+    data = TrainingData([Message(data={"text": t, "intent": i}) for t, i in examples])
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    tokenizer.process_training_data(data)
+    featurizer = CountVectorsFeaturizer.create(
+        CountVectorsFeaturizer.get_default_config(), storage, Resource("cv"), context)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    lr = LogisticRegression.create(
+        {**LogisticRegression.get_default_config(), "random_state": 42}, storage, Resource("lr"), context)
+    lr.train(data)
+
+    def featurized(text):
+        message = Message(data={"text": text})
+        tokenizer.process([message])
+        featurizer.process([message])
+        return message
+
+    return lr, data, featurized
+
+
+def test_logistic_regression_leaves_featureless_messages_and_training_labels_alone(tmp_path):
+    lr, data, featurized = _trained_logistic_regression(tmp_path)
+    labels = [m.get("intent") for m in data.training_examples]
+    lr.process_training_data(data)
+    assert [m.get("intent") for m in data.training_examples] == labels  # not overwritten
+
+    empty, question = featurized(""), featurized("how much is the price")
+    empty.set("intent", {"name": "greet", "confidence": 0.4})  # what an earlier classifier said
+    lr.process([empty, question])
+    assert empty.get("intent") == {"name": "greet", "confidence": 0.4}
+    # Rasa's own class would have guessed an intent from the intercepts alone
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    LogisticRegressionClassifier.process(lr, [empty])
+    assert empty.get("intent")["name"] != "greet"
+    assert question.get("intent")["name"] == "ask_price"
