@@ -53,6 +53,8 @@ def test_emergency_still_answered_when_the_database_is_down(monkeypatch, tmp_pat
 def test_medical_advice_is_declined_with_a_doctor_route(db_url):
     messages, _ = run(ActionDeclineMedicalAdvice(), tracker("how much zinc should I take", "request_medical_advice"))
     assert "can't diagnose, prescribe or recommend doses" in texts(messages)
+    payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
+    assert payloads[0] == "/describe_hair_loss" and "/book_consultation" in payloads  # a way forward
     assert _kinds(db_url) == ["medical_advice_declined"]
 
 
