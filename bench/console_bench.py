@@ -37,6 +37,7 @@ CASES = (
 INFO_CASES = (
     ("overview, last 30 days (not gated)", "/overview?days=30"),
     ("improve, last 30 days (not gated)", "/improve"),
+    ("improve spot check, random sample (not gated)", "/improve?view=sample"),
     ("one transcript (not gated)", "/conversations/{sender}"),
 )
 PASSWORD = "bench-password-not-secret"
