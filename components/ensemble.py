@@ -1,10 +1,13 @@
-"""Two intent classifiers, one answer: the average of their confidence rankings.
+"""Several intent classifiers, one answer: the average of their confidence rankings.
 
-DIET (a small neural network) and logistic regression see the same word and
-character n-gram features but make different mistakes; the average of their
-probabilities is right more often than either (docs/quality.md). In ``config.yml``::
+Two DIETs (small neural networks, different seeds) and logistic regression see the
+same word and character n-gram features but make different mistakes; the average
+of their probabilities is right more often than any of them (docs/quality.md). In
+``config.yml``::
 
-    - name: DIETClassifier
+    - name: DIETClassifier            # random_seed: 42
+    - name: components.ensemble.RememberRanking
+    - name: DIETClassifier            # random_seed: 7
     - name: components.ensemble.RememberRanking
     - name: components.ensemble.LogisticRegression
     - name: components.ensemble.AverageRankings
@@ -15,12 +18,12 @@ overwrites the message's intent); ``AverageRankings`` averages every kept rankin
 with the current one and sets the intent and ranking from the average. An intent
 missing from one classifier's ranking counts as 0 there.
 
-An average of two classifiers is flatter than either, so its confidences sit lower
+An average of several classifiers is flatter than any one of them, so its confidences sit lower
 than DIET's, on which the fallback threshold and the flows' acting thresholds
 (``actions/common.py``) were set. ``power`` rescales them: each averaged score is
 raised to it and the scores are normalised again (the intent that wins does not
 change). The value was chosen on the development split so that at every threshold
-the pair acts at least about as often as DIET alone did and is right more often.
+the ensemble acts about as often as DIET alone did and is right more often.
 """
 from __future__ import annotations
 
