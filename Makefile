@@ -6,9 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/mesoguide.tar.gz
-# The issue's target for macro F1 on the held-out set is 0.95; the gate below is the
-# regression floor at the figure reached so far (see docs/quality.md).
-NLU_MIN_MACRO_F1 ?= 0.85
+# The issue's target for macro F1 on the held-out set is 0.95, and `make test` fails
+# below it (the figures and how robust they are: docs/quality.md).
+NLU_MIN_MACRO_F1 ?= 0.95
 export SHARED ?= $(abspath ../shared)
 
 # Every entry point runs with Rasa telemetry off: visitors' health conversations

@@ -1,6 +1,6 @@
 """Prints the NLU evaluation figures and fails below the target macro F1.
 
-Usage: check_nlu_report.py RESULTS_DIR [--min-macro-f1 0.85] [--target 0.95]
+Usage: check_nlu_report.py RESULTS_DIR [--min-macro-f1 0.95] [--target 0.95]
 """
 import argparse
 import json
