@@ -87,9 +87,12 @@ class WordClusterFeaturizer(SparseFeaturizer, GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The table's package version and this code: a change to either retrains."""
         import spacy_lookups_data
 
-        return f"spacy-lookups-data {spacy_lookups_data.__version__}"
+        from components.terminology import file_fingerprint
+
+        return f"spacy-lookups-data {spacy_lookups_data.__version__} {file_fingerprint(Path(__file__))}"
 
     def __init__(
         self,

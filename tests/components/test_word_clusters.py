@@ -96,3 +96,19 @@ def test_prefix_lengths_must_be_positive(tmp_path):
     with pytest.raises(ValueError):
         WordClusterFeaturizer.create({**WordClusterFeaturizer.get_default_config(), "prefix_lengths": [0]},
                                      storage, Resource("wc"), context)
+
+
+def test_the_fingerprint_changes_with_the_table_version_and_the_code(tmp_path, monkeypatch):
+    import spacy_lookups_data
+
+    import components.word_clusters as module
+
+    first = WordClusterFeaturizer.fingerprint_addon({})
+    assert spacy_lookups_data.__version__ in first
+    assert WordClusterFeaturizer.fingerprint_addon({}) == first  # stable
+    edited = tmp_path / "word_clusters.py"
+    edited.write_text(open(module.__file__).read() + "# edited\n")
+    monkeypatch.setattr(module, "__file__", str(edited))
+    assert WordClusterFeaturizer.fingerprint_addon({}) != first
+    monkeypatch.setattr(spacy_lookups_data, "__version__", "0.0.0")
+    assert "0.0.0" in WordClusterFeaturizer.fingerprint_addon({})
