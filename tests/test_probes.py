@@ -1,47 +1,50 @@
-"""Black-box conversation probes against the running assistant.
+"""Black-box conversation probes against the running assistant (``live_stack``).
 
-Runs ``../shared/tools/probe.py`` (the shared probe runner) over the shared
-examples and every probe file in tests/probes/, against ``live_stack``.
+One test per scenario of every ``tests/probes/*.yml`` file, played by the project's own
+runner (``tests/probe_runner.py``; format in ``tests/probes/README.md``), so a failure
+names the scenario. Placeholders such as ``{clinic_phone}`` are filled from
+``data/content/clinic.yml``. Each file's results are kept in ``results/probes/<file>.json``
+and its counts in ``results/probes/summary.txt`` (shown at the end of the pytest run).
 """
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.probe_runner import load_clinic, load_scenarios, run_scenario, summary, write_json
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results" / "probes"
-SHARED = Path(os.environ.get("SHARED") or HERE.parent.parent / "shared")
 PROBE_FILES = sorted((HERE / "probes").glob("*.yml"))
+SCENARIOS = [scenario for path in PROBE_FILES for scenario in load_scenarios(path)]
+TIMEOUT = 60.0
+
+_results = {}  # probe file stem -> [Result]
 
 
-def _run(files, rasa_url):
-    """Runs the probe tool; keeps its JSON and last lines under results/probes/."""
-    tool = SHARED / "tools" / "probe.py"
-    if not tool.exists():
-        pytest.fail(f"probe runner not found at {tool}; set SHARED to the shared folder", pytrace=False)
+@pytest.fixture(scope="module", autouse=True)
+def probe_results():
+    """Writes each file's JSON and the summary lines after the probes have run."""
+    _results.clear()
+    yield _results
+    if not _results:
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = Path(files[0]).stem
-    proc = subprocess.run(
-        [sys.executable, str(tool), *map(str, files), "--url", rasa_url, "--timeout", "60",
-         "--json", str(RESULTS / f"{name}.json")],
-        capture_output=True, text=True, timeout=1800,
-    )
-    print(proc.stdout[-6000:], proc.stderr[-2000:])
-    tail = " | ".join(proc.stdout.strip().splitlines()[-2:])
-    with open(RESULTS / "summary.txt", "a", encoding="utf-8") as fh:
-        fh.write(f"{name}: {tail}\n")
-    return proc
+    lines = []
+    for stem, results in sorted(_results.items()):
+        write_json(results, RESULTS / f"{stem}.json")
+        lines.append(f"{stem}: {summary(results)}")
+    (RESULTS / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def test_shared_example_probes_pass(live_stack):
-    proc = _run([SHARED / "probes" / "examples.yml"], live_stack.rasa_url)
-    assert proc.returncode == 0, proc.stdout[-3000:]
+def test_there_are_probe_files():
+    assert PROBE_FILES, "no probe files in tests/probes/"
 
 
-@pytest.mark.parametrize("probe_file", PROBE_FILES, ids=[p.stem for p in PROBE_FILES])
-def test_project_probes_pass(live_stack, probe_file):
-    proc = _run([probe_file], live_stack.rasa_url)
-    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    assert proc.returncode == 0 and " 0 failed" in last, proc.stdout[-3000:]
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_probe_scenario(live_stack, scenario):
+    result = run_scenario(scenario, live_stack.rasa_url, TIMEOUT, load_clinic())
+    _results.setdefault(Path(scenario.file).stem, []).append(result)
+    if not result.passed:
+        transcript = "\n".join(result.transcript[-12:])
+        pytest.fail(f"{result.reason}\n--- transcript (sender {result.sender}, last turns) ---\n{transcript}",
+                    pytrace=False)
