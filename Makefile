@@ -9,7 +9,6 @@ MODEL := models/mesoguide.tar.gz
 # The issue's target for macro F1 on the held-out set is 0.95, and `make test` fails
 # below it (the figures and how robust they are: docs/quality.md).
 NLU_MIN_MACRO_F1 ?= 0.95
-export SHARED ?= $(abspath ../shared)
 
 # Every entry point runs with Rasa telemetry off: visitors' health conversations
 # must not leave the clinic's servers.
