@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console import db, security
+from console.limits import BodySizeLimit
 from console.config import Settings
 from console.views import admin, auth, conversations, followups, improve, overview
 from console.web import CsrfFailure, Forbidden, NotAuthenticated, make_templates, render
@@ -71,6 +72,8 @@ def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None
     app.state.settings = settings
     app.state.signer = security.Signer(settings.secret_key, settings.session_hours * 3600)
     app.state.templates = make_templates(settings)
+    # Bodies are capped before any form is parsed (outermost after the headers).
+    app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for router in (
