@@ -4,6 +4,10 @@
 Fails (exit code 1) when
   * a test example equals a training example after normalisation
     (lowercase, punctuation removed, whitespace collapsed),
+  * a training example equals (normalised the same way) a held-out real visitor
+    question (tests/realworld/questions.yml) or out-of-scope line
+    (tests/realworld/out_of_scope.yml): that set measures the assistant on what real
+    people ask and must never be used to write training data,
   * an intent in the test set has fewer than MIN_TEST_EXAMPLES examples
     (MIN_LARGE_TEST_EXAMPLES for ask_claim and out_of_scope),
   * an intent in the test set does not exist in the training data,
@@ -12,7 +16,7 @@ Fails (exit code 1) when
 Warns (exit code 0) when a training intent has no test examples.
 
 Usage:
-  python tests/nlu/check_overlap.py [--train DIR] [--test DIR] [--near 0.9]
+  python tests/nlu/check_overlap.py [--train DIR] [--test DIR] [--realworld DIR] [--near 0.9]
 
 --near R additionally lists (without failing) test/training pairs whose
 difflib similarity ratio is >= R, to help a human spot trivial variants.
@@ -34,6 +38,7 @@ except ImportError:  # pragma: no cover
 REPO = Path(__file__).resolve().parents[2]
 MIN_TEST_EXAMPLES = 12
 LARGE_INTENTS = {"ask_claim": 30, "out_of_scope": 30}
+REALWORLD_FILES = ("questions.yml", "out_of_scope.yml")
 
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\s*(\([^)]*\)|\{[^}]*\})")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
@@ -91,10 +96,33 @@ def load_dir(directory: Path, errors: list) -> dict:
     return intents
 
 
+def load_realworld(directory: Path, errors: list) -> list:
+    """[(file name, item id, text), ...] of the held-out real-world set (none if absent)."""
+    out = []
+    for name in REALWORLD_FILES:
+        path = directory / name
+        if not path.exists():
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        except (OSError, yaml.YAMLError) as exc:
+            errors.append(f"{path}: cannot parse YAML: {exc}")
+            continue
+        if not isinstance(data, list):
+            errors.append(f"{path}: expected a YAML list of {{id, text}} items")
+            continue
+        for item in data:
+            if isinstance(item, dict) and item.get("text"):
+                out.append((name, str(item.get("id", "?")), str(item["text"])))
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, default=REPO / "data" / "nlu")
     parser.add_argument("--test", type=Path, default=REPO / "tests" / "nlu")
+    parser.add_argument("--realworld", type=Path, default=REPO / "tests" / "realworld",
+                        help="held-out real visitor questions that training must not contain")
     parser.add_argument("--near", type=float, default=None,
                         help="also list near-duplicates with similarity >= this ratio")
     args = parser.parse_args(argv)
@@ -123,6 +151,14 @@ def main(argv=None) -> int:
                     f"test example {ex!r} ({path.name}, {intent}) equals training "
                     f"example {t_ex!r} ({t_path.name}, {t_intent})"
                 )
+
+    realworld = load_realworld(args.realworld, errors)
+    for name, item_id, text in realworld:
+        for t_intent, t_path, t_ex in train_index.get(normalise(text), []):
+            errors.append(
+                f"training example {t_ex!r} ({t_path.name}, {t_intent}) equals held-out "
+                f"real-world item {item_id} ({name}); remove it from the training data"
+            )
 
     seen_test = {}
     for intent, rows in test.items():
@@ -156,7 +192,7 @@ def main(argv=None) -> int:
         return 1
     print(
         f"check_overlap: OK ({len(train)} training intents / {n_train} examples, "
-        f"{len(test)} test intents / {n_test} examples, no overlap)"
+        f"{len(test)} test intents / {n_test} examples, {len(realworld)} real-world items, no overlap)"
     )
     return 0
 
