@@ -189,3 +189,30 @@ def test_topic_regexes_tell_neighbouring_answers_apart():
     assert p["complication"].search(urgent) and not p["side_effects"].search(urgent)
     assert not p["pain"].search("You can wash your hair the next day with a mild shampoo.")
     assert not p["emergency"].search("Most people go back to work the same day.")
+
+
+def _check_overlap():
+    import importlib.util
+    path = ev.ROOT / "tests" / "nlu" / "check_overlap.py"
+    spec = importlib.util.spec_from_file_location("check_overlap", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_check_overlap_fails_when_training_contains_a_real_world_item(tmp_path, capsys):
+    co = _check_overlap()
+    train, test, rw = tmp_path / "train", tmp_path / "test", tmp_path / "rw"
+    for d in (train, test, rw):
+        d.mkdir()
+    examples = "\n".join(f"- example number {i}" for i in range(40))
+    (train / "t.yml").write_text(f"nlu:\n- intent: greet\n  examples: |\n    - Does it HURT??\n{examples}\n")
+    (test / "t.yml").write_text("nlu:\n- intent: greet\n  examples: |\n"
+                                + "\n".join(f"    - held out greeting {i}" for i in range(12)) + "\n")
+    (rw / "questions.yml").write_text(yaml.safe_dump([{"id": "rw1", "text": "does it hurt", "topics": ["pain"]}]))
+    (rw / "out_of_scope.yml").write_text(yaml.safe_dump([{"id": "o1", "text": "how do I bake bread"}]))
+    args = ["--train", str(train), "--test", str(test), "--realworld", str(rw)]
+    assert co.main(args) == 1
+    assert "rw1" in capsys.readouterr().err
+    (rw / "questions.yml").write_text(yaml.safe_dump([{"id": "rw1", "text": "is it sore", "topics": ["pain"]}]))
+    assert co.main(args) == 0
