@@ -164,14 +164,29 @@ class _Blank(dict):
         return ""
 
 
-def say(dispatcher, key: str, **values: Any) -> None:
+def text_of(key: str, **values: Any) -> str:
+    """Message ``key`` of data/content/messages.yml, placeholders filled from the
+    clinic's details and ``values``."""
+    fill = _Blank({**content.clinic_slots(), **{k: v for k, v in values.items() if v is not None}})
+    return content.messages()[key]["text"].format_map(fill).strip()
+
+
+def say(dispatcher, key: str, buttons: Optional[List[Dict[str, str]]] = None, **values: Any) -> None:
     """Sends message ``key`` of data/content/messages.yml, or domain response ``utter_<key>``.
 
-    Placeholders are filled from the clinic's details and ``values``.
+    Placeholders are filled from the clinic's details and ``values``; ``buttons``
+    replace the message's own.
     """
     message = content.messages().get(key)
     if message is None:
         dispatcher.utter_message(response=f"utter_{key}")
         return
-    fill = _Blank({**content.clinic_slots(), **{k: v for k, v in values.items() if v is not None}})
-    dispatcher.utter_message(text=message["text"].format_map(fill).strip(), buttons=message.get("buttons", []))
+    dispatcher.utter_message(text=text_of(key, **values), buttons=message.get("buttons", []) if buttons is None else buttons)
+
+
+def store():
+    """The clinic-records module, imported on first use (the action server starts
+    without a database connection)."""
+    from records import store as records_store
+
+    return records_store

@@ -29,9 +29,10 @@ from actions.common import (
     record,
     say,
     yes_no_unsure,
+    store,
 )
 from actions.forms import GuidedFormValidation, question_actions, reset_events
-from actions.safety import _store
+from actions.routing import condition_note
 from records.redaction import find_emails, find_phones
 
 FORM = "consultation_form"
@@ -100,6 +101,17 @@ class ValidateConsultationForm(GuidedFormValidation):
         if tracker.get_slot("requested_slot") == "cs_consent" and plain_answer(latest_text(tracker)) == NO:
             return False
         return super().wants_to_stop(tracker)
+
+    def unclear_value(self, requested):
+        # Consent is never assumed: unclear twice means no (nothing is stored).
+        return {"cs_kind": "general", "cs_consent": NO}.get(requested)
+
+    def unclear_message(self, requested):
+        return "consent_taken_as_no" if requested == "cs_consent" else super().unclear_message(requested)
+
+    async def on_start(self, dispatcher, tracker):
+        """A contraindication mentioned with the booking request is acknowledged first."""
+        condition_note(dispatcher, tracker, key="booking_condition_note")
 
     def prefill(self, tracker, domain):
         text = "" if is_button_payload(latest_text(tracker)) else latest_text(tracker)
@@ -178,7 +190,7 @@ class ActionConsultationSubmit(Action):
         kind = tracker.get_slot("cs_kind") or "general"
         reason = tracker.get_slot("triage_outcome") or tracker.get_slot("screening_outcome")
         saved = await record(
-            _store().save_consultation,
+            store().save_consultation,
             tracker.sender_id,
             kind,
             tracker.get_slot("cs_name"),

@@ -70,6 +70,52 @@ def knowledge_intents() -> List[str]:
     return [e["intent"] for e in knowledge_entries().values() if e.get("intent")]
 
 
+def entries_for_mentions(mentions: List[Tuple[str, str]]) -> List[Tuple[str, Dict[str, Any]]]:
+    """Knowledge entries whose ``when:`` names one of ``mentions`` ((entity, value)
+    pairs, in the visitor's order), each once."""
+    found: List[Tuple[str, Dict[str, Any]]] = []
+    entries = knowledge_entries()
+    for entity, value in mentions:
+        trigger = f"{entity}:{value}"
+        for entry_id, entry in entries.items():
+            if trigger in (entry.get("when") or []) and entry_id not in [f[0] for f in found]:
+                found.append((entry_id, entry))
+    return found
+
+
+def entry_payload(entry_id: str, entry: Dict[str, Any]) -> str:
+    """What a button that leads to a knowledge entry sends."""
+    if entry.get("intent"):
+        return f"/{entry['intent']}"
+    topics = [w.split(":", 1)[1] for w in entry.get("when") or [] if w.startswith("topic:")]
+    if not topics:
+        raise ContentError(f"knowledge entry {entry_id!r} has neither an intent nor a topic trigger")
+    return '/inform{"topic":"%s"}' % topics[0]
+
+
+def entry_title(entry_id: str, entry: Optional[Dict[str, Any]] = None) -> str:
+    entry = entry if entry is not None else knowledge_entries().get(entry_id, {})
+    return entry.get("title") or load("knowledge").get("button_titles", {}).get(entry_id, entry_id)
+
+
+def intent_titles() -> Dict[str, str]:
+    """Button titles for intents, when the assistant asks "do you mean ...?": the
+    knowledge entries' titles, then routing.yml ``intent_titles``."""
+    titles = {e["intent"]: entry_title(eid, e) for eid, e in knowledge_entries().items() if e.get("intent")}
+    titles.update(routing().get("intent_titles") or {})
+    return titles
+
+
+def routing() -> Dict[str, Any]:
+    """data/content/routing.yml: red-flag reasons, "did you mean" settings."""
+    return load("routing")
+
+
+def condition_labels() -> Dict[str, str]:
+    """How each contraindication (terminology ``condition`` value) is named to visitors."""
+    return {item["condition"]: item["label"] for item in screening_items().values() if item.get("condition")}
+
+
 def claims() -> Dict[str, Dict[str, Any]]:
     return load("claims")["claims"]
 
@@ -108,7 +154,8 @@ def buttons_for(follow_ups: List[str]) -> List[Dict[str, str]]:
         elif item in flows:
             buttons.append({"title": flows[item]["title"], "payload": flows[item]["payload"]})
         elif item in entries:
-            buttons.append({"title": titles.get(item, item), "payload": f"/{entries[item]['intent']}"})
+            buttons.append({"title": titles.get(item) or entry_title(item, entries[item]),
+                            "payload": entry_payload(item, entries[item])})
         else:
             raise ContentError(f"unknown follow-up {item!r} in knowledge.yml")
     return buttons

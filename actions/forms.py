@@ -9,7 +9,12 @@ The base class gives all of them the same behaviour with real people:
 - answers are read from buttons, typed words and recognised terms (``extract``);
 - a question or another topic in between is answered, then the same question is
   asked again (the form re-asks because the requested slot stays empty);
-- anything not understood gets a short "didn't catch that" and the question again.
+- signs of a complication after an injection typed in any step get the urgent-care
+  answer and end the flow, as a classified emergency does; a red flag gets the "see a
+  doctor" answer at once (``on_red_flag``: the triage ends, the others go on);
+- an answer that fits none of the options is asked again once with the options
+  spelled out; the second time it is taken as "not sure" (``unclear_value``) and the
+  questions go on, so nobody is stuck repeating themselves.
 
 When a flow ends early the slot ``flow_stopped`` says why; the flow's summary
 action reads it.
@@ -27,6 +32,7 @@ from actions import content
 from actions.claims import explain_claims
 from actions.common import (
     ACT_CONFIDENCE,
+    latest_entities,
     FREE_TEXT_SAFETY_CONFIDENCE,
     INTERRUPT_CONFIDENCE,
     SAFETY_CONFIDENCE,
@@ -35,9 +41,12 @@ from actions.common import (
     latest_text,
     record,
     say,
+    store,
 )
 from actions.knowledge import answer_knowledge, cite_source
-from actions.safety import _store, escalate
+from actions.routing import latest_signals, send_red_flag
+from actions.safety import escalate
+from components import signals as sig
 
 STOP_WORDS = ["stop", "cancel", "quit", "exit", "end", "stop it", "stop please", "cancel this", "never mind", "nevermind"]
 FLOW_STARTERS = {"check_eligibility", "describe_hair_loss", "book_consultation"}
@@ -85,6 +94,27 @@ class GuidedFormValidation(Action, abc.ABC):
         """Extra slot values implied by the answers so far (e.g. skip after a red flag)."""
         return {}
 
+    async def on_start(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        """Called when the flow starts, before its first question."""
+
+    def unclear_value(self, requested: Optional[str]) -> Optional[str]:
+        """The value a question takes after two answers that fit none of its options
+        (None: keep asking, e.g. a name, which has its own retry limit)."""
+        return None
+
+    def unclear_message(self, requested: Optional[str]) -> str:
+        """What the visitor is told when ``unclear_value`` is taken (messages.yml key)."""
+        return "answer_taken_as_unsure"
+
+    async def on_red_flag(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, reasons: List[str]
+    ) -> Optional[List[Dict[Text, Any]]]:
+        """A red flag typed during the flow: the "see a doctor" answer, then the flow
+        goes on (None) or ends (events)."""
+        send_red_flag(dispatcher, reasons)
+        await record(store().log_safety_event, tracker.sender_id, "red_flag", ",".join(reasons))
+        return None
+
     # --- the shared behaviour -------------------------------------------------
     def _empty(self, tracker: Tracker, domain: Dict[Text, Any], values: Dict[str, Any]) -> Dict[str, Any]:
         return {k: v for k, v in values.items() if v is not None and tracker.get_slot(k) is None}
@@ -93,7 +123,8 @@ class GuidedFormValidation(Action, abc.ABC):
         current = {s: tracker.get_slot(s) for s in self.form_slots(domain, self.form_name)}
         current.update(values)
         extra = {k: v for k, v in self.complete(current, tracker, domain).items() if current.get(k) is None}
-        return [SlotSet(k, v) for k, v in {**values, **extra}.items()]
+        reset = [SlotSet("unclear_answers", None)] if tracker.get_slot("unclear_answers") else []
+        return [SlotSet(k, v) for k, v in {**values, **extra}.items()] + reset
 
     @staticmethod
     def stop(reason: str) -> List[Dict[Text, Any]]:
@@ -104,12 +135,12 @@ class GuidedFormValidation(Action, abc.ABC):
         text = latest_text(tracker)
         return (intent == "stop" and conf >= ACT_CONFIDENCE) or text.strip().lower() in STOP_WORDS
 
-    async def interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-        """Answers a question asked in the middle of the flow; returns its slot events."""
+    async def interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
+        """Answers a question asked in the middle of the flow; returns its slot events,
+        or None when the message was neither an answer nor a question understood."""
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
         if conf < INTERRUPT_CONFIDENCE or intent is None:
-            say(dispatcher, "answer_not_understood")
-            return []
+            return None
         if intent in content.knowledge_intents():
             return answer_knowledge(dispatcher, tracker)
         if intent == "ask_claim":
@@ -118,7 +149,7 @@ class GuidedFormValidation(Action, abc.ABC):
             return cite_source(dispatcher, tracker)
         if intent == "request_medical_advice":
             say(dispatcher, "decline_medical_advice")
-            await record(_store().log_safety_event, tracker.sender_id, "medical_advice_declined", "")
+            await record(store().log_safety_event, tracker.sender_id, "medical_advice_declined", "")
             return []
         if intent in SIMPLE_REPLIES:
             say(dispatcher, SIMPLE_REPLIES[intent])
@@ -128,12 +159,28 @@ class GuidedFormValidation(Action, abc.ABC):
             return []
         if intent in {"greet", "thank"}:
             return []
-        say(dispatcher, "answer_not_understood")
-        return []
+        return None
+
+    async def not_understood(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """An answer that fits none of the options: once, ask again with the options
+        spelled out; the second time, take the question's ``unclear_value`` and go on."""
+        fallback = self.unclear_value(requested)
+        options = [b["title"] for b in (content.messages().get(f"ask_{requested}") or {}).get("buttons") or []]
+        if fallback is None or not options:
+            say(dispatcher, "answer_not_understood")
+            return []
+        if int(tracker.get_slot("unclear_answers") or 0) < 1:
+            say(dispatcher, "answer_options_again", options=" / ".join(f'"{o}"' for o in options))
+            return [SlotSet("unclear_answers", 1.0)]
+        say(dispatcher, self.unclear_message(requested))
+        return self._finish({requested: fallback}, tracker, domain)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
         requested = tracker.get_slot("requested_slot")
         if requested is None:  # the form is being activated: nothing has been asked yet
+            await self.on_start(dispatcher, tracker)
             return self._finish(self._empty(tracker, domain, self.prefill(tracker, domain)), tracker, domain)
 
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
@@ -142,6 +189,17 @@ class GuidedFormValidation(Action, abc.ABC):
         if intent in ("emergency", "report_complication") and conf >= safety_needed:
             await escalate(dispatcher, tracker, "emergency" if intent == "emergency" else "complication")
             return self.stop("emergency")
+        # The keyword backstop: named signs count whatever the classifier guessed.
+        route, reasons = sig.safety_route(latest_entities(tracker), latest_signals(tracker), latest_text(tracker))
+        if route == sig.COMPLICATION:
+            await escalate(dispatcher, tracker, "complication")
+            return self.stop("emergency")
+        flagged = False
+        if route == sig.RED_FLAG:
+            ended = await self.on_red_flag(dispatcher, tracker, reasons)
+            if ended is not None:
+                return ended
+            flagged = True
         if self.wants_to_stop(tracker):
             return self.stop("stopped")
 
@@ -154,6 +212,10 @@ class GuidedFormValidation(Action, abc.ABC):
             if values:
                 return self._finish(values, tracker, domain)
         events = await self.interrupt(dispatcher, tracker)
+        if events is None:
+            events = [] if flagged else await self.not_understood(dispatcher, tracker, requested, domain)
+            if any(e.get("name") == requested and e.get("value") is not None for e in events):
+                return events  # the question is answered ("not sure"): the form moves on
         return events + [SlotSet("form_turns", float(tracker.get_slot("form_turns") or 0) + 1)]
 
 
@@ -180,7 +242,10 @@ def question_actions(slots: List[str]) -> Dict[str, type]:
 
 def reset_events(domain: Dict[Text, Any], form_name: str, keep: bool = False) -> List[Dict[Text, Any]]:
     """Clears a finished flow's bookkeeping (and its answers unless ``keep``)."""
-    events = [SlotSet("flow_stopped", None), SlotSet("form_turns", None), SlotSet("contact_attempts", None)]
+    events = [
+        SlotSet("flow_stopped", None), SlotSet("form_turns", None), SlotSet("contact_attempts", None),
+        SlotSet("unclear_answers", None),
+    ]
     if not keep:
         events += [SlotSet(s, None) for s in GuidedFormValidation.form_slots(domain, form_name)]
     return events

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.common import latest_entities, latest_intent, say
+from actions.routing import condition_note
 
 
 def _variant_texts(entry: Dict[str, Any], entities: List[Dict[str, Any]]) -> List[str]:
@@ -37,6 +38,9 @@ def answer_knowledge(
         text="\n\n".join(t.strip() for t in texts),
         buttons=content.buttons_for(entry.get("follow_ups", [])),
     )
+    if not (entry.get("variants") or {}).get("condition"):
+        # A contraindication mentioned with another question is acknowledged too.
+        condition_note(dispatcher, tracker)
     return [
         SlotSet("last_answer", f"knowledge:{entry_id}"),
         SlotSet("last_claim", entry.get("claim") or tracker.get_slot("last_claim")),
@@ -52,17 +56,24 @@ def citation_text(answer_ref: str) -> Optional[str]:
         return None
     src = content.sources()
     labels = src["labels"]
-    lines = [labels["intro"].format(title=src["document"]["title"])]
-    for pid in item.get("passages", []):
+    passages = item.get("passages") or []
+    if passages or not labels.get("intro_evidence_only"):
+        lines = [labels["intro"].format(title=src["document"]["title"])]
+    else:  # a question the article does not cover
+        lines = [labels["intro_evidence_only"].format(title=src["document"]["title"])]
+    for pid in passages:
         p = src["passages"][pid]
         lines.append("- " + labels["passage"].format(section=p["section"], quote=p["quote"]))
+        if p.get("claim_note"):  # a marketing claim the article states as fact
+            lines.append(labels["claim_note"].format(note=p["claim_note"].strip()))
     refs = item.get("references") or []
     if refs:
         lines.append(labels["references"])
         for rid in refs:
             r = src["references"][rid]
             lines.append(f"- {r['citation']}" + (f" {r['url']}" if r.get("url") else ""))
-    lines.append(labels["caution"])
+    if passages:
+        lines.append(labels["caution"])
     return "\n".join(lines)
 
 

@@ -8,16 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_entities, latest_intent, positive_values, record, say
+from actions.common import latest_entities, latest_intent, positive_values, record, say, store
 from actions.knowledge import answer_knowledge
 
 SAFETY_RESPONSES = {"emergency": "emergency", "complication": "complication"}  # domain utter_<kind>
-
-
-def _store():
-    from records import store
-
-    return store
 
 
 async def escalate(
@@ -31,7 +25,7 @@ async def escalate(
     if with_fixed_answer:
         dispatcher.utter_message(response=f"utter_{SAFETY_RESPONSES[kind]}")
     say(dispatcher, f"{SAFETY_RESPONSES[kind]}_local")
-    await record(_store().log_safety_event, tracker.sender_id, kind, latest_intent(tracker) or "")
+    await record(store().log_safety_event, tracker.sender_id, kind, latest_intent(tracker) or "")
 
 
 class ActionEmergency(Action):
@@ -58,7 +52,7 @@ class ActionDeclineMedicalAdvice(Action):
 
     async def run(self, dispatcher, tracker, domain):
         say(dispatcher, "decline_medical_advice")
-        await record(_store().log_safety_event, tracker.sender_id, "medical_advice_declined", "")
+        await record(store().log_safety_event, tracker.sender_id, "medical_advice_declined", "")
         return []
 
 
@@ -68,7 +62,7 @@ class ActionHumanHandoff(Action):
 
     async def run(self, dispatcher, tracker, domain):
         say(dispatcher, "handoff")
-        await record(_store().log_safety_event, tracker.sender_id, "human_handoff", "")
+        await record(store().log_safety_event, tracker.sender_id, "human_handoff", "")
         return []
 
 
@@ -92,7 +86,7 @@ class ActionForgetMe(Action):
         return "action_forget_me"
 
     async def run(self, dispatcher, tracker, domain):
-        result = await record(_store().forget_sender, tracker.sender_id)
+        result = await record(store().forget_sender, tracker.sender_id)
         if result is None:
             say(dispatcher, "forget_me_failed")
             return []

@@ -18,9 +18,9 @@ from actions.common import (
     say,
     user_entities_since_session_start,
     yes_no_unsure,
+    store,
 )
 from actions.forms import GuidedFormValidation, question_actions, reset_events
-from actions.safety import _store
 
 FORM = "screening_form"
 
@@ -42,6 +42,9 @@ class ValidateScreeningForm(GuidedFormValidation):
 
     def prefill(self, tracker, domain):
         return _answers_from_mentions(user_entities_since_session_start(tracker))
+
+    def unclear_value(self, requested):
+        return UNSURE
 
     def extract(self, tracker, requested, domain):
         entities = latest_entities(tracker)
@@ -85,7 +88,7 @@ class ActionScreeningSummary(Action):
         given = {k: v for k, v in answers.items() if v}
         if given or not stopped:
             await record(
-                _store().save_screening, tracker.sender_id, given, outcome, yes + unsure, not stopped
+                store().save_screening, tracker.sender_id, given, outcome, yes + unsure, not stopped
             )
         if stopped == "emergency":
             return reset_events(domain, FORM, keep=True)

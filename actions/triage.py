@@ -23,9 +23,9 @@ from actions.common import (
     say,
     user_entities_since_session_start,
     yes_no_unsure,
+    store,
 )
 from actions.forms import GuidedFormValidation, question_actions, reset_events
-from actions.safety import _store
 
 FORM = "triage_form"
 SKIPPED = "skipped"
@@ -65,12 +65,15 @@ def _from_text(text: str) -> Dict[str, str]:
 
 def _from_entities(entities: List[Dict[str, Any]]) -> Dict[str, str]:
     problems = positive_values(entities, "hair_problem")
+    flags = set(positive_values(entities, "red_flag"))
     values: Dict[str, str] = {}
-    if "alopecia_areata" in problems:
+    if "patchy_loss" in flags:
         values.update(tr_pattern="patches", tr_patches=YES)
     elif "androgenetic_alopecia" in problems:
         values["tr_pattern"] = "aga_typical"
-    if {"itchy_scalp", "dandruff", "seborrhea", "scarring_alopecia"} & set(problems):
+    if "sudden_loss" in flags:
+        values["tr_onset"] = "sudden"
+    if {"itchy_scalp", "dandruff", "seborrhea"} & set(problems) or {"scalp_symptoms", "scarring"} & flags:
         values["tr_scalp"] = YES
     if "telogen_effluvium" in problems:
         values["tr_trigger"] = YES
@@ -102,6 +105,15 @@ class ValidateTriageForm(GuidedFormValidation):
             if latest_intent(tracker) == "dont_know" or yes_no_unsure(tracker) == UNSURE:
                 values[requested] = UNSURE
         return values
+
+    def unclear_value(self, requested):
+        return UNSURE
+
+    async def on_red_flag(self, dispatcher, tracker, reasons):
+        """A red flag typed during the hair-loss questions ends them: the answer is
+        "see a doctor" whatever the other answers would be."""
+        await super().on_red_flag(dispatcher, tracker, reasons)
+        return self.stop("red_flag")
 
     def complete(self, values, tracker, domain):
         """After a red flag, the remaining questions are skipped (stop asking, escalate)."""
@@ -158,15 +170,19 @@ class ActionTriageOutcome(Action):
         slots = GuidedFormValidation.form_slots(domain, FORM)
         answers = {s: tracker.get_slot(s) for s in slots}
         stopped = tracker.get_slot("flow_stopped")
+        if stopped == "red_flag":  # "see a doctor" was said when the red flag was typed
+            given = {s: answers[s] for s in slots if answers[s]}
+            await record(store().save_triage, tracker.sender_id, given, "red_flag")
+            return reset_events(domain, FORM) + [SlotSet("triage_outcome", "red_flag")]
         if stopped:
             if stopped != "emergency":
                 say(dispatcher, "triage_stopped")
             return reset_events(domain, FORM, keep=True)
         outcome, reasons = triage_outcome(answers)
-        await record(_store().save_triage, tracker.sender_id, {s: answers[s] for s in slots if answers[s]}, outcome)
+        await record(store().save_triage, tracker.sender_id, {s: answers[s] for s in slots if answers[s]}, outcome)
         if outcome == "red_flag":
             say(dispatcher, "triage_red_flag", signs=_words(reasons))
-            await record(_store().log_safety_event, tracker.sender_id, "red_flag", ",".join(reasons))
+            await record(store().log_safety_event, tracker.sender_id, "red_flag", ",".join(reasons))
         elif outcome == "see_doctor":
             say(dispatcher, "triage_see_doctor", causes=_words(reasons))
         elif outcome == "likely_aga":

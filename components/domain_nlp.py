@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TERMINOLOGY = "data/content/terminology.yml"
 NON_ENGLISH = "non_english"  # message attribute read by safety_override.LanguageGuard
+# Message attribute read by the dialogue (components/routing_policy.py, actions):
+# {"in_domain": bool, "injection_context": bool}. Empty messages get none.
+SIGNALS = "meso_signals"
 
 
 @DefaultV1Recipe.register(
@@ -146,6 +149,11 @@ class DomainSpacyNLP(Tokenizer, EntityExtractorMixin):
             doc = self._doc(text)
             if self.analyser.looks_non_english(text, doc=doc):
                 message.set(NON_ENGLISH, True, add_to_output=True)
+            signals = {
+                "in_domain": self.analyser.in_domain(text, doc=doc),
+                "injection_context": self.analyser.injection_context(text, doc=doc),
+            }
+            message.set(SIGNALS, signals, add_to_output=True)
             mentions = self.analyser.mentions(text, doc=doc)
             if mentions:
                 found = [m.as_rasa_entity(self.name) for m in mentions]

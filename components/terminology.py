@@ -22,6 +22,11 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 NEGATED = "negated"
 UNCERTAIN = "uncertain"
 META_FILE = "meso_terminology.json"
+# Word lists of the terminology file that travel with the trained pipeline.
+CUE_KEYS = (
+    "negation", "uncertainty", "clause_breaks", "english_words",
+    "domain_words", "domain_pointers", "domain_pointer_max_words", "injection_words",
+)
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,22 @@ def _lemma_of(nlp: Language, word: str) -> str:
 
 
 def _patterns(nlp: Language, terminology: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Entity-ruler patterns: each listed phrase, and each concept's id read as a
+    phrase ("alopecia_areata" -> "alopecia areata") unless another concept lists that
+    phrase itself (a listed phrase is never hidden by another concept's id)."""
     patterns: List[Dict[str, Any]] = []
     seen = set()
+
+    def phrase_key(phrase: Any) -> tuple:
+        return tuple(t.text.lower() for t in nlp.make_doc(str(phrase)))
+
+    listed = {phrase_key(p): (label, c) for label, cs in terminology["entities"].items() for c, ps in cs.items() for p in ps}
     for label, concepts in terminology["entities"].items():
         for canonical, synonyms in concepts.items():
-            for synonym in [canonical.replace("_", " "), *synonyms]:
-                tokens = [t.text.lower() for t in nlp.make_doc(str(synonym))]
+            own_id = canonical.replace("_", " ")
+            id_phrase = [own_id] if listed.get(phrase_key(own_id), (label, canonical)) == (label, canonical) else []
+            for synonym in [*id_phrase, *synonyms]:
+                tokens = list(phrase_key(synonym))
                 if not tokens:
                     continue
                 variants = [[{"LOWER": t} for t in tokens]]
@@ -107,7 +122,7 @@ def build_pipeline(terminology: Dict[str, Any]) -> Language:
 
 def save_pipeline(nlp: Language, terminology: Dict[str, Any], directory: Path) -> None:
     nlp.to_disk(directory)
-    cues = {k: terminology.get(k, {}) for k in ("negation", "uncertainty", "clause_breaks", "english_words")}
+    cues = {k: terminology.get(k, {}) for k in CUE_KEYS}
     (Path(directory) / META_FILE).write_text(json.dumps(cues), encoding="utf-8")
 
 
@@ -170,6 +185,10 @@ class Analyser:
         self.nlp = nlp
         self.matcher = CueMatcher(nlp, cues)
         self.english = {str(w).lower() for w in cues.get("english_words") or []}
+        self.domain_words = {str(w).lower() for w in cues.get("domain_words") or []}
+        self.domain_pointers = {str(w).lower() for w in cues.get("domain_pointers") or []}
+        self.pointer_max_words = int(cues.get("domain_pointer_max_words") or 0)
+        self.injection_phrases = _phrases(cues.get("injection_words") or [], nlp)
 
     @classmethod
     def from_terminology_file(cls, path: Path) -> "Analyser":
@@ -186,6 +205,33 @@ class Analyser:
         if len(words) < 4 or doc.ents or not self.english:
             return False
         return not any(w in self.english for w in words)
+
+
+    def in_domain(self, text: str, doc=None) -> bool:
+        """Whether the message is about hair, the treatment or the clinic at all.
+
+        True when it names a terminology term or a domain word (or its lemma), or when
+        it is short and points back at the topic ("how is it done?"). Messages with
+        no letters are left to the other guards (True here).
+        """
+        doc = doc if doc is not None else self.nlp(text)
+        words = [t for t in doc if t.is_alpha or "'" in t.text]
+        if not words or doc.ents or not self.domain_words:
+            return True
+        lowers = {t.lower_ for t in words} | {(t.lemma_ or "").lower() for t in words}
+        if lowers & self.domain_words:
+            return True
+        alpha = [t for t in words if t.is_alpha]
+        return len(alpha) <= self.pointer_max_words and bool(lowers & self.domain_pointers)
+
+    def injection_context(self, text: str, doc=None) -> bool:
+        """Whether the message places itself at an injection or a session."""
+        doc = doc if doc is not None else self.nlp(text)
+        words = [t.lower_ for t in doc]
+        lemmas = [(t.lemma_ or t.text).lower() for t in doc]
+        return CueMatcher._has_phrase(words, self.injection_phrases) or CueMatcher._has_phrase(
+            lemmas, self.injection_phrases
+        )
 
 
 def find_mentions(matcher: CueMatcher, doc) -> List[Mention]:

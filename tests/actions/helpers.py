@@ -20,16 +20,19 @@ def entity(entity: str, value: str, role: Optional[str] = None) -> Dict[str, Any
     return e
 
 
-def user_event(text: str, intent: Optional[str] = None, confidence: float = 0.95, entities=None) -> Dict[str, Any]:
-    return {
-        "event": "user",
+def user_event(
+    text: str, intent: Optional[str] = None, confidence: float = 0.95, entities=None, signals=None, ranking=None
+) -> Dict[str, Any]:
+    parse: Dict[str, Any] = {
         "text": text,
-        "parse_data": {
-            "text": text,
-            "intent": {"name": intent, "confidence": confidence},
-            "entities": entities or [],
-        },
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": entities or [],
     }
+    if signals is not None:  # what DomainSpacyNLP adds (components/domain_nlp.py)
+        parse["meso_signals"] = signals
+    if ranking is not None:
+        parse["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    return {"event": "user", "text": text, "parse_data": parse}
 
 
 def tracker(
@@ -42,9 +45,11 @@ def tracker(
     requested_slot: Optional[str] = None,
     history: Optional[List[Dict[str, Any]]] = None,
     sender_id: str = "test-sender-0001",
+    signals: Optional[Dict[str, Any]] = None,
+    ranking: Optional[List[Any]] = None,
 ) -> Tracker:
     """A tracker whose latest message is ``text`` classified as ``intent``."""
-    latest = user_event(text, intent, confidence, entities)
+    latest = user_event(text, intent, confidence, entities, signals, ranking)
     all_slots = {s: None for s in DOMAIN["slots"]}
     all_slots.update(slots or {})
     if requested_slot:

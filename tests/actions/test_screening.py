@@ -17,10 +17,13 @@ from tests.probe_runner import load_clinic
 FORM = "screening_form"
 
 
-def ask(text, intent=None, requested="sc_pregnancy", entities=None, slots=None, confidence=0.95):
+def ask(text, intent=None, requested="sc_pregnancy", entities=None, slots=None, confidence=0.95, signals=None):
     return run(
         ValidateScreeningForm(),
-        tracker(text, intent, confidence=confidence, entities=entities, slots=slots, active_loop=FORM, requested_slot=requested),
+        tracker(
+            text, intent, confidence=confidence, entities=entities, slots=slots, active_loop=FORM,
+            requested_slot=requested, signals=signals,
+        ),
     )
 
 
@@ -110,10 +113,33 @@ def test_a_question_mid_form_is_answered_only_above_the_interrupt_confidence(con
     assert ("didn't catch" in texts(messages)) is not answered
 
 
-def test_not_understood_gets_a_short_note():
+def test_an_answer_that_fits_no_option_is_asked_again_with_the_options():
     messages, events = ask("purple", "nlu_fallback", confidence=0.2)
-    assert "didn't catch" in texts(messages)
-    assert set(slot_events(events)) == {"form_turns"}
+    said = texts(messages)
+    assert "didn't catch" in said and '"Yes"' in said and '"No"' in said and '"Not sure"' in said
+    assert slot_events(events) == {"unclear_answers": 1.0, "form_turns": 1.0}
+
+
+def test_a_second_answer_that_fits_no_option_is_taken_as_not_sure_and_the_questions_go_on():
+    messages, events = ask("purple again", "nlu_fallback", confidence=0.2, slots={"unclear_answers": 1.0})
+    assert "not sure" in texts(messages)
+    assert slot_events(events) == {"sc_pregnancy": "unsure", "unclear_answers": None}
+
+
+def test_a_red_flag_typed_during_the_screening_gets_see_a_doctor_and_the_question_again():
+    flag = entity("red_flag", "body_hair_loss")
+    messages, events = ask("my eyebrows are falling out", "inform", entities=[flag])
+    said = texts(messages)
+    assert "doctor or a dermatologist" in said and "eyebrows" in said
+    assert "sc_pregnancy" not in slot_events(events) and "flow_stopped" not in slot_events(events)
+
+
+def test_a_complication_typed_during_the_screening_gets_urgent_care_and_ends_it(sqlite_url):
+    signs = [entity("complication_sign", "infection_sign")]
+    trk_text = "since my injection yesterday there is pus"
+    messages, events = ask(trk_text, "inform", entities=signs, signals={"injection_context": True})
+    assert messages[0]["response"] == "utter_complication"
+    assert slot_events(events)["flow_stopped"] == "emergency"
 
 
 def test_stop_ends_the_form_and_keeps_answers():

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+import spacy
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -192,5 +193,34 @@ def test_every_word_in_the_terminology_is_text():
             yield value
 
     data = yaml.safe_load(TERMS.read_text(encoding="utf-8"))
-    assert isinstance(data["negation"].pop("window"), int)  # the one number in the file
+    assert isinstance(data["negation"].pop("window"), int)  # the two numbers in the file
+    assert isinstance(data.pop("domain_pointer_max_words"), int)
     assert [v for v in leaves(data) if not isinstance(v, str)] == []
+
+
+SAFETY_TYPES = {"emergency_sign", "red_flag", "complication_sign", "condition"}
+
+
+def test_no_safety_phrase_is_listed_under_another_concept():
+    """A span gets one label: a red flag, emergency sign or contraindication listed
+    under another concept too could be hidden behind it (e.g. behind a topic)."""
+    data = yaml.safe_load(TERMS.read_text(encoding="utf-8"))
+    nlp = spacy.blank("en")
+    owner, clashes = {}, []
+    for label, concepts in data["entities"].items():
+        for canonical, synonyms in concepts.items():
+            for phrase in map(str, synonyms):
+                key = " ".join(t.lower_ for t in nlp.make_doc(phrase))
+                here = (label, canonical)
+                there = owner.setdefault(key, here)
+                if there != here and {label, there[0]} & SAFETY_TYPES:
+                    clashes.append((key, there, here))
+    assert clashes == []
+
+
+def test_a_concept_id_never_hides_a_phrase_listed_elsewhere(tmp_path):
+    """"alopecia areata" is a red flag; a topic whose id reads the same stays a topic
+    only through its own listed phrases."""
+    analyser = Analyser.from_terminology_file(TERMS)
+    found = [(m.entity, m.value) for m in analyser.mentions("I think I have alopecia areata")]
+    assert found == [("red_flag", "patchy_loss")]

@@ -1,0 +1,185 @@
+"""Answers that come before the classifier's guess (chosen by
+``components/routing_policy.py``): red flags, named topics, "did you mean ...?" and
+the confirmation before deleting the visitor's data.
+
+The decisions are shared with the policy through ``components/signals.py``; the
+wording is in ``data/content/messages.yml`` and ``data/content/routing.yml``.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.common import (
+    latest_entities,
+    latest_intent,
+    latest_text,
+    positive_values,
+    record,
+    say,
+    store,
+    text_of,
+)
+from components import signals as sig
+
+TOPIC = "topic"
+MAX_TOPICS_ANSWERED = 2  # more topics than this in one message: ask which one first
+
+
+def latest_signals(tracker: Tracker) -> Dict[str, Any]:
+    return tracker.latest_message.get(sig.SIGNALS) or {}
+
+
+def _join(parts: List[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def red_flag_reasons(tracker: Tracker) -> List[str]:
+    route, reasons = sig.safety_route(latest_entities(tracker), latest_signals(tracker), latest_text(tracker))
+    return reasons if route == sig.RED_FLAG else []
+
+
+def send_red_flag(dispatcher: CollectingDispatcher, reasons: List[str]) -> None:
+    """The "see a doctor" answer naming ``reasons`` (red_flag concept ids)."""
+    words = content.routing().get("red_flag_reasons") or {}
+    named = [words[r] for r in reasons if r in words] or [words.get("scalp_symptoms", "")]
+    say(dispatcher, "red_flag", reasons=_join(named))
+
+
+def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "condition_note") -> bool:
+    """Acknowledges contraindications the visitor mentioned (pregnancy, an infection...):
+    practitioners advise against it, tell the doctor. Returns whether it said so."""
+    labels = content.condition_labels()
+    named = [labels[c] for c in positive_values(latest_entities(tracker), "condition") if c in labels]
+    if not named:
+        return False
+    say(dispatcher, key, conditions=_join(named))
+    return True
+
+
+def topic_entries(tracker: Tracker) -> List[Tuple[str, Dict[str, Any]]]:
+    values = positive_values(latest_entities(tracker), TOPIC)
+    return content.entries_for_mentions([(TOPIC, v) for v in values])
+
+
+def send_entries(dispatcher: CollectingDispatcher, entries: List[Tuple[str, Dict[str, Any]]]) -> List[Dict[Text, Any]]:
+    """Sends knowledge entries (the first one's follow-up buttons last); slot events."""
+    for i, (_, entry) in enumerate(entries):
+        buttons = content.buttons_for(entry.get("follow_ups", [])) if i == len(entries) - 1 else []
+        dispatcher.utter_message(text=entry["answer"].strip(), buttons=buttons)
+    return [SlotSet("last_answer", f"knowledge:{entries[-1][0]}")]
+
+
+def ask_which(dispatcher: CollectingDispatcher, options: List[Tuple[str, str]]) -> None:
+    """"Did you mean one of these?" with a button per (title, payload) and "something else"."""
+    buttons = [{"title": title, "payload": payload} for title, payload in options]
+    buttons.append({"title": text_of("clarify_none_fit"), "payload": "/ask_capabilities"})
+    say(dispatcher, "clarify", buttons=buttons)
+
+
+class ActionRedFlag(Action):
+    """A red flag typed outside the question flows: "see a doctor" with the reason
+    first, then general information on that kind of hair loss or on a topic asked
+    about, then the offers."""
+
+    def name(self) -> Text:
+        return "action_red_flag"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        reasons = red_flag_reasons(tracker) or ["scalp_symptoms"]
+        send_red_flag(dispatcher, reasons)
+        # General information on that kind of hair loss (entries with
+        # `when: ["red_flag:<reason>"]`), then any topic asked about.
+        extra = content.entries_for_mentions([(sig.RED_FLAG_ENTITY, r) for r in reasons])
+        extra += [e for e in topic_entries(tracker) if e[0] not in [x[0] for x in extra]]
+        events: List[Dict[Text, Any]] = []
+        if extra:
+            events = send_entries(dispatcher, extra[:MAX_TOPICS_ANSWERED])
+        await record(store().log_safety_event, tracker.sender_id, "red_flag", ",".join(reasons))
+        return events
+
+
+class ActionAnswerTopic(Action):
+    """A question that names a topic ("does it hurt?", "PRP", "after giving birth"):
+    that topic's entry answers it, whatever intent the classifier guessed. A story
+    about one's own hair loss gets the answer first, then the offer of the questions."""
+
+    def name(self) -> Text:
+        return "action_answer_topic"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        entries = topic_entries(tracker)
+        if not entries:
+            say(dispatcher, "default")
+            return []
+        if len(entries) > MAX_TOPICS_ANSWERED:
+            ask_which(dispatcher, [(content.entry_title(i, e), content.entry_payload(i, e)) for i, e in entries])
+            return []
+        if latest_intent(tracker) == "request_medical_advice":
+            say(dispatcher, "topic_general_info")
+        events = send_entries(dispatcher, entries)
+        if not any(i == "contraindications" for i, _ in entries):
+            condition_note(dispatcher, tracker)
+        own_story = latest_intent(tracker) in ("describe_hair_loss", "inform") or positive_values(
+            latest_entities(tracker), "hair_problem"
+        )
+        if own_story:
+            say(dispatcher, "offer_triage")
+        return events
+
+
+def candidates(tracker: Tracker) -> List[Tuple[str, str]]:
+    """(title, payload) of the likeliest intents worth offering, best first."""
+    settings = content.routing()
+    skip = set(settings.get("not_offered") or [])
+    floor = float(settings.get("min_candidate_confidence") or 0.0)
+    titles = content.intent_titles()
+    found: List[Tuple[str, str]] = []
+    for item in tracker.latest_message.get("intent_ranking") or []:
+        name, conf = item.get("name"), float(item.get("confidence") or 0.0)
+        if name in skip or name not in titles or conf < floor:
+            continue
+        found.append((titles[name], f"/{name}"))
+        if len(found) >= int(settings.get("max_candidates") or 3):
+            break
+    return found
+
+
+class ActionClarify(Action):
+    """"Did you mean X or Y?" instead of acting on a weak guess. For a weak guess at an
+    emergency or a complication, the safety line comes first."""
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        intent = latest_intent(tracker)
+        if intent == "emergency":
+            say(dispatcher, "clarify_emergency_line")
+        elif intent == "report_complication":
+            say(dispatcher, "clarify_complication_line")
+        options = candidates(tracker)
+        if intent in ("emergency", "report_complication"):
+            payload = f"/{intent}"
+            if payload not in [p for _, p in options]:
+                options = [(content.intent_titles()[intent], payload)] + options[:2]
+        if not options:
+            say(dispatcher, "default")
+        else:
+            ask_which(dispatcher, options)
+        return []
+
+
+class ActionConfirmForgetMe(Action):
+    """A typed "delete my data" is confirmed first; the button deletes."""
+
+    def name(self) -> Text:
+        return "action_confirm_forget_me"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        say(dispatcher, "forget_me_confirm")
+        return []

@@ -1,0 +1,154 @@
+"""Dialogue policy: what must happen before the classifier's guess is acted on.
+
+Rules map each intent to its answer. That is right when the intent is right, and a
+confident answer to a different question is the worst failure a health assistant can
+have. This policy runs above ``RulePolicy`` (higher priority, same confidence 1.0)
+and takes the turn only in these cases, outside the question flows (inside them the
+forms' validation does the same checks, ``actions/forms.py``):
+
+1. signs of an infection after an injection, told as happening -> the urgent-care
+   answer (``utter_complication``, ``action_report_complication``), whatever the intent;
+2. a red flag (patchy or sudden loss, scarring, a painful or scaly scalp, eyebrows or
+   body hair, a child, fever or weight loss) -> ``action_red_flag`` ("see a doctor",
+   with the reason) before anything else;
+3. a question with nothing about hair, the treatment or the clinic in it ("how do I
+   open a bank account?") -> ``utter_out_of_scope`` instead of a guessed topic;
+4. a question that names a topic from the terminology ("does it hurt", "PRP",
+   "after giving birth") -> ``action_answer_topic``: the topic's entry answers it;
+5. a weak guess at an intent with large consequences (emergency without a named sign,
+   complication, deleting data, booking, price) or no guess at all (``nlu_fallback``)
+   -> ``action_clarify``: "do you mean X or Y?" with the likeliest topics as buttons;
+   "delete my data" typed (not clicked) always asks for confirmation.
+
+After its own action it predicts ``action_listen``. Everything else is left to the
+rules and the other policies. The decisions use ``components/signals.py``, shared
+with the actions. Nothing is trained; the policy stores only its settings.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction, confidence_scores_for
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from components import signals as sig
+
+ACTION_RED_FLAG = "action_red_flag"
+ACTION_TOPIC = "action_answer_topic"
+ACTION_CLARIFY = "action_clarify"
+ACTION_CONFIRM_FORGET = "action_confirm_forget_me"
+UTTER_COMPLICATION = "utter_complication"
+ACTION_COMPLICATION = "action_report_complication"
+UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
+OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET}
+
+FALLBACK = "nlu_fallback"
+TOPIC_ENTITY = "topic"
+# Intents whose answer a named topic replaces: questions and statements. Not the
+# flows, the safety answers, the data deletion, the person route or short replies.
+NOT_TOPIC_INTENTS = {
+    "emergency", "report_complication", "forget_me", "book_consultation", "check_eligibility",
+    "human_handoff", "affirm", "deny", "stop", "thank", "goodbye", "bot_challenge", "ask_source",
+}
+# Intents that a message with nothing about the domain cannot have.
+NOT_GUARDED_INTENTS = NOT_TOPIC_INTENTS - {"book_consultation", "check_eligibility", "ask_source"} | {
+    "greet", "ask_capabilities", "inform", "out_of_scope", "dont_know",
+}
+# Intents whose answer has large consequences: acted on only when the classifier is
+# sure (or a named sign backs it up; EmergencyOverride gives those 1.0).
+HIGH_STAKES_INTENTS = {"emergency", "report_complication", "forget_me", "book_consultation", "ask_price"}
+
+
+def _is_payload(text: str) -> bool:
+    return (text or "").startswith("/")
+
+
+def choose_action(
+    latest_action: Optional[str],
+    active_loop: Optional[str],
+    intent: Optional[str],
+    confidence: float,
+    entities: List[Dict[str, Any]],
+    signals: Optional[Dict[str, Any]],
+    text: str,
+    high_stakes_confidence: float,
+) -> Optional[str]:
+    """The action this policy predicts, or None to leave the turn to the others."""
+    if active_loop:
+        return None  # the form's validation handles safety and questions in a flow
+    if latest_action in OWN_ACTIONS:
+        return ACTION_LISTEN_NAME
+    if latest_action == UTTER_COMPLICATION:
+        return ACTION_COMPLICATION
+    if latest_action != ACTION_LISTEN_NAME or intent is None:
+        return None
+
+    payload = _is_payload(text)
+    if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
+        return None  # the rules answer at once
+    if not payload:
+        route, _ = sig.safety_route(entities, signals, text)
+        if route == sig.COMPLICATION:
+            return None if intent == "report_complication" else UTTER_COMPLICATION
+        if route == sig.RED_FLAG:
+            return ACTION_RED_FLAG
+        in_domain = (signals or {}).get("in_domain", True)
+        if not in_domain and intent not in NOT_GUARDED_INTENTS:
+            return UTTER_OUT_OF_SCOPE
+    if intent not in NOT_TOPIC_INTENTS and sig.affirmed(entities, TOPIC_ENTITY):
+        return ACTION_TOPIC
+    if payload:
+        return None
+    if intent == "forget_me":
+        return ACTION_CONFIRM_FORGET
+    if intent == FALLBACK or (intent in HIGH_STAKES_INTENTS and confidence < high_stakes_confidence):
+        return ACTION_CLARIFY
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class SafetyRoutingPolicy(Policy):
+    """See the module docstring."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # RulePolicy has priority 6; ties at confidence 1.0 go to the higher priority.
+        return {"priority": 7, "high_stakes_confidence": 0.8}
+
+    def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__({**self.get_default_config(), **config}, *args, **kwargs)
+        self.high_stakes_confidence = float(self.config["high_stakes_confidence"])
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / "settings.txt").write_text(f"high_stakes_confidence={self.high_stakes_confidence}\n")
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        message = tracker.latest_message
+        parse = (message.parse_data if message else None) or {}
+        intent = (message.intent or {}).get("name") if message else None
+        action = choose_action(
+            latest_action=tracker.latest_action_name,
+            active_loop=tracker.active_loop_name,
+            intent=intent,
+            confidence=float((message.intent or {}).get("confidence") or 0.0) if message else 0.0,
+            entities=list(message.entities or []) if message else [],
+            signals=parse.get(sig.SIGNALS),
+            text=(message.text or "") if message else "",
+            high_stakes_confidence=self.high_stakes_confidence,
+        )
+        if action is None or action not in domain.action_names_or_texts:
+            return self._prediction(self._default_predictions(domain))
+        return self._prediction(confidence_scores_for(action, 1.0, domain))

@@ -1,0 +1,123 @@
+"""Which safety route a visitor's message needs, from its terminology mentions.
+
+Shared by the dialogue policy (``components/routing_policy.py``, in the Rasa server)
+and the actions (``actions/routing.py``, in the action server), so both decide the
+same way. Plain Python: no Rasa, no spaCy.
+
+Inputs are the message's entities (from ``DomainSpacyNLP``: ``red_flag`` and
+``complication_sign`` mentions with their negated/uncertain role), its signals
+(``injection_context``) and its text. The result is one of
+
+- ``COMPLICATION``: signs of an infection or a bad reaction after an injection, told
+  as something happening (not "can it cause pus?"): urgent care today;
+- ``RED_FLAG`` with the reasons: hair loss that needs a doctor or dermatologist;
+- ``None``: nothing here needs a doctor's attention first.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+RED_FLAG = "red_flag"
+COMPLICATION = "complication"
+RED_FLAG_ENTITY = "red_flag"
+COMPLICATION_ENTITY = "complication_sign"
+SIGNALS = "meso_signals"  # the parse-data key DomainSpacyNLP writes
+
+# Red flags that are about hair loss only when the message is about losing hair
+# ("my son has bald patches" is; "my son wants to know" is not).
+NEEDS_LOSS_CONTEXT = {"child", "body_hair_loss"}
+# A reason added when infection signs appear without an injection: a scalp
+# infection is for a doctor.
+SCALP_INFECTION = "scalp_infection"
+
+_LOSS = re.compile(
+    r"\b(fall\w*|fell|los[ei]\w*|lost|thin\w*|bald\w*|gone|missing|shed\w*|patch\w*|"
+    r"disappear\w*|coming out|came out|come out|hair loss|alopecia|bare)\b",
+    re.IGNORECASE,
+)
+# "since my son was born" talks about a birth, not about a child's hair.
+_BIRTH = re.compile(
+    r"\b(born|birth|deliver\w*|post-?partum|partum|pregnan\w*|c-section|labou?r|breastfe\w*|nursing|newborn)\b",
+    re.IGNORECASE,
+)
+# Asking whether something could happen, not telling that it did.
+_CONDITIONAL = re.compile(r"\b(if|in case|what happens if|what if)\s+(i|you|it|there|one|someone|my)\b", re.IGNORECASE)
+_HYPOTHETICAL = re.compile(
+    r"\b(can|could|does|do|will|would|might|may|is it possible)\s+"
+    r"(it|mesotherapy|meso|this|that|the|injections?|treatments?|sessions?|you|i|one|people|someone)\b"
+    r"[^.?!]{0,40}\b(cause|causes|get|give|lead|result|develop|happen|have)\b"
+    r"|\b(risks?|chances?|possib\w*|likely|how common|side effects?)\b",
+    re.IGNORECASE,
+)
+_REPORT = re.compile(
+    r"\b(i have|i've|ive|i got|i had|i'm getting|im getting|i am getting|i developed|i noticed|i can see|"
+    r"i see|there is|there's|theres|there are|my scalp (is|has|looks)|it is|it's|its|has pus|have pus|"
+    r"now|today|tonight|yesterday|this morning|last night|since|still|getting worse|is spreading|are spreading)\b",
+    re.IGNORECASE,
+)
+
+
+def affirmed(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
+    """Canonical values of the mentions of ``entity`` that are not negated or uncertain."""
+    values: List[str] = []
+    for e in entities or []:
+        if e.get("entity") == entity and not e.get("role") and e.get("value") not in values:
+            values.append(e.get("value"))
+    return values
+
+
+def not_negated(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
+    """Values of the mentions of ``entity`` that are not negated. For safety signs an
+    uncertain mention ("I might have alopecia areata") counts: a doctor should see it."""
+    values: List[str] = []
+    for e in entities or []:
+        if e.get("entity") == entity and e.get("role") != "negated" and e.get("value") not in values:
+            values.append(e.get("value"))
+    return values
+
+
+def is_hypothetical(text: str) -> bool:
+    """A question about what could happen ("can it cause pus?", "if I get a fever"),
+    not a report of what is happening ("I have pus since yesterday")."""
+    text = text or ""
+    if _CONDITIONAL.search(text):
+        return True
+    return bool(_HYPOTHETICAL.search(text)) and not _REPORT.search(text)
+
+
+def about_losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    entities = list(entities or [])
+    return bool(affirmed(entities, "hair_problem")) or bool(_LOSS.search(text or ""))
+
+
+def safety_route(
+    entities: Iterable[Dict[str, Any]], signals: Optional[Dict[str, Any]], text: str
+) -> Tuple[Optional[str], List[str]]:
+    """(route, reasons) for a message: ``(COMPLICATION, signs)``, ``(RED_FLAG, reasons)``
+    or ``(None, [])``. Reasons are ``red_flag`` concept ids (and ``scalp_infection``)."""
+    entities = list(entities or [])
+    text = text or ""
+    injection = bool((signals or {}).get("injection_context"))
+    hypothetical = is_hypothetical(text)
+    signs = not_negated(entities, COMPLICATION_ENTITY)
+    flags = not_negated(entities, RED_FLAG_ENTITY)
+
+    if injection and not hypothetical:
+        if signs:
+            return COMPLICATION, signs
+        if "systemic" in flags:  # a fever after an injection
+            return COMPLICATION, ["systemic"]
+
+    reasons: List[str] = []
+    for flag in flags:
+        if flag in NEEDS_LOSS_CONTEXT and not about_losing_hair(entities, text):
+            continue
+        if flag == "child" and _BIRTH.search(text):
+            continue
+        if flag in ("scalp_symptoms", "systemic") and injection:
+            continue  # soreness after a session is aftercare; a fever question is answered as one
+        reasons.append(flag)
+    if signs and not injection and not hypothetical:
+        reasons.append(SCALP_INFECTION)
+    return (RED_FLAG, reasons) if reasons else (None, [])

@@ -1,0 +1,114 @@
+"""Answers that come before the classifier's guess (actions/routing.py)."""
+from sqlalchemy import select
+
+from actions import content
+from actions.consultation import ValidateConsultationForm
+from actions.knowledge import ActionAnswerKnowledge
+from actions.routing import ActionAnswerTopic, ActionClarify, ActionConfirmForgetMe, ActionRedFlag
+from records import db
+from records.models import SafetyEvent
+from tests.actions.helpers import entity, run, slot_events, texts, tracker
+
+PLAIN = {"in_domain": True, "injection_context": False}
+
+
+def test_red_flag_says_see_a_doctor_with_the_reason_first_and_logs_it(sqlite_url):
+    trk = tracker(
+        "my 9 year old son is losing hair in round patches", "describe_hair_loss",
+        entities=[entity("red_flag", "child"), entity("red_flag", "patchy_loss")], signals=PLAIN,
+    )
+    messages, _ = run(ActionRedFlag(), trk)
+    first = messages[0]["text"]
+    reasons = content.routing()["red_flag_reasons"]
+    assert "doctor or a dermatologist" in first
+    assert reasons["child"] in first and reasons["patchy_loss"] in first
+    assert "not a diagnosis" in first
+    with db.session_scope() as session:
+        rows = session.execute(select(SafetyEvent.kind, SafetyEvent.detail)).all()
+    assert rows == [("red_flag", "child,patchy_loss")]
+
+
+def test_red_flag_for_patches_adds_the_general_information_on_alopecia_areata(sqlite_url):
+    trk = tracker("bald patches", "ask_claim", entities=[entity("red_flag", "patchy_loss")], signals=PLAIN)
+    messages, events = run(ActionRedFlag(), trk)
+    linked = content.entries_for_mentions([("red_flag", "patchy_loss")])
+    assert linked, "an entry with when: red_flag:patchy_loss gives the general information"
+    assert messages[1]["text"] == linked[0][1]["answer"].strip()
+    assert slot_events(events)["last_answer"] == f"knowledge:{linked[0][0]}"
+
+
+def test_a_topic_answers_the_question_whatever_the_intent():
+    messages, events = run(ActionAnswerTopic(), tracker("does it hurt", "ask_price", entities=[entity("topic", "pain")]))
+    entry = content.knowledge_entries()["pain"]
+    assert messages[0]["text"] == entry["answer"].strip()
+    assert slot_events(events) == {"last_answer": "knowledge:pain"}
+
+
+def test_a_story_with_a_question_gets_the_answer_then_the_offer_of_questions():
+    trk = tracker(
+        "I had my baby 4 months ago and now my hair comes out everywhere, what should I do?",
+        "describe_hair_loss", entities=[entity("topic", "postpartum"), entity("hair_problem", "hair_loss")],
+    )
+    messages, _ = run(ActionAnswerTopic(), trk)
+    assert messages[0]["text"] == content.knowledge_entries()["postpartum"]["answer"].strip()
+    assert messages[-1]["text"] == content.messages()["offer_triage"]["text"].strip()
+
+
+def test_a_request_for_advice_on_a_topic_says_a_doctor_decides_first():
+    trk = tracker("should I take finasteride", "request_medical_advice", entities=[entity("topic", "finasteride")])
+    messages, _ = run(ActionAnswerTopic(), trk)
+    assert messages[0]["text"] == content.messages()["topic_general_info"]["text"].strip()
+
+
+def test_three_topics_at_once_ask_which_one():
+    ents = [entity("topic", t) for t in ("pain", "prp", "downtime")]
+    messages, _ = run(ActionAnswerTopic(), tracker("pain prp and downtime?", "ask_claim", entities=ents))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert messages[0]["text"].startswith(content.messages()["clarify"]["text"][:20])
+    assert titles[:3] == [content.entry_title(t) for t in ("pain", "prp", "downtime")]
+
+
+def test_a_contraindication_mentioned_with_another_question_is_acknowledged():
+    trk = tracker("I'm pregnant, how is it done?", "ask_procedure", entities=[entity("condition", "pregnancy")])
+    messages, _ = run(ActionAnswerKnowledge(), trk)
+    note = texts(messages[1:])
+    assert "pregnancy" in note and "tell the doctor" in note
+
+
+def test_clarify_offers_the_likeliest_topics_as_buttons():
+    trk = tracker(
+        "is the thing after ok", "nlu_fallback", confidence=0.3,
+        ranking=[("nlu_fallback", 0.3), ("ask_side_effects", 0.28), ("affirm", 0.2), ("ask_sessions", 0.15), ("ask_dhi", 0.01)],
+    )
+    messages, _ = run(ActionClarify(), trk)
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ["/ask_side_effects", "/ask_sessions", "/ask_capabilities"]
+
+
+def test_clarify_on_a_weak_complication_guess_gives_the_urgent_care_line_first():
+    trk = tracker("it looks weird where she put the needle", "report_complication", confidence=0.55,
+                  ranking=[("report_complication", 0.55), ("ask_side_effects", 0.3)])
+    messages, _ = run(ActionClarify(), trk)
+    assert "medical care today" in messages[0]["text"]
+    assert "/report_complication" in [b["payload"] for b in messages[1]["buttons"]]
+
+
+def test_clarify_with_no_candidate_says_it_did_not_understand():
+    messages, _ = run(ActionClarify(), tracker("xyzzy", "nlu_fallback", ranking=[("nlu_fallback", 1.0)]))
+    assert messages == [{"response": "utter_default"} | {k: v for k, v in messages[0].items() if k != "response"}]
+
+
+def test_delete_my_data_is_confirmed_with_a_button_that_deletes():
+    messages, events = run(ActionConfirmForgetMe(), tracker("delete my data", "forget_me"))
+    assert events == []
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/forget_me", "/deny"]
+
+
+def test_a_contraindication_with_a_booking_request_is_acknowledged_before_the_questions():
+    trk = tracker(
+        "I'm pregnant, can I book for next week?", "book_consultation",
+        entities=[entity("condition", "pregnancy")], active_loop="consultation_form",
+    )
+    messages, _ = run(ValidateConsultationForm(), trk)
+    said = texts(messages)
+    assert "pregnancy" in said and "doctor will discuss it" in said

@@ -1,0 +1,131 @@
+"""The policy that decides what must happen before an intent's rule acts."""
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from components.routing_policy import SafetyRoutingPolicy, choose_action
+
+ROOT = Path(__file__).resolve().parents[2]
+INJECTION = {"in_domain": True, "injection_context": True}
+PLAIN = {"in_domain": True, "injection_context": False}
+OFF_TOPIC = {"in_domain": False, "injection_context": False}
+
+
+def ent(entity, value, role=None):
+    e = {"entity": entity, "value": value}
+    if role:
+        e["role"] = role
+    return e
+
+
+def choose(intent, text="a typed message", confidence=0.95, entities=(), signals=PLAIN, latest=ACTION_LISTEN_NAME, loop=None):
+    return choose_action(latest, loop, intent, confidence, list(entities), signals, text, 0.8)
+
+
+def test_a_red_flag_comes_before_any_intent():
+    for intent in ("ask_price", "ask_claim", "describe_hair_loss", "nlu_fallback", "out_of_scope", "greet"):
+        assert choose(intent, "my eyebrows are falling out", entities=[ent("red_flag", "body_hair_loss")]) == "action_red_flag"
+
+
+def test_a_negated_red_flag_changes_nothing():
+    assert choose("describe_hair_loss", "no bald patches", entities=[ent("red_flag", "patchy_loss", "negated")]) is None
+
+
+def test_a_complication_after_an_injection_gets_urgent_care_whatever_the_intent():
+    signs = [ent("complication_sign", "infection_sign")]
+    text = "my injection site has pus since yesterday"
+    assert choose("ask_side_effects", text, entities=signs, signals=INJECTION) == "utter_complication"
+    assert choose("ask_side_effects", text, entities=signs, signals=INJECTION, latest="utter_complication") == (
+        "action_report_complication"
+    )
+    # the rules already do it when the classifier got it right
+    assert choose("report_complication", text, entities=signs, signals=INJECTION) is None
+
+
+def test_an_emergency_is_left_to_its_rule_when_sure_and_clarified_when_not():
+    assert choose("emergency", confidence=1.0) is None
+    assert choose("emergency", confidence=0.55) == "action_clarify"
+
+
+def test_weak_guesses_at_high_stakes_intents_ask_first():
+    for intent in ("report_complication", "book_consultation", "ask_price"):
+        assert choose(intent, confidence=0.6) == "action_clarify"
+        assert choose(intent, confidence=0.9) is None
+    assert choose("ask_side_effects", confidence=0.6) is None  # ordinary answers need no extra proof
+
+
+def test_delete_my_data_typed_is_confirmed_and_the_button_deletes():
+    assert choose("forget_me", "please delete my data", confidence=0.99) == "action_confirm_forget_me"
+    assert choose("forget_me", "/forget_me", confidence=1.0) is None
+
+
+def test_a_question_with_nothing_about_hair_is_declined_not_guessed():
+    assert choose("ask_procedure", "how do I open a bank account", signals=OFF_TOPIC) == "utter_out_of_scope"
+    assert choose("nlu_fallback", "what is the capital of peru", signals=OFF_TOPIC) == "utter_out_of_scope"
+    # small talk and the safety intents are never declined for it
+    assert choose("greet", "good evening", signals=OFF_TOPIC) is None
+    assert choose("emergency", "I feel like I'm dying", confidence=0.9, signals=OFF_TOPIC) is None
+
+
+def test_a_named_topic_answers_the_question_whatever_the_intent():
+    pain = [ent("topic", "pain")]
+    assert choose("ask_side_effects", "does it hurt", entities=pain) == "action_answer_topic"
+    assert choose("ask_price", "does it hurt", entities=pain) == "action_answer_topic"
+    assert choose("inform", '/inform{"topic":"pain"}', entities=pain) == "action_answer_topic"
+    # not when the visitor asks for a flow or a person
+    assert choose("book_consultation", "book me in for PRP", entities=[ent("topic", "prp")]) is None
+    assert choose("ask_claim", "not about pain", entities=[ent("topic", "pain", "negated")]) is None
+
+
+def test_nothing_understood_asks_which_topic():
+    assert choose("nlu_fallback", "blah about my hair") == "action_clarify"
+
+
+def test_after_its_own_action_it_listens_and_inside_a_form_it_stays_out():
+    for own in ("action_red_flag", "action_answer_topic", "action_clarify", "action_confirm_forget_me"):
+        assert choose("ask_claim", latest=own) == ACTION_LISTEN_NAME
+    flag = [ent("red_flag", "patchy_loss")]
+    assert choose("inform", "round bald patches", entities=flag, loop="triage_form") is None
+    assert choose("ask_claim", latest="action_explain_claim") is None
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def test_the_policy_predicts_through_rasas_interfaces(tmp_path, domain):
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    policy = SafetyRoutingPolicy.create(
+        SafetyRoutingPolicy.get_default_config(), storage, Resource("routing"), context
+    )
+    policy.train([], domain)
+    loaded = SafetyRoutingPolicy.load(SafetyRoutingPolicy.get_default_config(), storage, Resource("routing"), context)
+    tracker = DialogueStateTracker.from_events(
+        "s1",
+        [
+            ActionExecuted(ACTION_LISTEN_NAME),
+            UserUttered(
+                "my hair falls out in round patches",
+                {"name": "describe_hair_loss", "confidence": 0.9},
+                [{"entity": "red_flag", "value": "patchy_loss", "start": 0, "end": 5}],
+                parse_data={"meso_signals": PLAIN},
+            ),
+        ],
+    )
+    prediction = loaded.predict_action_probabilities(tracker, domain)
+    best = domain.action_names_or_texts[prediction.max_confidence_index]
+    assert (best, prediction.max_confidence, prediction.policy_priority) == ("action_red_flag", 1.0, 7)
+
+    quiet = DialogueStateTracker.from_events(
+        "s2", [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("hi", {"name": "greet", "confidence": 0.99})]
+    )
+    assert loaded.predict_action_probabilities(quiet, domain).max_confidence == 0.0

@@ -1,0 +1,147 @@
+"""Red flags and complications decided from the real terminology (issue 12, section 1).
+
+Each message goes through the domain spaCy pipeline built from
+data/content/terminology.yml (mentions with negation) and then through
+``components.signals.safety_route``, exactly as the dialogue policy and the forms do.
+The phrasings were written from the issue's list of red flags, complications and
+ordinary aftercare questions, several per case.
+"""
+from pathlib import Path
+
+import pytest
+
+from components import signals as sig
+from components.terminology import Analyser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def analyser():
+    return Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
+
+
+def route(analyser, text):
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    signals = {"in_domain": analyser.in_domain(text, doc=doc), "injection_context": analyser.injection_context(text, doc=doc)}
+    return sig.safety_route(entities, signals, text)
+
+
+RED_FLAGS = {
+    "sudden_loss": [
+        "my hair started falling out suddenly last month",
+        "all of a sudden my hair is coming out in clumps",
+        "I'm losing handfuls of hair every time I shower",
+        "sudden hair loss over the last 3 weeks, what should I do",
+    ],
+    "patchy_loss": [
+        "my hair falls out in round patches",
+        "I found a bald patch the size of a coin on the back of my head",
+        "I think I have alopecia areata, will mesotherapy help?",
+        "there are two smooth bald spots above my ear",
+        "patchy hair loss on my scalp",
+    ],
+    "scarring": [
+        "the bald area is smooth and shiny like a scar",
+        "I was told I might have scarring alopecia",
+        "my dermatologist mentioned lichen planopilaris",
+    ],
+    "scalp_symptoms": [
+        "my scalp is red and burning and my hair is thinning",
+        "I have a really sore scalp and scaly patches",
+        "painful scalp with little red bumps",
+        "my scalp is constantly itchy and I'm shedding",
+    ],
+    "body_hair_loss": [
+        "my eyebrows and eyelashes are falling out",
+        "I'm losing my eyebrows too, not just scalp hair",
+        "I have a bald patch in my beard and my leg hair is gone",
+    ],
+    "total_loss": [
+        "I have alopecia universalis, can this help",
+        "I lost all my hair within two months",
+        "alopecia totalis since last year",
+    ],
+    "child": [
+        "my 8 year old daughter is losing hair",
+        "my son is 14 and his hair is thinning at the crown",
+        "can my teenager have mesotherapy for hair loss?",
+        "hair loss in a child, is mesotherapy safe",
+    ],
+    "systemic": [
+        "I'm shedding a lot and I've lost weight without trying",
+        "hair falling out plus fever and night sweats",
+        "heavy shedding and I'm tired all the time, exhaustion every day",
+    ],
+}
+
+COMPLICATIONS = [
+    "I had mesotherapy two days ago and now there is pus",
+    "since my injection session the spot is hot and swollen and the redness is spreading",
+    "after my meso treatment I have a fever and a hot lump on my scalp",
+    "there are red streaks from the injection sites today",
+    "my scalp is oozing yellow discharge after the injections",
+]
+
+# Ordinary questions: no red flag and never the urgent-care or emergency answer.
+ORDINARY = [
+    "does mesotherapy hurt?",
+    "my scalp is a bit sore after the session, is that normal?",
+    "can I wash my hair after the injections?",
+    "when can I go back to work after a session?",
+    "will I have bruises after the treatment?",
+    "can mesotherapy cause an infection?",
+    "what are the risks of pus or abscess after injections?",
+    "I have no bald patches, just general thinning",
+    "no eyebrow loss, only the top of my head",
+    "my hair has been thinning slowly for years like my dad",
+    "since my son was born my hair has been falling out",
+    "my daughter wants to know about mesotherapy",
+    "is it suitable for people with dandruff?",
+    "can I have mesotherapy if I have a fever?",
+    "how long does a session take?",
+]
+
+
+@pytest.mark.parametrize("reason,text", [(r, t) for r, texts in RED_FLAGS.items() for t in texts])
+def test_each_red_flag_is_recognised_with_its_reason(analyser, reason, text):
+    found, reasons = route(analyser, text)
+    assert found == sig.RED_FLAG and reason in reasons, (text, found, reasons)
+
+
+@pytest.mark.parametrize("text", COMPLICATIONS)
+def test_complications_after_an_injection_need_urgent_care(analyser, text):
+    assert route(analyser, text)[0] == sig.COMPLICATION, text
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_questions_and_negated_signs_raise_nothing(analyser, text):
+    assert route(analyser, text) == (None, []), text
+
+
+def test_pus_on_the_scalp_without_an_injection_is_a_red_flag_for_a_doctor(analyser):
+    found, reasons = route(analyser, "I have pus on my scalp and my hair is thinning")
+    assert found == sig.RED_FLAG and sig.SCALP_INFECTION in reasons
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("how do I open a bank account online", False),
+        ("what's in a good lasagne recipe", False),
+        ("is it possible to change my flight date", False),
+        ("how is it done?", True),
+        ("how many sessions would I need", True),
+        ("does it hurt", True),
+        ("what is mesotherapy", True),
+    ],
+)
+def test_in_domain_tells_questions_about_hair_from_everyday_ones(analyser, text, expected):
+    assert analyser.in_domain(text) is expected
+
+
+def test_hypothetical_questions_are_not_reports():
+    assert sig.is_hypothetical("can it cause pus?")
+    assert sig.is_hypothetical("what if I get a fever after the injection?")
+    assert not sig.is_hypothetical("I have pus since yesterday, can it be the injection?")
