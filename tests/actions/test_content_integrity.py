@@ -17,9 +17,15 @@ def _refs(item):
 def test_every_answer_names_existing_sources(kind, items):
     for item_id, item in items.items():
         passages, refs = _refs(item)
-        assert passages, f"{kind} {item_id} names no source passage"
+        assert passages or refs, f"{kind} {item_id} names no source passage and no reference"
         assert set(passages) <= set(SOURCES["passages"]), item_id
         assert set(refs) <= set(SOURCES["references"]), item_id
+
+
+def test_entries_the_article_does_not_cover_name_published_evidence():
+    for entry_id, entry in content.knowledge_entries().items():
+        if entry.get("when") and not entry.get("intent"):
+            assert entry.get("references"), f"topic entry {entry_id} needs a reference from EVIDENCE.md"
 
 
 def test_every_claim_has_references_to_published_evidence():
@@ -29,11 +35,19 @@ def test_every_claim_has_references_to_published_evidence():
 
 
 def test_knowledge_intents_exist_in_domain_and_follow_ups_resolve():
-    for entry in content.knowledge_entries().values():
-        assert entry["intent"] in DOMAIN["intents"]
-        content.buttons_for(entry.get("follow_ups", []))  # raises on an unknown id
+    data = content.load("knowledge")
+    entries, flows, claims = data["entries"], data.get("actions", {}), content.claims()
+    for entry_id, entry in entries.items():
+        assert entry.get("intent") or entry.get("when"), f"{entry_id}: no intent and no trigger leads here"
+        if entry.get("intent"):
+            assert entry["intent"] in DOMAIN["intents"], entry_id
+        for item in entry.get("follow_ups", []):
+            if item.startswith("claim:"):
+                assert item.split(":", 1)[1] in claims, (entry_id, item)
+            else:
+                assert item in entries or item in flows, (entry_id, item)
         if entry.get("claim"):
-            assert entry["claim"] in content.claims()
+            assert entry["claim"] in claims
 
 
 def test_every_form_question_and_flow_message_exists():
@@ -47,7 +61,8 @@ def test_every_form_question_and_flow_message_exists():
 
 def test_message_placeholders_are_known():
     allowed = {"clinic_name", "clinic_phone", "clinic_email", "clinic_hours", "emergency_number", "urgent_care",
-               "items", "advice", "signs", "causes", "family", "kind", "contact", "time", "questions"}
+               "items", "advice", "signs", "causes", "family", "kind", "contact", "time", "questions",
+               "reasons", "conditions", "options", "max_chars"}
     for key, message in content.messages().items():
         assert set(re.findall(r"{(\w+)}", message["text"])) <= allowed, key
 
@@ -57,5 +72,5 @@ def test_the_six_indications_and_six_contraindications_are_covered():
     for word in ["hair loss", "oily scalp", "dandruff", "itchy", "split ends", "volume"]:
         assert word in indications
     contraindications = content.knowledge_entries()["contraindications"]["answer"].lower()
-    for word in ["pregnancy", "breastfeeding", "allergy", "period", "hormonal", "tumour", "infection"]:
+    for word in ["pregnancy", "breastfeeding", "allergy", "period", "hormone", "tumour", "infection"]:
         assert word in contraindications

@@ -1,0 +1,42 @@
+"""Every visitor-facing text reads easily: Flesch-Kincaid grade at most 10, median at
+most 8 (issue 12 section 4). The figures go to docs/quality.md through
+``python scripts/reading_level.py --write``."""
+import pytest
+
+from scripts.reading_level import MAX_GRADE, MEDIAN_GRADE, distribution, fk_grade, grades, sentences, syllables
+
+RESULTS = grades()
+
+
+@pytest.mark.parametrize(
+    "word,count",
+    [("the", 1), ("cat", 1), ("doctor", 2), ("table", 2), ("simple", 2), ("smile", 1), ("makes", 1),
+     ("needed", 2), ("asked", 1), ("injection", 3), ("evidence", 3), ("pregnancy", 3), ("shampoo", 2),
+     ("treatment", 2), ("hospital", 3), ("mesotherapy", 5), ("minoxidil", 4), ("dermatologist", 5),
+     ("nutrients", 3), ("usually", 3), ("scalp", 1), ("e-mail", 2)],
+)
+def test_syllable_counter(word, count):
+    assert abs(syllables(word) - count) <= (0 if len(word) <= 6 else 1), (word, syllables(word))
+
+
+def test_grade_rises_with_long_sentences_and_long_words():
+    easy = "Take photos before and after. Hair changes slowly."
+    hard = ("Practitioners advertise considerable improvements in hair density following administration of "
+            "individualised micronutrient formulations, notwithstanding the absence of controlled evidence.")
+    assert fk_grade(easy) < 6 < 14 < fk_grade(hard)
+
+
+def test_list_items_and_lines_count_as_sentences():
+    assert len(sentences("Practitioners list:\n- dandruff\n- an oily scalp\nAsk the doctor.")) == 4
+    assert len(sentences("In one trial 62.8% improved. That is all.")) == 2
+
+
+@pytest.mark.parametrize("where,grade", RESULTS, ids=[w for w, _ in RESULTS])
+def test_each_text_is_at_most_grade_10(where, grade):
+    assert grade <= MAX_GRADE, f"{where} reads at grade {grade}: shorter sentences, plainer words"
+
+
+def test_the_median_is_at_most_grade_8():
+    d = distribution(RESULTS)
+    assert d["count"] > 100
+    assert d["median"] <= MEDIAN_GRADE, d
