@@ -30,7 +30,7 @@ def answer_knowledge(
     """Sends the entry for ``intent`` (default: the latest intent); returns slot events."""
     found = content.knowledge_entry_for_intent(intent or latest_intent(tracker))
     if not found:
-        say(dispatcher, "default")
+        say(dispatcher, "not_understood")
         return []
     entry_id, entry = found
     texts = _variant_texts(entry, latest_entities(tracker)) or [entry["answer"]]

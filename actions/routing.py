@@ -74,6 +74,13 @@ def send_entries(dispatcher: CollectingDispatcher, entries: List[Tuple[str, Dict
     return [SlotSet("last_answer", f"knowledge:{entries[-1][0]}")]
 
 
+def say_not_understood(dispatcher: CollectingDispatcher, domain: Dict[Text, Any]) -> None:
+    """"Please put it another way", with the topic menu (the buttons of the domain's
+    ``utter_capabilities``)."""
+    variants = (domain.get("responses") or {}).get("utter_capabilities") or [{}]
+    say(dispatcher, "not_understood", buttons=variants[0].get("buttons") or [])
+
+
 def ask_which(dispatcher: CollectingDispatcher, options: List[Tuple[str, str]]) -> None:
     """"Did you mean one of these?" with a button per (title, payload) and "something else"."""
     buttons = [{"title": title, "payload": payload} for title, payload in options]
@@ -114,7 +121,7 @@ class ActionAnswerTopic(Action):
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
         entries = topic_entries(tracker)
         if not entries:
-            say(dispatcher, "default")
+            say_not_understood(dispatcher, domain)
             return []
         if len(entries) > MAX_TOPICS_ANSWERED:
             ask_which(dispatcher, [(content.entry_title(i, e), content.entry_payload(i, e)) for i, e in entries])
@@ -168,7 +175,7 @@ class ActionClarify(Action):
             if payload not in [p for _, p in options]:
                 options = [(content.intent_titles()[intent], payload)] + options[:2]
         if not options:
-            say(dispatcher, "default")
+            say_not_understood(dispatcher, domain)
         else:
             ask_which(dispatcher, options)
         return []

@@ -435,8 +435,8 @@ def _fallback(c: Conversation) -> None:
         c.reply(
             "Sorry, I didn't understand that. I can explain mesotherapy, check if it suits you "
             "or book a consultation.",
-            "utter_default",
-            action="action_default_fallback",
+            None,
+            action="action_clarify",
         )
     else:
         intent = c.rng.choice(sorted(KNOWLEDGE))

@@ -139,7 +139,7 @@ def load_markers(content_dir: Path = CONTENT, domain_path: Path = DOMAIN) -> Mar
     clarify_text = _message_text(messages, "clarify") or _response_text(domain, "utter_clarify")
     declines = [
         marker(_response_text(domain, "utter_out_of_scope"), slots),
-        marker(_response_text(domain, "utter_default"), slots),
+        marker(_message_text(messages, "not_understood"), slots),
         marker(_message_text(messages, "out_of_scope_short"), slots),
         marker(_message_text(messages, "cannot_answer"), slots),
     ]

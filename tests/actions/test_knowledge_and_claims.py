@@ -46,7 +46,7 @@ def test_a_negated_condition_does_not_select_its_answer():
 
 def test_unknown_intent_falls_back_to_the_default_reply():
     messages, events = run(ActionAnswerKnowledge(), tracker("??", "greet"))
-    assert messages[0]["response"] == "utter_default" and events == []
+    assert messages[0]["text"] == content.messages()["not_understood"]["text"].strip() and events == []
 
 
 def test_claim_has_claim_evidence_and_meaning_in_that_order():

@@ -95,7 +95,8 @@ def test_clarify_on_a_weak_complication_guess_gives_the_urgent_care_line_first()
 
 def test_clarify_with_no_candidate_says_it_did_not_understand():
     messages, _ = run(ActionClarify(), tracker("xyzzy", "nlu_fallback", ranking=[("nlu_fallback", 1.0)]))
-    assert messages == [{"response": "utter_default"} | {k: v for k, v in messages[0].items() if k != "response"}]
+    assert messages[0]["text"] == content.messages()["not_understood"]["text"].strip()
+    assert [b["title"] for b in messages[0]["buttons"]][:1] == ["What is mesotherapy?"]
 
 
 def test_delete_my_data_is_confirmed_with_a_button_that_deletes():
