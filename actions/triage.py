@@ -33,6 +33,10 @@ AGA_PATTERNS = {"temples_crown", "top_thinning", "aga_typical"}
 SLOTS = ["tr_pattern", "tr_onset", "tr_patches", "tr_scalp", "tr_trigger", "tr_deficiency", "tr_family"]
 YES_NO_SLOTS = ["tr_patches", "tr_scalp", "tr_trigger", "tr_deficiency", "tr_family"]
 NEGATION_WORDS = ["no", "not", "nobody", "no one", "never", "n't", "none"]
+# Topics a visitor may already have named that answer a question of the triage
+# ("after giving birth" -> a recent trigger; "low iron" -> a known deficiency).
+TRIGGER_TOPICS = {"postpartum", "after_illness", "stress", "crash_diet"}
+DEFICIENCY_TOPICS = {"iron_deficiency", "thyroid", "pcos"}
 
 
 def _keyword(text: str, table: Dict[str, List[str]], order: List[str]) -> Optional[str]:
@@ -75,9 +79,10 @@ def _from_entities(entities: List[Dict[str, Any]]) -> Dict[str, str]:
         values["tr_onset"] = "sudden"
     if {"itchy_scalp", "dandruff", "seborrhea"} & set(problems) or {"scalp_symptoms", "scarring"} & flags:
         values["tr_scalp"] = YES
-    if "telogen_effluvium" in problems:
+    topics = set(positive_values(entities, "topic"))
+    if "telogen_effluvium" in problems or TRIGGER_TOPICS & topics:
         values["tr_trigger"] = YES
-    if "endocrine_disorder" in positive_values(entities, "condition"):
+    if "endocrine_disorder" in positive_values(entities, "condition") or DEFICIENCY_TOPICS & topics:
         values["tr_deficiency"] = YES
     return values
 

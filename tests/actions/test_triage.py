@@ -121,3 +121,34 @@ def test_intro_tells_pattern_baldness_about_transplant_at_once():
     messages, events = run(ActionTriageIntro(), tracker("my hair is falling out", "describe_hair_loss"))
     assert "transplant" not in texts(messages)
     assert events == [{"event": "followup", "timestamp": None, "name": "triage_form"}]
+
+
+def test_a_red_flag_typed_in_the_questions_ends_them_with_see_a_doctor(db_url):
+    flag = [entity("red_flag", "body_hair_loss")]
+    messages, events = ask("my eyebrows are falling out as well", "inform", requested="tr_onset", entities=flag)
+    assert "doctor or a dermatologist" in texts(messages)
+    assert slot_events(events)["flow_stopped"] == "red_flag"
+    with db.session_scope() as session:
+        assert session.execute(select(SafetyEvent.kind)).scalars().all() == ["red_flag"]
+
+
+def test_after_a_red_flag_stop_the_outcome_is_recorded_without_a_second_message(db_url):
+    trk = tracker("", slots={"flow_stopped": "red_flag", "tr_pattern": "diffuse"})
+    messages, events = run(ActionTriageOutcome(), trk)
+    assert messages == []
+    assert slot_events(events)["triage_outcome"] == "red_flag"
+    with db.session_scope() as session:
+        assert session.execute(select(TriageOutcome.outcome)).scalars().all() == ["red_flag"]
+
+
+def test_a_birth_or_low_iron_named_earlier_fills_the_questions():
+    history = [user_event("I had my baby in March and my ferritin is low, my hair is everywhere", "describe_hair_loss",
+                          entities=[entity("topic", "postpartum"), entity("topic", "iron_deficiency")])]
+    _, events = run(ValidateTriageForm(), tracker("what should I do", "describe_hair_loss", history=history))
+    slots = slot_events(events)
+    assert slots["tr_trigger"] == "yes" and slots["tr_deficiency"] == "yes"
+
+
+def test_after_giving_birth_typed_is_a_recent_trigger():
+    _, events = ask("it started after giving birth", "inform", requested="tr_trigger")
+    assert slot_events(events)["tr_trigger"] == "yes"
