@@ -19,6 +19,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_INTRA_OP_PARALLELISM_THREADS ?= 2
 export TF_INTER_OP_PARALLELISM_THREADS ?= 2
 export PYTHONWARNINGS := ignore
+# endpoints.yml reads these two (Rasa fails on an unset ${VAR}): plain `rasa shell`
+# under make finds the action server on 5055; an empty secret makes `make run`
+# generate a random one per start (scripts/stack.py).
+export ACTION_PORT ?= 5055
+export MESOGUIDE_ACTION_SECRET ?=
 
 # What the trained model depends on (content answers are read at run time and
 # need no training; the terminology builds the spaCy pipeline, so it does).

@@ -4,17 +4,23 @@ Starts actions + Rasa on bench ports (25105/25155) with a fresh SQLite database,
 plays scripted conversations over the REST channel, and prints latency per message
 (median, p95), throughput with one client, and the resident memory of the Rasa and
 action-server processes. Exits non-zero when a target is missed:
-median < 300 ms, p95 < 1000 ms, Rasa RSS < 2.5 GB. Then runs bench/console_bench.py
+median < 300 ms, p95 < 1000 ms, Rasa RSS < 2.5 GB. Then the input limits of issue 13:
+a 1 MB body and a 60,000-character message must be answered or refused within 2 s,
+a visitor writing while three clients flood the channel must keep p95 < 1000 ms, and
+redaction must stay linear (a doubled adversarial text costs at most ~2.5x as much);
+Rasa's memory after the flood is printed. Then runs bench/console_bench.py
 (inbox and search with 10,000 conversations, target < 300 ms).
 """
 from __future__ import annotations
 
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -34,6 +40,9 @@ CONVERSATIONS = [
 ]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
 TARGETS = {"median_ms": 300.0, "p95_ms": 1000.0, "rasa_rss_mb": 2560.0}
+LIMIT_TARGETS = {"refuse_1mb_body_ms": 2000.0, "answer_60k_message_ms": 2000.0,
+                 "p95_during_flood_ms": 1000.0, "rasa_rss_after_flood_mb": 2560.0}
+REDACTION_TARGETS = {"doubling_ratio": 2.5}
 
 
 def rss_mb(pid: int) -> float:
@@ -58,6 +67,72 @@ def post(url: str, sender: str, text: str) -> float:
     if not replies:
         raise RuntimeError(f"empty reply to {text!r}")
     return elapsed
+
+
+def refuse_big_body(port: int, size: int = 1024 * 1024) -> float:
+    """Sends a POST declaring ``size`` bytes; returns seconds until the status line."""
+    start = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(f"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: localhost\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n{{".encode())
+        status = conn.recv(4096).split(b"\r\n", 1)[0]
+    if b" 413 " not in status + b" ":
+        raise RuntimeError(f"expected 413, got {status!r}")
+    return time.perf_counter() - start
+
+
+def limit_figures(stack: Stack) -> dict:
+    """Issue 13: oversized input is refused fast and nobody else waits for it."""
+    figures = {"refuse_1mb_body_ms": refuse_big_body(stack.ports["rasa"]) * 1000,
+               "answer_60k_message_ms": post(stack.rasa_url, uuid.uuid4().hex, "x " * 30000) * 1000}
+    stop = threading.Event()
+
+    def flood() -> None:
+        while not stop.is_set():
+            refuse_big_body(stack.ports["rasa"])
+            post(stack.rasa_url, "bench-flood", "y" * 60000)
+
+    threads = [threading.Thread(target=flood, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        latencies = sorted(post(stack.rasa_url, uuid.uuid4().hex, "what is mesotherapy?") for _ in range(20))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    figures["p95_during_flood_ms"] = latencies[int(0.95 * (len(latencies) - 1))] * 1000
+    figures["rasa_rss_after_flood_mb"] = rss_mb(stack.procs["rasa"].pid)
+    return figures
+
+
+def redaction_figures() -> dict:
+    """Seconds to redact adversarial texts of 100k and 200k characters, and the ratio."""
+    from records.redaction import redact_text
+
+    shapes = ["1 ", "1-", "a", "a.", "a@", "a at ", "jane at example dot "]
+    figures = {}
+    for size in (100_000, 200_000):
+        total = 0.0
+        for shape in shapes:
+            text = (shape * (size // len(shape) + 1))[:size]
+            start = time.perf_counter()
+            redact_text(text)
+            total += time.perf_counter() - start
+        figures[f"redact_{size // 1000}k_chars_ms"] = total * 1000
+    figures["doubling_ratio"] = figures["redact_200k_chars_ms"] / max(figures["redact_100k_chars_ms"], 1e-9)
+    return figures
+
+
+def print_figures(title: str, figures: dict, targets: dict) -> bool:
+    failed = False
+    print(f"\n{title}")
+    for key, value in figures.items():
+        target = targets.get(key)
+        verdict = "" if target is None else ("  ok" if value <= target else f"  OVER target {target:g}")
+        failed |= target is not None and value > target
+        print(f"  {key:24} {value:10.1f}{verdict}")
+    return failed
 
 
 def main() -> int:
@@ -94,8 +169,10 @@ def main() -> int:
             verdict = "" if target is None else ("  ok" if value <= target else f"  OVER target {target:g}")
             failed |= target is not None and value > target
             print(f"  {key:16} {value:10.1f}{verdict}")
+        failed |= print_figures("Input limits (issue 13)", limit_figures(stack), LIMIT_TARGETS)
     finally:
         stack.stop_all()
+    failed |= print_figures("Redaction on adversarial text (linear time)", redaction_figures(), REDACTION_TARGETS)
     console = subprocess.run([sys.executable, str(ROOT / "bench" / "console_bench.py")], cwd=ROOT)
     return 1 if failed or console.returncode else 0
 

@@ -7,12 +7,22 @@ their own ports and database, and to stop and restart single parts.
 
 Configuration comes from the environment (defaults in brackets): RASA_PORT [5005],
 ACTION_PORT [5055], WEB_PORT [8080], CONSOLE_PORT [8081], MESOGUIDE_DB_URL
-[SQLite under MESOGUIDE_DATA_DIR, default var/], MESOGUIDE_MODEL [models/mesoguide.tar.gz].
+[SQLite under MESOGUIDE_DATA_DIR, default var/], MESOGUIDE_MODEL [models/mesoguide.tar.gz],
+RASA_HOST and ACTION_HOST [127.0.0.1: the interfaces Rasa and the action server
+listen on], MESOGUIDE_ACTION_SECRET [a random one per start: the shared secret Rasa
+sends to the action server], SANIC_REQUEST_MAX_SIZE [64 KiB: Rasa refuses larger
+request bodies with 413].
+
+Rasa reads ``endpoints.yml`` as it is: the action server's port and the secret reach
+it as environment variables (``${ACTION_PORT}``, ``${MESOGUIDE_ACTION_SECRET}``).
+While ``run`` is going, a part that exits is restarted after a pause that doubles
+with each consecutive failure (1 s up to 60 s), and each restart is logged.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,6 +37,16 @@ from typing import IO, Dict, List, Optional
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PARTS = ("actions", "rasa", "web", "console")
+RASA_REQUEST_MAX_SIZE = 64 * 1024
+"""Bytes of a request body Rasa accepts (the widget sends at most a few kilobytes)."""
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
+STABLE_AFTER = 60.0
+"""A part that ran this many seconds after a restart counts as recovered (backoff resets)."""
+
+
+def backoff_delay(failures: int, first: float = BACKOFF_FIRST, cap: float = BACKOFF_MAX) -> float:
+    """Seconds to wait before restarting after ``failures`` consecutive failures (1, 2, 4, ... cap)."""
+    return min(cap, first * 2 ** max(0, failures - 1))
 
 
 def _port(env: Dict[str, str], name: str, default: int) -> int:
@@ -50,6 +70,14 @@ class Stack:
         env.setdefault("MESOGUIDE_DB_URL", f"sqlite:///{data_dir / 'mesoguide.db'}")
         env.setdefault("RASA_URL", f"http://localhost:{self.ports['rasa']}")
         env.setdefault("WEB_ORIGIN", f"http://localhost:{self.ports['web']}")
+        for name in ("RASA_HOST", "ACTION_HOST"):
+            if not env.get(name):
+                env[name] = "127.0.0.1"
+        if not env.get("MESOGUIDE_ACTION_SECRET"):
+            # Fresh for every start: only the two processes started here know it.
+            env["MESOGUIDE_ACTION_SECRET"] = secrets.token_urlsafe(32)
+        if not env.get("SANIC_REQUEST_MAX_SIZE"):
+            env["SANIC_REQUEST_MAX_SIZE"] = str(RASA_REQUEST_MAX_SIZE)
         env.update(
             RASA_TELEMETRY_ENABLED="false",
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
@@ -70,6 +98,11 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.echo = echo
         self.procs: Dict[str, subprocess.Popen] = {}
+        self.stopping = threading.Event()
+        self.failures: Dict[str, int] = {}
+        self.retry_at: Dict[str, float] = {}
+        self.started_at: Dict[str, float] = {}
+        self.restarts: List[str] = []
 
     # --- addresses ---------------------------------------------------------------
     def url(self, part: str) -> str:
@@ -80,24 +113,18 @@ class Stack:
     console_url = property(lambda self: self.url("console"))
     actions_url = property(lambda self: self.url("actions"))
 
-    def _endpoints_file(self) -> Path:
-        """endpoints.yml with the action server's port filled in."""
-        text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
-        text = text.replace("http://localhost:5055/webhook", f"http://localhost:{self.ports['actions']}/webhook")
-        path = self.data_dir / "endpoints.runtime.yml"
-        path.write_text(text, encoding="utf-8")
-        return path
-
     def command(self, part: str) -> List[str]:
         if part == "actions":
-            return [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.ports["actions"])]
+            return [PYTHON, "-m", "scripts.action_server", "--port", str(self.ports["actions"])]
         if part == "rasa":
+            # No --enable-api: Rasa's HTTP API stays off (it would need --jwt-secret).
             return [
                 PYTHON, "-m", "rasa", "run",
                 "--model", str(self.model),
+                "--interface", self.env["RASA_HOST"],
                 "--port", str(self.ports["rasa"]),
                 "--credentials", str(ROOT / "credentials.yml"),
-                "--endpoints", str(self._endpoints_file()),
+                "--endpoints", str(ROOT / "endpoints.yml"),
                 "--cors", self.env["WEB_ORIGIN"],
             ]
         if part == "web":
@@ -105,6 +132,14 @@ class Stack:
         if part == "console":
             return [PYTHON, "-m", "console"]
         raise ValueError(part)
+
+    def env_for(self, part: str) -> Dict[str, str]:
+        """The environment of one part: the request-size cap is Rasa's only (the action
+        server receives whole trackers and sets its own limit)."""
+        env = dict(self.env)
+        if part != "rasa":
+            env.pop("SANIC_REQUEST_MAX_SIZE", None)
+        return env
 
     def health_url(self, part: str) -> str:
         path = {"actions": "/health", "rasa": "/webhooks/rest/", "web": "/", "console": "/login"}[part]
@@ -137,16 +172,19 @@ class Stack:
             )
         log = open(self.log_dir / f"{part}.log", "ab")
         proc = subprocess.Popen(
-            self.command(part), cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            self.command(part), cwd=ROOT, env=self.env_for(part), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         threading.Thread(target=self._pump, args=(part, proc.stdout, log), daemon=True).start()
         self.procs[part] = proc
+        self.started_at[part] = time.monotonic()
         self.wait_ready(part, timeout)
 
     def wait_ready(self, part: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.stopping.is_set():
+                raise RuntimeError(f"stopping while {part} was starting")
             proc = self.procs.get(part)
             if proc is not None and proc.poll() is not None:
                 raise RuntimeError(f"{part} exited with {proc.returncode}; see {self.log_dir / (part + '.log')}")
@@ -179,6 +217,53 @@ class Stack:
         for part in reversed(list(self.procs)):
             self.stop(part)
 
+    # --- supervision (make run) --------------------------------------------------------
+    def _log(self, message: str) -> None:
+        line = time.strftime("%Y-%m-%d %H:%M:%S ") + message
+        print(line, flush=True)
+        with open(self.log_dir / "stack.log", "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+    def supervise_once(self, now: Optional[float] = None) -> None:
+        """One round of supervision: notice parts that exited, restart those whose
+        pause is over. A failed restart doubles the pause; a part that stays up for
+        ``STABLE_AFTER`` seconds starts again from the first pause."""
+        now = time.monotonic() if now is None else now
+        for part, proc in list(self.procs.items()):
+            code = proc.poll()
+            if code is None:
+                if self.failures.get(part) and now - self.started_at.get(part, now) >= STABLE_AFTER:
+                    self.failures[part] = 0
+                continue
+            del self.procs[part]
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever it left behind
+            except (ProcessLookupError, PermissionError):
+                pass
+            self._schedule_restart(part, f"{part} exited unexpectedly (exit {code})", now)
+        for part, when in list(self.retry_at.items()):
+            if self.stopping.is_set() or now < when:
+                continue
+            del self.retry_at[part]
+            self._log(f"restarting {part} (attempt {self.failures[part]})")
+            try:
+                self.start(part)
+            except (RuntimeError, TimeoutError) as exc:
+                self.stop(part)
+                if self.stopping.is_set():
+                    return
+                self._schedule_restart(part, f"{part} did not come back: {exc}", time.monotonic())
+            else:
+                self.restarts.append(part)
+                self._log(f"{part} is running again")
+
+    def _schedule_restart(self, part: str, reason: str, now: float) -> None:
+        failures = self.failures.get(part, 0) + 1
+        self.failures[part] = failures
+        delay = backoff_delay(failures)
+        self.retry_at[part] = now + delay
+        self._log(f"{reason}; restarting in {delay:.0f} s")
+
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -186,7 +271,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--only", nargs="*", choices=PARTS, help="start only these parts")
     args = parser.parse_args(argv)
     stack = Stack(echo=True)
-    stopping = threading.Event()
+    stopping = stack.stopping
 
     def on_signal(signum, frame):
         stopping.set()
@@ -199,18 +284,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             "\nMesoGuide is running:\n"
             f"  chat page and widget  {stack.web_url}/\n"
             f"  staff console         {stack.console_url}/\n"
-            f"  Rasa (REST, socket.io) {stack.rasa_url}/webhooks/rest/webhook\n"
-            f"  action server         {stack.actions_url}/webhook\n"
+            f"  Rasa (REST channel)   {stack.rasa_url}/webhooks/rest/webhook\n"
+            f"  action server         {stack.actions_url}/webhook (Rasa only: shared secret)\n"
             f"  database              {stack.db_url}\n"
             f"  logs                  {stack.log_dir}\n"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
         while not stopping.wait(1.0):
-            for part, proc in list(stack.procs.items()):
-                if proc.poll() is not None:
-                    print(f"{part} stopped unexpectedly (exit {proc.returncode}); stopping everything.", flush=True)
-                    stopping.set()
+            stack.supervise_once()
     except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as exc:
         print(f"Could not start MesoGuide: {exc}", file=sys.stderr)
         stack.stop_all()

@@ -31,8 +31,10 @@ def test_production_lock_store_is_redis_and_locks(monkeypatch):
     monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
     monkeypatch.setenv("REDIS_PORT", "6379")
     monkeypatch.setenv("REDIS_DB", "0")
+    monkeypatch.setenv("MESOGUIDE_ACTION_SECRET", "deploy-test-secret-" + "z" * 24)
     endpoints = read_endpoints_from_path(ROOT / "deploy" / "endpoints.production.yml")
     assert endpoints.action.url == "http://actions.internal:5055/webhook"
+    assert endpoints.action.headers == {"X-MesoGuide-Action-Secret": "deploy-test-secret-" + "z" * 24}
     store = LockStore.create(endpoints.lock_store)
     assert isinstance(store, RedisLockStore)
 

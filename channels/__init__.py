@@ -1,0 +1,1 @@
+"""Rasa input channels of MesoGuide (registered in credentials.yml by module path)."""
