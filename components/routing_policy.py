@@ -59,6 +59,10 @@ NOT_TOPIC_INTENTS = {
 NOT_GUARDED_INTENTS = NOT_TOPIC_INTENTS - {"book_consultation", "check_eligibility", "ask_source"} | {
     "greet", "ask_capabilities", "inform", "out_of_scope", "dont_know",
 }
+# Intents a message outside the domain is declined for only when it is shaped as a
+# question and the guess is weak ("how do I convert a pdf" taken for the person route).
+WEAKLY_GUARDED_INTENTS = {"human_handoff", "inform", "ask_capabilities", "bot_challenge", "out_of_scope"}
+_QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ", "does ")
 # Intents whose answer has large consequences: acted on only when the classifier is
 # sure (or a named sign backs it up; EmergencyOverride gives those 1.0).
 HIGH_STAKES_INTENTS = {"emergency", "report_complication", "forget_me", "book_consultation", "ask_price"}
@@ -100,7 +104,12 @@ def choose_action(
         in_domain = (signals or {}).get("in_domain", True)
         if not in_domain and intent not in NOT_GUARDED_INTENTS:
             return UTTER_OUT_OF_SCOPE
-    if intent not in NOT_TOPIC_INTENTS and sig.affirmed(entities, TOPIC_ENTITY):
+        asked = "?" in text or text.strip().lower().startswith(_QUESTION_START)
+        weak = confidence < high_stakes_confidence
+        if not in_domain and intent in WEAKLY_GUARDED_INTENTS and asked and weak and intent != "out_of_scope":
+            return UTTER_OUT_OF_SCOPE
+    sure_out_of_scope = intent == "out_of_scope" and confidence >= high_stakes_confidence
+    if intent not in NOT_TOPIC_INTENTS and not sure_out_of_scope and sig.affirmed(entities, TOPIC_ENTITY):
         return ACTION_TOPIC
     if payload:
         return None

@@ -17,6 +17,9 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import spacy
 import yaml
 from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Span
+from spacy.util import filter_spans
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 NEGATED = "negated"
@@ -55,6 +58,44 @@ class Mention:
         return entity
 
 
+# Entity types matched apart from the others, so their mentions may overlap another
+# label: a topic says what a question is about ("PCOS" is the topic `pcos` and the
+# contraindication `endocrine_disorder`). Their phrases are matched loosely: each word
+# in its common inflections ("result" ~ "results"), and "..." stands for up to three
+# words of any kind ("how long ... results ... last").
+OVERLAY_TYPES = ("topic",)
+GAP = "..."
+GAP_WORDS = 3
+
+
+def _forms(nlp: Language, word: str) -> List[str]:
+    forms = {word, _lemma_of(nlp, word)}
+    if len(word) > 3 and word.isalpha():
+        forms |= {word + "s", word + "es", word + "ed", word + "d", word + "ing"}
+        if word.endswith("e"):
+            forms.add(word[:-1] + "ing")
+        if word.endswith("y"):
+            forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    return sorted(forms)
+
+
+def overlay_patterns(nlp: Language, terminology: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Matcher patterns for the ``OVERLAY_TYPES`` concepts: {label, id, pattern}."""
+    patterns: List[Dict[str, Any]] = []
+    for label in OVERLAY_TYPES:
+        for canonical, synonyms in ((terminology.get("entities") or {}).get(label) or {}).items():
+            for phrase in [canonical.replace("_", " "), *map(str, synonyms)]:
+                tokens: List[Dict[str, Any]] = []
+                for part in phrase.split(GAP):
+                    words = [t.text.lower() for t in nlp.make_doc(part.strip())] if part.strip() else []
+                    if tokens and words:
+                        tokens += [{"IS_PUNCT": False, "OP": "?"}] * GAP_WORDS
+                    tokens += [{"LOWER": {"IN": _forms(nlp, w)}} for w in words]
+                if tokens:
+                    patterns.append({"label": label, "id": canonical, "pattern": tokens})
+    return patterns
+
+
 def load_terminology(path: Path) -> Dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
@@ -82,8 +123,9 @@ def _patterns(nlp: Language, terminology: Dict[str, Any]) -> List[Dict[str, Any]
     def phrase_key(phrase: Any) -> tuple:
         return tuple(t.text.lower() for t in nlp.make_doc(str(phrase)))
 
-    listed = {phrase_key(p): (label, c) for label, cs in terminology["entities"].items() for c, ps in cs.items() for p in ps}
-    for label, concepts in terminology["entities"].items():
+    ruled = {label: cs for label, cs in terminology["entities"].items() if label not in OVERLAY_TYPES}
+    listed = {phrase_key(p): (label, c) for label, cs in ruled.items() for c, ps in cs.items() for p in ps}
+    for label, concepts in ruled.items():
         for canonical, synonyms in concepts.items():
             own_id = canonical.replace("_", " ")
             id_phrase = [own_id] if listed.get(phrase_key(own_id), (label, canonical)) == (label, canonical) else []
@@ -123,6 +165,7 @@ def build_pipeline(terminology: Dict[str, Any]) -> Language:
 def save_pipeline(nlp: Language, terminology: Dict[str, Any], directory: Path) -> None:
     nlp.to_disk(directory)
     cues = {k: terminology.get(k, {}) for k in CUE_KEYS}
+    cues["overlay_patterns"] = overlay_patterns(nlp, terminology)
     (Path(directory) / META_FILE).write_text(json.dumps(cues), encoding="utf-8")
 
 
@@ -189,6 +232,10 @@ class Analyser:
         self.domain_pointers = {str(w).lower() for w in cues.get("domain_pointers") or []}
         self.pointer_max_words = int(cues.get("domain_pointer_max_words") or 0)
         self.injection_phrases = _phrases(cues.get("injection_words") or [], nlp)
+        found = cues.get("overlay_patterns")
+        self.overlay = Matcher(nlp.vocab)
+        for p in found if found is not None else overlay_patterns(nlp, cues):
+            self.overlay.add(f"{p['label']}|{p['id']}", [p["pattern"]])
 
     @classmethod
     def from_terminology_file(cls, path: Path) -> "Analyser":
@@ -196,7 +243,21 @@ class Analyser:
         return cls(build_pipeline(terminology), terminology)
 
     def mentions(self, text: str, doc=None) -> List[Mention]:
-        return find_mentions(self.matcher, doc if doc is not None else self.nlp(text))
+        doc = doc if doc is not None else self.nlp(text)
+        return find_mentions(self.matcher, doc) + self.overlay_mentions(doc)
+
+    def overlay_mentions(self, doc) -> List[Mention]:
+        """Mentions of the overlay types (topics): per type, the longest matches that
+        do not overlap each other, in text order."""
+        words = [t.lower_ for t in doc]
+        spans = [Span(doc, start, end, label=doc.vocab.strings[key]) for key, start, end in self.overlay(doc)]
+        found = []
+        for span in sorted(filter_spans(spans), key=lambda sp: sp.start):
+            label, _, value = span.label_.partition("|")
+            found.append(
+                Mention(label, value, span.start_char, span.end_char, span.text, self.matcher.role(words, span.start, span.end))
+            )
+        return found
 
     def looks_non_english(self, text: str, doc=None) -> bool:
         """Four or more words, none of them a common English word or a known term."""

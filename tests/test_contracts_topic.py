@@ -15,16 +15,16 @@ from components.routing_policy import choose_action
 from components.terminology import Analyser
 
 ROOT = Path(__file__).resolve().parents[1]
-ANSWER = "Wait until the injection points have healed before you dye your hair; ask the doctor when."
+ANSWER = "Wait until the injection points have healed before you wear a wig; ask the doctor when."
 
 
 def _add_topic(content_dir: Path) -> None:
     knowledge_file = content_dir / "knowledge.yml"
     knowledge = yaml.safe_load(knowledge_file.read_text(encoding="utf-8"))
     a_reference = next(iter(yaml.safe_load((content_dir / "sources.yml").read_text())["references"]))
-    knowledge["entries"]["hair_dye"] = {
-        "when": ["topic:hair_dye"],
-        "title": "Dyeing your hair",
+    knowledge["entries"]["wigs"] = {
+        "when": ["topic:wigs"],
+        "title": "Wearing a wig",
         "answer": ANSWER + "\n",
         "references": [a_reference],
         "follow_ups": ["aftercare"],
@@ -32,7 +32,7 @@ def _add_topic(content_dir: Path) -> None:
     knowledge_file.write_text(yaml.safe_dump(knowledge, sort_keys=False), encoding="utf-8")
     terms_file = content_dir / "terminology.yml"
     terms = yaml.safe_load(terms_file.read_text(encoding="utf-8"))
-    terms["entities"]["topic"]["hair_dye"] = ["dye my hair", "colour my hair", "hair dye"]
+    terms["entities"]["topic"]["wigs"] = ["wear a wig", "wearing a wig", "hairpiece"]
     terms_file.write_text(yaml.safe_dump(terms, sort_keys=False), encoding="utf-8")
 
 
@@ -41,11 +41,11 @@ def test_a_topic_added_as_documented_is_answered(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "data" / "content", content_dir)
     _add_topic(content_dir)
 
-    text = "can I dye my hair a week after mesotherapy?"
+    text = "can I wear a wig a week after mesotherapy?"
     analyser = Analyser.from_terminology_file(content_dir / "terminology.yml")
     doc = analyser.nlp(text)
     entities = [m.as_rasa_entity("DomainSpacyNLP") for m in analyser.mentions(text, doc=doc)]
-    assert ("topic", "hair_dye") in [(e["entity"], e["value"]) for e in entities]
+    assert ("topic", "wigs") in [(e["entity"], e["value"]) for e in entities]
     signals = {"in_domain": analyser.in_domain(text, doc=doc), "injection_context": analyser.injection_context(text, doc=doc)}
     # whatever the classifier guessed, the topic answers
     assert choose_action("action_listen", None, "ask_side_effects", 0.9, entities, signals, text, 0.8) == (
@@ -62,7 +62,7 @@ def test_a_topic_added_as_documented_is_answered(tmp_path, monkeypatch):
 
         messages, events = run(ActionAnswerTopic(), tracker(text, "ask_side_effects", entities=entities))
         assert messages[0]["text"] == ANSWER
-        assert {"event": "slot", "name": "last_answer", "value": "knowledge:hair_dye"} in [
+        assert {"event": "slot", "name": "last_answer", "value": "knowledge:wigs"} in [
             {k: e.get(k) for k in ("event", "name", "value")} for e in events
         ]
         assert [b["title"] for b in messages[0]["buttons"]] == [content.entry_title("aftercare")]

@@ -129,3 +129,21 @@ def test_the_policy_predicts_through_rasas_interfaces(tmp_path, domain):
         "s2", [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("hi", {"name": "greet", "confidence": 0.99})]
     )
     assert loaded.predict_action_probabilities(quiet, domain).max_confidence == 0.0
+
+
+def test_weak_guesses_of_small_intents_on_questions_outside_the_domain_are_declined():
+    assert choose("human_handoff", "how do i convert a pdf to word", confidence=0.62, signals=OFF_TOPIC) == (
+        "utter_out_of_scope"
+    )
+    assert choose("inform", "What's in a flu vaccine this year?", confidence=0.78, signals=OFF_TOPIC) == (
+        "utter_out_of_scope"
+    )
+    # statements and sure guesses are left alone
+    assert choose("inform", "I'm a teacher", confidence=0.7, signals=OFF_TOPIC) is None
+    assert choose("human_handoff", "can I talk to someone?", confidence=0.95, signals=OFF_TOPIC) is None
+
+
+def test_a_sure_out_of_scope_is_not_turned_into_a_topic_by_a_loose_phrase():
+    last = [ent("topic", "results_timeline")]
+    assert choose("out_of_scope", "what's in lip filler and how long does it last", 0.88, last) is None
+    assert choose("out_of_scope", "how long do the results of meso last", 0.5, last) == "action_answer_topic"

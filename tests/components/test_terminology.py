@@ -11,7 +11,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.domain_nlp import DomainSpacyNLP
-from components.terminology import Analyser
+from components.terminology import OVERLAY_TYPES, Analyser
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMS = ROOT / "data" / "content" / "terminology.yml"
@@ -23,7 +23,8 @@ def analyser():
 
 
 def found(analyser, text):
-    return [(m.entity, m.value, m.role) for m in analyser.mentions(text)]
+    """Mentions of the ruled types (topics overlay them and are tested on their own)."""
+    return [(m.entity, m.value, m.role) for m in analyser.mentions(text) if m.entity not in OVERLAY_TYPES]
 
 
 @pytest.mark.parametrize(
@@ -96,7 +97,7 @@ def test_the_spacy_pipeline_runs_once_per_message(tmp_path):
     first, second = Message(data={"text": "I have PCOS"}), Message(data={"text": "no allergies"})
     component.process([first, second])
     assert calls == ["I have PCOS", "no allergies"]
-    assert [e["value"] for e in first.get("entities")] == ["endocrine_disorder"]
+    assert [e["value"] for e in first.get("entities")] == ["endocrine_disorder", "pcos"]  # condition + topic
     assert [(e["value"], e.get("role")) for e in second.get("entities")] == [("allergy", "negated")]
 
 
@@ -207,7 +208,8 @@ def test_no_safety_phrase_is_listed_under_another_concept():
     data = yaml.safe_load(TERMS.read_text(encoding="utf-8"))
     nlp = spacy.blank("en")
     owner, clashes = {}, []
-    for label, concepts in data["entities"].items():
+    ruled = {label: cs for label, cs in data["entities"].items() if label not in OVERLAY_TYPES}
+    for label, concepts in ruled.items():
         for canonical, synonyms in concepts.items():
             for phrase in map(str, synonyms):
                 key = " ".join(t.lower_ for t in nlp.make_doc(phrase))
@@ -223,4 +225,16 @@ def test_a_concept_id_never_hides_a_phrase_listed_elsewhere(tmp_path):
     only through its own listed phrases."""
     analyser = Analyser.from_terminology_file(TERMS)
     found = [(m.entity, m.value) for m in analyser.mentions("I think I have alopecia areata")]
-    assert found == [("red_flag", "patchy_loss")]
+    assert found[0] == ("red_flag", "patchy_loss")
+
+
+def test_topics_overlay_other_labels_and_match_loosely():
+    """A topic is what a question is about; it may share words with a condition or a
+    red flag and both are found. Its phrases match inflections and "..." gaps."""
+    analyser = Analyser.from_terminology_file(TERMS)
+    pcos = [(m.entity, m.value) for m in analyser.mentions("I suffer with PCOS and thin hair")]
+    assert ("condition", "endocrine_disorder") in pcos and ("topic", "pcos") in pcos
+    lasting = [(m.entity, m.value) for m in analyser.mentions("How long will the results of mesotherapy last?")]
+    assert ("topic", "results_timeline") in lasting
+    negated = [(m.value, m.role) for m in analyser.mentions("I don't have PCOS") if m.entity == "topic"]
+    assert negated == [("pcos", "negated")]
