@@ -134,6 +134,7 @@ FLOW_STARTS = {
     "/check_eligibility": "action_screening_intro",
     "/describe_hair_loss": "action_triage_intro",
     "/book_consultation": "consultation_form",
+    "/forget_me": "action_forget_me",  # "yes" to "delete this conversation?" deletes it
 }
 
 

@@ -14,9 +14,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.domain_nlp import NON_ENGLISH
 from components.graph import MessageStep
 
-NON_ENGLISH = "non_english"  # set by DomainSpacyNLP
 SIGN_ENTITY = "emergency_sign"
 EMERGENCY_INTENT = "emergency"
 

@@ -113,3 +113,12 @@ def test_a_contraindication_with_a_booking_request_is_acknowledged_before_the_qu
     messages, _ = run(ValidateConsultationForm(), trk)
     said = texts(messages)
     assert "pregnancy" in said and "doctor will discuss it" in said
+
+
+def test_a_typed_yes_to_the_deletion_question_deletes():
+    from actions.safety import ActionHandleAnswer
+
+    confirm = {"event": "bot", "text": "Do you want me to delete ...?", "data": {"buttons": content.messages()["forget_me_confirm"]["buttons"]}}
+    trk = tracker("yes please", "affirm", history=[confirm])
+    _, events = run(ActionHandleAnswer(), trk)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_forget_me"}]
