@@ -169,6 +169,7 @@ class ActionClarify(Action):
             say(dispatcher, "clarify_emergency_line")
         elif intent == "report_complication":
             say(dispatcher, "clarify_complication_line")
+        condition_note(dispatcher, tracker)
         options = candidates(tracker)
         if intent in ("emergency", "report_complication"):
             payload = f"/{intent}"

@@ -122,3 +122,11 @@ def test_a_typed_yes_to_the_deletion_question_deletes():
     trk = tracker("yes please", "affirm", history=[confirm])
     _, events = run(ActionHandleAnswer(), trk)
     assert events == [{"event": "followup", "timestamp": None, "name": "action_forget_me"}]
+
+
+def test_clarify_acknowledges_a_contraindication_it_was_told():
+    trk = tracker("I have a scalp infection, can I book for Friday?", "book_consultation", confidence=0.6,
+                  entities=[entity("condition", "infection")], ranking=[("book_consultation", 0.6), ("ask_contraindications", 0.3)])
+    messages, _ = run(ActionClarify(), trk)
+    assert "infection" in messages[0]["text"] and "tell the doctor" in messages[0]["text"]
+    assert messages[-1]["buttons"][0]["payload"] == "/book_consultation"
