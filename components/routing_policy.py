@@ -16,7 +16,8 @@ forms' validation does the same checks, ``actions/forms.py``):
 4. a question that names a topic from the terminology ("does it hurt", "PRP",
    "after giving birth") -> ``action_answer_topic``: the topic's entry answers it;
 5. a weak guess at an intent with large consequences (emergency without a named sign,
-   complication, deleting data, booking, price) or no guess at all (``nlu_fallback``)
+   complication, deleting data, booking, price: below 0.8), a weak guess at a question
+   answered from the content (below 0.6), or no guess at all (``nlu_fallback``)
    -> ``action_clarify``: "do you mean X or Y?" with the likeliest topics as buttons;
    "delete my data" typed (not clicked) always asks for confirmation.
 
@@ -66,6 +67,11 @@ _QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "wh
 # Intents whose answer has large consequences: acted on only when the classifier is
 # sure (or a named sign backs it up; EmergencyOverride gives those 1.0).
 HIGH_STAKES_INTENTS = {"emergency", "report_complication", "forget_me", "book_consultation", "ask_price"}
+# Questions answered from the content (ask_*): below ``answer_confidence`` the guess is
+# more often wrong than right on real visitors' questions (development set), so the
+# assistant asks which topic was meant.
+ANSWER_PREFIX = "ask_"
+NOT_ANSWERS = {"ask_capabilities"}
 
 
 def _is_payload(text: str) -> bool:
@@ -81,6 +87,7 @@ def choose_action(
     signals: Optional[Dict[str, Any]],
     text: str,
     high_stakes_confidence: float,
+    answer_confidence: float = 0.0,
 ) -> Optional[str]:
     """The action this policy predicts, or None to leave the turn to the others."""
     if active_loop:
@@ -117,6 +124,8 @@ def choose_action(
         return ACTION_CONFIRM_FORGET
     if intent == FALLBACK or (intent in HIGH_STAKES_INTENTS and confidence < high_stakes_confidence):
         return ACTION_CLARIFY
+    if intent.startswith(ANSWER_PREFIX) and intent not in NOT_ANSWERS and confidence < answer_confidence:
+        return ACTION_CLARIFY
     return None
 
 
@@ -127,11 +136,12 @@ class SafetyRoutingPolicy(Policy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # RulePolicy has priority 6; ties at confidence 1.0 go to the higher priority.
-        return {"priority": 7, "high_stakes_confidence": 0.8}
+        return {"priority": 7, "high_stakes_confidence": 0.8, "answer_confidence": 0.6}
 
     def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__({**self.get_default_config(), **config}, *args, **kwargs)
         self.high_stakes_confidence = float(self.config["high_stakes_confidence"])
+        self.answer_confidence = float(self.config["answer_confidence"])
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         with self._model_storage.write_to(self._resource) as directory:
@@ -157,6 +167,7 @@ class SafetyRoutingPolicy(Policy):
             signals=parse.get(sig.SIGNALS),
             text=(message.text or "") if message else "",
             high_stakes_confidence=self.high_stakes_confidence,
+            answer_confidence=self.answer_confidence,
         )
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))

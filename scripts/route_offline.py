@@ -75,6 +75,7 @@ async def main() -> int:
     analyser = Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
     items = yaml.safe_load(args.file.read_text(encoding="utf-8"))
     outcome = collections.Counter()
+    by_confidence = []
     for item in items:
         text = item["text"]
         parse = await agent.parse_message(text)
@@ -83,13 +84,19 @@ async def main() -> int:
         signals = {"in_domain": analyser.in_domain(text, doc=doc), "injection_context": analyser.injection_context(text, doc=doc)}
         intent = parse["intent"]["name"]
         conf = float(parse["intent"].get("confidence") or 0.0)
-        action = choose_action("action_listen", None, intent, conf, entities, signals, text, 0.8)
+        action = choose_action("action_listen", None, intent, conf, entities, signals, text, 0.8, 0.6)
         got = labels_for(action, intent, entities)
         expected = set(item["topics"])
         kind = "right" if expected & set(got) else "clarify" if got == ["clarify"] else "wrong"
         outcome[kind] += 1
+        if action is None:  # the classifier's guess decided: how sure was it?
+            by_confidence.append((conf, kind, intent))
         if args.show_wrong and kind != "right":
             print(f"{kind:8} {item['id']:8} expected {sorted(expected)} got {got} (intent {intent} {conf:.2f})\n         {text[:160]!r}")
+    print("answers decided by the classifier alone, by confidence (right / not right):")
+    for low, high in ((0.0, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)):
+        band = [k for c, k, _ in by_confidence if low <= c < high]
+        print(f"  {low:.1f}-{min(high, 1.0):.1f}: {band.count('right'):3d} / {len(band) - band.count('right'):3d}")
     total = sum(outcome.values())
     print(" ".join(f"{k} {v} ({v / total:.0%})" for k, v in sorted(outcome.items())), f"of {total}")
     return 0

@@ -48,7 +48,7 @@ def test_a_topic_added_as_documented_is_answered(tmp_path, monkeypatch):
     assert ("topic", "wigs") in [(e["entity"], e["value"]) for e in entities]
     signals = {"in_domain": analyser.in_domain(text, doc=doc), "injection_context": analyser.injection_context(text, doc=doc)}
     # whatever the classifier guessed, the topic answers
-    assert choose_action("action_listen", None, "ask_side_effects", 0.9, entities, signals, text, 0.8) == (
+    assert choose_action("action_listen", None, "ask_side_effects", 0.9, entities, signals, text, 0.8, 0.6) == (
         "action_answer_topic"
     )
 

@@ -26,7 +26,7 @@ def ent(entity, value, role=None):
 
 
 def choose(intent, text="a typed message", confidence=0.95, entities=(), signals=PLAIN, latest=ACTION_LISTEN_NAME, loop=None):
-    return choose_action(latest, loop, intent, confidence, list(entities), signals, text, 0.8)
+    return choose_action(latest, loop, intent, confidence, list(entities), signals, text, 0.8, 0.6)
 
 
 def test_a_red_flag_comes_before_any_intent():
@@ -147,3 +147,10 @@ def test_a_sure_out_of_scope_is_not_turned_into_a_topic_by_a_loose_phrase():
     last = [ent("topic", "results_timeline")]
     assert choose("out_of_scope", "what's in lip filler and how long does it last", 0.88, last) is None
     assert choose("out_of_scope", "how long do the results of meso last", 0.5, last) == "action_answer_topic"
+
+
+def test_a_weak_guess_at_a_content_question_asks_which_topic():
+    assert choose("ask_sessions", "how are the application results?", confidence=0.46) == "action_clarify"
+    assert choose("ask_sessions", "how many sessions", confidence=0.75) is None
+    assert choose("ask_capabilities", "what else", confidence=0.4) is None
+    assert choose("ask_sessions", "/ask_sessions", confidence=0.4) is None  # a button is sure
