@@ -65,7 +65,7 @@ EXCEPTIONS = {
     "riverside": 3, "clinic's": 2, "doesn't": 2, "isn't": 2, "wasn't": 2, "aren't": 1, "don't": 1,
     "can't": 1, "won't": 1, "hairline": 2, "headache": 2, "sometime": 2, "likely": 2, "lives": 1,
     "scientific": 4, "serious": 3, "various": 3, "previous": 3, "obvious": 3, "mysterious": 4,
-    "real": 1, "really": 2, "reaction": 3, "reactions": 3, "create": 2, "fluid": 2, "poem": 2,
+    "real": 1, "really": 2, "reaction": 3, "reactions": 3, "fluid": 2, "poem": 2,
     "patient": 2, "patients": 2, "special": 2, "specialist": 3, "specialists": 3, "official": 3,
     "ocean": 2, "social": 2, "sure": 1, "surely": 2, "because": 2, "people": 2, "little": 2,
     "dandruff": 2, "biotin": 3, "keratin": 3, "zinc": 1, "selenium": 4, "manganese": 3,
