@@ -54,6 +54,9 @@ def test_forget_me_removes_the_conversation_and_its_records(live_stack):
     for text in ("/book_consultation", "general", "/affirm", "Sam Lee", "any time", "sam.lee@example.com"):
         say(live_stack, sender, text)
     assert rows(live_stack, "select count(*) from consultation_request where sender_id = :s", s=sender)[0][0] == 1
-    assert "deleted" in say(live_stack, sender, "please delete my data")
+    assert "cannot be undone" in say(live_stack, sender, "please delete my data")
+    # asking is not deleting: the request is still there until the visitor confirms
+    assert rows(live_stack, "select count(*) from consultation_request where sender_id = :s", s=sender)[0][0] == 1
+    assert "deleted" in say(live_stack, sender, "/forget_me")
     assert rows(live_stack, "select count(*) from consultation_request where sender_id = :s", s=sender)[0][0] == 0
     assert rows(live_stack, "select count(*) from events where sender_id = :s", s=sender)[0][0] == 0
