@@ -60,7 +60,7 @@ def test_a_topic_added_as_documented_is_answered(tmp_path, monkeypatch):
         from actions.routing import ActionAnswerTopic
         from tests.actions.helpers import run, tracker
 
-        messages, events = run(ActionAnswerTopic(), tracker(text, "ask_side_effects", entities=entities))
+        messages, events = run(ActionAnswerTopic(), tracker(text, "ask_side_effects", confidence=0.5, entities=entities))
         assert messages[0]["text"] == ANSWER
         assert {"event": "slot", "name": "last_answer", "value": "knowledge:wigs"} in [
             {k: e.get(k) for k in ("event", "name", "value")} for e in events
