@@ -22,6 +22,7 @@ TOPICS = [
     "pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "prp",
     "drug_mesotherapy", "minoxidil", "finasteride", "transplant_candidacy", "postpartum", "after_illness",
     "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet", "alopecia_areata",
+    "infection_signs", "who_to_see",
 ]
 NEW_CLAIMS = ["nourishing", "split_ends", "itchy_scalp", "root_volume"]
 
