@@ -16,7 +16,7 @@ forms' validation does the same checks, ``actions/forms.py``):
 4. a question that names a topic from the terminology ("does it hurt", "PRP",
    "after giving birth") -> ``action_answer_topic``: the topic's entry answers it;
 5. a weak guess at an intent with large consequences (emergency without a named sign,
-   complication, deleting data, booking, price: below 0.8), a weak guess at a question
+   complication, deleting data: below 0.8), a weak guess at a question
    answered from the content (below 0.6), or no guess at all (``nlu_fallback``)
    -> ``action_clarify``: "do you mean X or Y?" with the likeliest topics as buttons;
    "delete my data" typed (not clicked) always asks for confirmation.
@@ -66,7 +66,9 @@ WEAKLY_GUARDED_INTENTS = {"human_handoff", "inform", "ask_capabilities", "bot_ch
 _QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ", "does ")
 # Intents whose answer has large consequences: acted on only when the classifier is
 # sure (or a named sign backs it up; EmergencyOverride gives those 1.0).
-HIGH_STAKES_INTENTS = {"emergency", "report_complication", "forget_me", "book_consultation", "ask_price"}
+# (Booking is not among them: the consultation request starts by asking for consent,
+# which is the confirmation; prices are the clinic's contact details.)
+HIGH_STAKES_INTENTS = {"emergency", "report_complication", "forget_me"}
 # Questions answered from the content (ask_*): below ``answer_confidence`` the guess is
 # more often wrong than right on real visitors' questions (development set), so the
 # assistant asks which topic was meant.
@@ -116,7 +118,13 @@ def choose_action(
         if not in_domain and intent in WEAKLY_GUARDED_INTENTS and asked and weak and intent != "out_of_scope":
             return UTTER_OUT_OF_SCOPE
     sure_out_of_scope = intent == "out_of_scope" and confidence >= high_stakes_confidence
-    if intent not in NOT_TOPIC_INTENTS and not sure_out_of_scope and sig.affirmed(entities, TOPIC_ENTITY):
+    # "does it protect from stress?" asks about an advertised claim, not about stress
+    claim_asked = intent == "ask_claim" and sig.affirmed(entities, "claim_topic")
+    # a weak guess at a complication with no sign named: the topic's answer (which says
+    # when to get care) serves better than a question back
+    weak_complication = intent == "report_complication" and confidence < high_stakes_confidence
+    topical = intent not in NOT_TOPIC_INTENTS or weak_complication
+    if topical and not sure_out_of_scope and not claim_asked and sig.affirmed(entities, TOPIC_ENTITY):
         return ACTION_TOPIC
     if payload:
         return None

@@ -25,8 +25,9 @@ COMPLICATION_ENTITY = "complication_sign"
 SIGNALS = "meso_signals"  # the parse-data key DomainSpacyNLP writes
 
 # Red flags that are about hair loss only when the message is about losing hair
-# ("my son has bald patches" is; "my son wants to know" is not).
-NEEDS_LOSS_CONTEXT = {"child", "body_hair_loss"}
+# ("my son has bald patches" is; "my son wants to know" is not; a fever alone is a
+# question about having the treatment, not a red flag for hair loss).
+NEEDS_LOSS_CONTEXT = {"child", "body_hair_loss", "systemic"}
 # A reason added when infection signs appear without an injection: a scalp
 # infection is for a doctor.
 SCALP_INFECTION = "scalp_infection"

@@ -29,6 +29,7 @@ META_FILE = "meso_terminology.json"
 CUE_KEYS = (
     "negation", "uncertainty", "clause_breaks", "english_words",
     "domain_words", "domain_pointers", "domain_pointer_max_words", "injection_words",
+    "injection_time_words", "injection_places",
 )
 
 
@@ -232,6 +233,8 @@ class Analyser:
         self.domain_pointers = {str(w).lower() for w in cues.get("domain_pointers") or []}
         self.pointer_max_words = int(cues.get("domain_pointer_max_words") or 0)
         self.injection_phrases = _phrases(cues.get("injection_words") or [], nlp)
+        self.injection_times = {str(w).lower() for w in cues.get("injection_time_words") or []}
+        self.injection_places = _phrases(cues.get("injection_places") or [], nlp)
         found = cues.get("overlay_patterns")
         self.overlay = Matcher(nlp.vocab)
         for p in found if found is not None else overlay_patterns(nlp, cues):
@@ -286,13 +289,27 @@ class Analyser:
         return len(alpha) <= self.pointer_max_words and bool(lowers & self.domain_pointers)
 
     def injection_context(self, text: str, doc=None) -> bool:
-        """Whether the message places itself at an injection or a session."""
+        """Whether the message tells of something after an injection or a session: an
+        injection word at most four words after a time word ("since my last session",
+        "I had mesotherapy"), or an injection place ("the injection sites")."""
         doc = doc if doc is not None else self.nlp(text)
         words = [t.lower_ for t in doc]
         lemmas = [(t.lemma_ or t.text).lower() for t in doc]
-        return CueMatcher._has_phrase(words, self.injection_phrases) or CueMatcher._has_phrase(
-            lemmas, self.injection_phrases
-        )
+        if CueMatcher._has_phrase(words, self.injection_places):
+            return True
+        if not self.injection_times:  # a pipeline saved before the time words: any mention
+            return CueMatcher._has_phrase(words, self.injection_phrases) or CueMatcher._has_phrase(
+                lemmas, self.injection_phrases
+            )
+        for i, word in enumerate(words):
+            if word in self.injection_times:
+                after = words[i + 1 : i + 6]
+                after_lemmas = lemmas[i + 1 : i + 6]
+                if CueMatcher._has_phrase(after, self.injection_phrases) or CueMatcher._has_phrase(
+                    after_lemmas, self.injection_phrases
+                ):
+                    return True
+        return False
 
 
 def find_mentions(matcher: CueMatcher, doc) -> List[Mention]:

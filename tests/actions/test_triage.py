@@ -126,7 +126,7 @@ def test_intro_tells_pattern_baldness_about_transplant_at_once():
 def test_a_red_flag_typed_in_the_questions_ends_them_with_see_a_doctor(db_url):
     flag = [entity("red_flag", "body_hair_loss")]
     messages, events = ask("my eyebrows are falling out as well", "inform", requested="tr_onset", entities=flag)
-    assert "doctor or a dermatologist" in texts(messages)
+    assert "doctor or dermatologist" in texts(messages)
     assert slot_events(events)["flow_stopped"] == "red_flag"
     with db.session_scope() as session:
         assert session.execute(select(SafetyEvent.kind)).scalars().all() == ["red_flag"]

@@ -55,9 +55,11 @@ def test_an_emergency_is_left_to_its_rule_when_sure_and_clarified_when_not():
 
 
 def test_weak_guesses_at_high_stakes_intents_ask_first():
-    for intent in ("report_complication", "book_consultation", "ask_price"):
-        assert choose(intent, confidence=0.6) == "action_clarify"
-        assert choose(intent, confidence=0.9) is None
+    for intent in ("report_complication", "forget_me"):
+        assert choose(intent, confidence=0.6) in ("action_clarify", "action_confirm_forget_me")
+    assert choose("report_complication", confidence=0.9) is None
+    # booking asks for consent first anyway; prices are contact details
+    assert choose("book_consultation", confidence=0.6) is None and choose("ask_price", confidence=0.6) is None
     assert choose("ask_side_effects", confidence=0.6) is None  # ordinary answers need no extra proof
 
 
@@ -154,3 +156,12 @@ def test_a_weak_guess_at_a_content_question_asks_which_topic():
     assert choose("ask_sessions", "how many sessions", confidence=0.75) is None
     assert choose("ask_capabilities", "what else", confidence=0.4) is None
     assert choose("ask_sessions", "/ask_sessions", confidence=0.4) is None  # a button is sure
+
+
+def test_claims_and_weak_complication_guesses_meet_topics_sensibly():
+    stress = [ent("topic", "stress"), ent("claim_topic", "protection")]
+    assert choose("ask_claim", "does it protect my hair from pollution and stress?", entities=stress) is None
+    sore = [ent("topic", "pain")]
+    text = "my scalp is a bit sore after the session, is that normal?"
+    assert choose("report_complication", text, confidence=0.6, entities=sore) == "action_answer_topic"
+    assert choose("report_complication", text, confidence=0.95, entities=sore) is None
