@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.common import (
+    latest_confidence,
     latest_entities,
     latest_intent,
     latest_text,
@@ -28,6 +29,7 @@ from components import signals as sig
 
 TOPIC = "topic"
 MAX_TOPICS_ANSWERED = 2  # more topics than this in one message: ask which one first
+SURE_INTENT = 0.8  # a classified question this sure is answered beside a named topic
 
 
 def latest_signals(tracker: Tracker) -> Dict[str, Any]:
@@ -128,6 +130,11 @@ class ActionAnswerTopic(Action):
             return []
         if latest_intent(tracker) == "request_medical_advice":
             say(dispatcher, "topic_general_info")
+        sure = content.knowledge_entry_for_intent(latest_intent(tracker))
+        if sure and latest_confidence(tracker) >= SURE_INTENT and sure[0] not in [i for i, _ in entries]:
+            # "is it painful, are there side effects?": the question the classifier is
+            # sure of is answered too, first.
+            entries = [sure] + entries[: MAX_TOPICS_ANSWERED - 1]
         events = send_entries(dispatcher, entries)
         if not any(i == "contraindications" for i, _ in entries):
             condition_note(dispatcher, tracker)

@@ -50,13 +50,15 @@ def _from_text(text: str) -> Dict[str, str]:
     """Answers that typed words give, whatever question was asked."""
     words = content.triage_words()
     values: Dict[str, str] = {}
+    negated = contains_phrase(text, NEGATION_WORDS)
     pattern = _keyword(text, words["pattern"], ["patches", "temples_crown", "top_thinning", "diffuse"])
+    if pattern == "patches" and negated:  # "no bald patches, it thins on top"
+        pattern = _keyword(text, words["pattern"], ["temples_crown", "top_thinning", "diffuse"])
     if pattern:
         values["tr_pattern"] = pattern
     onset = _keyword(text, words["onset"], ["sudden", "gradual"])
     if onset:
         values["tr_onset"] = onset
-    negated = contains_phrase(text, NEGATION_WORDS)
     if not negated:
         if contains_phrase(text, words["family"]["yes"]):
             values["tr_family"] = YES

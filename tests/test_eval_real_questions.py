@@ -82,11 +82,11 @@ def test_markers_are_read_from_the_content_files(tmp_path):
         "disclosure": {"text": "Hi, this is {clinic_name}'s automated assistant. Not for emergencies."},
         "clarify": {"text": "Which of these did you mean? Pick one below, please."},
         "out_of_scope_short": {"text": "That is outside what I can help with here. Try hair."},
+        "not_understood": {"text": "Sorry, I didn't get that. Could you rephrase?"},
     }}))
     domain = tmp_path / "domain.yml"
     domain.write_text(yaml.safe_dump({"responses": {
         "utter_out_of_scope": [{"text": "I can only answer questions about {clinic_name}. Sorry!"}],
-        "utter_default": [{"text": "Sorry, I didn't get that. Could you rephrase?"}],
     }}))
     m = ev.load_markers(content, domain)
     assert m.disclosure == "hi, this is demo hair clinic's automated assistant."

@@ -130,3 +130,13 @@ def test_clarify_acknowledges_a_contraindication_it_was_told():
     messages, _ = run(ActionClarify(), trk)
     assert "infection" in messages[0]["text"] and "tell the doctor" in messages[0]["text"]
     assert messages[-1]["buttons"][0]["payload"] == "/book_consultation"
+
+
+def test_a_sure_question_is_answered_beside_the_topic_it_names():
+    trk = tracker("is it painful, are there side effects?", "ask_side_effects", confidence=0.93,
+                  entities=[entity("topic", "pain")])
+    messages, _ = run(ActionAnswerTopic(), trk)
+    entries = content.knowledge_entries()
+    assert [m["text"] for m in messages[:2]] == [entries["side_effects"]["answer"].strip(), entries["pain"]["answer"].strip()]
+    weak = tracker("does it hurt", "ask_side_effects", confidence=0.5, entities=[entity("topic", "pain")])
+    assert [m["text"] for m in run(ActionAnswerTopic(), weak)[0]][:1] == [entries["pain"]["answer"].strip()]

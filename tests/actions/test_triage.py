@@ -152,3 +152,8 @@ def test_a_birth_or_low_iron_named_earlier_fills_the_questions():
 def test_after_giving_birth_typed_is_a_recent_trigger():
     _, events = ask("it started after giving birth", "inform", requested="tr_trigger")
     assert slot_events(events)["tr_trigger"] == "yes"
+
+
+def test_no_bald_patches_typed_is_not_a_patch_answer():
+    _, events = ask("I have no bald patches, it is thinning on top", "inform")
+    assert slot_events(events).get("tr_pattern") == "top_thinning"
