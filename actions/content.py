@@ -1,41 +1,17 @@
-"""The one loader for clinic-editable content in ``data/content/``.
+"""What the actions read from the clinic-editable content in ``data/content/``.
 
-Every action that says something from the content files reads it through here.
-Files are re-read when they change on disk, so staff edits to wording take effect
-without restarting the action server.
+Every action that says something from the content files reads it through here;
+the files themselves are read by ``contentfiles.load`` (re-read when they change).
 """
 from __future__ import annotations
 
-import os
-import threading
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-import yaml
-
-CONTENT_DIR = Path(os.environ.get("MESOGUIDE_CONTENT_DIR", Path(__file__).resolve().parent.parent / "data" / "content"))
-
-_cache: Dict[str, Tuple[float, Any]] = {}
-_lock = threading.Lock()
+from contentfiles import load
 
 
 class ContentError(ValueError):
     """A content file is missing something an action needs."""
-
-
-def load(name: str) -> Dict[str, Any]:
-    """The parsed YAML of ``data/content/<name>.yml`` (cached until the file changes)."""
-    path = CONTENT_DIR / f"{name}.yml"
-    mtime = path.stat().st_mtime
-    with _lock:
-        cached = _cache.get(name)
-        if cached and cached[0] == mtime:
-            return cached[1]
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    with _lock:
-        _cache[name] = (mtime, data)
-    return data
 
 
 def clinic() -> Dict[str, str]:

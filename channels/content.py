@@ -1,40 +1,13 @@
 """The wording the channel layer needs, read from ``data/content/messages.yml``.
 
-A small loader of its own (``actions/`` is the action server's package and must not
-be imported into Rasa's process): the file is re-read when it changes, so staff
-edits take effect without a restart.
+Read through ``contentfiles`` (``actions/`` is the action server's package and must
+not be imported into Rasa's process); staff edits take effect without a restart.
 """
 from __future__ import annotations
 
-import os
-import threading
-from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any
 
-import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
-
-_cache: Dict[Path, Tuple[float, Any]] = {}
-_lock = threading.Lock()
-
-
-def content_dir() -> Path:
-    return Path(os.environ.get("MESOGUIDE_CONTENT_DIR") or ROOT / "data" / "content")
-
-
-def _load(name: str) -> Dict[str, Any]:
-    path = content_dir() / f"{name}.yml"
-    mtime = path.stat().st_mtime
-    with _lock:
-        cached = _cache.get(path)
-        if cached and cached[0] == mtime:
-            return cached[1]
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    with _lock:
-        _cache[path] = (mtime, data)
-    return data
+from contentfiles import load as _load
 
 
 class _Placeholders(dict):

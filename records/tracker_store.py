@@ -37,7 +37,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
-from actions import content
+from contentfiles import load as load_content
 from records import db
 from records.redaction import CONTACT_ANSWER_PLACEHOLDER, redact
 
@@ -56,8 +56,8 @@ IGNORED_SETTINGS = ("dialect", "host", "port", "db", "username", "password", "lo
 
 def clinic_contacts() -> List[str]:
     """The clinic's published phone and e-mail, which are not the visitor's data."""
-    clinic = content.clinic()
-    return [clinic.get("phone", ""), clinic.get("email", "")]
+    clinic = load_content("clinic")
+    return [str(clinic.get("phone", "")), str(clinic.get("email", ""))]
 
 
 def contact_answers(events: Iterable[Event]) -> Set[int]:

@@ -1,0 +1,39 @@
+"""Reads the clinic-editable content files in ``data/content/`` (one loader for all).
+
+Used by the actions (action server), the input channel and the tracker store (Rasa's
+process); it imports neither, so Rasa's process never loads the action modules.
+``MESOGUIDE_CONTENT_DIR`` points elsewhere (tests, another clinic). Files are re-read
+when they change on disk, so staff edits take effect without a restart.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Dict, Tuple
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_cache: Dict[Path, Tuple[float, Any]] = {}
+_lock = threading.Lock()
+
+
+def content_dir() -> Path:
+    return Path(os.environ.get("MESOGUIDE_CONTENT_DIR") or ROOT / "data" / "content")
+
+
+def load(name: str) -> Dict[str, Any]:
+    """The parsed YAML of ``<content dir>/<name>.yml`` (cached until the file changes)."""
+    path = content_dir() / f"{name}.yml"
+    mtime = path.stat().st_mtime
+    with _lock:
+        cached = _cache.get(path)
+        if cached and cached[0] == mtime:
+            return cached[1]
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    with _lock:
+        _cache[path] = (mtime, data)
+    return data
