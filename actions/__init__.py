@@ -10,7 +10,9 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 from actions import (  # noqa: E402,F401  (registers the actions)
     claims,
     consultation,
+    conversation,
     knowledge,
+    routing,
     safety,
     screening,
     session,

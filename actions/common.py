@@ -11,11 +11,44 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from rasa_sdk import Tracker
 
 from actions import content
+from records.vocabulary import (
+    CONSULTATION_KINDS,
+    SAFETY_KINDS,
+    SCREENING_ANSWERS,
+    SCREENING_OUTCOMES,
+    TRIAGE_OUTCOMES,
+    check_choice,
+)
 
 logger = logging.getLogger(__name__)
 
-YES, NO, UNSURE = "yes", "no", "unsure"
+
+def _named(field: str, vocabulary: Iterable[str], *values: str) -> List[str]:
+    """``values``, each checked against the records' closed ``vocabulary``: a word the
+    records no longer accept fails when the action server starts, not when a
+    visitor's record is saved."""
+    return [check_choice(field, value, vocabulary) for value in values]
+
+
+# The clinic records' vocabularies (records/vocabulary.py, docs/contracts.md "Clinic
+# records"), named once for the actions. records/vocabulary.py holds them as tuples
+# only; the names below are checked against those tuples at import.
+YES, NO, UNSURE = _named("screening answer", SCREENING_ANSWERS, "yes", "no", "unsure")
+NONE_REPORTED, CONTRAINDICATION_REPORTED, DOCTOR_CHECK = _named(
+    "screening outcome", SCREENING_OUTCOMES, "none_reported", "contraindication_reported", "doctor_check"
+)
+LIKELY_AGA, RED_FLAG, SEE_DOCTOR, UNCLEAR = _named(
+    "triage outcome", TRIAGE_OUTCOMES, "likely_aga", "red_flag", "see_doctor", "unclear"
+)
+TRANSPLANT, MESOTHERAPY, GENERAL = _named("consultation kind", CONSULTATION_KINDS, "transplant", "mesotherapy", "general")
+EMERGENCY_EVENT, COMPLICATION_EVENT, RED_FLAG_EVENT, ADVICE_DECLINED_EVENT, HANDOFF_EVENT = _named(
+    "safety event kind", SAFETY_KINDS, "emergency", "complication", "red_flag", "medical_advice_declined", "human_handoff"
+)
+
 NEGATED, UNCERTAIN = "negated", "uncertain"
+
+# Why a flow ended early (slot ``flow_stopped``; the flows' summary actions read it).
+STOPPED, STOPPED_EMERGENCY, STOPPED_RED_FLAG = "stopped", "emergency", "red_flag"
 
 ANSWER_INTENTS = {"affirm": YES, "deny": NO, "dont_know": UNSURE}
 
@@ -182,6 +215,18 @@ def say(dispatcher, key: str, buttons: Optional[List[Dict[str, str]]] = None, **
         dispatcher.utter_message(response=f"utter_{key}")
         return
     dispatcher.utter_message(text=text_of(key, **values), buttons=message.get("buttons", []) if buttons is None else buttons)
+
+
+def join_words(parts: List[str]) -> str:
+    """"a", "a and b", "a, b and c" (the joining word is ``and`` in messages.yml ``fill_ins``)."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + fill_in("and") + parts[-1]
+
+
+def fill_in(key: str) -> Any:
+    """Words a flow fills into a message (data/content/messages.yml ``fill_ins``)."""
+    return content.fill_ins()[key]
 
 
 def store():

@@ -16,8 +16,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.common import (
+    GENERAL,
+    LIKELY_AGA,
+    MESOTHERAPY,
     NO,
+    STOPPED_EMERGENCY,
+    TRANSPLANT,
     YES,
+    fill_in,
     clean_free_text,
     contains_phrase,
     is_button_payload,
@@ -33,32 +39,24 @@ from actions.common import (
 )
 from actions.forms import GuidedFormValidation, question_actions, reset_events
 from actions.routing import condition_note
+from contentfiles.patterns import is_email, is_phone_digits
 from records.redaction import find_emails, find_phones
 
 FORM = "consultation_form"
-SLOTS = ["cs_kind", "cs_consent", "cs_name", "cs_time", "cs_contact"]
 MAX_RETRIES = 2  # a malformed contact is asked again at most twice, then a way out
 
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}$")
 NAME_PREFIX = re.compile(r"^(my name is|my name's|name is|name:|i am|i'm|im|it's|its|this is|call me)\s+", re.I)
 NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
-TIME_WORDS = {
-    "mornings": ["morning", "mornings", "am", "before noon", "early"],
-    "afternoons": ["afternoon", "afternoons", "lunchtime", "midday", "pm"],
-    "evenings": ["evening", "evenings", "after work", "tonight", "after 6", "after six"],
-    "any time": ["any time", "anytime", "whenever", "any", "doesn't matter", "dont mind", "don't mind", "flexible"],
-}
-KIND_WORDS = {
-    "transplant": ["transplant", "dhi", "fue", "fut", "hair transplant", "implant", "hair restoration", "surgery"],
-    "mesotherapy": ["mesotherapy", "meso", "injections"],
-    "general": ["general", "not sure", "don't know", "dont know", "either", "other", "both", "no idea", "unsure"],
-}
+# Procedures (terminology.yml) that make a request a transplant or a mesotherapy one.
+KIND_OF_PROCEDURE = {"hair_transplant": TRANSPLANT, "dhi": TRANSPLANT, "fue": TRANSPLANT, "fut": TRANSPLANT,
+                     "mesotherapy": MESOTHERAPY}
 
 
 def parse_contact(text: str) -> Dict[str, Optional[str]]:
-    """{"email": ..., "phone": ...} found in ``text`` (validated), each possibly None."""
-    email = next((m for m in find_emails(text) if EMAIL.match(m)), None)
-    phone = next((digits for _, digits in find_phones(text)), None)
+    """{"email": ..., "phone": ...} found in ``text`` (validated by
+    ``contentfiles.patterns``), each possibly None."""
+    email = next((m for m in find_emails(text) if is_email(m)), None)
+    phone = next((digits for _, digits in find_phones(text) if is_phone_digits(digits)), None)
     return {"email": email, "phone": phone}
 
 
@@ -72,20 +70,33 @@ def parse_name(text: str) -> Optional[str]:
 
 
 def parse_time(text: str) -> Optional[str]:
-    for label, words in TIME_WORDS.items():
+    """A time window from the words of ``ask_cs_time``'s answers, else the typed text."""
+    for label, words in content.typed_answers("cs_time").items():
         if contains_phrase(text, words):
             return label
     cleaned = clean_free_text(text, 100)
     return cleaned if re.search(r"[^\W\d_]{2,}", cleaned) else None
 
 
+def kind_words() -> Dict[str, List[str]]:
+    """Typed words for each consultation kind: the procedure words of terminology.yml,
+    the "not sure" answers, and the extra words of ``ask_cs_kind`` in messages.yml."""
+    words: Dict[str, List[str]] = {TRANSPLANT: [], MESOTHERAPY: [], GENERAL: []}
+    for procedure, terms in content.procedure_terms().items():
+        if procedure in KIND_OF_PROCEDURE:
+            words[KIND_OF_PROCEDURE[procedure]] += terms
+    words[GENERAL] += content.answer_words()["unsure"]
+    for kind, extra in content.typed_answers("cs_kind").items():
+        words[kind] = words.get(kind, []) + extra
+    return words
+
+
 def kind_from(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
-    procedures = set(positive_values(entities, "procedure"))
-    if procedures & {"hair_transplant", "dhi", "fue", "fut"}:
-        return "transplant"
-    if "mesotherapy" in procedures:
-        return "mesotherapy"
-    for kind, words in KIND_WORDS.items():
+    named = {KIND_OF_PROCEDURE[p] for p in positive_values(entities, "procedure") if p in KIND_OF_PROCEDURE}
+    for kind in (TRANSPLANT, MESOTHERAPY):  # "DHI or mesotherapy?": the transplant
+        if kind in named:
+            return kind
+    for kind, words in kind_words().items():
         if contains_phrase(text, words):
             return kind
     return None
@@ -93,6 +104,9 @@ def kind_from(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
 
 class ValidateConsultationForm(GuidedFormValidation):
     form_name = FORM
+
+    def name(self) -> Text:
+        return "validate_consultation_form"
     free_text_slots = {"cs_name", "cs_time", "cs_contact"}
 
     def wants_to_stop(self, tracker: Tracker) -> bool:
@@ -104,7 +118,7 @@ class ValidateConsultationForm(GuidedFormValidation):
 
     def unclear_value(self, requested):
         # Consent is never assumed: unclear twice means no (nothing is stored).
-        return {"cs_kind": "general", "cs_consent": NO}.get(requested)
+        return {"cs_kind": GENERAL, "cs_consent": NO}.get(requested)
 
     def unclear_message(self, requested):
         return "consent_taken_as_no" if requested == "cs_consent" else super().unclear_message(requested)
@@ -116,10 +130,10 @@ class ValidateConsultationForm(GuidedFormValidation):
     def prefill(self, tracker, domain):
         text = "" if is_button_payload(latest_text(tracker)) else latest_text(tracker)
         kind = kind_from(text, latest_entities(tracker))
-        if not kind and tracker.get_slot("triage_outcome") == "likely_aga":
-            kind = "transplant"
+        if not kind and tracker.get_slot("triage_outcome") == LIKELY_AGA:
+            kind = TRANSPLANT
         elif not kind and tracker.get_slot("screening_outcome"):
-            kind = "mesotherapy"
+            kind = MESOTHERAPY
         return {"cs_kind": kind} if kind else {}
 
     async def reject(self, dispatcher, tracker, requested):
@@ -142,7 +156,7 @@ class ValidateConsultationForm(GuidedFormValidation):
     def extract(self, tracker, requested, domain):
         text = latest_text(tracker)
         if requested == "cs_kind":
-            kind = "general" if latest_intent(tracker) == "dont_know" else kind_from(text, latest_entities(tracker))
+            kind = GENERAL if latest_intent(tracker) == "dont_know" else kind_from(text, latest_entities(tracker))
             return {"cs_kind": kind} if kind else {}
         if requested == "cs_consent":
             answer = yes_no_unsure(tracker)
@@ -183,11 +197,12 @@ class ActionConsultationSubmit(Action):
                 "no_consent": "consult_no_consent",
                 "contact_failed": "contact_way_out",
             }.get(stopped, "consult_stopped")
-            if stopped != "emergency":
+            if stopped != STOPPED_EMERGENCY:
                 say(dispatcher, response)
             return reset_events(domain, FORM)
         contact = parse_contact(tracker.get_slot("cs_contact") or "")
-        kind = tracker.get_slot("cs_kind") or "general"
+        kind = tracker.get_slot("cs_kind") or GENERAL
+        time_window = tracker.get_slot("cs_time") or content.messages()["ask_cs_time"]["default"]
         reason = tracker.get_slot("triage_outcome") or tracker.get_slot("screening_outcome")
         saved = await record(
             store().save_consultation,
@@ -196,20 +211,25 @@ class ActionConsultationSubmit(Action):
             tracker.get_slot("cs_name"),
             contact["email"],
             contact["phone"],
-            tracker.get_slot("cs_time") or "any time",
+            time_window,
             reason,
         )
-        kind_words = {"transplant": "hair-transplant", "mesotherapy": "mesotherapy", "general": "hair"}[kind]
         response = "consult_confirm" if saved is not None else "consult_queued"
         say(
             dispatcher,
             response,
-            kind=kind_words,
+            kind=fill_in("consultation_kinds")[kind],
             contact=contact["email"] or contact["phone"],
-            time=tracker.get_slot("cs_time") or "any time",
+            time=time_window,
             **clinic,
         )
         return reset_events(domain, FORM)
 
 
-QUESTIONS = question_actions(SLOTS)
+QUESTIONS = question_actions(
+    "action_ask_cs_kind",
+    "action_ask_cs_consent",
+    "action_ask_cs_name",
+    "action_ask_cs_time",
+    "action_ask_cs_contact",
+)

@@ -113,7 +113,19 @@ def triage_words() -> Dict[str, Any]:
 
 
 def answer_words() -> Dict[str, List[str]]:
+    """Typed yes / no / unsure answers (terminology.yml ``answers``)."""
     return load("terminology")["answers"]
+
+
+def negation_cues() -> List[str]:
+    """The words that negate a mention (terminology.yml ``negation``, before and after)."""
+    cues = load("terminology")["negation"]
+    return list(dict.fromkeys([*cues.get("before", []), *cues.get("after", [])]))
+
+
+def procedure_terms() -> Dict[str, List[str]]:
+    """The words for each procedure (terminology.yml ``entities: procedure:``)."""
+    return load("terminology")["entities"]["procedure"]
 
 
 def buttons_for(follow_ups: List[str]) -> List[Dict[str, str]]:
@@ -126,7 +138,7 @@ def buttons_for(follow_ups: List[str]) -> List[Dict[str, str]]:
     for item in follow_ups or []:
         if item.startswith("claim:"):
             claim_id = item.split(":", 1)[1]
-            buttons.append({"title": "Is it proven?", "payload": f'/ask_claim{{"claim_topic":"{claim_id}"}}'})
+            buttons.append({"title": data["claim_button_title"], "payload": f'/ask_claim{{"claim_topic":"{claim_id}"}}'})
         elif item in flows:
             buttons.append({"title": flows[item]["title"], "payload": flows[item]["payload"]})
         elif item in entries:
@@ -139,3 +151,19 @@ def buttons_for(follow_ups: List[str]) -> List[Dict[str, str]]:
 
 def messages() -> Dict[str, Dict[str, Any]]:
     return load("messages")["messages"]
+
+
+def typed_answers(slot: str) -> Dict[str, List[str]]:
+    """Typed words that answer question ``ask_<slot>`` (its ``answers:`` in messages.yml),
+    by the value they give."""
+    return messages()[f"ask_{slot}"].get("answers") or {}
+
+
+def fill_ins() -> Dict[str, Any]:
+    """Words the flows fill into messages (messages.yml ``fill_ins``)."""
+    return load("messages")["fill_ins"]
+
+
+def stop_words() -> List[str]:
+    """Messages that, typed alone, end a question flow (messages.yml ``stop_words``)."""
+    return load("messages")["stop_words"]

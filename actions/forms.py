@@ -18,6 +18,9 @@ The base class gives all of them the same behaviour with real people:
 
 When a flow ends early the slot ``flow_stopped`` says why; the flow's summary
 action reads it.
+
+The protocol (validation action, ``action_ask_<slot>`` questions, a worked example)
+is in docs/contracts.md, "Question flows".
 """
 from __future__ import annotations
 
@@ -32,6 +35,12 @@ from actions import content
 from actions.claims import explain_claims
 from actions.common import (
     ACT_CONFIDENCE,
+    ADVICE_DECLINED_EVENT,
+    COMPLICATION_EVENT,
+    EMERGENCY_EVENT,
+    RED_FLAG_EVENT,
+    STOPPED,
+    STOPPED_EMERGENCY,
     latest_entities,
     FREE_TEXT_SAFETY_CONFIDENCE,
     INTERRUPT_CONFIDENCE,
@@ -48,7 +57,6 @@ from actions.routing import latest_signals, send_red_flag
 from actions.safety import escalate
 from components import signals as sig
 
-STOP_WORDS = ["stop", "cancel", "quit", "exit", "end", "stop it", "stop please", "cancel this", "never mind", "nevermind"]
 FLOW_STARTERS = {"check_eligibility", "describe_hair_loss", "book_consultation"}
 SIMPLE_REPLIES = {
     "human_handoff": "handoff",
@@ -56,6 +64,21 @@ SIMPLE_REPLIES = {
     "bot_challenge": "bot_challenge",
     "out_of_scope": "out_of_scope_short",
 }
+
+
+def keep_form_turn(tracker: Tracker) -> Dict[Text, Any]:
+    """The event that keeps the form in charge of a turn that filled no slot.
+
+    When a form's validation returns no slot event for a message, Rasa rejects the
+    form's turn (``ActionExecutionRejection``: "Failed to extract slot") and lets
+    other policies pick an action, so a question answered in between, "I didn't
+    catch that" or a red flag would be followed by a guess instead of the same
+    question again. Setting the bookkeeping slot ``form_turns`` counts as a validated
+    slot and keeps the form asking. Its value (how many such turns in this flow) is
+    not used for any decision; the slot exists for this and is cleared when the flow
+    ends (``reset_events``). Renaming it is a domain change (needs a retrain).
+    """
+    return SlotSet("form_turns", float(tracker.get_slot("form_turns") or 0) + 1)
 
 
 class GuidedFormValidation(Action, abc.ABC):
@@ -112,7 +135,7 @@ class GuidedFormValidation(Action, abc.ABC):
         """A red flag typed during the flow: the "see a doctor" answer, then the flow
         goes on (None) or ends (events)."""
         send_red_flag(dispatcher, reasons)
-        await record(store().log_safety_event, tracker.sender_id, "red_flag", ",".join(reasons))
+        await record(store().log_safety_event, tracker.sender_id, RED_FLAG_EVENT, ",".join(reasons))
         return None
 
     # --- the shared behaviour -------------------------------------------------
@@ -133,7 +156,7 @@ class GuidedFormValidation(Action, abc.ABC):
     def wants_to_stop(self, tracker: Tracker) -> bool:
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
         text = latest_text(tracker)
-        return (intent == "stop" and conf >= ACT_CONFIDENCE) or text.strip().lower() in STOP_WORDS
+        return (intent == "stop" and conf >= ACT_CONFIDENCE) or text.strip().lower() in content.stop_words()
 
     async def interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
         """Answers a question asked in the middle of the flow; returns its slot events,
@@ -149,7 +172,7 @@ class GuidedFormValidation(Action, abc.ABC):
             return cite_source(dispatcher, tracker)
         if intent == "request_medical_advice":
             say(dispatcher, "decline_medical_advice")
-            await record(store().log_safety_event, tracker.sender_id, "medical_advice_declined", "")
+            await record(store().log_safety_event, tracker.sender_id, ADVICE_DECLINED_EVENT, "")
             return []
         if intent in SIMPLE_REPLIES:
             say(dispatcher, SIMPLE_REPLIES[intent])
@@ -187,13 +210,13 @@ class GuidedFormValidation(Action, abc.ABC):
         free_text = requested in self.free_text_slots
         safety_needed = SAFETY_CONFIDENCE if not free_text else FREE_TEXT_SAFETY_CONFIDENCE
         if intent in ("emergency", "report_complication") and conf >= safety_needed:
-            await escalate(dispatcher, tracker, "emergency" if intent == "emergency" else "complication")
-            return self.stop("emergency")
+            await escalate(dispatcher, tracker, EMERGENCY_EVENT if intent == "emergency" else COMPLICATION_EVENT)
+            return self.stop(STOPPED_EMERGENCY)
         # The keyword backstop: named signs count whatever the classifier guessed.
         route, reasons = sig.safety_route(latest_entities(tracker), latest_signals(tracker), latest_text(tracker))
         if route == sig.COMPLICATION:
-            await escalate(dispatcher, tracker, "complication")
-            return self.stop("emergency")
+            await escalate(dispatcher, tracker, COMPLICATION_EVENT)
+            return self.stop(STOPPED_EMERGENCY)
         flagged = False
         if route == sig.RED_FLAG:
             ended = await self.on_red_flag(dispatcher, tracker, reasons)
@@ -201,7 +224,7 @@ class GuidedFormValidation(Action, abc.ABC):
                 return ended
             flagged = True
         if self.wants_to_stop(tracker):
-            return self.stop("stopped")
+            return self.stop(STOPPED)
 
         asks_question = "?" in latest_text(tracker)
         if not free_text or not asks_question:
@@ -216,7 +239,7 @@ class GuidedFormValidation(Action, abc.ABC):
             events = [] if flagged else await self.not_understood(dispatcher, tracker, requested, domain)
             if any(e.get("name") == requested and e.get("value") is not None for e in events):
                 return events  # the question is answered ("not sure"): the form moves on
-        return events + [SlotSet("form_turns", float(tracker.get_slot("form_turns") or 0) + 1)]
+        return events + [keep_form_turn(tracker)]
 
 
 class AskQuestion(Action, abc.ABC):
@@ -235,9 +258,20 @@ class AskQuestion(Action, abc.ABC):
         return []
 
 
-def question_actions(slots: List[str]) -> Dict[str, type]:
-    """One ``action_ask_<slot>`` class per slot (the action server finds subclasses)."""
-    return {s: type(f"Ask_{s}", (AskQuestion,), {"slot": s, "__module__": __name__}) for s in slots}
+ASK_PREFIX = "action_ask_"
+
+
+def question_actions(*action_names: str) -> Dict[str, type]:
+    """One ``AskQuestion`` subclass per action name ``action_ask_<slot>`` (the action
+    server finds subclasses), keyed by slot. The names are written out in full where
+    this is called, so that searching the code for an action name finds it."""
+    classes = {}
+    for action_name in action_names:
+        if not action_name.startswith(ASK_PREFIX):
+            raise ValueError(f"{action_name!r} is not an {ASK_PREFIX}<slot> name")
+        slot = action_name[len(ASK_PREFIX):]
+        classes[slot] = type(f"Ask_{slot}", (AskQuestion,), {"slot": slot, "__module__": __name__})
+    return classes
 
 
 def reset_events(domain: Dict[Text, Any], form_name: str, keep: bool = False) -> List[Dict[Text, Any]]:

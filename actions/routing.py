@@ -15,6 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.common import (
+    RED_FLAG_EVENT,
+    join_words,
     latest_confidence,
     latest_entities,
     latest_intent,
@@ -36,10 +38,6 @@ def latest_signals(tracker: Tracker) -> Dict[str, Any]:
     return tracker.latest_message.get(sig.SIGNALS) or {}
 
 
-def _join(parts: List[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def red_flag_reasons(tracker: Tracker) -> List[str]:
     route, reasons = sig.safety_route(latest_entities(tracker), latest_signals(tracker), latest_text(tracker))
     return reasons if route == sig.RED_FLAG else []
@@ -49,7 +47,7 @@ def send_red_flag(dispatcher: CollectingDispatcher, reasons: List[str]) -> None:
     """The "see a doctor" answer naming ``reasons`` (red_flag concept ids)."""
     words = content.routing().get("red_flag_reasons") or {}
     named = [words[r] for r in reasons if r in words] or [words.get("scalp_symptoms", "")]
-    say(dispatcher, "red_flag", reasons=_join(named))
+    say(dispatcher, "red_flag", reasons=join_words(named))
 
 
 def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "condition_note") -> bool:
@@ -59,7 +57,7 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     named = [labels[c] for c in positive_values(latest_entities(tracker), "condition") if c in labels]
     if not named:
         return False
-    say(dispatcher, key, conditions=_join(named))
+    say(dispatcher, key, conditions=join_words(named))
     return True
 
 
@@ -108,7 +106,7 @@ class ActionRedFlag(Action):
         events: List[Dict[Text, Any]] = []
         if extra:
             events = send_entries(dispatcher, extra[:MAX_TOPICS_ANSWERED])
-        await record(store().log_safety_event, tracker.sender_id, "red_flag", ",".join(reasons))
+        await record(store().log_safety_event, tracker.sender_id, RED_FLAG_EVENT, ",".join(reasons))
         return events
 
 

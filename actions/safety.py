@@ -1,17 +1,30 @@
 """Safety and scope: emergencies, complications, requests for a diagnosis, the
-human route, prices, deleting the visitor's data, and statements of fact."""
+human route, prices and deleting the visitor's data.
+
+Where a statement, a plain yes or "what can you do?" leads is in
+``actions/conversation.py``; the answers chosen before the classifier's guess (red
+flags, topics, "did you mean") in ``actions/routing.py``."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, Restarted
+from rasa_sdk.events import Restarted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_entities, latest_intent, positive_values, record, say, store
-from actions.knowledge import answer_knowledge
+from actions.common import (
+    ADVICE_DECLINED_EVENT,
+    COMPLICATION_EVENT,
+    EMERGENCY_EVENT,
+    HANDOFF_EVENT,
+    latest_intent,
+    record,
+    say,
+    store,
+)
 
-SAFETY_RESPONSES = {"emergency": "emergency", "complication": "complication"}  # domain utter_<kind>
+# Safety event kind -> the domain's fixed answer (utter_<name>) and messages.yml <name>_local.
+SAFETY_RESPONSES = {EMERGENCY_EVENT: "emergency", COMPLICATION_EVENT: "complication"}
 
 
 async def escalate(
@@ -33,7 +46,7 @@ class ActionEmergency(Action):
         return "action_emergency"
 
     async def run(self, dispatcher, tracker, domain):
-        await escalate(dispatcher, tracker, "emergency", with_fixed_answer=False)
+        await escalate(dispatcher, tracker, EMERGENCY_EVENT, with_fixed_answer=False)
         return []
 
 
@@ -42,7 +55,7 @@ class ActionReportComplication(Action):
         return "action_report_complication"
 
     async def run(self, dispatcher, tracker, domain):
-        await escalate(dispatcher, tracker, "complication", with_fixed_answer=False)
+        await escalate(dispatcher, tracker, COMPLICATION_EVENT, with_fixed_answer=False)
         return []
 
 
@@ -52,7 +65,7 @@ class ActionDeclineMedicalAdvice(Action):
 
     async def run(self, dispatcher, tracker, domain):
         say(dispatcher, "decline_medical_advice")
-        await record(store().log_safety_event, tracker.sender_id, "medical_advice_declined", "")
+        await record(store().log_safety_event, tracker.sender_id, ADVICE_DECLINED_EVENT, "")
         return []
 
 
@@ -62,7 +75,7 @@ class ActionHumanHandoff(Action):
 
     async def run(self, dispatcher, tracker, domain):
         say(dispatcher, "handoff")
-        await record(store().log_safety_event, tracker.sender_id, "human_handoff", "")
+        await record(store().log_safety_event, tracker.sender_id, HANDOFF_EVENT, "")
         return []
 
 
@@ -92,75 +105,3 @@ class ActionForgetMe(Action):
             return []
         say(dispatcher, "forget_me_done")
         return [Restarted()]
-
-
-class ActionCapabilities(Action):
-    """Before the list of what the assistant can do (``utter_capabilities``, next in the
-    rule): a visitor who names their own hair problem while asking ("what kind of hair
-    loss do I have? can you ask me some questions?") is served by the hair-loss
-    questions, so those start at once instead (they can say "stop")."""
-
-    def name(self) -> Text:
-        return "action_capabilities"
-
-    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        if positive_values(latest_entities(tracker), "hair_problem"):
-            return [FollowupAction("action_triage_intro")]
-        return []
-
-
-class ActionRespondToStatement(Action):
-    """A statement outside any question flow ("I'm breastfeeding", "my hair is thinning")."""
-
-    def name(self) -> Text:
-        return "action_respond_to_statement"
-
-    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        entities = latest_entities(tracker)
-        if positive_values(entities, "condition"):
-            events = answer_knowledge(dispatcher, tracker, intent="ask_contraindications")
-            say(dispatcher, "offer_screening")
-            return events
-        if positive_values(entities, "hair_problem"):
-            say(dispatcher, "offer_triage")
-            return []
-        say(dispatcher, "anything_else")
-        return []
-
-
-# Buttons that start a question flow, and the action that starts it (an intro
-# action hands over to its form itself).
-FLOW_STARTS = {
-    "/check_eligibility": "action_screening_intro",
-    "/describe_hair_loss": "action_triage_intro",
-    "/book_consultation": "consultation_form",
-    "/forget_me": "action_forget_me",  # "yes" to "delete this conversation?" deletes it
-}
-
-
-def offered_flow(tracker: Tracker) -> Optional[str]:
-    """The flow the assistant's last message offered, if it offered exactly one."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot":
-            payloads = [b.get("payload") for b in (event.get("data") or {}).get("buttons") or []]
-            flows = [p for p in payloads if p in FLOW_STARTS]
-            return flows[0] if len(flows) == 1 else None
-    return None
-
-
-class ActionHandleAnswer(Action):
-    """Yes / no / not sure outside a question flow.
-
-    "Yes" to a message that offered one flow (a "Yes, check for me" or "Request a
-    consultation" button) starts that flow; anything else gets "anything else?".
-    """
-
-    def name(self) -> Text:
-        return "action_handle_answer"
-
-    async def run(self, dispatcher, tracker, domain):
-        flow = offered_flow(tracker) if latest_intent(tracker) == "affirm" else None
-        if flow is None:
-            say(dispatcher, "anything_else")
-            return []
-        return [FollowupAction(FLOW_STARTS[flow])]

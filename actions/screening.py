@@ -9,8 +9,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.common import (
+    CONTRAINDICATION_REPORTED,
+    DOCTOR_CHECK,
+    NONE_REPORTED,
+    STOPPED_EMERGENCY,
     UNSURE,
     YES,
+    fill_in,
+    join_words,
     latest_entities,
     mention_answer,
     positive_values,
@@ -40,6 +46,9 @@ def _answers_from_mentions(entities: List[Dict[str, Any]]) -> Dict[str, str]:
 class ValidateScreeningForm(GuidedFormValidation):
     form_name = FORM
 
+    def name(self) -> Text:
+        return "validate_screening_form"
+
     def prefill(self, tracker, domain):
         return _answers_from_mentions(user_entities_since_session_start(tracker))
 
@@ -66,12 +75,8 @@ def screening_outcome(answers: Dict[str, Optional[str]]) -> Tuple[str, List[str]
     items = content.screening_items()
     yes = [s for s in items if answers.get(s) == YES]
     unsure = [s for s in items if answers.get(s) == UNSURE]
-    outcome = "contraindication_reported" if yes else "doctor_check" if unsure else "none_reported"
+    outcome = CONTRAINDICATION_REPORTED if yes else DOCTOR_CHECK if unsure else NONE_REPORTED
     return outcome, yes, unsure
-
-
-def _join(parts: List[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 class ActionScreeningSummary(Action):
@@ -90,7 +95,7 @@ class ActionScreeningSummary(Action):
             await record(
                 store().save_screening, tracker.sender_id, given, outcome, yes + unsure, not stopped
             )
-        if stopped == "emergency":
+        if stopped == STOPPED_EMERGENCY:
             return reset_events(domain, FORM, keep=True)
         if stopped:
             say(dispatcher, "screening_stopped")
@@ -100,11 +105,11 @@ class ActionScreeningSummary(Action):
             say(
                 dispatcher,
                 "screening_flagged",
-                items=_join([items[s]["label"] for s in yes]),
+                items=join_words([items[s]["label"] for s in yes]),
                 advice=advice[0].upper() + advice[1:],
             )
         if unsure:
-            say(dispatcher, "screening_unsure", items=_join([items[s]["label"] for s in unsure]))
+            say(dispatcher, "screening_unsure", items=join_words([items[s]["label"] for s in unsure]))
         if not yes and not unsure:
             say(dispatcher, "screening_none")
         return reset_events(domain, FORM) + [SlotSet("screening_outcome", outcome)]
@@ -118,7 +123,8 @@ def remaining_questions(tracker: Tracker) -> int:
 
 
 def _count(n: int) -> str:
-    return "one short question" if n == 1 else f"{n} short questions"
+    words = fill_in("question_count")
+    return words["one"] if n == 1 else words["many"].format(n=n)
 
 
 class ActionScreeningIntro(Action):
@@ -138,4 +144,14 @@ class ActionScreeningIntro(Action):
         return [FollowupAction(FORM)]
 
 
-QUESTIONS = question_actions(list(content.screening_items()))
+# One per item of data/content/screening.yml (tests/actions/test_contracts_actions.py
+# checks they agree with it and with the form's slots in domain.yml).
+QUESTIONS = question_actions(
+    "action_ask_sc_pregnancy",
+    "action_ask_sc_breastfeeding",
+    "action_ask_sc_allergy",
+    "action_ask_sc_menstruation",
+    "action_ask_sc_endocrine",
+    "action_ask_sc_tumour",
+    "action_ask_sc_infection",
+)

@@ -11,8 +11,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.common import (
+    LIKELY_AGA,
+    RED_FLAG,
+    RED_FLAG_EVENT,
+    SEE_DOCTOR,
+    STOPPED_EMERGENCY,
+    STOPPED_RED_FLAG,
+    UNCLEAR,
     UNSURE,
     YES,
+    fill_in,
+    join_words,
     contains_phrase,
     is_button_payload,
     latest_entities,
@@ -30,9 +39,7 @@ from actions.forms import GuidedFormValidation, question_actions, reset_events
 FORM = "triage_form"
 SKIPPED = "skipped"
 AGA_PATTERNS = {"temples_crown", "top_thinning", "aga_typical"}
-SLOTS = ["tr_pattern", "tr_onset", "tr_patches", "tr_scalp", "tr_trigger", "tr_deficiency", "tr_family"]
 YES_NO_SLOTS = ["tr_patches", "tr_scalp", "tr_trigger", "tr_deficiency", "tr_family"]
-NEGATION_WORDS = ["no", "not", "nobody", "no one", "never", "n't", "none"]
 # Topics a visitor may already have named that answer a question of the triage
 # ("after giving birth" -> a recent trigger; "low iron" -> a known deficiency).
 TRIGGER_TOPICS = {"postpartum", "after_illness", "stress", "crash_diet"}
@@ -46,11 +53,18 @@ def _keyword(text: str, table: Dict[str, List[str]], order: List[str]) -> Option
     return None
 
 
+def negation_words() -> List[str]:
+    """Words that keep the family, trigger and deficiency words of a message from
+    counting ("nobody in my family"): the terminology's negation cues and the
+    ``negation`` extras of triage.yml."""
+    return content.negation_cues() + list(content.triage_words().get("negation") or [])
+
+
 def _from_text(text: str) -> Dict[str, str]:
     """Answers that typed words give, whatever question was asked."""
     words = content.triage_words()
     values: Dict[str, str] = {}
-    negated = contains_phrase(text, NEGATION_WORDS)
+    negated = contains_phrase(text, negation_words())
     pattern = _keyword(text, words["pattern"], ["patches", "temples_crown", "top_thinning", "diffuse"])
     if pattern == "patches" and negated:  # "no bald patches, it thins on top"
         pattern = _keyword(text, words["pattern"], ["temples_crown", "top_thinning", "diffuse"])
@@ -92,6 +106,9 @@ def _from_entities(entities: List[Dict[str, Any]]) -> Dict[str, str]:
 class ValidateTriageForm(GuidedFormValidation):
     form_name = FORM
 
+    def name(self) -> Text:
+        return "validate_triage_form"
+
     def prefill(self, tracker, domain):
         values = _from_entities(user_entities_since_session_start(tracker))
         for event in tracker.events:  # typed words are more specific than a recognised term
@@ -120,7 +137,7 @@ class ValidateTriageForm(GuidedFormValidation):
         """A red flag typed during the hair-loss questions ends them: the answer is
         "see a doctor" whatever the other answers would be."""
         await super().on_red_flag(dispatcher, tracker, reasons)
-        return self.stop("red_flag")
+        return self.stop(STOPPED_RED_FLAG)
 
     def complete(self, values, tracker, domain):
         """After a red flag, the remaining questions are skipped (stop asking, escalate)."""
@@ -145,28 +162,20 @@ def triage_outcome(answers: Dict[str, Optional[str]]) -> Tuple[str, List[str]]:
     """(outcome, reasons). Red flags first, then triggers/deficiency, then the pattern."""
     signs = red_flags(answers)
     if signs:
-        return "red_flag", signs
+        return RED_FLAG, signs
     causes = [c for c, s in (("recent_trigger", "tr_trigger"), ("deficiency_or_thyroid", "tr_deficiency")) if answers.get(s) == YES]
     if causes:
-        return "see_doctor", causes
+        return SEE_DOCTOR, causes
     pattern, onset, family = answers.get("tr_pattern"), answers.get("tr_onset"), answers.get("tr_family")
     if pattern in AGA_PATTERNS and (onset == "gradual" or (onset == UNSURE and family == YES)):
-        return "likely_aga", ["family_history"] if family == YES else []
-    return "unclear", []
-
-
-REASON_WORDS = {
-    "sudden_onset": "hair loss that came on suddenly",
-    "patches_or_clumps": "bare patches or hair coming out in clumps",
-    "scalp_symptoms": "an itchy, burning, painful, red or scaly scalp",
-    "recent_trigger": "a recent trigger such as childbirth, illness, surgery or major stress",
-    "deficiency_or_thyroid": "a known deficiency or thyroid problem",
-}
+        return LIKELY_AGA, ["family_history"] if family == YES else []
+    return UNCLEAR, []
 
 
 def _words(reasons: List[str]) -> str:
-    parts = [REASON_WORDS[r] for r in reasons]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    """The reasons in plain words (messages.yml ``fill_ins: triage_reasons``)."""
+    words = fill_in("triage_reasons")
+    return join_words([words[r] for r in reasons])
 
 
 class ActionTriageOutcome(Action):
@@ -177,23 +186,23 @@ class ActionTriageOutcome(Action):
         slots = GuidedFormValidation.form_slots(domain, FORM)
         answers = {s: tracker.get_slot(s) for s in slots}
         stopped = tracker.get_slot("flow_stopped")
-        if stopped == "red_flag":  # "see a doctor" was said when the red flag was typed
+        if stopped == STOPPED_RED_FLAG:  # "see a doctor" was said when the red flag was typed
             given = {s: answers[s] for s in slots if answers[s]}
-            await record(store().save_triage, tracker.sender_id, given, "red_flag")
-            return reset_events(domain, FORM) + [SlotSet("triage_outcome", "red_flag")]
+            await record(store().save_triage, tracker.sender_id, given, RED_FLAG)
+            return reset_events(domain, FORM) + [SlotSet("triage_outcome", RED_FLAG)]
         if stopped:
-            if stopped != "emergency":
+            if stopped != STOPPED_EMERGENCY:
                 say(dispatcher, "triage_stopped")
             return reset_events(domain, FORM, keep=True)
         outcome, reasons = triage_outcome(answers)
         await record(store().save_triage, tracker.sender_id, {s: answers[s] for s in slots if answers[s]}, outcome)
-        if outcome == "red_flag":
+        if outcome == RED_FLAG:
             say(dispatcher, "triage_red_flag", signs=_words(reasons))
-            await record(store().log_safety_event, tracker.sender_id, "red_flag", ",".join(reasons))
-        elif outcome == "see_doctor":
+            await record(store().log_safety_event, tracker.sender_id, RED_FLAG_EVENT, ",".join(reasons))
+        elif outcome == SEE_DOCTOR:
             say(dispatcher, "triage_see_doctor", causes=_words(reasons))
-        elif outcome == "likely_aga":
-            family = ", with similar hair loss in your family" if reasons else ""
+        elif outcome == LIKELY_AGA:
+            family = fill_in("family_history") if reasons else ""
             say(dispatcher, "triage_likely_aga", family=family)
         else:
             say(dispatcher, "triage_unclear")
@@ -215,4 +224,12 @@ class ActionTriageIntro(Action):
         return [FollowupAction(FORM)]
 
 
-QUESTIONS = question_actions(SLOTS)
+QUESTIONS = question_actions(
+    "action_ask_tr_pattern",
+    "action_ask_tr_onset",
+    "action_ask_tr_patches",
+    "action_ask_tr_scalp",
+    "action_ask_tr_trigger",
+    "action_ask_tr_deficiency",
+    "action_ask_tr_family",
+)

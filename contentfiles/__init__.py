@@ -4,6 +4,9 @@ Used by the actions (action server), the input channel and the tracker store (Ra
 process); it imports neither, so Rasa's process never loads the action modules.
 ``MESOGUIDE_CONTENT_DIR`` points elsewhere (tests, another clinic). Files are re-read
 when they change on disk, so staff edits take effect without a restart.
+
+``contentfiles.patterns`` holds the strict rules for a usable e-mail address or
+phone number, shared by the consultation form and (to adopt) the redaction.
 """
 from __future__ import annotations
 

@@ -116,7 +116,7 @@ def test_a_contraindication_with_a_booking_request_is_acknowledged_before_the_qu
 
 
 def test_a_typed_yes_to_the_deletion_question_deletes():
-    from actions.safety import ActionHandleAnswer
+    from actions.conversation import ActionHandleAnswer
 
     confirm = {"event": "bot", "text": "Do you want me to delete ...?", "data": {"buttons": content.messages()["forget_me_confirm"]["buttons"]}}
     trk = tracker("yes please", "affirm", history=[confirm])

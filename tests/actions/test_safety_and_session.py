@@ -8,8 +8,8 @@ from actions.safety import (
     ActionHumanHandoff,
     ActionPriceInfo,
     ActionReportComplication,
-    ActionRespondToStatement,
 )
+from actions.conversation import ActionRespondToStatement
 from actions.session import ActionSessionStart
 from records import db, store
 from records.models import ConsultationRequest, SafetyEvent
@@ -89,7 +89,7 @@ def _after_offer(buttons, intent="affirm"):
 
 
 def test_yes_to_an_offer_starts_the_offered_flow():
-    from actions.safety import ActionHandleAnswer
+    from actions.conversation import ActionHandleAnswer
 
     messages, events = run(ActionHandleAnswer(), _after_offer([{"title": "Yes, check for me", "payload": "/check_eligibility"},
                                                                {"title": "No, thanks", "payload": "/deny"}]))
@@ -98,14 +98,14 @@ def test_yes_to_an_offer_starts_the_offered_flow():
 
 
 def test_yes_without_a_single_offer_asks_what_else():
-    from actions.safety import ActionHandleAnswer
+    from actions.conversation import ActionHandleAnswer
 
     messages, events = run(ActionHandleAnswer(), _after_offer([{"title": "How is it done?", "payload": "/ask_procedure"}]))
     assert events == [] and messages[0]["response"] == "utter_anything_else"
 
 
 def test_capabilities_list_unless_the_visitor_names_their_hair_problem():
-    from actions.safety import ActionCapabilities
+    from actions.conversation import ActionCapabilities
     from tests.actions.helpers import entity
 
     messages, events = run(ActionCapabilities(), tracker("what can you do", "ask_capabilities"))

@@ -1,0 +1,88 @@
+"""Where the conversation goes outside the question flows, once the classifier's
+guess is acted on: a statement of fact ("I'm breastfeeding"), a plain yes / no, and
+"what can you do?" from someone who names their own hair problem.
+
+The answers chosen before the classifier's guess are in ``actions/routing.py``;
+emergencies and the other safety answers in ``actions/safety.py``.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+
+from actions.common import latest_entities, latest_intent, positive_values, say
+from actions.knowledge import answer_knowledge
+
+
+class ActionCapabilities(Action):
+    """Before the list of what the assistant can do (``utter_capabilities``, next in the
+    rule): a visitor who names their own hair problem while asking ("what kind of hair
+    loss do I have? can you ask me some questions?") is served by the hair-loss
+    questions, so those start at once instead (they can say "stop")."""
+
+    def name(self) -> Text:
+        return "action_capabilities"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        if positive_values(latest_entities(tracker), "hair_problem"):
+            return [FollowupAction("action_triage_intro")]
+        return []
+
+
+class ActionRespondToStatement(Action):
+    """A statement outside any question flow ("I'm breastfeeding", "my hair is thinning")."""
+
+    def name(self) -> Text:
+        return "action_respond_to_statement"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        entities = latest_entities(tracker)
+        if positive_values(entities, "condition"):
+            events = answer_knowledge(dispatcher, tracker, intent="ask_contraindications")
+            say(dispatcher, "offer_screening")
+            return events
+        if positive_values(entities, "hair_problem"):
+            say(dispatcher, "offer_triage")
+            return []
+        say(dispatcher, "anything_else")
+        return []
+
+
+# Buttons that start a question flow, and the action that starts it (an intro
+# action hands over to its form itself).
+FLOW_STARTS = {
+    "/check_eligibility": "action_screening_intro",
+    "/describe_hair_loss": "action_triage_intro",
+    "/book_consultation": "consultation_form",
+    "/forget_me": "action_forget_me",  # "yes" to "delete this conversation?" deletes it
+}
+
+
+def offered_flow(tracker: Tracker) -> Optional[str]:
+    """The flow the assistant's last message offered, if it offered exactly one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            payloads = [b.get("payload") for b in (event.get("data") or {}).get("buttons") or []]
+            flows = [p for p in payloads if p in FLOW_STARTS]
+            return flows[0] if len(flows) == 1 else None
+    return None
+
+
+class ActionHandleAnswer(Action):
+    """Yes / no / not sure outside a question flow.
+
+    "Yes" to a message that offered one flow (a "Yes, check for me" or "Request a
+    consultation" button) starts that flow; anything else gets "anything else?".
+    """
+
+    def name(self) -> Text:
+        return "action_handle_answer"
+
+    async def run(self, dispatcher, tracker, domain):
+        flow = offered_flow(tracker) if latest_intent(tracker) == "affirm" else None
+        if flow is None:
+            say(dispatcher, "anything_else")
+            return []
+        return [FollowupAction(FLOW_STARTS[flow])]
