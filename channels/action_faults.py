@@ -1,0 +1,96 @@
+"""When the action server is down or slow, the visitor gets a short apology at once.
+
+Rasa 3.6 waits up to 5 minutes (``DEFAULT_REQUEST_TIMEOUT``) for a custom action,
+and when the call fails it logs the error and answers nothing. ``install()`` (called
+when the REST channel is loaded into Rasa's process) wraps ``RemoteAction.run`` so that
+
+- a call that takes longer than ``MESOGUIDE_ACTION_TIMEOUT`` seconds (default 5) is
+  abandoned;
+- a call that fails or is abandoned returns the ``assistant_unavailable`` message of
+  ``data/content/messages.yml`` (with the clinic's contact) as the action's only
+  event, once per turn: the turn ends normally, the tracker is saved, and the next
+  message is handled as usual (a questionnaire asks its question again);
+- ``ActionExecutionRejection`` (an action declining to run, part of how forms work)
+  passes through unchanged.
+
+The warning names the action and the kind of failure only, never what the visitor
+wrote.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, List, Optional
+
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.shared.core.events import BotUttered, UserUttered
+
+from channels import content
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_ENV = "MESOGUIDE_ACTION_TIMEOUT"
+DEFAULT_TIMEOUT = 5.0
+APOLOGY_KEY = "assistant_unavailable"
+MARK = "mesoguide_fault"
+_GUARD_FLAG = "_mesoguide_guarded"
+
+
+def action_timeout(env=None) -> float:
+    env = os.environ if env is None else env
+    raw = (env.get(TIMEOUT_ENV) or "").strip()
+    value = float(raw) if raw else DEFAULT_TIMEOUT
+    if not value > 0:
+        raise ValueError(f"{TIMEOUT_ENV} must be a positive number of seconds")
+    return value
+
+
+def apology_event() -> BotUttered:
+    return BotUttered(content.message(APOLOGY_KEY), metadata={MARK: APOLOGY_KEY})
+
+
+def _apologised_this_turn(tracker: Any) -> bool:
+    for event in reversed(list(getattr(tracker, "events", []) or [])):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, BotUttered) and (event.metadata or {}).get(MARK):
+            return True
+    return False
+
+
+def install(timeout: Optional[float] = None) -> None:
+    """Wraps ``RemoteAction.run`` (once per process; a second call only sets the timeout)."""
+    seconds = action_timeout() if timeout is None else float(timeout)
+    content.message(APOLOGY_KEY)  # fail at start-up when the wording is missing
+    current = RemoteAction.run
+    if getattr(current, _GUARD_FLAG, False):
+        current.timeout = seconds
+        return
+    original = current
+
+    async def guarded_run(self, output_channel, nlg, tracker, domain) -> List[Any]:
+        try:
+            return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), guarded_run.timeout)
+        except ActionExecutionRejection:
+            raise
+        except asyncio.TimeoutError:
+            kind = f"no answer within {guarded_run.timeout:g} s"
+        except Exception as exc:  # noqa: BLE001 - any failure of the call gets the apology
+            kind = f"failed ({type(exc).__name__})"
+        logger.warning("custom action %s %s: the visitor gets the '%s' message", self.name(), kind, APOLOGY_KEY)
+        if _apologised_this_turn(tracker):
+            return []
+        return [apology_event()]
+
+    guarded_run.timeout = seconds
+    setattr(guarded_run, _GUARD_FLAG, True)
+    guarded_run.__wrapped__ = original
+    RemoteAction.run = guarded_run
+
+
+def uninstall() -> None:
+    """Restores Rasa's own ``RemoteAction.run`` (tests)."""
+    current = RemoteAction.run
+    if getattr(current, _GUARD_FLAG, False):
+        RemoteAction.run = current.__wrapped__
