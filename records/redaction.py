@@ -52,12 +52,16 @@ characters starts, so text without "@" costs one pass."""
 
 _AT = r"(?:[ \t]{0,3}@[ \t]{0,3}|[ \t]{0,3}[(\[{<][ \t]{0,2}at[ \t]{0,2}[)\]}>][ \t]{0,3}|[ \t]{1,3}at[ \t]{1,3})"
 _DOT = r"(?:[ \t]{0,3}\.[ \t]{0,3}|[ \t]{0,3}[(\[{<][ \t]{0,2}dot[ \t]{0,2}[)\]}>][ \t]{0,3}|[ \t]{1,3}dot[ \t]{1,3})"
+_WORD_DOT = r"(?:[ \t]{0,3}[(\[{<][ \t]{0,2}dot[ \t]{0,2}[)\]}>][ \t]{0,3}|[ \t]{1,3}dot[ \t]{1,3})"
 SPELLED_EMAIL = re.compile(
-    rf"(?<![\w.%+-])[\w.%+-]{{1,64}}{_AT}[A-Za-z0-9-]{{1,63}}(?:{_DOT}[A-Za-z0-9-]{{1,63}}){{1,4}}",
+    rf"(?<![\w.%+-])[\w.%+-]{{1,64}}(?:{_WORD_DOT}[\w.%+-]{{1,64}}){{0,3}}{_AT}"
+    rf"[A-Za-z0-9-]{{1,63}}(?:{_DOT}[A-Za-z0-9-]{{1,63}}){{1,4}}",
     re.IGNORECASE | re.ASCII,
 )
 """An e-mail address with "at"/"dot" in words or brackets, or with spaces around
-"@" and "."; which of these count is decided in ``_spelled_email``."""
+"@" and "."; the local part may be spelled too ("jane dot doe at ..."): there a dot
+must be a word or bracketed, so the local part splits into words only one way.
+Which candidates count is decided in ``_spelled_email``."""
 
 DIGIT_RUN = re.compile(r"(?<![\w+])[+(]?[0-9](?:[ \t\u00a0().\-/]{1,4}[0-9]|[0-9])*")
 """A maximal run of digit groups with phone separators between them. Always matches
@@ -215,6 +219,7 @@ def _spelled_email(candidate: str) -> Optional[str]:
     if len(parts) != 2:
         return None
     local, domain = parts
+    local = ".".join(_SPELLED_DOT_SPLIT.split(local))
     labels = _SPELLED_DOT_SPLIT.split(domain)
     if len(labels) < 2 or not all(labels) or not labels[-1].isalpha() or not 2 <= len(labels[-1]) <= 24:
         return None

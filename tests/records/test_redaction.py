@@ -117,6 +117,10 @@ def test_phone_numbers_run_together_and_extensions(text, expected):
         ("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", E),
         ("mail：ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", f"mail:{E}"),
         ("care at riverside-hair dot example", "care at riverside-hair dot example"),
+        ("jane dot doe at gmail dot com", E),
+        ("mail jane dot doe at example dot co dot uk today", f"mail {E} today"),
+        ("jane (dot) m (dot) doe (at) example (dot) com", E),
+        ("jane dot doe at example.com", E),
     ],
 )
 def test_spelled_out_and_full_width_emails(text, expected):
@@ -177,6 +181,8 @@ def test_find_phones_splits_numbers_run_together_and_keeps_the_main_number_of_an
         "a at " * 4000,
         "jane at example dot " * 1000,
         "x@" + "a." * 10000,
+        "jane dot " * 4000,
+        ("a" * 64 + " dot ") * 400 + "at",
     ],
 )
 def test_adversarial_inputs_are_redacted_completely_or_kept(text):
