@@ -11,7 +11,10 @@ ACTION_PORT [5055], WEB_PORT [8080], CONSOLE_PORT [8081], MESOGUIDE_DB_URL
 RASA_HOST and ACTION_HOST [127.0.0.1: the interfaces Rasa and the action server
 listen on], MESOGUIDE_ACTION_SECRET [a random one per start: the shared secret Rasa
 sends to the action server], SANIC_REQUEST_MAX_SIZE [64 KiB: Rasa refuses larger
-request bodies with 413].
+request bodies with 413], MESOGUIDE_SENDER_SECRET [kept in <data dir>/sender_secret,
+mode 0600, created on first start: signs the sender ids Rasa's REST channel issues, so
+they survive restarts], RASA_LOG_LEVEL [INFO; WARNING or ERROR allowed, never DEBUG,
+which logs what visitors write]. Rasa's HTTP API is never enabled.
 
 Rasa reads ``endpoints.yml`` as it is: the action server's port and the secret reach
 it as environment variables (``${ACTION_PORT}``, ``${MESOGUIDE_ACTION_SECRET}``).
@@ -34,6 +37,9 @@ import urllib.request
 from pathlib import Path
 from typing import IO, Dict, List, Optional
 
+from channels.senders import SECRET_ENV as SENDER_SECRET_ENV
+from channels.senders import load_or_create_secret
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PARTS = ("actions", "rasa", "web", "console")
@@ -47,6 +53,19 @@ STABLE_AFTER = 60.0
 def backoff_delay(failures: int, first: float = BACKOFF_FIRST, cap: float = BACKOFF_MAX) -> float:
     """Seconds to wait before restarting after ``failures`` consecutive failures (1, 2, 4, ... cap)."""
     return min(cap, first * 2 ** max(0, failures - 1))
+
+
+RASA_LOG_LEVELS = ("INFO", "WARNING", "ERROR")
+"""DEBUG is refused: Rasa then logs every message a visitor types (health data)."""
+SECRETS_OF = {"MESOGUIDE_ACTION_SECRET": ("rasa", "actions"), SENDER_SECRET_ENV: ("rasa",)}
+"""Which parts get each secret in their environment (the others do not need it)."""
+
+
+def rasa_log_level(env: Dict[str, str]) -> str:
+    level = (env.get("RASA_LOG_LEVEL") or "INFO").strip().upper()
+    if level not in RASA_LOG_LEVELS:
+        raise ValueError(f"RASA_LOG_LEVEL must be one of {', '.join(RASA_LOG_LEVELS)} (DEBUG logs visitors' messages)")
+    return level
 
 
 def _port(env: Dict[str, str], name: str, default: int) -> int:
@@ -78,6 +97,10 @@ class Stack:
             env["MESOGUIDE_ACTION_SECRET"] = secrets.token_urlsafe(32)
         if not env.get("SANIC_REQUEST_MAX_SIZE"):
             env["SANIC_REQUEST_MAX_SIZE"] = str(RASA_REQUEST_MAX_SIZE)
+        if not (env.get(SENDER_SECRET_ENV) or "").strip():
+            # Kept in the data directory, so ids issued before a restart still verify.
+            env[SENDER_SECRET_ENV] = load_or_create_secret(data_dir)
+        env["RASA_LOG_LEVEL"] = rasa_log_level(env)
         env.update(
             RASA_TELEMETRY_ENABLED="false",
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
@@ -118,6 +141,7 @@ class Stack:
             return [PYTHON, "-m", "scripts.action_server", "--port", str(self.ports["actions"])]
         if part == "rasa":
             # No --enable-api: Rasa's HTTP API stays off (it would need --jwt-secret).
+            # LOG_LEVEL (the environment, env_for) is Rasa's own; never DEBUG.
             return [
                 PYTHON, "-m", "rasa", "run",
                 "--model", str(self.model),
@@ -134,11 +158,18 @@ class Stack:
         raise ValueError(part)
 
     def env_for(self, part: str) -> Dict[str, str]:
-        """The environment of one part: the request-size cap is Rasa's only (the action
-        server receives whole trackers and sets its own limit)."""
+        """The environment of one part: the request-size cap and the log level are Rasa's
+        only (the action server receives whole trackers and sets its own limit), and each
+        secret goes only to the parts that use it."""
         env = dict(self.env)
         if part != "rasa":
             env.pop("SANIC_REQUEST_MAX_SIZE", None)
+        else:
+            env["LOG_LEVEL"] = env["RASA_LOG_LEVEL"]
+            env["LOG_LEVEL_LIBRARIES"] = "ERROR"
+        for name, parts in SECRETS_OF.items():
+            if part not in parts:
+                env.pop(name, None)
         return env
 
     def health_url(self, part: str) -> str:

@@ -111,3 +111,59 @@ def test_refuses_a_port_that_is_taken(tmp_path):
         stack = Stack(env={"MESOGUIDE_DATA_DIR": str(tmp_path), "WEB_PORT": str(port)})
         with pytest.raises(RuntimeError, match="already in use"):
             stack.start("web")
+
+
+def test_the_sender_secret_is_kept_private_in_the_data_dir_and_only_rasa_gets_it(tmp_path):
+    import stat
+
+    env = {"MESOGUIDE_DATA_DIR": str(tmp_path)}
+    first = Stack(env=env)
+    secret = first.env["MESOGUIDE_SENDER_SECRET"]
+    path = tmp_path / "sender_secret"
+    assert len(secret) >= 32 and path.read_text().strip() == secret
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Stack(env=env).env["MESOGUIDE_SENDER_SECRET"] == secret  # ids survive a restart
+    assert Stack(env=dict(env, MESOGUIDE_SENDER_SECRET="g" * 40)).env["MESOGUIDE_SENDER_SECRET"] == "g" * 40
+    assert first.env_for("rasa")["MESOGUIDE_SENDER_SECRET"] == secret
+    for part in ("actions", "web", "console"):
+        assert "MESOGUIDE_SENDER_SECRET" not in first.env_for(part), part
+    for part in ("web", "console"):
+        assert "MESOGUIDE_ACTION_SECRET" not in first.env_for(part), part
+    assert first.env_for("actions")["MESOGUIDE_ACTION_SECRET"] == first.env_for("rasa")["MESOGUIDE_ACTION_SECRET"]
+
+
+def test_rasa_never_runs_at_debug_level_and_never_with_its_http_api(tmp_path):
+    stack = Stack(env={"MESOGUIDE_DATA_DIR": str(tmp_path), "LOG_LEVEL": "DEBUG"})
+    assert stack.env_for("rasa")["LOG_LEVEL"] == "INFO"  # a stray LOG_LEVEL=DEBUG does not reach Rasa
+    assert Stack(env={"MESOGUIDE_DATA_DIR": str(tmp_path), "RASA_LOG_LEVEL": "warning"}).env_for("rasa")["LOG_LEVEL"] == "WARNING"
+    with pytest.raises(ValueError, match="DEBUG"):
+        Stack(env={"MESOGUIDE_DATA_DIR": str(tmp_path), "RASA_LOG_LEVEL": "DEBUG"})
+    rasa = stack.command("rasa")
+    assert not any(flag in rasa for flag in ("--enable-api", "-v", "-vv", "--debug", "--verbose"))
+
+
+def test_the_supervisor_restarts_the_real_action_server_after_it_is_killed(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    stack = Stack(env={**os.environ, "MESOGUIDE_DATA_DIR": str(tmp_path), "ACTION_PORT": str(port),
+                       "MESOGUIDE_DB_URL": f"sqlite:///{tmp_path / 'm.db'}"}, log_dir=tmp_path)
+    try:
+        stack.start("actions", timeout=120)
+        first = stack.procs["actions"].pid
+        os.killpg(first, signal.SIGKILL)
+        stack.procs["actions"].wait()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not stack.restarts:
+            stack.supervise_once()
+            time.sleep(0.2)
+        assert stack.restarts == ["actions"]
+        assert stack.procs["actions"].pid != first and stack.procs["actions"].poll() is None
+        import urllib.request
+
+        with urllib.request.urlopen(stack.actions_url + "/health", timeout=10) as resp:
+            assert resp.status == 200
+        log = (tmp_path / "stack.log").read_text()
+        assert "actions exited unexpectedly (exit -9); restarting in 1 s" in log and "actions is running again" in log
+    finally:
+        stack.stop_all()
