@@ -2,7 +2,8 @@
 
 A probe file (``tests/probes/*.yml``, format in ``tests/probes/README.md``) is a list of
 scenarios; each scenario is a conversation sent to Rasa's REST channel
-(``POST {url}/webhooks/rest/webhook``) under its own fresh sender id, with regexes the
+(``POST {url}/webhooks/rest/webhook``) under its own fresh sender id (issued by the
+server: ``POST {url}/webhooks/rest/session``, channels/client.py), with regexes the
 bot's replies must (``expect``) or must not (``forbid``) match.  ``{clinic_name}``-style
 placeholders are filled from ``data/content/clinic.yml``, so a clinic that edits its
 details does not break the checks.
@@ -18,12 +19,13 @@ prints ``PASS <name>`` or ``FAIL <name>`` (with the reason) per scenario and, la
 
 From Python::
 
-    from tests.probe_runner import load_scenarios, run_file, run_scenario, send
-    messages = send("http://localhost:5005", "me-1", "hello")        # the bot's messages
+    from tests.probe_runner import load_scenarios, new_sender, run_file, run_scenario, send
+    me = new_sender("http://localhost:5005")
+    messages = send("http://localhost:5005", me, "hello")            # the bot's messages
     results = run_file("tests/probes/flows.yml", "http://localhost:5005")
     assert all(r.passed for r in results)
 
-Only the standard library and PyYAML are used.
+Only the standard library, PyYAML and channels/client.py are used.
 """
 from __future__ import annotations
 
@@ -36,7 +38,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -44,6 +45,11 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python tests/probe_runner.py` as well as `-m tests.probe_runner`
+    sys.path.insert(0, str(ROOT))
+
+from channels import client as channel_client  # noqa: E402
+
 DEFAULT_URL = "http://localhost:5005"
 DEFAULT_TIMEOUT = 30.0
 PATIENT_DEFAULT_ANSWER = "no"
@@ -112,18 +118,12 @@ def fill(template: str, values: Mapping[str, str], *, escape: bool) -> str:
 
 def send(url: str, sender: str, text: str, timeout: float = DEFAULT_TIMEOUT) -> List[Dict[str, Any]]:
     """Sends one message to Rasa's REST channel; returns the bot's messages (dicts)."""
-    request = urllib.request.Request(
-        url.rstrip("/") + "/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": text}).encode("utf-8"),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        body = response.read().decode("utf-8")
-    messages = json.loads(body) if body.strip() else []
-    if not isinstance(messages, list):
-        raise ValueError(f"expected a JSON list of messages, got {body[:200]!r}")
-    return messages
+    return channel_client.send(url, sender, text, timeout)
+
+
+def new_sender(url: str = DEFAULT_URL, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """A fresh sender id, issued by the server (the channel accepts no other)."""
+    return channel_client.new_sender(url, timeout)
 
 
 def render(messages: Iterable[Mapping[str, Any]]) -> str:
@@ -362,16 +362,18 @@ class _Conversation:
         self.check(turn, reply, label)
 
 
-def new_sender() -> str:
-    return f"probe-{uuid.uuid4().hex[:16]}"
-
-
 def run_scenario(scenario: Scenario, url: str = DEFAULT_URL, timeout: float = DEFAULT_TIMEOUT,
                  clinic: Optional[Mapping[str, str]] = None) -> Result:
     """Plays one scenario under a fresh sender id; stops at the first failed turn."""
     values = placeholders(clinic)
-    chat = _Conversation(url, timeout, values, new_sender())
-    result = Result(scenario.name, True, area=scenario.area, file=scenario.file, sender=chat.sender)
+    result = Result(scenario.name, True, area=scenario.area, file=scenario.file)
+    try:
+        sender = new_sender(url, timeout)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        result.passed, result.reason = False, f"request failed: no sender id from {url}: {exc}"
+        return result
+    chat = _Conversation(url, timeout, values, sender)
+    result.sender = sender
     try:
         for number, turn in enumerate(scenario.turns, 1):
             chat.turn(number, turn)

@@ -19,6 +19,7 @@ from tests.probe_runner import (
     load_clinic,
     load_scenarios,
     main,
+    new_sender,
     parse_scenarios,
     placeholders,
     render,
@@ -73,6 +74,7 @@ class FakeRasa(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.calls = []  # (path, sender, message)
         self.asked = {}
+        self.issued = []  # sender ids handed out by /webhooks/rest/session
 
     @property
     def url(self):
@@ -81,14 +83,21 @@ class FakeRasa(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 (http.server's naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/webhooks/rest/session":  # the channel's contract (channels/rest.py)
+            self.server.issued.append(f"issued-{len(self.server.issued) + 1}")
+            return self.answer(200, {"sender": self.server.issued[-1]})
+        body = json.loads(raw)
         self.server.calls.append((self.path, body["sender"], body["message"]))
         if self.path != "/webhooks/rest/webhook":
-            self.send_response(404)
-            self.end_headers()
-            return
-        payload = json.dumps(bot_script(body["sender"], body["message"])).encode()
-        self.send_response(200)
+            return self.answer(404, {"error": "not found"})
+        if body["sender"] not in self.server.issued:
+            return self.answer(403, {"error": "unknown_session"})
+        self.answer(200, bot_script(body["sender"], body["message"]))
+
+    def answer(self, status, data):
+        payload = json.dumps(data).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -128,9 +137,13 @@ def write(tmp_path, text, name="probes.yml"):
 # ------------------------------------------------------------------ talking to the channel
 
 def test_send_posts_to_the_rest_webhook_and_returns_the_messages(rasa):
-    messages = send(rasa.url, "s-1", "hi", timeout=5)
+    sender = new_sender(rasa.url, timeout=5)
+    assert rasa.issued == [sender]
+    messages = send(rasa.url, sender, "hi", timeout=5)
     assert messages[0]["text"].startswith("Hello") and messages[0]["buttons"] == MENU
-    assert rasa.calls == [("/webhooks/rest/webhook", "s-1", "hi")]
+    assert rasa.calls == [("/webhooks/rest/webhook", sender, "hi")]
+    with pytest.raises(ValueError, match="403"):
+        send(rasa.url, "made-up", "hi", timeout=5)
 
 
 def test_render_shows_buttons_as_bracketed_titles_and_keeps_other_payloads():
@@ -254,7 +267,8 @@ def test_every_scenario_gets_its_own_fresh_sender(rasa, tmp_path):
     assert senders[0] == senders[1] != senders[2]
     assert results[0].sender != results[1].sender
     again = run_file(path, rasa.url, timeout=5)
-    assert again[0].sender not in senders  # random, not derived from the name
+    assert again[0].sender not in senders  # not derived from the name
+    assert rasa.issued == [senders[0], senders[2], again[0].sender, again[1].sender]  # all issued by the server
 
 
 def test_an_unreachable_assistant_fails_the_scenario_without_crashing(rasa):
@@ -333,6 +347,7 @@ def test_placeholders_default_to_the_assistants_clinic_yml_through_monkeypatched
         return [{"text": f"Call {CLINIC['name']} on {CLINIC['phone']} or {CLINIC['emergency_number']} in an emergency."}]
 
     monkeypatch.setattr(probe_runner, "send", fake_send)
+    monkeypatch.setattr(probe_runner, "new_sender", lambda url, timeout=30.0: "issued-elsewhere")
     probes = write(tmp_path, """
 - name: defaults
   turns:
