@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Measures the running assistant on real visitors' questions (held out, tests/realworld/).
 
-Each message goes to the REST channel in a fresh conversation (a random sender id):
-``POST {url}/webhooks/rest/webhook`` with ``{"sender", "message"}``. The session-start
+Each message goes to the REST channel in a fresh conversation (a sender id from
+``POST {url}/webhooks/rest/session``): ``POST {url}/webhooks/rest/webhook`` with
+``{"sender", "message"}`` (channels/client.py; it waits when the channel answers 429). The session-start
 disclosure is removed from the reply, then the reply is classified:
 
 * ``clarify``  the assistant asked which topic was meant (data/content/messages.yml
@@ -24,7 +25,7 @@ Usage:
          [--sample N] [--oos-sample M] [--seed S] [--counts-only] [--concurrency 2]
 
 ``--counts-only`` prints (and writes to --json) figures only, no message text.
-Standard library + PyYAML only.
+Standard library, PyYAML and channels/client.py only.
 """
 from __future__ import annotations
 
@@ -34,8 +35,6 @@ import random
 import re
 import sys
 import urllib.error
-import urllib.request
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +44,11 @@ from typing import Dict, Iterable, List, Optional, Sequence
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from channels import client as channel_client  # noqa: E402
+
 REALWORLD = ROOT / "tests" / "realworld"
 CONTENT = ROOT / "data" / "content"
 DOMAIN = ROOT / "domain.yml"
@@ -194,15 +198,9 @@ def classify(replies: Sequence[dict], topics: Sequence[str], markers: Markers,
 
 # --- talking to the assistant ---------------------------------------------------------
 def ask(url: str, text: str, timeout: float = 60.0) -> List[dict]:
-    """Sends ``text`` in a fresh conversation; returns the list of reply messages."""
-    body = json.dumps({"sender": f"rw-eval-{uuid.uuid4().hex}", "message": text}).encode("utf-8")
-    req = urllib.request.Request(
-        url.rstrip("/") + "/webhooks/rest/webhook", data=body,
-        headers={"Content-Type": "application/json"}, method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        data = json.loads(resp.read().decode("utf-8") or "[]")
-    return data if isinstance(data, list) else []
+    """Sends ``text`` in a fresh conversation (a sender id issued by the server); returns
+    the list of reply messages."""
+    return channel_client.send(url, channel_client.new_sender(url, timeout), text, timeout)
 
 
 def sample_items(items: Sequence[dict], n: Optional[int], seed: int) -> List[dict]:
