@@ -13,7 +13,6 @@ Rasa's memory after the flood is printed. Then runs bench/console_bench.py
 """
 from __future__ import annotations
 
-import json
 import os
 import socket
 import statistics
@@ -22,13 +21,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from channels import client as channel_client  # noqa: E402
+from channels.client import new_sender  # noqa: E402
 from scripts.stack import Stack  # noqa: E402
 
 CONVERSATIONS = [
@@ -58,11 +57,8 @@ def rss_mb(pid: int) -> float:
 
 
 def post(url: str, sender: str, text: str) -> float:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(url + "/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
     start = time.perf_counter()
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        replies = json.loads(resp.read() or b"[]")
+    replies = channel_client.send(url, sender, text, timeout=60, retries=0)
     elapsed = time.perf_counter() - start
     if not replies:
         raise RuntimeError(f"empty reply to {text!r}")
@@ -84,19 +80,20 @@ def refuse_big_body(port: int, size: int = 1024 * 1024) -> float:
 def limit_figures(stack: Stack) -> dict:
     """Issue 13: oversized input is refused fast and nobody else waits for it."""
     figures = {"refuse_1mb_body_ms": refuse_big_body(stack.ports["rasa"]) * 1000,
-               "answer_60k_message_ms": post(stack.rasa_url, uuid.uuid4().hex, "x " * 30000) * 1000}
+               "answer_60k_message_ms": post(stack.rasa_url, new_sender(stack.rasa_url), "x " * 30000) * 1000}
     stop = threading.Event()
+    flooder = new_sender(stack.rasa_url)
 
     def flood() -> None:
         while not stop.is_set():
             refuse_big_body(stack.ports["rasa"])
-            post(stack.rasa_url, "bench-flood", "y" * 60000)
+            post(stack.rasa_url, flooder, "y" * 60000)
 
     threads = [threading.Thread(target=flood, daemon=True) for _ in range(3)]
     for thread in threads:
         thread.start()
     try:
-        latencies = sorted(post(stack.rasa_url, uuid.uuid4().hex, "what is mesotherapy?") for _ in range(20))
+        latencies = sorted(post(stack.rasa_url, new_sender(stack.rasa_url), "what is mesotherapy?") for _ in range(20))
     finally:
         stop.set()
         for thread in threads:
@@ -139,6 +136,10 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="mesoguide-bench-"))
     env = dict(os.environ, RASA_PORT="25105", ACTION_PORT="25155", WEB_PORT="25180", CONSOLE_PORT="25181",
                MESOGUIDE_DATA_DIR=str(data_dir), MESOGUIDE_DB_URL=f"sqlite:///{data_dir / 'bench.db'}")
+    # Every client here is 127.0.0.1: the channel's rate limits (channels/ratelimit.py) are
+    # off, so the figures show what the server itself costs (as before the limits).
+    for name in ("MESOGUIDE_RATE_PER_SENDER", "MESOGUIDE_RATE_PER_IP", "MESOGUIDE_RATE_SESSIONS_PER_IP"):
+        env[name] = "0"
     stack = Stack(env=env)
     failed = False
     started = time.perf_counter()
@@ -149,7 +150,7 @@ def main() -> int:
         t0 = time.perf_counter()
         for _ in range(ROUNDS):
             for turns in CONVERSATIONS:
-                sender = uuid.uuid4().hex
+                sender = new_sender(stack.rasa_url)
                 for text in turns:
                     latencies.append(post(stack.rasa_url, sender, text))
         wall = time.perf_counter() - t0
