@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
+PHONE_375 = {"width": 375, "height": 667}
 
 TEST_CLINIC = {
     "name": "Northbridge Hair Clinic",
@@ -145,20 +147,34 @@ class FakeRasa:
 
     `answers` maps a message (or button payload) to the replies Rasa would send;
     anything else is echoed back as "You said: ...". `failures` is a queue of
-    outcomes for the next requests: "abort" (connection refused), "http500",
+    outcomes for the next webhook requests: "abort" (connection refused), "http500",
+    "http429" (rate limited, with a friendly `text`), "unknown_session" (403),
     "empty" (Rasa's `[]`) or "hold" (kept unanswered until `release()`).
+
+    The session route (signed sender ids, channels/rest.py) hands out opaque ids;
+    `session_mode` "404" plays a server without that route, "abort" one that is down.
+    With `enforce_sessions` the webhook refuses senders it never issued (403
+    unknown_session), as the signed-id server does.
     """
+
+    RATE_LIMIT_TEXT = "You are writing faster than I can read. Please wait a minute and try again."
 
     def __init__(self, rasa_url: str, origin: str) -> None:
         self.webhook = rasa_url + "/webhooks/rest/webhook"
+        self.session_url = rasa_url + "/webhooks/rest/session"
         self.origin = origin
         self.answers: dict[str, list[dict[str, Any]]] = {}
         self.failures: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.held: list = []
+        self.session_mode = "ok"
+        self.session_requests: list[Any] = []
+        self.issued: list[str] = []
+        self.enforce_sessions = False
 
     def attach(self, target) -> None:
         target.route(self.webhook, self._handle)
+        target.route(self.session_url, self._handle_session)
 
     def replies_for(self, body: dict) -> list[dict[str, Any]]:
         message = body.get("message", "")
@@ -177,16 +193,36 @@ class FakeRasa:
             body=json.dumps(payload),
         )
 
+    def _handle_session(self, route) -> None:
+        if route.request.method != "POST":
+            route.fallback()
+            return
+        self.session_requests.append(json.loads(route.request.post_data or "null"))
+        if self.session_mode == "404":
+            self._fulfill(route, 404, {"description": "Not Found", "status": 404})
+        elif self.session_mode == "abort":
+            route.abort("connectionrefused")
+        else:
+            sender = "sess." + secrets.token_urlsafe(24)
+            self.issued.append(sender)
+            self._fulfill(route, 200, {"sender": sender})
+
     def _handle(self, route) -> None:
         body = json.loads(route.request.post_data or "{}")
         self.requests.append(body)
         outcome = self.failures.pop(0) if self.failures else None
+        if outcome is None and self.enforce_sessions and body.get("sender") not in self.issued:
+            outcome = "unknown_session"
         if outcome == "abort":
             route.abort("connectionrefused")
         elif outcome == "hold":
             self.held.append((route, body))
         elif outcome == "http500":
             self._fulfill(route, 500, {"error": "internal"})
+        elif outcome == "http429":
+            self._fulfill(route, 429, {"error": "rate_limited", "text": self.RATE_LIMIT_TEXT})
+        elif outcome == "unknown_session":
+            self._fulfill(route, 403, {"error": "unknown_session"})
         elif outcome == "empty":
             self._fulfill(route, 200, [])
         else:

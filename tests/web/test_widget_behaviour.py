@@ -167,7 +167,7 @@ def test_conversation_survives_reload_and_navigation(widget, fake_rasa):
     widget.log.get_by_role("button", name="What is mesotherapy?").click()
     expect(widget.bot_messages).to_have_count(2)
     sender = fake_rasa.requests[0]["sender"]
-    assert UUID4.match(sender)
+    assert sender == fake_rasa.issued[0] and len(fake_rasa.issued) == 1
     assert widget.storage()["senderId"] == sender
     transcript = widget.log.inner_text()
 
@@ -191,13 +191,15 @@ def test_restart_starts_a_new_conversation(widget, fake_rasa):
     widget.ask("first conversation")
     old_sender = fake_rasa.requests[-1]["sender"]
     widget.page.get_by_role("button", name="Restart conversation").click()
+    widget.page.get_by_role("button", name="Erase and restart").click()
     expect(widget.bot_messages).to_have_count(0)
     expect(widget.user_messages).to_have_count(0)
     expect(widget.log).to_contain_text("New conversation started.")
     expect(widget.input).to_be_focused()
-    new_sender = widget.storage()["senderId"]
-    assert UUID4.match(new_sender) and new_sender != old_sender
+    assert widget.storage() is None
     widget.ask("second conversation")
+    new_sender = widget.storage()["senderId"]
+    assert new_sender == fake_rasa.issued[-1] and new_sender != old_sender
     assert fake_rasa.requests[-1]["sender"] == new_sender
     widget.page.reload()
     widget.open()
@@ -217,14 +219,23 @@ def test_second_tab_follows_the_conversation(context, widget, fake_rasa, make_wi
     expect(widget.user_messages).to_have_count(2)
 
 
-def test_sender_ids_are_random_per_browser(browser, demo_site):
+def test_sender_ids_without_the_session_route_are_random_per_browser(browser, demo_site, make_fake_rasa):
+    """Fallback while the server has no session route (404): a random UUID4 per browser."""
     ids = set()
     for _ in range(2):
         ctx = browser.new_context()
+        fake = make_fake_rasa(ctx)
+        fake.session_mode = "404"
         tab = ctx.new_page()
         tab.goto(demo_site.url)
         expect(tab.locator(".mg-launcher")).to_be_visible()
+        assert tab.evaluate("localStorage.getItem('mesoguide.chat.v1')") is None
+        tab.locator(".mg-launcher").click()
+        tab.locator("#mg-input").fill("hello")
+        tab.locator("#mg-input").press("Enter")
+        expect(tab.locator(".mg-msg-bot")).to_have_count(1)
         ids.add(tab.evaluate("JSON.parse(localStorage.getItem('mesoguide.chat.v1')).senderId"))
+        assert fake.requests[0]["sender"] in ids and len(fake.session_requests) == 1
         ctx.close()
     assert len(ids) == 2 and all(UUID4.match(i) for i in ids)
 

@@ -16,9 +16,21 @@
   var WEB_PROTOCOLS = ["http:", "https:"];
   var STORAGE_KEY = "mesoguide.chat.v1";
   var MAX_STORED_MESSAGES = 200;
+  /* The REST channel refuses longer messages (channels/rest.py, MESOGUIDE_MAX_MESSAGE_CHARS,
+     default 2000); the widget's limit is never above it. */
+  var SERVER_MAX_CHARS = 2000;
+  var DEFAULT_KEEP_HOURS = 2;
+  var MAX_KEEP_HOURS = 24;
+  /* Reply kinds the bot marks with {"custom": {"kind": ...}} (or the web server lists in
+     mesoguide-replies.json until it does). */
+  var KINDS = ["emergency", "urgent_care", "data_deleted"];
+  var ALERT_KINDS = ["emergency", "urgent_care"];
   var BULLET_RE = /^\s*(?:-|\u2022)\s+(.*)$/;
   var NUMBERED_RE = /^\s*\d{1,3}[.)]\s+(.*)$/;
-  var INLINE_PATTERN = /\*\*([^*\n]+?)\*\*|\[([^\]\n]+)\]\(([^()\s]+)\)|(https?:\/\/[^\s<>"]*[^\s<>".,;:!?)\]'])/.source;
+  /* Groups: 1 bold, 2-3 [label](url), 4 bare URL, 5 e-mail, 6 phone number, 7 known short number. */
+  var INLINE_BASE = "\\*\\*([^*\\n]+?)\\*\\*|\\[([^\\]\\n]+)\\]\\(([^()\\s]+)\\)|(https?:\\/\\/[^\\s<>\"]*[^\\s<>\".,;:!?)\\]'])" +
+    "|(?<![\\w.%+\\/-])([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,})(?![\\w-])" +
+    "|(?<![\\w\\/.:+-])(\\+?\\(?\\d[\\d ()-]{5,}\\d)(?![\\w\\/])";
 
   var data = script.dataset;
   var config = {
@@ -28,7 +40,10 @@
     emergencyNumber: data.emergencyNumber || "",
     privacyUrl: data.privacyUrl || "",
     timeoutMs: positiveInt(data.timeoutMs, 20000),
+    maxChars: Math.min(positiveInt(data.maxChars, SERVER_MAX_CHARS), SERVER_MAX_CHARS),
+    keepHours: keepHours(data.keepHours),
     textUrl: new URL(data.textUrl || "mesoguide-widget.text.json", script.src).href,
+    repliesUrl: new URL(data.repliesUrl || "mesoguide-replies.json", script.src).href,
     cssUrl: new URL("mesoguide-widget.css", script.src).href
   };
 
@@ -40,6 +55,16 @@
   function positiveInt(value, fallback) {
     var n = parseInt(value, 10);
     return n > 0 ? n : fallback;
+  }
+
+  /* data-keep-hours: how long this device keeps the chat after the last activity
+     (default 2, at most 24); 0 keeps it for this browser tab only. */
+  function keepHours(value) {
+    var n = parseFloat(value);
+    if (!(n >= 0)) {
+      return DEFAULT_KEEP_HOURS;
+    }
+    return Math.min(n, MAX_KEEP_HOURS);
   }
 
   function el(tag, className, text) {
@@ -67,8 +92,30 @@
   }
 
   function telHref(phone) {
-    var digits = String(phone).replace(/[^\d+]/g, "");
-    return digits ? "tel:" + digits : null;
+    var digits = String(phone).replace(/[^\d+]/g, "").replace(/(?!^)\+/g, "");
+    return /\d/.test(digits) ? "tel:" + digits : null;
+  }
+
+  function mailtoHref(address) {
+    return /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$/.test(address) ? "mailto:" + address : null;
+  }
+
+  /* A run of digits is a phone number when it has 7 to 15 digits and starts like one
+     (+, 0 or a bracket) or is written in groups; years, ranges and reference numbers
+     (PMIDs, DOIs) are not. */
+  function looksLikePhone(raw) {
+    var digits = raw.replace(/\D/g, "");
+    if (digits.length < 7 || digits.length > 15) {
+      return false;
+    }
+    if (/^\d{4}\s?-\s?\d{4}$/.test(raw) || /^\d{4}-\d{2}-\d{2}$/.test(raw)) {
+      return false;
+    }
+    return /^[+0(]/.test(raw) || (raw.match(/[ -]/g) || []).length >= 2;
+  }
+
+  function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   }
 
   function link(href, label, external) {
@@ -94,6 +141,10 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
+  function normalise(text) {
+    return String(text).replace(/\s+/g, " ").trim();
+  }
+
   /* Fills "{name}" placeholders of a text template; values may be strings or DOM nodes. */
   function fillInto(target, template, values) {
     String(template).split(/(\{[a-zA-Z]+\})/).forEach(function (part) {
@@ -108,6 +159,17 @@
     return target;
   }
 
+  function fillText(template, values) {
+    return fillInto(document.createDocumentFragment(), template, values).textContent;
+  }
+
+  /* The clinic's emergency number is short (999, 112): it is tappable wherever it
+     stands alone, unlike other short numbers. */
+  var INLINE_PATTERN = INLINE_BASE;
+  if (/^\+?\d{2,6}$/.test(config.emergencyNumber.replace(/\s/g, ""))) {
+    INLINE_PATTERN += "|(?<![\\w.+\\/-])(" + escapeRegExp(config.emergencyNumber) + ")(?![\\w\\/]|[.,]\\d)";
+  }
+
   function appendInline(parent, text, allowBold) {
     var pattern = new RegExp(INLINE_PATTERN, "g");
     var last = 0;
@@ -116,19 +178,29 @@
       if (match.index > last) {
         parent.appendChild(document.createTextNode(text.slice(last, match.index)));
       }
-      if (match[1] !== undefined && allowBold) {
-        var strong = el("strong");
-        appendInline(strong, match[1], false);
-        parent.appendChild(strong);
+      var node = null;
+      if (match[1] !== undefined) {
+        if (allowBold) {
+          node = el("strong");
+          appendInline(node, match[1], false);
+        }
       } else if (match[2] !== undefined) {
         var href = safeUrl(match[3], LINK_PROTOCOLS);
-        parent.appendChild(href ? link(href, match[2], true) : document.createTextNode(match[0]));
+        node = href ? link(href, match[2], true) : null;
       } else if (match[4] !== undefined) {
         var bare = safeUrl(match[4], WEB_PROTOCOLS);
-        parent.appendChild(bare ? link(bare, match[4], true) : document.createTextNode(match[0]));
-      } else {
-        parent.appendChild(document.createTextNode(match[0]));
+        node = bare ? link(bare, match[4], true) : null;
+      } else if (match[5] !== undefined) {
+        var mail = mailtoHref(match[5]);
+        node = mail ? link(mail, match[5], false) : null;
+      } else if (match[6] !== undefined) {
+        var tel = looksLikePhone(match[6]) ? telHref(match[6]) : null;
+        node = tel ? link(tel, match[6], false) : null;
+      } else if (match[7] !== undefined) {
+        var shortTel = telHref(match[7]);
+        node = shortTel ? link(shortTel, match[7], false) : null;
       }
+      parent.appendChild(node || document.createTextNode(match[0]));
       last = pattern.lastIndex;
     }
     if (last < text.length) {
@@ -168,9 +240,6 @@
   }
 
   function replyToMessage(reply) {
-    if (!reply || typeof reply !== "object") {
-      return null;
-    }
     var message = { from: "bot" };
     if (typeof reply.text === "string" && reply.text.trim()) {
       message.text = reply.text;
@@ -191,50 +260,137 @@
     return message.text || message.buttons || message.image ? message : null;
   }
 
+  function markerOf(custom) {
+    if (custom && typeof custom === "object" && KINDS.indexOf(custom.kind) >= 0) {
+      return custom.kind;
+    }
+    return null;
+  }
+
+  /* --- storage: the chat stays on this device for config.keepHours after the last activity --- */
+
+  function storageArea() {
+    try {
+      return config.keepHours > 0 ? window.localStorage : window.sessionStorage;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function freshState() {
+    return { senderId: null, messages: [], expiresAt: 0 };
+  }
+
+  function forgetStored() {
+    try {
+      var area = storageArea();
+      if (area) {
+        area.removeItem(STORAGE_KEY);
+      }
+    } catch (e) {
+      /* storage disabled */
+    }
+  }
+
+  function isExpired(stored) {
+    return config.keepHours > 0 && !(typeof stored.expiresAt === "number" && stored.expiresAt > Date.now());
+  }
+
   function loadState() {
     try {
-      var stored = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
-      if (stored && typeof stored.senderId === "string" && stored.senderId.length >= 32 &&
-          Array.isArray(stored.messages)) {
+      var area = storageArea();
+      var stored = JSON.parse((area && area.getItem(STORAGE_KEY)) || "null");
+      if (stored && Array.isArray(stored.messages) &&
+          (stored.senderId === null || (typeof stored.senderId === "string" && stored.senderId.length > 0))) {
+        if (isExpired(stored)) {
+          forgetStored();
+          return freshState();
+        }
         return stored;
       }
     } catch (e) {
       /* unreadable storage: start fresh */
     }
-    return { senderId: randomId(), messages: [] };
+    return freshState();
   }
 
   function saveState(state) {
     try {
+      var area = storageArea();
+      if (!area) {
+        return;
+      }
+      if (!state.senderId && !state.messages.length) {
+        area.removeItem(STORAGE_KEY);
+        return;
+      }
       state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
-      window.localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+      state.expiresAt = Date.now() + config.keepHours * 3600 * 1000;
+      area.setItem(STORAGE_KEY, JSON.stringify(state));
     } catch (e) {
       /* storage full or disabled: the conversation still works for this page */
     }
   }
 
-  function postToRasa(senderId, message) {
+  /* --- talking to Rasa --- */
+
+  function postJson(url, body) {
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, config.timeoutMs);
-    return fetch(config.rasaUrl + "/webhooks/rest/webhook", {
+    return fetch(url, {
       method: "POST",
       mode: "cors",
       credentials: "omit",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: senderId, message: message }),
+      body: JSON.stringify(body),
       signal: controller.signal
     }).then(function (response) {
-      if (!response.ok) {
-        throw new Error("HTTP " + response.status);
-      }
-      return response.json();
-    }).then(function (replies) {
-      if (!Array.isArray(replies)) {
-        throw new Error("Unexpected reply");
-      }
-      return replies;
+      return response.text().then(function (raw) {
+        var parsed = null;
+        try {
+          parsed = JSON.parse(raw);
+        } catch (e) {
+          parsed = null;
+        }
+        return { status: response.status, ok: response.ok, body: parsed };
+      });
     }).finally(function () {
       clearTimeout(timer);
+    });
+  }
+
+  function Problem(kind, text) {
+    this.kind = kind;
+    this.text = text || null;
+  }
+
+  /*
+   * Signed sender ids: the server hands out the conversation id
+   * (POST /webhooks/rest/session -> {"sender": "<opaque id>"}); the widget never makes
+   * one up. Until every deployment has that route (channels/rest.py), a 404 or 405,
+   * or a refused preflight (the route missing behind CORS), falls back to the old
+   * random id; a server that has the route answers such an id with 403
+   * {"error": "unknown_session"}, and the widget then asks for a real one.
+   * Remove the fallback once the route is everywhere.
+   */
+  function requestSenderId() {
+    return postJson(config.rasaUrl + "/webhooks/rest/session", {}).then(function (res) {
+      if (res.status === 404 || res.status === 405) {
+        return randomId();
+      }
+      if (res.status === 429) {
+        throw new Problem("rateLimited", res.body && typeof res.body.text === "string" ? res.body.text : null);
+      }
+      var sender = res.ok && res.body ? res.body.sender : null;
+      if (typeof sender !== "string" || !sender || sender.length > 1024) {
+        throw new Problem("unreachable");
+      }
+      return sender;
+    }, function (error) {
+      if (error && error.name === "TypeError") {
+        return randomId(); /* see above: may be the missing route; the webhook tells */
+      }
+      throw new Problem("unreachable");
     });
   }
 
@@ -249,8 +405,8 @@
     });
   }
 
-  function loadTexts() {
-    return fetch(config.textUrl, { credentials: "same-origin" }).then(function (response) {
+  function loadJson(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) {
         throw new Error("HTTP " + response.status);
       }
@@ -258,10 +414,31 @@
     });
   }
 
-  function build(t) {
+  /* The bot's emergency, urgent-care and deletion replies as the web server renders them
+     from the content files; optional (the widget may be served without it), and only a
+     stand-in until the bot marks those replies itself. */
+  function loadKnownReplies() {
+    return loadJson(config.repliesUrl).then(function (known) {
+      var byText = {};
+      KINDS.forEach(function (kind) {
+        (known && Array.isArray(known[kind]) ? known[kind] : []).forEach(function (text) {
+          if (typeof text === "string" && text.trim()) {
+            byText[normalise(text)] = kind;
+          }
+        });
+      });
+      return byText;
+    }, function () {
+      return {};
+    });
+  }
+
+  function build(t, knownReplies) {
     var state = loadState();
     var busy = false;
     var generation = 0;
+    var buttonViews = [];
+    var phoneQuery = window.matchMedia("(max-width: 480px)");
 
     var root = el("div", "mg-root");
     var launcher = el("button", "mg-launcher");
@@ -293,18 +470,45 @@
     closeButton.setAttribute("aria-label", t.close);
     closeButton.appendChild(el("span", null, "\u00d7")).setAttribute("aria-hidden", "true");
 
-    var disclosure = panel.appendChild(el("div", "mg-disclosure"));
-    disclosure.id = "mg-disclosure";
+    var confirmBox = panel.appendChild(el("div", "mg-confirm"));
+    confirmBox.hidden = true;
+    confirmBox.setAttribute("role", "group");
+    confirmBox.setAttribute("aria-labelledby", "mg-confirm-text");
+    confirmBox.appendChild(el("p", null, t.restartConfirm)).id = "mg-confirm-text";
+    var confirmActions = confirmBox.appendChild(el("div", "mg-confirm-actions"));
+    var confirmYes = confirmActions.appendChild(el("button", "mg-confirm-yes", t.restartYes));
+    confirmYes.type = "button";
+    var confirmNo = confirmActions.appendChild(el("button", "mg-confirm-no", t.restartNo));
+    confirmNo.type = "button";
+
     var emergency = config.emergencyNumber;
     var emergencyHref = telHref(emergency);
-    fillInto(disclosure.appendChild(el("p")), t.disclosure, {
+    function emergencyNode() {
+      return emergencyHref ? link(emergencyHref, emergency, false) : emergency;
+    }
+
+    var disclosure = panel.appendChild(el("div", "mg-disclosure"));
+    disclosure.id = "mg-disclosure";
+    var disclosureFull = disclosure.appendChild(el("div", "mg-disclosure-full"));
+    disclosureFull.id = "mg-disclosure-full";
+    fillInto(disclosureFull.appendChild(el("p")), t.disclosure, {
       clinic: config.clinicName,
-      emergency: emergencyHref ? link(emergencyHref, emergency, false) : emergency
+      emergency: emergencyNode()
     });
     var privacyHref = safeUrl(config.privacyUrl, LINK_PROTOCOLS);
     if (privacyHref) {
-      disclosure.appendChild(el("p")).appendChild(link(privacyHref, t.privacyLink, true));
+      disclosureFull.appendChild(el("p")).appendChild(link(privacyHref, t.privacyLink, true));
     }
+    /* On phones, after the first message, only this line shows (the full notice one tap away). */
+    var disclosureShort = disclosure.appendChild(el("div", "mg-disclosure-short"));
+    fillInto(disclosureShort.appendChild(el("p", "mg-disclosure-line")), t.disclosureShort, {
+      clinic: config.clinicName,
+      emergency: emergencyNode()
+    });
+    var disclosureToggle = disclosureShort.appendChild(el("button", "mg-disclosure-toggle", t.disclosureMore));
+    disclosureToggle.type = "button";
+    disclosureToggle.setAttribute("aria-expanded", "false");
+    disclosureToggle.setAttribute("aria-controls", "mg-disclosure-full");
 
     var log = panel.appendChild(el("div", "mg-log"));
     log.setAttribute("role", "log");
@@ -326,10 +530,17 @@
     input.id = "mg-input";
     input.type = "text";
     input.autocomplete = "off";
-    input.maxLength = 1000;
     input.placeholder = t.inputPlaceholder;
     var sendButton = form.appendChild(el("button", "mg-send", t.send));
     sendButton.type = "submit";
+
+    var limitBar = panel.appendChild(el("div", "mg-limit"));
+    limitBar.hidden = true;
+    var counter = limitBar.appendChild(el("span", "mg-counter"));
+    counter.id = "mg-counter";
+    var limitStatus = limitBar.appendChild(el("span", "mg-limit-status"));
+    limitStatus.id = "mg-limit-status";
+    limitStatus.setAttribute("role", "status");
 
     root.appendChild(launcher);
     root.appendChild(panel);
@@ -343,40 +554,131 @@
       log.scrollTop = log.scrollHeight;
     }
 
+    /* A new reply taller than the log is shown from its start, not from its end. */
+    function reveal(firstNode) {
+      var top = firstNode.getBoundingClientRect().top - log.getBoundingClientRect().top;
+      var bottom = log.lastElementChild.getBoundingClientRect().bottom - log.getBoundingClientRect().top;
+      if (bottom - top + 12 > log.clientHeight) {
+        log.scrollTop += top - 8;
+      } else {
+        scrollToEnd();
+      }
+    }
+
+    function isPhoneLayout() {
+      return phoneQuery.matches;
+    }
+
+    function updateCompact() {
+      panel.classList.toggle("mg-compact", state.messages.length > 0);
+      if (!state.messages.length) {
+        setDisclosureOpen(false);
+      }
+    }
+
+    function setDisclosureOpen(open) {
+      panel.classList.toggle("mg-disclosure-open", open);
+      disclosureToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      disclosureToggle.textContent = open ? t.disclosureLess : t.disclosureMore;
+    }
+
+    /* --- quick replies: answered once, by a click or by typing --- */
+
+    function markAnswered(message, chosen) {
+      message.buttonsUsed = true;
+      if (typeof chosen === "number" && chosen >= 0) {
+        message.chosen = chosen;
+      }
+      buttonViews.forEach(function (view) {
+        if (view.message === message) {
+          paintButtons(view);
+        }
+      });
+    }
+
+    function paintButtons(view) {
+      view.buttons.forEach(function (button, index) {
+        button.disabled = Boolean(view.message.buttonsUsed);
+        var chosen = view.message.buttonsUsed && view.message.chosen === index;
+        button.classList.toggle("mg-chosen", chosen);
+        button.setAttribute("aria-pressed", chosen ? "true" : "false");
+      });
+    }
+
+    /* Typing an answer answers every open group; a typed text equal to a button's title marks it. */
+    function answerOpenButtons(typed) {
+      var wanted = normalise(typed).toLowerCase();
+      var openMessages = state.messages.filter(function (m) {
+        return m.from === "bot" && Array.isArray(m.buttons) && !m.buttonsUsed;
+      });
+      openMessages.forEach(function (message, i) {
+        var chosen = -1;
+        if (i === openMessages.length - 1) {
+          message.buttons.forEach(function (b, index) {
+            if (chosen < 0 && normalise(b.title).toLowerCase() === wanted) {
+              chosen = index;
+            }
+          });
+        }
+        markAnswered(message, chosen);
+      });
+    }
+
     function renderButtons(message, container) {
       var group = container.appendChild(el("div", "mg-buttons"));
       group.setAttribute("role", "group");
       group.setAttribute("aria-label", t.suggestions);
-      message.buttons.forEach(function (b) {
+      var view = { message: message, buttons: [] };
+      message.buttons.forEach(function (b, index) {
         var button = group.appendChild(el("button", "mg-quick-reply", b.title));
         button.type = "button";
-        button.disabled = Boolean(message.buttonsUsed);
+        view.buttons.push(button);
         button.addEventListener("click", function () {
           if (busy || message.buttonsUsed) {
             return;
           }
-          message.buttonsUsed = true;
-          Array.prototype.forEach.call(group.querySelectorAll("button"), function (other) {
-            other.disabled = true;
-          });
-          saveState(state);
+          answerOpenButtons("");
+          markAnswered(message, index);
           send(b.payload, b.title);
           input.focus();
         });
       });
+      buttonViews.push(view);
+      paintButtons(view);
+    }
+
+    function renderAlertParts(message, item, bubble) {
+      var urgent = message.kind === "urgent_care";
+      item.classList.add("mg-alert", urgent ? "mg-alert-urgent" : "mg-alert-emergency");
+      item.setAttribute("role", "alert");
+      var heading = el("p", "mg-alert-heading");
+      heading.appendChild(el("span", "mg-alert-icon", "!")).setAttribute("aria-hidden", "true");
+      heading.appendChild(el("strong", null, urgent ? t.alertUrgent : t.alertEmergency));
+      bubble.insertBefore(heading, bubble.firstChild);
+      if (message.call && emergencyHref) {
+        var call = el("a", "mg-call");
+        call.setAttribute("href", emergencyHref);
+        call.appendChild(el("span", "mg-call-icon")).setAttribute("aria-hidden", "true");
+        call.appendChild(document.createTextNode(fillText(urgent ? t.callUrgent : t.callEmergency, { emergency: emergency })));
+        bubble.appendChild(call);
+      }
     }
 
     function renderMessage(message) {
       var isBot = message.from === "bot";
       var item = el("div", "mg-msg " + (isBot ? "mg-msg-bot" : "mg-msg-user"));
       item.appendChild(el("span", "mg-sr-only", (isBot ? t.botName : t.you) + ": "));
+      var bubble = null;
       if (message.text) {
-        var bubble = item.appendChild(el("div", "mg-bubble"));
+        bubble = item.appendChild(el("div", "mg-bubble"));
         if (isBot) {
           bubble.appendChild(formatText(message.text));
         } else {
           bubble.textContent = message.text;
         }
+      }
+      if (isBot && bubble && ALERT_KINDS.indexOf(message.kind) >= 0) {
+        renderAlertParts(message, item, bubble);
       }
       var imageUrl = isBot ? safeUrl(message.image, WEB_PROTOCOLS) : null;
       if (imageUrl) {
@@ -390,7 +692,6 @@
         renderButtons(message, item);
       }
       log.appendChild(item);
-      scrollToEnd();
       return item;
     }
 
@@ -400,16 +701,57 @@
       return note;
     }
 
+    function renderStarters() {
+      var questions = Array.isArray(t.starterQuestions) ? t.starterQuestions : [];
+      var starters = questions.map(function (q) {
+        if (typeof q === "string") {
+          return { title: q, payload: q };
+        }
+        return q && typeof q.title === "string" ? { title: q.title, payload: typeof q.payload === "string" ? q.payload : q.title } : null;
+      }).filter(Boolean);
+      if (!starters.length) {
+        return;
+      }
+      var box = log.appendChild(el("div", "mg-starters"));
+      box.setAttribute("role", "group");
+      box.setAttribute("aria-labelledby", "mg-starters-title");
+      box.appendChild(el("p", "mg-starters-title", t.startersTitle)).id = "mg-starters-title";
+      starters.forEach(function (s) {
+        var button = box.appendChild(el("button", "mg-starter", s.title));
+        button.type = "button";
+        button.addEventListener("click", function () {
+          if (!busy) {
+            send(s.payload, s.title);
+            input.focus();
+          }
+        });
+      });
+    }
+
+    function lastFailedUserMessage() {
+      var last = state.messages[state.messages.length - 1];
+      return last && last.from === "user" && (last.status === "failed" || last.status === "sending") ? last : null;
+    }
+
     function renderAll() {
       log.textContent = "";
+      buttonViews = [];
       if (!state.messages.length) {
         renderNote(t.emptyState, "mg-hint");
+        renderStarters();
       }
       state.messages.forEach(renderMessage);
+      var failed = lastFailedUserMessage();
+      if (failed) {
+        showProblem(failed.problem === "noAnswer" ? "noAnswer" : failed.problem === "rateLimited" ? "rateLimited" : "unreachable",
+          failed.problemText, function () { deliver(failed); });
+      }
+      updateCompact();
+      scrollToEnd();
     }
 
     function clearProblems() {
-      Array.prototype.forEach.call(log.querySelectorAll(".mg-error, .mg-hint"), function (node) {
+      Array.prototype.forEach.call(log.querySelectorAll(".mg-error, .mg-hint, .mg-starters"), function (node) {
         node.remove();
       });
     }
@@ -424,10 +766,14 @@
       }
     }
 
-    function showProblem(template, retry) {
+    function showProblem(kind, serverText, retry) {
       var box = el("div", "mg-error");
       box.setAttribute("role", "alert");
-      fillInto(box.appendChild(el("p")), template, { phone: phoneNode() });
+      if (kind === "rateLimited") {
+        box.appendChild(el("p", null, serverText || t.rateLimited));
+      } else {
+        fillInto(box.appendChild(el("p")), kind === "noAnswer" ? t.noAnswer : t.unreachable, { phone: phoneNode() });
+      }
       var retryButton = box.appendChild(el("button", "mg-retry", t.retry));
       retryButton.type = "button";
       retryButton.addEventListener("click", function () {
@@ -441,51 +787,204 @@
       scrollToEnd();
     }
 
-    function deliver(payload, userMessage) {
+    function ensureSender() {
+      var owner = state;
+      if (owner.senderId) {
+        return Promise.resolve(owner.senderId);
+      }
+      return requestSenderId().then(function (id) {
+        owner.senderId = id;
+        if (owner === state) {
+          saveState(state);
+        }
+        return id;
+      });
+    }
+
+    function exchange(payload, mayRenew) {
+      var owner = state;
+      return ensureSender().then(function (sender) {
+        return postJson(config.rasaUrl + "/webhooks/rest/webhook", { sender: sender, message: payload }).catch(function () {
+          throw new Problem("unreachable");
+        });
+      }).then(function (res) {
+        if (res.status === 403 && res.body && res.body.error === "unknown_session" && mayRenew) {
+          owner.senderId = null;
+          return exchange(payload, false);
+        }
+        if (res.status === 429) {
+          throw new Problem("rateLimited", res.body && typeof res.body.text === "string" ? res.body.text : null);
+        }
+        if (!res.ok || !Array.isArray(res.body)) {
+          throw new Problem("unreachable");
+        }
+        return res.body;
+      });
+    }
+
+    /* Rasa sends a reply's text and its custom JSON as two entries (text first): a
+       marker without text marks the message before it. */
+    function readReplies(replies) {
+      var messages = [];
+      var kinds = [];
+      replies.forEach(function (reply) {
+        if (!reply || typeof reply !== "object") {
+          return;
+        }
+        var kind = markerOf(reply.custom);
+        var message = replyToMessage(reply);
+        if (message) {
+          kind = kind || (message.text ? knownReplies[normalise(message.text)] || null : null);
+          if (kind) {
+            message.kind = kind;
+          }
+          messages.push(message);
+        } else if (kind && messages.length) {
+          messages[messages.length - 1].kind = kind;
+        }
+        if (kind) {
+          kinds.push(kind);
+        }
+      });
+      var lastAlert = null;
+      messages.forEach(function (m) {
+        if (ALERT_KINDS.indexOf(m.kind) >= 0) {
+          lastAlert = m;
+        }
+      });
+      if (lastAlert) {
+        lastAlert.call = true;
+      }
+      return { messages: messages, deleted: kinds.indexOf("data_deleted") >= 0 };
+    }
+
+    /* The bot confirmed "delete my data": this device forgets the chat and its id too. */
+    function forgetHere(messages) {
+      generation += 1;
+      forgetStored();
+      state = freshState();
+      log.textContent = "";
+      buttonViews = [];
+      messages.forEach(function (message) {
+        delete message.buttons;
+        renderMessage(message);
+      });
+      renderNote(t.dataDeleted, "mg-status");
+      updateCompact();
+    }
+
+    function deliver(userMessage) {
       var turn = generation;
+      var payload = userMessage.payload || userMessage.text;
       clearProblems();
       setBusy(true);
-      postToRasa(state.senderId, payload).then(function (replies) {
+      userMessage.status = "sending";
+      delete userMessage.problem;
+      delete userMessage.problemText;
+      saveState(state);
+      exchange(payload, true).then(function (replies) {
         if (turn !== generation) {
           return;
         }
         setBusy(false);
-        var messages = replies.map(replyToMessage).filter(Boolean);
-        if (!messages.length) {
-          showProblem(t.noAnswer, function () { deliver(payload, userMessage); });
+        var read = readReplies(replies);
+        if (read.deleted) {
+          forgetHere(read.messages);
           return;
         }
-        state.messages.push(userMessage);
-        messages.forEach(function (message) {
+        if (!read.messages.length) {
+          fail(userMessage, new Problem("noAnswer"));
+          return;
+        }
+        delete userMessage.status;
+        var first = null;
+        read.messages.forEach(function (message) {
           state.messages.push(message);
-          renderMessage(message);
+          var item = renderMessage(message);
+          first = first || item;
         });
         saveState(state);
-      }, function () {
+        reveal(first);
+      }, function (error) {
         if (turn !== generation) {
           return;
         }
         setBusy(false);
-        showProblem(t.unreachable, function () { deliver(payload, userMessage); });
+        fail(userMessage, error instanceof Problem ? error : new Problem("unreachable"));
       });
+    }
+
+    function fail(userMessage, problem) {
+      userMessage.status = "failed";
+      userMessage.problem = problem.kind;
+      if (problem.text) {
+        userMessage.problemText = problem.text;
+      }
+      saveState(state);
+      showProblem(problem.kind, problem.text, function () { deliver(userMessage); });
     }
 
     function send(payload, shownText) {
       var userMessage = { from: "user", text: shownText };
+      if (payload !== shownText) {
+        userMessage.payload = payload;
+      }
       clearProblems();
+      state.messages.forEach(function (m) {
+        if (m.from === "user" && m.status) {
+          m.status = "unanswered";
+        }
+      });
+      state.messages.push(userMessage);
       renderMessage(userMessage);
-      deliver(payload, userMessage);
+      updateCompact();
+      scrollToEnd();
+      deliver(userMessage);
     }
 
+    /* --- the character limit --- */
+
+    function updateLimit() {
+      var length = input.value.length;
+      var near = config.maxChars - Math.max(20, Math.floor(config.maxChars / 10));
+      var show = length >= near;
+      limitBar.hidden = !show;
+      input.setAttribute("aria-invalid", length > config.maxChars ? "true" : "false");
+      if (show) {
+        input.setAttribute("aria-describedby", "mg-counter mg-limit-status");
+      } else {
+        input.removeAttribute("aria-describedby");
+      }
+      counter.textContent = fillText(t.counter, { count: length, max: config.maxChars });
+      var status = "";
+      if (length > config.maxChars) {
+        status = fillText(t.tooLong, { over: length - config.maxChars, max: config.maxChars });
+      } else if (length === config.maxChars) {
+        status = fillText(t.limitReached, { max: config.maxChars });
+      }
+      if (limitStatus.textContent !== status) {
+        limitStatus.textContent = status;
+      }
+      limitBar.classList.toggle("mg-limit-over", length >= config.maxChars);
+    }
+
+    /* --- opening, closing, restarting, focus --- */
+
     function openPanel() {
+      if (isExpired(state) && (state.messages.length || state.senderId) && !busy) {
+        state = loadState();
+        renderAll();
+      }
       panel.hidden = false;
       root.classList.add("mg-is-open");
       launcher.setAttribute("aria-expanded", "true");
+      panel.setAttribute("aria-modal", isPhoneLayout() ? "true" : "false");
       scrollToEnd();
       input.focus();
     }
 
     function closePanel() {
+      hideConfirm(false);
       panel.hidden = true;
       root.classList.remove("mg-is-open");
       launcher.setAttribute("aria-expanded", "false");
@@ -493,14 +992,66 @@
     }
 
     function restart() {
+      hideConfirm(false);
       generation += 1;
       setBusy(false);
-      state = { senderId: randomId(), messages: [] };
-      saveState(state);
+      forgetStored();
+      state = freshState();
       renderAll();
       renderNote(t.restarted, "mg-status");
       input.value = "";
+      updateLimit();
       input.focus();
+    }
+
+    function askRestart() {
+      if (!state.messages.length) {
+        restart();
+        return;
+      }
+      confirmBox.hidden = false;
+      restartButton.setAttribute("aria-expanded", "true");
+      confirmNo.focus();
+    }
+
+    function hideConfirm(refocus) {
+      if (confirmBox.hidden) {
+        return;
+      }
+      confirmBox.hidden = true;
+      restartButton.setAttribute("aria-expanded", "false");
+      if (refocus) {
+        restartButton.focus();
+      }
+    }
+
+    function focusables() {
+      return Array.prototype.filter.call(
+        panel.querySelectorAll("button, a[href], input, textarea, select, [tabindex='0']"),
+        function (node) {
+          return !node.disabled && node.getClientRects().length > 0 && getComputedStyle(node).visibility !== "hidden";
+        }
+      );
+    }
+
+    /* On phones the chat covers the page, so Tab cycles inside it. */
+    function trapFocus(event) {
+      if (!isPhoneLayout()) {
+        return;
+      }
+      var nodes = focusables();
+      if (!nodes.length) {
+        return;
+      }
+      var first = nodes[0];
+      var last = nodes[nodes.length - 1];
+      if (event.shiftKey && (document.activeElement === first || !panel.contains(document.activeElement))) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (document.activeElement === last || !panel.contains(document.activeElement))) {
+        event.preventDefault();
+        first.focus();
+      }
     }
 
     launcher.addEventListener("click", function () {
@@ -511,37 +1062,66 @@
       }
     });
     closeButton.addEventListener("click", closePanel);
-    restartButton.addEventListener("click", restart);
+    restartButton.addEventListener("click", askRestart);
+    confirmYes.addEventListener("click", restart);
+    confirmNo.addEventListener("click", function () { hideConfirm(true); });
+    disclosureToggle.addEventListener("click", function () {
+      setDisclosureOpen(!panel.classList.contains("mg-disclosure-open"));
+    });
     panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         event.preventDefault();
-        closePanel();
+        if (!confirmBox.hidden) {
+          hideConfirm(true);
+        } else {
+          closePanel();
+        }
+      } else if (event.key === "Tab") {
+        trapFocus(event);
+      }
+    });
+    document.addEventListener("focusin", function (event) {
+      if (!panel.hidden && isPhoneLayout() && !panel.contains(event.target) && event.target !== launcher) {
+        input.focus();
+      }
+    });
+    phoneQuery.addEventListener("change", function () {
+      if (!panel.hidden) {
+        panel.setAttribute("aria-modal", isPhoneLayout() ? "true" : "false");
       }
     });
     window.addEventListener("storage", function (event) {
-      if (event.key === STORAGE_KEY && event.newValue && !busy) {
-        state = loadState();
+      if (event.key === STORAGE_KEY && !busy) {
+        state = event.newValue ? loadState() : freshState();
         renderAll();
       }
     });
+    input.addEventListener("input", updateLimit);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = input.value.trim();
       if (!text || busy) {
         return;
       }
+      if (text.length > config.maxChars) {
+        updateLimit();
+        input.focus();
+        return;
+      }
       input.value = "";
+      updateLimit();
+      answerOpenButtons(text);
       send(text, text);
     });
 
     renderAll();
-    saveState(state);
+    updateLimit();
     document.body.appendChild(root);
   }
 
   function start() {
-    Promise.all([loadTexts(), loadStylesheet()]).then(function (results) {
-      build(results[0]);
+    Promise.all([loadJson(config.textUrl), loadStylesheet(), loadKnownReplies()]).then(function (results) {
+      build(results[0], results[2]);
     }, function (error) {
       console.error("MesoGuide widget: could not load its texts (" + config.textUrl + ").", error);
     });
