@@ -1,19 +1,29 @@
-"""Consultation requests to follow up, and their CSV export."""
+"""Consultation requests to follow up, and their CSV export.
+
+A request is due within `followup_due_working_days` working days (Monday to
+Friday) of being made, the time the assistant promises the visitor
+(messages.yml `consult_confirm`, console_labels.yml); a request still "new" after
+that is overdue. The status history comes from the audit log ("followup.status").
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from console import db
-from console.accounts import utcnow
+from console import db, labels
+from console.accounts import as_utc, utcnow
+from console.audit import conversation_target
 from console.csvexport import to_csv
 from records.vocabulary import CONSULTATION_STATUSES
 
 PAGE_SIZE = 50
+STATUS_ACTION = "followup.status"
 CSV_COLUMNS = (
     "created_at",
     "status",
@@ -28,9 +38,36 @@ CSV_COLUMNS = (
 )
 
 
+def due_at(created: dt.datetime, working_days: Optional[int] = None) -> dt.datetime:
+    """`working_days` working days (Mon-Fri) after `created`."""
+    days = labels.followup_due_working_days() if working_days is None else working_days
+    moment = as_utc(created)
+    while days > 0:
+        moment += dt.timedelta(days=1)
+        if moment.weekday() < 5:
+            days -= 1
+    return moment
+
+
+def is_overdue(created: dt.datetime, now: Optional[dt.datetime] = None, status: str = "new") -> bool:
+    return status == "new" and (now or utcnow()) > due_at(created)
+
+
+def age(created: dt.datetime, now: Optional[dt.datetime] = None) -> str:
+    """How long ago, in words ("3 h", "2 days")."""
+    seconds = max(0, ((now or utcnow()) - as_utc(created)).total_seconds())
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    days = int(seconds // 86400)
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
 @dataclass
 class FollowupFilter:
     status: str = ""
+    overdue: bool = False
     page: int = 1
 
     @classmethod
@@ -40,31 +77,104 @@ class FollowupFilter:
             page = max(1, int(params.get("page") or 1))
         except ValueError:
             page = 1
-        return cls(status if status in CONSULTATION_STATUSES else "", page)
+        overdue = params.get("overdue") in ("1", "on", "true")
+        return cls(status if status in CONSULTATION_STATUSES else "", overdue, page)
 
     def query_string(self, page: int = 1) -> str:
-        return urlencode({k: v for k, v in (("status", self.status), ("page", page)) if v and v != 1})
+        pairs = (("status", self.status), ("overdue", "1" if self.overdue else ""), ("page", page))
+        return urlencode({k: v for k, v in pairs if v and v != 1})
 
 
-def _query(flt: FollowupFilter):
+@dataclass
+class Followup:
+    row: sa.engine.Row
+    due: dt.datetime
+    overdue: bool
+    age: str
+    history: List[Tuple[dt.datetime, str, str]]
+
+    def __getattr__(self, name):
+        return getattr(self.row, name)
+
+    @property
+    def status_label(self) -> str:
+        return labels.status(self.row.status)
+
+    @property
+    def kind_label(self) -> str:
+        return labels.consultation_kind(self.row.kind)
+
+    @property
+    def reason_label(self) -> str:
+        return labels.reason(self.row.reason) or "–"
+
+    @property
+    def tel(self) -> str:
+        """The phone number for a tel: link (digits and a leading +)."""
+        phone = self.row.phone or ""
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        return ("+" if phone.strip().startswith("+") else "") + digits
+
+
+def _query(flt: FollowupFilter, now: Optional[dt.datetime] = None):
     cr = db.tables().consultation_request
     query = sa.select(cr)
     if flt.status:
         query = query.where(cr.c.status == flt.status)
+    if flt.overdue:
+        # A request is overdue at the latest after due days plus two weekend days per week.
+        days = labels.followup_due_working_days()
+        latest = (now or utcnow()) - dt.timedelta(days=days)
+        query = query.where(cr.c.status == "new", cr.c.created_at < latest)
     return query.order_by(cr.c.created_at.desc(), cr.c.id.desc())
 
 
-def listing(url: str, flt: FollowupFilter) -> Tuple[List[sa.engine.Row], int]:
-    query = _query(flt)
+def history(session, senders: List[str]) -> Dict[str, List[Tuple[dt.datetime, str, str]]]:
+    """(when, who, new status) per sender, oldest first, from the audit log."""
+    if not senders:
+        return {}
+    a = db.tables().audit_log
+    out: Dict[str, list] = defaultdict(list)
+    targets = {conversation_target(s): s for s in senders}
+    for row in session.execute(
+        sa.select(a.c.at, a.c.username, a.c.detail, a.c.target)
+        .where(a.c.action == STATUS_ACTION, a.c.target.in_(list(targets)))
+        .order_by(a.c.at, a.c.id)
+    ):
+        out[targets[row.target]].append((as_utc(row.at), row.username or "", labels.status(row.detail)))
+    return out
+
+
+def listing(url: str, flt: FollowupFilter, now: Optional[dt.datetime] = None) -> Tuple[List[Followup], int]:
+    now = now or utcnow()
+    query = _query(flt, now)
     with db.session(url) as s:
-        total = s.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-        rows = s.execute(query.limit(PAGE_SIZE).offset((flt.page - 1) * PAGE_SIZE)).all()
-    return rows, total
+        if flt.overdue:
+            rows = [r for r in s.execute(query).all() if is_overdue(r.created_at, now, r.status)]
+            total = len(rows)
+            rows = rows[(flt.page - 1) * PAGE_SIZE : flt.page * PAGE_SIZE]
+        else:
+            total = s.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+            rows = s.execute(query.limit(PAGE_SIZE).offset((flt.page - 1) * PAGE_SIZE)).all()
+        changes = history(s, [r.sender_id for r in rows])
+    return [
+        Followup(
+            r,
+            due_at(r.created_at),
+            is_overdue(r.created_at, now, r.status),
+            age(r.created_at, now),
+            changes.get(r.sender_id, []),
+        )
+        for r in rows
+    ], total
 
 
 def export(url: str, flt: FollowupFilter) -> Tuple[str, int]:
     with db.session(url) as s:
         rows = s.execute(_query(flt)).all()
+    if flt.overdue:
+        now = utcnow()
+        rows = [r for r in rows if is_overdue(r.created_at, now, r.status)]
     lines = (
         [
             r.created_at.isoformat() if r.created_at else "",

@@ -1,4 +1,11 @@
-"""Counts for the last 7 or 30 days."""
+"""Counts for the last 7 or 30 days.
+
+Topics and claims are counted from the `last_answer` slot the assistant sets with
+every answer: `knowledge:<entry>` after a knowledge answer, `claim:<id>` after a
+claims-versus-evidence answer (actions/knowledge.py, actions/claims.py). `last_claim`
+is not counted: knowledge answers set it too (to the claim "is that proven?" would
+explain next), so it does not mean a claim was asked about.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +20,41 @@ import sqlalchemy as sa
 
 from console import db
 from console import events as ev
+from console import labels
 from console.inbox import ESCALATION_KINDS
 from records.vocabulary import CONSULTATION_STATUSES, SCREENING_OUTCOMES, TRIAGE_OUTCOMES
 
 PERIODS = (7, 30)
 TOP = 10
-CLAIM_SLOT = "last_claim"
+ANSWER_SLOT = "last_answer"
 CLAIM_INTENT = "ask_claim"
+CLAIM_PREFIX = "claim:"
+KNOWLEDGE_PREFIX = "knowledge:"
+# Colours by meaning (console.css classes; the charts use the same colours).
+MEANING = {
+    "none_reported": "ok",
+    "contraindication_reported": "danger",
+    "doctor_check": "warn",
+    "likely_aga": "info",
+    "red_flag": "danger",
+    "see_doctor": "warn",
+    "unclear": "muted",
+    "new": "warn",
+    "contacted": "info",
+    "booked": "ok",
+    "closed": "muted",
+}
+
+
+@dataclass
+class Bar:
+    """One row of a chart: its code, plain label, count, colour class and inbox link."""
+
+    code: str
+    label: str
+    n: int
+    meaning: str = "info"
+    href: str = ""
 
 
 @dataclass
@@ -35,6 +70,43 @@ class Overview:
     fallback_turns: int
     topics: List[Tuple[str, int]]
     claims: List[Tuple[str, int]]
+    since_day: str = ""
+    questionnaires: int = 0
+    consultation_conversations: int = 0
+
+    def bars(self, kind: str) -> List[Bar]:
+        """Rows of a chart with plain labels, colours by meaning and inbox links."""
+        day = self.since_day
+        if kind == "screenings":
+            return [
+                Bar(c, labels.screening_outcome(c), n, MEANING.get(c, "info"), _inbox(f"screening:{c}", day))
+                for c, n in self.screenings
+            ]
+        if kind == "triage":
+            return [
+                Bar(c, labels.triage_outcome(c), n, MEANING.get(c, "info"), _inbox(f"triage:{c}", day))
+                for c, n in self.triage
+            ]
+        if kind == "consultations":
+            return [Bar(c, labels.status(c), n, MEANING.get(c, "info"), f"/followups?status={c}") for c, n in self.consultations]
+        if kind == "topics":
+            return [Bar(c, labels.knowledge_title(c), n) for c, n in self.topics]
+        if kind == "claims":
+            return [Bar(c, labels.claim(c), n) for c, n in self.claims]
+        if kind == "per_day":
+            return [Bar(d, d, n, "info", f"/inbox?date_from={d}&date_to={d}") for d, n in self.per_day]
+        raise KeyError(kind)
+
+    @property
+    def funnel(self) -> List[Tuple[str, int, Optional[float], str]]:
+        """(step, count, share of the first step, inbox link)."""
+        steps = [
+            ("Conversations", self.conversations, _inbox("", self.since_day)),
+            ("Answered a questionnaire", self.questionnaires, _inbox("questionnaire", self.since_day)),
+            ("Requested a consultation", self.consultation_conversations, _inbox("consultation", self.since_day)),
+        ]
+        first = self.conversations
+        return [(name, n, (n / first if first else None), href) for name, n, href in steps]
 
     @property
     def fallback_rate(self) -> Optional[float]:
@@ -43,6 +115,12 @@ class Overview:
     @property
     def consultation_total(self) -> int:
         return sum(n for _, n in self.consultations)
+
+
+def _inbox(outcome: str, since_day: str) -> str:
+    params = [("outcome", outcome)] if outcome else []
+    params.append(("date_from", since_day))
+    return "/inbox?" + "&".join(f"{k}={v}" for k, v in params if v)
 
 
 def _ordered(counts: Dict[str, int], vocabulary) -> List[Tuple[str, int]]:
@@ -87,29 +165,34 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
         escalated_summaries = set(
             session.scalars(sa.select(s.c.sender_id).where(s.c.started_at >= since, s.c.escalated.is_(True)))
         )
-        topics, claim_rows = [], []
+        answer_rows = []
         if db.events_ready(url):
-            topics = session.execute(
-                sa.select(e.c.intent_name, sa.func.count().label("n"))
-                .where(
-                    e.c.type_name == "user",
-                    e.c.timestamp >= since,
-                    e.c.intent_name.like("ask\\_%", escape="\\"),
-                    e.c.intent_name != CLAIM_INTENT,
+            answer_rows = session.scalars(
+                sa.select(e.c.data).where(
+                    e.c.type_name == "slot", e.c.action_name == ANSWER_SLOT, e.c.timestamp >= since
                 )
-                .group_by(e.c.intent_name)
-                .order_by(sa.desc("n"), e.c.intent_name)
-                .limit(TOP)
             ).all()
-            claim_rows = session.scalars(
-                sa.select(e.c.data).where(e.c.action_name == CLAIM_SLOT, e.c.timestamp >= since)
-            ).all()
-    claims = Counter()
-    for data in claim_rows:
+        in_period = sa.select(s.c.sender_id).where(s.c.started_at >= since, s.c.turns > 0)
+        questionnaire_senders = set(
+            session.scalars(sa.select(t.screening_result.c.sender_id).where(t.screening_result.c.sender_id.in_(in_period)))
+        ) | set(
+            session.scalars(sa.select(t.triage_outcome.c.sender_id).where(t.triage_outcome.c.sender_id.in_(in_period)))
+        )
+        consultation_senders = set(
+            session.scalars(
+                sa.select(t.consultation_request.c.sender_id).where(t.consultation_request.c.sender_id.in_(in_period))
+            )
+        )
+    claims, topics = Counter(), Counter()
+    for data in answer_rows:
         event = ev.parse(data)
         value = event.get("value")
-        if event.get("event") == "slot" and isinstance(value, str) and value:
-            claims[value] += 1
+        if event.get("event") != "slot" or not isinstance(value, str):
+            continue
+        if value.startswith(CLAIM_PREFIX) and len(value) > len(CLAIM_PREFIX):
+            claims[value[len(CLAIM_PREFIX) :]] += 1
+        elif value.startswith(KNOWLEDGE_PREFIX) and len(value) > len(KNOWLEDGE_PREFIX):
+            topics[value[len(KNOWLEDGE_PREFIX) :]] += 1
     per_day = Counter(dt.datetime.fromtimestamp(start, tz).date() for start in starts)
     today = dt.datetime.fromtimestamp(now, tz).date()
     series = [
@@ -126,6 +209,9 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
         escalations=len(escalated_records | escalated_summaries),
         turns=int(turns),
         fallback_turns=int(fallback_turns),
-        topics=[(r.intent_name, r.n) for r in topics],
+        topics=sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP],
         claims=sorted(claims.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP],
+        since_day=dt.datetime.fromtimestamp(since, tz).date().isoformat(),
+        questionnaires=len(questionnaire_senders),
+        consultation_conversations=len(consultation_senders),
     )

@@ -1,9 +1,13 @@
-"""Synthetic conversations for demos and benchmarks.
+"""Synthetic conversations for demos and benchmarks, generated from the assistant's files.
 
 Writes rows shaped like Rasa 3.6's SQLTrackerStore output (`events`) and the
-matching clinic records, with bulk inserts. Contact details are fictitious
-(example.com addresses, Ofcom drama phone numbers) and, as in production, only
-stored in `consultation_request`; the events carry the redacted placeholders.
+matching clinic records, with bulk inserts. Every intent, action, slot and form
+name comes from domain.yml; visitor messages from the NLU examples (data/nlu/);
+the assistant's words, questions and buttons from data/content/ and domain.yml;
+so the demo data cannot drift from the assistant (tests/console/test_console_names.py).
+Contact details are fictitious (example.com addresses, Ofcom drama phone numbers)
+and, as in production, only stored in `consultation_request`; the events carry the
+redacted placeholders.
 """
 
 from __future__ import annotations
@@ -11,97 +15,28 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
+import yaml
 
+import contentfiles
 from console import db
 from console import events as ev
+from console import labels
+from records.redaction import CONTACT_ANSWER_PLACEHOLDER, EMAIL_PLACEHOLDER, PHONE_PLACEHOLDER
 
 MODEL_ID = "seed0000000000000000000000000000"
-FILLER_INTENTS = (
-    "greet",
-    "goodbye",
-    "affirm",
-    "deny",
-    "thank",
-    "ask_what_is",
-    "ask_does_it_work",
-    "ask_side_effects",
-    "ask_sessions",
-    "ask_cost",
-    "ask_claim",
-    "out_of_scope",
-)
-
-KNOWLEDGE = {
-    "ask_what_is": (
-        (
-            "What is mesotherapy for hair?",
-            "what do they actually inject in hair mesotherapy",
-            "can you explain hair meso",
-        ),
-        "Hair mesotherapy means many small injections into the scalp. Clinics use vitamin "
-        "cocktails or drugs such as dutasteride or minoxidil.",
-    ),
-    "ask_does_it_work": (
-        (
-            "Does mesotherapy really work for hair loss?",
-            "is there evidence it works",
-            "will meso help my thinning hair",
-        ),
-        "Small trials of injected drugs show some effect in androgenetic alopecia; no "
-        "controlled trial supports vitamin cocktails.",
-    ),
-    "ask_side_effects": (
-        ("What are the side effects?", "is it painful", "can it damage my scalp"),
-        "Pain and headache are common and usually minor. Infections and scarring hair loss "
-        "have been reported.",
-    ),
-    "ask_sessions": (
-        ("How many sessions would I need?", "how often do you have to go"),
-        "There is no standard regimen; clinics often propose 4 to 10 sessions.",
-    ),
-    "ask_cost": (
-        ("How much does it cost?", "price per session?"),
-        "Prices vary by clinic; the team can give you a quote during a consultation.",
-    ),
-    "ask_alternatives": (
-        ("What else works for thinning hair?", "minoxidil or mesotherapy, which is better"),
-        "Minoxidil and finasteride have the strongest evidence for pattern hair loss.",
-    ),
-    "ask_dhi": (
-        ("Is DHI non-invasive?", "what is the difference between DHI and FUE"),
-        "DHI is minimally invasive surgery under local anaesthetic, not a non-invasive treatment.",
-    ),
-}
-
-CLAIMS = {
-    "stops_hair_loss": ("Does it stop hair loss for good?", "they told me meso stops hair loss forever"),
-    "regrows_hair": ("Will my hair grow back thicker?", "the clinic says it regrows hair"),
-    "cures_dandruff": ("Can mesotherapy cure dandruff?",),
-    "no_side_effects": ("Is it true there are no side effects?",),
-    "feeds_follicles": ("Do the vitamins feed the follicles?", "does it nourish the roots"),
-    "fixes_split_ends": ("Will it fix my split ends?",),
-}
-
-SCREENING_ITEMS = (
-    "sc_pregnancy",
-    "sc_breastfeeding",
-    "sc_anticoagulants",
-    "sc_allergies",
-    "sc_scalp_infection",
-    "sc_autoimmune",
-)
-TRIAGE_ITEMS = {
-    "tr_pattern": ("receding temples", "thinning on top", "round bald patches", "all over"),
-    "tr_onset": ("gradually over years", "suddenly in the last weeks"),
-    "tr_family": ("yes", "no"),
-    "tr_scalp": ("no", "itching and redness"),
-}
+CHANNEL = "rest"  # the only input channel the assistant has (channels/rest.py)
+NLU_DIR = contentfiles.ROOT / "data" / "nlu"
+_ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
+ANSWER_INTENTS = {"yes": "affirm", "no": "deny", "unsure": "dont_know"}
 FALLBACK_TEXTS = (
     "what about my car insurance",
     "asdf qwer",
@@ -112,6 +47,70 @@ FALLBACK_TEXTS = (
 )
 FIRST_NAMES = ("Maria", "James", "Aisha", "Tom", "Li", "Sofia", "Omar", "Emma", "Lukas", "Priya")
 LAST_NAMES = ("Lopez", "Smith", "Khan", "Brown", "Chen", "Rossi", "Haddad", "Wilson", "Meyer", "Patel")
+
+
+@lru_cache(maxsize=1)
+def _examples() -> Dict[str, Tuple[str, ...]]:
+    """Intent -> its NLU training examples, entity annotations removed."""
+    found: Dict[str, List[str]] = {}
+    for path in sorted(Path(NLU_DIR).glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in data.get("nlu") or []:
+            if "intent" not in block:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "", line[2:]).strip()
+                    if text:
+                        found.setdefault(block["intent"], []).append(text)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def example(rng: random.Random, intent: str, default: str = "") -> str:
+    texts = _examples().get(intent)
+    return rng.choice(texts) if texts else (default or intent.replace("_", " "))
+
+
+def domain() -> dict:
+    return labels.domain()
+
+
+def _messages() -> Dict[str, dict]:
+    return contentfiles.load("messages")["messages"]
+
+
+def response_text(name: str) -> str:
+    """A domain response's text (utter_*) with the clinic's details filled in."""
+    variants = (domain().get("responses") or {}).get(name) or [{}]
+    return _fill(str(variants[0].get("text") or ""))
+
+
+def message(name: str) -> Tuple[str, Optional[List[dict]]]:
+    """A messages.yml entry's text (clinic details filled in) and buttons."""
+    entry = _messages().get(name) or {}
+    buttons = [{"title": str(b["title"]), "payload": str(b["payload"])} for b in entry.get("buttons") or []]
+    return _fill(" ".join(str(entry.get("text") or "").split())), buttons or None
+
+
+def _fill(text: str) -> str:
+    clinic = contentfiles.load("clinic")
+    values = {}
+    for key, value in clinic.items():
+        if isinstance(value, (str, int)):
+            values[key] = value
+            values[f"clinic_{key}"] = value
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
+def knowledge_topics() -> Dict[str, Tuple[str, dict]]:
+    """Intent -> (entry id, entry) for the knowledge entries reached by an intent."""
+    entries = contentfiles.load("knowledge").get("entries") or {}
+    return {e["intent"]: (eid, e) for eid, e in entries.items() if e.get("intent")}
+
+
+def claim_ids() -> List[str]:
+    return sorted(contentfiles.load("claims").get("claims") or {})
 
 
 @dataclass
@@ -169,7 +168,8 @@ class Conversation:
         confidence = round(self.rng.uniform(0.82, 0.999), 4) if confidence is None else confidence
         ranking = [{"name": intent, "confidence": confidence}]
         rest = 1.0 - confidence
-        for other in self.rng.sample([i for i in FILLER_INTENTS if i != intent], 5):
+        others = [i for i in domain().get("intents") or [] if isinstance(i, str) and i != intent]
+        for other in self.rng.sample(others, min(5, len(others))):
             share = round(rest * self.rng.uniform(0.2, 0.6), 4)
             rest -= share
             ranking.append({"name": other, "confidence": share})
@@ -243,118 +243,182 @@ def _tokens(text: str) -> List[List[int]]:
     return spans
 
 
-YES_NO = [
-    {"title": "Yes", "payload": "/affirm"},
-    {"title": "No", "payload": "/deny"},
-    {"title": "Not sure", "payload": "/unsure"},
-]
+def _ask(c: Conversation, slot: str) -> List[dict]:
+    """The form asks for `slot`: Rasa's requested_slot, the question action and its message."""
+    c.slot("requested_slot", slot)
+    c.action(f"action_ask_{slot}")
+    text, buttons = message(f"ask_{slot}")
+    c.bot(text, None, buttons)
+    c.listen()
+    return buttons or []
+
+
+def _click(c: Conversation, buttons: List[dict], title: str) -> str:
+    """The visitor clicks the button titled `title`: Rasa stores its payload as the text."""
+    payload = next(b["payload"] for b in buttons if b["title"] == title)
+    intent = payload[1:].split("{", 1)[0] if payload.startswith("/") else "inform"
+    c.user(payload, intent, confidence=1.0)
+    return payload
+
+
+def _yes_no(c: Conversation, slot: str, answer: str) -> None:
+    buttons = _ask(c, slot)
+    titles = {b["payload"]: b["title"] for b in buttons}
+    typed = c.rng.random() < 0.3
+    intent = ANSWER_INTENTS[answer]
+    if typed or f"/{intent}" not in titles:
+        c.user(example(c.rng, intent, answer), intent)
+    else:
+        _click(c, buttons, titles[f"/{intent}"])
+    c.action(f"validate_{_form_of(slot)}")
+    c.slot(slot, answer)
+
+
+def _form_of(slot: str) -> str:
+    for name, form in (domain().get("forms") or {}).items():
+        if slot in (form or {}).get("required_slots") or []:
+            return name
+    raise KeyError(slot)
 
 
 def _knowledge(c: Conversation) -> None:
-    intent = c.rng.choice(sorted(KNOWLEDGE))
-    questions, answer = KNOWLEDGE[intent]
-    c.user(c.rng.choice(questions), intent)
-    c.reply(answer, f"utter_{intent}", action="action_answer_knowledge")
+    topics = knowledge_topics()
+    intent = c.rng.choice(sorted(topics))
+    entry_id, entry = topics[intent]
+    c.user(example(c.rng, intent), intent)
+    c.action("action_answer_knowledge")
+    follow = entry.get("follow_ups") or []
+    buttons = [{"title": labels.knowledge_title(f), "payload": f"/{topics_by_id().get(f, 'ask_capabilities')}"}
+               for f in follow if f in topics_by_id()]
+    c.bot(" ".join(str(entry.get("answer") or "").split()), None, buttons or None)
+    c.slot("last_answer", f"knowledge:{entry_id}")
+    c.slot("last_claim", entry.get("claim"))
     c.listen()
 
 
+def topics_by_id() -> Dict[str, str]:
+    return {eid: intent for intent, (eid, _) in knowledge_topics().items()}
+
+
 def _claim(c: Conversation) -> None:
-    claim = c.rng.choice(sorted(CLAIMS))
+    claims = contentfiles.load("claims")
+    claim = c.rng.choice(claim_ids())
     c.user(
-        c.rng.choice(CLAIMS[claim]),
+        example(c.rng, "ask_claim"),
         "ask_claim",
-        entities=[
-            {"entity": "claim", "value": claim, "start": 0, "end": 4, "extractor": "SpacyEntityExtractor"}
-        ],
+        entities=[{"entity": "claim_topic", "value": claim, "start": 0, "end": 4, "extractor": "DomainSpacyNLP"}],
     )
-    c.action("action_answer_claim")
-    c.bot("That is a marketing claim. Here is what the evidence says.", "utter_claim_intro")
+    c.action("action_explain_claim")
+    parts = claims["claims"][claim]
+    text = "\n\n".join(
+        f"**{claims['labels'][part]}:** {' '.join(str(parts[part]).split())}" for part in ("claim", "evidence", "meaning")
+    )
+    c.bot(text, None)
+    follow, buttons = message("claim_follow_up")
+    c.bot(follow, None, buttons)
     c.slot("last_claim", claim)
+    c.slot("last_answer", f"claim:{claim}")
     c.listen()
 
 
 def _screening(c: Conversation) -> None:
-    c.user(
-        c.rng.choice(("Can I have mesotherapy?", "am I a candidate", "check if it is safe for me")),
-        "start_screening",
-    )
+    c.user(example(c.rng, "check_eligibility"), "check_eligibility")
+    c.action("action_screening_intro")
+    slots = labels.form_slots("screening_form")
+    intro, _ = message("screening_intro")
+    c.bot(intro.replace("{questions}", f"{len(slots)} questions"), None)
     c.action("screening_form")
     c.loop("screening_form")
     answers: Dict[str, str] = {}
-    stop_at = len(SCREENING_ITEMS) if c.rng.random() > 0.12 else c.rng.randrange(1, len(SCREENING_ITEMS))
-    for item in SCREENING_ITEMS[:stop_at]:
-        c.slot("requested_slot", item)
-        c.bot(
-            f"Question about {item[3:].replace('_', ' ')}: does this apply to you?",
-            f"utter_ask_{item}",
-            buttons=YES_NO,
-        )
-        c.listen()
+    stop_at = len(slots) if c.rng.random() > 0.12 else c.rng.randrange(1, len(slots))
+    for slot in slots[:stop_at]:
         answer = c.rng.choices(("no", "yes", "unsure"), weights=(85, 8, 7))[0]
-        intent = {"no": "deny", "yes": "affirm", "unsure": "unsure"}[answer]
-        c.user({"no": "no", "yes": "yes", "unsure": "not sure"}[answer], intent)
-        c.action("screening_form")
-        c.slot(item, answer)
-        answers[item] = answer
-    completed = stop_at == len(SCREENING_ITEMS)
-    flagged = [k for k, v in answers.items() if v == "yes"]
-    outcome = (
-        "contraindication_reported"
-        if flagged
-        else "doctor_check" if "unsure" in answers.values() else "none_reported"
-    )
+        _yes_no(c, slot, answer)
+        answers[slot] = answer
+    completed = stop_at == len(slots)
+    if not completed:
+        c.user(example(c.rng, "stop", "stop"), "stop")
+        c.slot("flow_stopped", "stopped")
+    yes = [k for k, v in answers.items() if v == "yes"]
+    unsure = [k for k, v in answers.items() if v == "unsure"]
+    outcome = "contraindication_reported" if yes else "doctor_check" if unsure else "none_reported"
     c.loop(None)
-    c.reply(
-        "Thank you. Please tell the doctor about what you reported.",
-        f"utter_screening_{outcome}",
-        action="action_screening_result",
-    )
-    c.record("screening_result", answers=answers, outcome=outcome, flagged_items=flagged, completed=completed)
+    c.action("action_screening_summary")
+    name = "screening_stopped" if not completed else "screening_flagged" if yes else "screening_unsure" if unsure else "screening_none"
+    text, buttons = message(name)
+    items = contentfiles.load("screening").get("items") or {}
+    text = text.replace("{items}", ", ".join(items.get(s, {}).get("label", s) for s in (yes or unsure)))
+    text = text.replace("{advice}", "; ".join(items.get(s, {}).get("advice", "") for s in yes).capitalize())
+    c.bot(text, None, buttons)
+    c.record("screening_result", answers=answers, outcome=outcome, flagged_items=yes + unsure, completed=completed)
+    c.slot("screening_outcome", outcome)
     c.listen()
 
 
+TRIAGE_ANSWERS = {
+    "tr_pattern": (("temples_crown", 4), ("top_thinning", 3), ("patches", 1), ("diffuse", 2)),
+    "tr_onset": (("gradual", 5), ("sudden", 1)),
+}
+
+
 def _triage(c: Conversation) -> None:
-    c.user(c.rng.choice(("Why am I losing hair?", "my hair is thinning, what is it")), "start_triage")
+    c.user(example(c.rng, "describe_hair_loss"), "describe_hair_loss")
+    c.action("action_triage_intro")
+    c.bot(message("triage_intro")[0], None)
     c.action("triage_form")
     c.loop("triage_form")
-    answers = {}
-    for item, options in TRIAGE_ITEMS.items():
-        c.slot("requested_slot", item)
-        c.bot(f"Tell me about {item[3:]}.", f"utter_ask_{item}")
-        c.listen()
-        answer = c.rng.choices(options, weights=[4] + [1] * (len(options) - 1))[0]
-        c.user(answer, "inform")
-        c.action("triage_form")
-        c.slot(item, answer)
-        answers[item] = answer
-    if (
-        answers["tr_pattern"] == "round bald patches"
-        or answers["tr_scalp"] != "no"
-        or answers["tr_onset"].startswith("suddenly")
-    ):
+    answers: Dict[str, str] = {}
+    for slot in labels.form_slots("triage_form"):
+        if slot in TRIAGE_ANSWERS:
+            values, weights = zip(*TRIAGE_ANSWERS[slot])
+            value = c.rng.choices(values, weights=weights)[0]
+            buttons = _ask(c, slot)
+            title = labels.answer(value)
+            if any(b["title"] == title for b in buttons):
+                payload = next(b["payload"] for b in buttons if b["title"] == title)
+                c.user(payload, "inform", confidence=1.0)
+            else:
+                c.user(title.lower(), "inform")
+            c.action("validate_triage_form")
+            c.slot(slot, value)
+        else:
+            value = c.rng.choices(("no", "yes", "unsure"), weights=(6, 2, 1))[0]
+            _yes_no(c, slot, value)
+        answers[slot] = value
+        if answers.get("tr_pattern") == "patches" or answers.get("tr_onset") == "sudden":
+            break
+    signs = [
+        s
+        for s, hit in (
+            ("sudden_onset", answers.get("tr_onset") == "sudden"),
+            ("patches_or_clumps", answers.get("tr_pattern") == "patches" or answers.get("tr_patches") == "yes"),
+            ("scalp_symptoms", answers.get("tr_scalp") == "yes"),
+        )
+        if hit
+    ]
+    if signs:
         outcome = "red_flag"
-    elif answers["tr_pattern"] in ("receding temples", "thinning on top"):
+    elif "yes" in (answers.get("tr_trigger"), answers.get("tr_deficiency")):
+        outcome = "see_doctor"
+    elif answers.get("tr_pattern") in ("temples_crown", "top_thinning") and answers.get("tr_onset") == "gradual":
         outcome = "likely_aga"
     else:
-        outcome = c.rng.choice(("see_doctor", "unclear"))
+        outcome = "unclear"
     c.loop(None)
-    c.reply(
-        "Based on your answers, here is what I suggest.",
-        f"utter_triage_{outcome}",
-        action="action_triage_result",
-    )
+    c.action("action_triage_outcome")
+    text, buttons = message(f"triage_{outcome}")
+    text = text.replace("{signs}", ", ".join(s.replace("_", " ") for s in signs))
+    text = text.replace("{causes}", "a recent trigger or a deficiency").replace("{family}", "")
+    c.bot(text, None, buttons)
     c.record("triage_outcome", answers=answers, outcome=outcome)
     if outcome == "red_flag":
-        c.record("safety_event", kind="red_flag", detail="triage")
+        c.record("safety_event", kind="red_flag", detail=",".join(signs))
     c.slot("triage_outcome", outcome)
     c.listen()
 
 
 def _consultation(c: Conversation) -> None:
-    c.user(
-        c.rng.choice(("I'd like to book a consultation", "can someone call me", "book an appointment")),
-        "request_consultation",
-    )
+    c.user(example(c.rng, "book_consultation"), "book_consultation")
     c.action("consultation_form")
     c.loop("consultation_form")
     first, last = c.rng.choice(FIRST_NAMES), c.rng.choice(LAST_NAMES)
@@ -362,39 +426,32 @@ def _consultation(c: Conversation) -> None:
     email = f"{first}.{last}{c.rng.randrange(100)}@example.com".lower() if by_email else None
     phone = None if by_email else f"+44 7700 900{c.rng.randrange(1000):03d}"
     kind = c.rng.choices(("mesotherapy", "transplant", "general"), weights=(5, 2, 3))[0]
-    window = c.rng.choice(("mornings", "weekday afternoons", "after 6pm", "saturday"))
-    steps = (
-        (
-            "cr_consent",
-            "Before I take your details: may the clinic store them to contact you?",
-            "yes",
-            "affirm",
-            True,
-        ),
-        ("cr_kind", "What kind of consultation would you like?", kind, "inform", kind),
-        ("cr_name", "What name should the clinic use?", f"{first} {last}", "inform", f"{first} {last}"),
-        (
-            "cr_contact",
-            "How can the clinic reach you, email or phone?",
-            "[email redacted]" if by_email else "[phone redacted]",
-            "inform",
-            "[email redacted]" if by_email else "[phone redacted]",
-        ),
-        ("cr_time", "When is a good time to contact you?", window, "inform", window),
-    )
-    for item, question, answer, intent, value in steps:
-        c.slot("requested_slot", item)
-        c.bot(question, f"utter_ask_{item}")
-        c.listen()
-        c.user(answer, intent)
-        c.action("consultation_form")
-        c.slot(item, value)
+    window = c.rng.choice(("mornings", "afternoons", "evenings", "any time"))
+    values = {
+        "cs_kind": kind,
+        "cs_consent": "yes",
+        "cs_name": f"{first} {last}",
+        "cs_time": window,
+        "cs_contact": EMAIL_PLACEHOLDER if by_email else PHONE_PLACEHOLDER,
+    }
+    for slot in labels.form_slots("consultation_form"):
+        buttons = _ask(c, slot)
+        value = values.get(slot, "")
+        clicked = next((b for b in buttons if b["payload"] in (value, "/affirm" if value == "yes" else None)), None)
+        if slot == "cs_contact":
+            c.user(CONTACT_ANSWER_PLACEHOLDER, "inform")
+        elif clicked:
+            c.user(clicked["payload"], "affirm" if clicked["payload"] == "/affirm" else "inform", confidence=1.0)
+        else:
+            c.user(value, "inform")
+        c.action("validate_consultation_form")
+        c.slot(slot, value)
     c.loop(None)
-    c.reply(
-        "Thank you, your request is confirmed. The clinic will contact you.",
-        "utter_consultation_confirmed",
-        action="action_save_consultation",
-    )
+    c.action("action_consultation_submit")
+    text, _ = message("consult_confirm")
+    kinds = {"transplant": "hair-transplant", "mesotherapy": "mesotherapy", "general": "hair"}
+    text = text.replace("{kind}", kinds[kind]).replace("{contact}", values["cs_contact"]).replace("{time}", window)
+    c.bot(text, None)
     status = c.rng.choices(("new", "contacted", "booked", "closed"), weights=(5, 2, 2, 1))[0]
     now = dt.datetime.fromtimestamp(c.t, dt.timezone.utc)
     c.record(
@@ -407,51 +464,40 @@ def _consultation(c: Conversation) -> None:
         time_window=window,
         consent_at=now,
         status=status,
-        reason=c.rng.choice((None, "likely_aga", "screening")),
+        reason=c.rng.choice((None, "likely_aga", "none_reported")),
     )
     c.listen()
 
 
 def _emergency(c: Conversation) -> None:
-    complication = c.rng.random() < 0.6
-    if complication:
-        c.user("the injection spots are red and hot and there is pus", "report_complication")
-        c.reply(
-            "Please seek urgent medical care today.",
-            "utter_complication",
-            action="action_report_complication",
-        )
-        c.record("safety_event", kind="complication", detail="reported after session")
+    if c.rng.random() < 0.6:
+        c.user(example(c.rng, "report_complication"), "report_complication")
+        c.reply(response_text("utter_complication"), "utter_complication", action="action_report_complication")
+        c.bot(message("complication_local")[0], None)
+        c.record("safety_event", kind="complication", detail="report_complication")
     else:
-        c.user("my face is swelling and I can't breathe after the injections", "report_emergency")
-        c.reply("Call the emergency number now.", "utter_emergency", action="action_emergency")
-        c.record("safety_event", kind="emergency", detail="breathing difficulty")
+        c.user(example(c.rng, "emergency"), "emergency")
+        c.reply(response_text("utter_emergency"), "utter_emergency", action="action_emergency")
+        c.bot(message("emergency_local")[0], None)
+        c.record("safety_event", kind="emergency", detail="emergency")
     c.listen()
 
 
 def _fallback(c: Conversation) -> None:
     if c.rng.random() < 0.6:
-        c.user(c.rng.choice(FALLBACK_TEXTS), "nlu_fallback", confidence=0.3)
-        c.reply(
-            "Sorry, I didn't understand that. I can explain mesotherapy, check if it suits you "
-            "or book a consultation.",
-            None,
-            action="action_clarify",
-        )
+        c.user(c.rng.choice(FALLBACK_TEXTS), ev.FALLBACK_INTENT, confidence=0.3)
+        c.action("action_clarify")
+        c.bot(message("not_understood")[0], None)
     else:
-        intent = c.rng.choice(sorted(KNOWLEDGE))
+        intent = c.rng.choice(sorted(knowledge_topics()))
         c.user(
-            c.rng.choice(
-                (
-                    "and the thing with the needles",
-                    "what about vitamins in general",
-                    "is the other one better",
-                )
-            ),
+            c.rng.choice(("and the thing with the needles", "what about vitamins in general", "is the other one better")),
             intent,
             confidence=round(c.rng.uniform(0.31, 0.49), 3),
         )
-        c.reply(KNOWLEDGE[intent][1], f"utter_{intent}", action="action_answer_knowledge")
+        c.action("action_clarify")
+        text, _ = message("clarify")
+        c.bot(text, None, [{"title": labels.intent(intent), "payload": f"/{intent}"}])
     c.listen()
 
 
@@ -470,24 +516,24 @@ def make_conversation(rng: random.Random, start: float) -> Conversation:
     c = Conversation(
         sender_id=uuid.UUID(int=rng.getrandbits(128)).hex,
         t=start,
-        channel=rng.choices(("socketio", "rest"), weights=(3, 1))[0],
+        channel=CHANNEL,
         rng=rng,
     )
     c.start()
     if rng.random() < 0.7:
-        c.user(rng.choice(("hi", "hello", "good morning")), "greet")
-        c.reply(
-            "Hello! I am MesoGuide, an automated assistant. I give information, not a diagnosis.",
-            "utter_greet",
-        )
+        c.user(example(rng, "greet", "hi"), "greet")
+        c.action("utter_greet")
+        c.bot(message("disclosure")[0], None)
+        greet = (domain().get("responses") or {}).get("utter_greet") or [{}]
+        c.bot(str(greet[0].get("text") or ""), "utter_greet", greet[0].get("buttons"))
         c.listen()
     funcs, weights = zip(*SCENES)
     chosen = rng.choices(funcs, weights=weights, k=rng.randint(1, 4))
     for scene in dict.fromkeys(chosen):
         scene(c)
     if rng.random() < 0.5:
-        c.user(rng.choice(("thanks, bye", "bye", "thank you")), "goodbye")
-        c.reply("Goodbye, take care.", "utter_goodbye")
+        c.user(example(rng, "goodbye", "bye"), "goodbye")
+        c.reply(response_text("utter_goodbye"), "utter_goodbye")
         c.listen()
     return c
 

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from console import db
+from console import db, labels
 from console import events as ev
 from console.accounts import utcnow
 from console.summary import is_fallback
@@ -40,6 +40,24 @@ class Item:
     slots: Dict[str, Any] = field(default_factory=dict)
     flags: List[Any] = field(default_factory=list)
     notes: List[Any] = field(default_factory=list)
+    clicked: Optional[str] = None  # a button click: the title the visitor saw
+
+    @property
+    def technical(self) -> bool:
+        """Lines shown only in the technical view (actions, slots, session events)."""
+        return self.kind not in ("user", "bot")
+
+    @property
+    def shown_text(self) -> str:
+        return self.clicked if self.clicked is not None else self.text
+
+    @property
+    def intent_label(self) -> str:
+        return labels.intent(self.intent)
+
+    @property
+    def slot_label(self) -> str:
+        return labels.slot_label(self.name or "")
 
 
 @dataclass
@@ -64,6 +82,30 @@ class Transcript:
     def turns(self) -> int:
         return sum(1 for i in self.items if i.kind == "user")
 
+    @property
+    def channel_label(self) -> str:
+        return labels.channel(self.channel)
+
+    @property
+    def conversation_items(self) -> List[Item]:
+        return [i for i in self.items if not i.technical]
+
+
+def screening_answers(record) -> List[tuple]:
+    """(slot, question, answer, flagged) in the questionnaire's order."""
+    flagged = set(record.flagged_items or [])
+    return [
+        (slot, question, answer, slot in flagged)
+        for slot, question, answer in labels.answers(record.answers, labels.form_slots("screening_form"))
+    ]
+
+
+def triage_answers(record) -> List[tuple]:
+    return [
+        (slot, question, answer, False)
+        for slot, question, answer in labels.answers(record.answers, labels.form_slots("triage_form"))
+    ]
+
 
 def _entities(raw) -> List[dict]:
     out = []
@@ -81,10 +123,16 @@ def _buttons(raw) -> List[dict]:
     return out
 
 
+def _offered(text: str, offered: List[dict]) -> bool:
+    """A plain-word payload ("temples and crown") sent by a button just offered."""
+    return any(b["payload"] == text and b["title"] != text for b in offered)
+
+
 def build_items(rows) -> List[Item]:
     """Turn event rows into display items, tracking slot values as they were set."""
     items: List[Item] = []
     slots: Dict[str, Any] = {}
+    offered: List[dict] = []  # the buttons of the assistant's latest message
     for row in rows:
         data = ev.parse(row.data)
         kind = row.type_name
@@ -94,30 +142,27 @@ def build_items(rows) -> List[Item]:
             name = intent.get("name") or row.intent_name
             confidence = intent.get("confidence")
             confidence = float(confidence) if isinstance(confidence, (int, float)) else None
+            text = str(data.get("text") or "")
             items.append(
                 Item(
                     row.id,
                     kind,
                     row.timestamp,
-                    text=str(data.get("text") or ""),
+                    text=text,
                     intent=name,
                     confidence=confidence,
                     fallback=is_fallback(name, confidence),
                     entities=_entities(parse.get("entities")),
                     slots=dict(slots),
+                    clicked=labels.payload(text, offered) if text.startswith("/") or _offered(text, offered) else None,
                 )
             )
         elif kind == "bot":
             payload = data.get("data") or {}
-            items.append(
-                Item(
-                    row.id,
-                    kind,
-                    row.timestamp,
-                    text=str(data.get("text") or ""),
-                    buttons=_buttons(payload.get("buttons") if isinstance(payload, dict) else None),
-                )
-            )
+            buttons = _buttons(payload.get("buttons") if isinstance(payload, dict) else None)
+            if buttons:
+                offered = buttons
+            items.append(Item(row.id, kind, row.timestamp, text=str(data.get("text") or ""), buttons=buttons))
         elif kind == "action":
             name = data.get("name") or row.action_name
             if name in HIDDEN_ACTIONS:

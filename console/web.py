@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Optional
 from urllib.parse import quote
@@ -12,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from console import accounts, security
+from console import accounts, attention, labels, security
 from console.accounts import Staff
 from console.config import Settings
 
@@ -118,9 +119,13 @@ def clear_cookie(response, request: Request, name: str) -> None:
     response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=secure_cookies(request))
 
 
-def redirect(path: str, **params) -> RedirectResponse:
+def redirect(path: str, anchor: str = "", **params) -> RedirectResponse:
+    """303 to `path` with `params`; `anchor` (an element id) keeps the reader's place."""
     query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items() if v not in (None, ""))
-    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
+    target = f"{path}?{query}" if query else path
+    if anchor:
+        target += "#" + quote(anchor, safe="")
+    return RedirectResponse(target, status_code=303)
 
 
 def conversation_path(sender_id: str) -> str:
@@ -149,6 +154,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.filters["pct"] = lambda value: "–" if value is None else f"{value * 100:.1f} %"
     env.filters["conf"] = lambda value: "–" if value is None else f"{value:.2f}"
     env.globals["conversation_path"] = conversation_path
+    env.globals["labels"] = labels
     env.globals["timezone_name"] = str(settings.timezone)
     return Jinja2Templates(env=env)
 
@@ -161,4 +167,11 @@ def render(request: Request, template: str, status_code: int = 200, **context):
     context.setdefault("message", MESSAGES.get(params.get("msg", "")))
     context.setdefault("error", ERRORS.get(params.get("err", "")))
     context.setdefault("active", "")
+    if context["user"] is not None and "attention" not in context:
+        try:
+            context["attention"] = attention.counts(settings_of(request).db_url)
+        except Exception as exc:  # the counts are a convenience; a page never fails for them
+            logging.getLogger(__name__).warning("attention counts failed: %s", type(exc).__name__)
+            context["attention"] = None
+    context.setdefault("attention", None)
     return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)

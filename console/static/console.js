@@ -1,14 +1,16 @@
 "use strict";
 (function () {
-  var palette = ["#0b5cad", "#1e7a3d", "#8a5a00", "#b3261e", "#35507a", "#6b3fa0", "#00796b", "#5b6573"];
+  // Colours by meaning, as the badges (console.css): red flags red, fine green.
+  var meaning = { danger: "#b3261e", warn: "#c27c00", ok: "#1e7a3d", info: "#0b5cad", muted: "#8a939e" };
 
   function readTable(table) {
-    var labels = [], values = [];
+    var labels = [], values = [], colours = [];
     table.querySelectorAll("tbody tr").forEach(function (row) {
       labels.push(row.querySelector("th").textContent.trim());
       values.push(Number(row.querySelector("td").textContent.trim()) || 0);
+      colours.push(meaning[row.dataset.meaning] || meaning.info);
     });
-    return { labels: labels, values: values };
+    return { labels: labels, values: values, colours: colours };
   }
 
   function draw(canvas) {
@@ -23,14 +25,20 @@
         datasets: [{
           label: "Count",
           data: data.values,
-          backgroundColor: kind === "line" ? "rgba(11,92,173,.15)" : palette,
-          borderColor: kind === "line" ? "#0b5cad" : palette,
+          backgroundColor: kind === "line" ? "rgba(11,92,173,.15)" : data.colours,
+          borderColor: kind === "line" ? "#0b5cad" : data.colours,
           fill: kind === "line",
           tension: 0.2
         }]
       },
       options: {
         indexAxis: kind === "hbar" ? "y" : "x",
+        onClick: function (event, elements) {
+          if (!elements.length) { return; }
+          var row = table.querySelectorAll("tbody tr")[elements[0].index];
+          var link = row && row.querySelector("a[href]");
+          if (link) { window.location.href = link.getAttribute("href"); }
+        },
         animation: false,
         responsive: true,
         plugins: { legend: { display: false } },

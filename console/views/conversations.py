@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console import audit, improve, inbox, summary, transcript
+from console import attention, audit, improve, inbox, labels, summary, transcript
 from console.accounts import Staff
 from console.audit import conversation_target
 from console.csvexport import to_csv
@@ -39,8 +39,16 @@ TRANSCRIPT_COLUMNS = (
 
 
 @staff.get("/")
-def home():
-    return RedirectResponse("/inbox", status_code=303)
+def home(request: Request, user: Staff = Depends(current_user)):
+    settings = settings_of(request)
+    summary.refresh(settings.db_url)
+    return render(
+        request,
+        "home.html",
+        active="home",
+        sections=attention.sections(settings.db_url),
+        due_days=labels.followup_due_working_days(),
+    )
 
 
 @staff.get("/inbox")
@@ -55,8 +63,8 @@ def inbox_page(request: Request, user: Staff = Depends(current_user)):
         active="inbox",
         flt=flt,
         result=result,
-        outcomes=inbox.OUTCOME_LABELS,
-        intents=improve.known_intents(settings.db_url, settings.domain_path),
+        outcomes=inbox.outcome_labels(),
+        intents=[(name, labels.intent(name)) for name in improve.known_intents(settings.db_url, settings.domain_path)],
         tags=transcript.all_tags(settings.db_url),
     )
 
@@ -73,7 +81,21 @@ def transcript_page(request: Request, sender_id: str, user: Staff = Depends(curr
     url = settings_of(request).db_url
     conversation = _transcript_or_404(url, sender_id)
     audit.record(url, user.username, "transcript.view", conversation_target(sender_id))
-    return render(request, "transcript.html", active="inbox", c=conversation, tags=transcript.all_tags(url))
+    return render(
+        request,
+        "transcript.html",
+        active="inbox",
+        c=conversation,
+        tags=transcript.all_tags(url),
+        details=request.query_params.get("details") == "1",
+        screening_answers=transcript.screening_answers,
+        triage_answers=transcript.triage_answers,
+    )
+
+
+def _back(sender_id: str, view: str, anchor: str, **params):
+    """Back to the transcript, in the view it was posted from, at `anchor`."""
+    return redirect(conversation_path(sender_id), anchor=anchor, details="1" if view == "details" else "", **params)
 
 
 def _known(url: str, sender_id: str) -> None:
@@ -82,28 +104,38 @@ def _known(url: str, sender_id: str) -> None:
 
 
 @staff.post("/conversations/{sender_id}/tags")
-def add_tag(request: Request, sender_id: str, name: str = Form(""), user: Staff = Depends(current_user)):
+def add_tag(
+    request: Request, sender_id: str, name: str = Form(""), view: str = Form(""), user: Staff = Depends(current_user)
+):
     url = settings_of(request).db_url
     _known(url, sender_id)
     try:
         tag = transcript.add_tag(url, sender_id, name)
     except transcript.AnnotationError:
-        return redirect(conversation_path(sender_id), err="tag")
+        return _back(sender_id, view, "tags", err="tag")
     audit.record(url, user.username, "conversation.tag", conversation_target(sender_id), tag)
-    return redirect(conversation_path(sender_id), msg="tagged")
+    return _back(sender_id, view, "tags", msg="tagged")
 
 
 @staff.post("/conversations/{sender_id}/tags/{tag_id}/remove")
-def remove_tag(request: Request, sender_id: str, tag_id: int, user: Staff = Depends(current_user)):
+def remove_tag(
+    request: Request, sender_id: str, tag_id: int, view: str = Form(""), user: Staff = Depends(current_user)
+):
     url = settings_of(request).db_url
     _known(url, sender_id)
     name = transcript.remove_tag(url, sender_id, tag_id)
     audit.record(url, user.username, "conversation.untag", conversation_target(sender_id), name or "")
-    return redirect(conversation_path(sender_id), msg="untagged")
+    return _back(sender_id, view, "tags", msg="untagged")
 
 
 @staff.post("/conversations/{sender_id}/review")
-def review(request: Request, sender_id: str, reviewed: str = Form("1"), user: Staff = Depends(current_user)):
+def review(
+    request: Request,
+    sender_id: str,
+    reviewed: str = Form("1"),
+    view: str = Form(""),
+    user: Staff = Depends(current_user),
+):
     url = settings_of(request).db_url
     _known(url, sender_id)
     done = reviewed == "1"
@@ -115,7 +147,7 @@ def review(request: Request, sender_id: str, reviewed: str = Form("1"), user: St
         conversation_target(sender_id),
         "reviewed" if done else "not reviewed",
     )
-    return redirect(conversation_path(sender_id), msg="reviewed" if done else "unreviewed")
+    return _back(sender_id, view, "review", msg="reviewed" if done else "unreviewed")
 
 
 def _event_id(raw: str):
@@ -131,16 +163,19 @@ def add_note(
     sender_id: str,
     text: str = Form(""),
     event_id: str = Form(""),
+    view: str = Form(""),
     user: Staff = Depends(current_user),
 ):
     url = settings_of(request).db_url
     _known(url, sender_id)
+    number = _event_id(event_id)
+    anchor = f"e{number}" if number is not None else "notes"
     try:
-        transcript.add_note(url, sender_id, user.username, text, _event_id(event_id))
+        transcript.add_note(url, sender_id, user.username, text, number)
     except transcript.AnnotationError:
-        return redirect(conversation_path(sender_id), err="note")
+        return _back(sender_id, view, anchor, err="note")
     audit.record(url, user.username, "conversation.note", conversation_target(sender_id))
-    return redirect(conversation_path(sender_id), msg="noted")
+    return _back(sender_id, view, anchor, msg="noted")
 
 
 @staff.post("/conversations/{sender_id}/flags")
@@ -149,6 +184,7 @@ def flag(
     sender_id: str,
     event_id: str = Form(""),
     reason: str = Form(""),
+    view: str = Form(""),
     user: Staff = Depends(current_user),
 ):
     url = settings_of(request).db_url
@@ -159,9 +195,9 @@ def flag(
             raise transcript.AnnotationError("no event")
         transcript.flag_message(url, sender_id, user.username, number, reason)
     except transcript.AnnotationError:
-        return redirect(conversation_path(sender_id), err="event")
+        return _back(sender_id, view, f"e{number}" if number is not None else "", err="event")
     audit.record(url, user.username, "message.flag", conversation_target(sender_id), f"event {number}")
-    return redirect(conversation_path(sender_id), msg="flagged")
+    return _back(sender_id, view, f"e{number}", msg="flagged")
 
 
 def _iso(timestamp) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from console import audit, followups
+from console import audit, followups, labels
 from console.accounts import Staff
 from console.audit import conversation_target
 from console.web import csrf_protect, current_user, redirect, render, require_admin, settings_of
@@ -25,7 +25,7 @@ def followup_list(request: Request, user: Staff = Depends(current_user)):
         user.username,
         "followups.view",
         None,
-        f"status={flt.status or 'any'} page={flt.page} rows={len(rows)}",
+        f"status={flt.status or 'any'}{' overdue' if flt.overdue else ''} page={flt.page} rows={len(rows)}",
     )
     pages = max(1, -(-total // followups.PAGE_SIZE))
     return render(
@@ -37,6 +37,7 @@ def followup_list(request: Request, user: Staff = Depends(current_user)):
         flt=flt,
         pages=pages,
         statuses=CONSULTATION_STATUSES,
+        due_days=labels.followup_due_working_days(),
     )
 
 
@@ -51,7 +52,14 @@ def followup_status(
     if sender is None:
         raise HTTPException(status_code=404)
     audit.record(url, user.username, "followup.status", conversation_target(sender), status)
-    return redirect("/followups", msg="status", status=request.query_params.get("status", ""))
+    flt = followups.FollowupFilter.from_params(request.query_params)
+    return redirect(
+        "/followups",
+        anchor=f"st{request_id}",
+        msg="status",
+        status=flt.status,
+        overdue="1" if flt.overdue else "",
+    )
 
 
 @admin.get("/followups/export.csv")
