@@ -15,8 +15,11 @@ PAGE_SIZE = 100
 
 
 def conversation_target(sender_id: str) -> str:
-    """Targets ending in ':<sender id>' are pseudonymised by records.store.forget_sender."""
-    return f"conversation:{sender_id}"
+    """The audit target of an action on a conversation; "delete my data"
+    (records.store.forget_sender) pseudonymises exactly these targets."""
+    from records.store import conversation_target as target
+
+    return target(sender_id)
 
 
 def record(

@@ -240,6 +240,24 @@ class AuditLog(_Record, Base):
     detail = sa.Column(sa.Text, nullable=False, default="")
 
 
+class ConsoleSessionRevocation(_Record, Base):
+    """A staff console session that was signed out (``created_at`` is when).
+
+    ``session_digest`` is ``console.security.session_digest`` of the session; a cookie
+    of a listed session is refused even though its signature is still valid. Rows
+    may be deleted once ``expires_at`` (the cookie's own expiry) has passed.
+    """
+
+    __tablename__ = "console_session_revocation"
+    __table_args__ = (
+        sa.UniqueConstraint("session_digest", name="uq_console_session_revocation_digest"),
+        sa.Index("ix_console_session_revocation_expires_at", "expires_at"),
+    )
+
+    session_digest = sa.Column(sa.String(64), nullable=False)
+    expires_at = sa.Column(UTCDateTime, nullable=False)
+
+
 class ConversationSummary(_Record, Base):
     """The console's per-conversation cache derived from Rasa's ``events``.
 

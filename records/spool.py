@@ -1,10 +1,16 @@
-"""A local spool for records that could not be written because the database was down.
+"""A local spool for what could not be written because the database was down.
 
 Records are appended as JSON lines to ``<data dir>/spool/records.jsonl`` (directory
 0700, file 0600) under an exclusive ``fcntl`` lock, so several processes can spool
 and replay at the same time. Lines that can never be applied (corrupt JSON, a record
 the database rejects) are moved to ``records.rejected.jsonl`` beside it for staff to
 inspect instead of blocking the spool. Log messages never contain record contents.
+
+The tracker store spools conversation events the same way into ``events.jsonl``
+(``{"op": "events", "record": {"sender_id": ..., "events": [...]}}``, already
+redacted, or ``"op": "purge"`` after a "forget me" it could not carry out), with its
+own rejected file ``events.rejected.jsonl``. ``remove`` takes a conversation's lines
+out of every spool file ("delete my data", retention).
 """
 import fcntl
 import json
@@ -20,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 SPOOL_FILE = "records.jsonl"
 REJECTED_FILE = "records.rejected.jsonl"
+EVENTS_FILE = "events.jsonl"
+EVENTS_REJECTED_FILE = "events.rejected.jsonl"
+ALL_FILES = (SPOOL_FILE, REJECTED_FILE, EVENTS_FILE, EVENTS_REJECTED_FILE)
+_REJECTED = {SPOOL_FILE: REJECTED_FILE, EVENTS_FILE: EVENTS_REJECTED_FILE}
 
 
 def spool_dir() -> Path:
@@ -30,9 +40,9 @@ def spool_dir() -> Path:
     return path
 
 
-def spool_path() -> Path:
-    """Return the path of the spool file (it may not exist yet)."""
-    return spool_dir() / SPOOL_FILE
+def spool_path(name: str = SPOOL_FILE) -> Path:
+    """Return the path of a spool file (default the records spool; it may not exist yet)."""
+    return spool_dir() / name
 
 
 @contextmanager
@@ -60,17 +70,57 @@ def _encode(entry: Dict[str, Any]) -> bytes:
     return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
-def append(op: str, record: Dict[str, Any]) -> None:
-    """Append one record for the store operation ``op`` to the spool."""
-    _append_lines(spool_path(), [_encode({"op": op, "record": record})])
+def append(op: str, record: Dict[str, Any], name: str = SPOOL_FILE) -> None:
+    """Append one record for the store operation ``op`` to the spool file ``name``."""
+    _append_lines(spool_path(name), [_encode({"op": op, "record": record})])
 
 
-def pending() -> bool:
-    """Return True when the spool holds anything (cheap: one ``stat``, no lock)."""
+def pending(name: str = SPOOL_FILE) -> bool:
+    """Return True when the spool file holds anything (cheap: one ``stat``, no lock)."""
     try:
-        return (db.data_dir(create=False) / "spool" / SPOOL_FILE).stat().st_size > 0
+        return (db.data_dir(create=False) / "spool" / name).stat().st_size > 0
     except OSError:
         return False
+
+
+def entries(name: str) -> List[Dict[str, Any]]:
+    """The readable entries of a spool file, in order (under its lock)."""
+    if not pending(name):
+        return []
+    found = []
+    with locked(spool_path(name), os.O_RDWR) as fd:
+        for line in _read_all(fd).splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                found.append(entry)
+    return found
+
+
+def remove(matches: Callable[[bytes, Any], bool], names=ALL_FILES) -> int:
+    """Take every line for which ``matches(raw line, parsed entry or None)`` is true out
+    of the spool files ``names``; return how many lines were removed."""
+    removed = 0
+    for name in names:
+        if not pending(name):
+            continue
+        with locked(spool_path(name), os.O_RDWR) as fd:
+            lines = _read_all(fd).splitlines(keepends=True)
+            kept = []
+            for line in lines:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    entry = None
+                if line.strip() and matches(line, entry):
+                    removed += 1
+                else:
+                    kept.append(line)
+            if len(kept) != len(lines):
+                _rewrite(fd, kept)
+    return removed
 
 
 def _read_all(fd: int) -> bytes:
@@ -98,6 +148,7 @@ def _terminated(line: bytes) -> bytes:
 def replay(
     apply: Callable[[str, Dict[str, Any]], None],
     is_transient: Callable[[BaseException], bool],
+    name: str = SPOOL_FILE,
 ) -> int:
     """Apply every spooled record in order with ``apply(op, record)``; return how many.
 
@@ -108,10 +159,10 @@ def replay(
     is re-raised. Any other error moves that line to the rejected file and replay
     continues.
     """
-    if not pending():
+    if not pending(name):
         return 0
-    path = spool_path()
-    rejected_path = path.with_name(REJECTED_FILE)
+    path = spool_path(name)
+    rejected_path = path.with_name(_REJECTED[name])
     applied = 0
     with locked(path, os.O_RDWR) as fd:
         lines = _read_all(fd).splitlines(keepends=True)
@@ -134,9 +185,9 @@ def replay(
                             "spooled %s record rejected by the database (%s); moved to %s",
                             op,
                             type(exc).__name__,
-                            REJECTED_FILE,
+                            _REJECTED[name],
                         )
             _rewrite(fd, lines[index + 1 :])
     if applied:
-        logger.info("replayed %d spooled record(s)", applied)
+        logger.info("replayed %d spooled record(s) from %s", applied, name)
     return applied

@@ -10,14 +10,14 @@ import hashlib
 import json
 import logging
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from records import db, spool
+from records import copies, db, spool
 from records.models import (
     SENDER_ID_LENGTH,
     AuditLog,
@@ -48,6 +48,7 @@ __all__ = [
     "SCREENING_OUTCOMES",
     "STAFF_ROLES",
     "TRIAGE_OUTCOMES",
+    "conversation_target",
     "forget_sender",
     "is_unreachable",
     "log_safety_event",
@@ -63,6 +64,9 @@ logger = logging.getLogger(__name__)
 
 EVENTS_TABLE = "events"
 """Rasa's tracker store table; owned by Rasa, only ever deleted from here."""
+
+CONVERSATION_TARGET_PREFIX = "conversation:"
+"""Audit targets that name a conversation are exactly this prefix and the sender id."""
 
 CONSULTATION_UPDATABLE = (
     "kind",
@@ -87,6 +91,12 @@ def is_unreachable(exc: BaseException) -> bool:
 def sender_hash(sender_id: str) -> str:
     """Return the sha256 hex digest of a sender id (what ``deletion_log`` keeps)."""
     return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()
+
+
+def conversation_target(sender_id: str) -> str:
+    """The ``audit_log.target`` of a staff action on a conversation. "Delete my data"
+    pseudonymises exactly these targets, nothing that merely ends like one."""
+    return CONVERSATION_TARGET_PREFIX + sender_id
 
 
 def _check_sender(sender_id: Any) -> str:
@@ -312,47 +322,96 @@ def _delete_rasa_events(session: Session, sender_id: str) -> int:
     return connection.execute(events.delete().where(events.c.sender_id == sender_id)).rowcount
 
 
-def _pseudonymise_audit_targets(session: Session, sender_id: str, digest: str) -> int:
-    target = AuditLog.target
-    matches = sa.or_(target == sender_id, target.endswith(":" + sender_id, autoescape=True))
-    prefix = sa.func.substr(target, 1, sa.func.length(target) - len(sender_id))
-    result = session.execute(
-        sa.update(AuditLog)
-        .where(matches)
-        .values(target=prefix + "sha256:" + digest)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+def _user_texts(session: Session, sender_id: str) -> List[str]:
+    """The conversation's user messages as stored (redacted), for the copies outside
+    the database (NLU inbox, logs)."""
+    connection = session.connection()
+    if not sa.inspect(connection).has_table(EVENTS_TABLE):
+        return []
+    events = sa.table(EVENTS_TABLE, sa.column("sender_id"), sa.column("type_name"), sa.column("data"))
+    texts = []
+    for (data,) in connection.execute(
+        sa.select(events.c.data).where(events.c.sender_id == sender_id, events.c.type_name == "user")
+    ):
+        try:
+            text = json.loads(data or "{}").get("text")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(text, str) and text.strip():
+            texts.append(text)
+    return texts
+
+
+def _pseudonymise_audit_targets(session: Session, sender_ids: Sequence[str]) -> int:
+    """Replace the sender id in audit targets naming exactly these conversations."""
+    count = 0
+    for sender_id in sender_ids:
+        count += session.execute(
+            sa.update(AuditLog)
+            .where(AuditLog.target == conversation_target(sender_id))
+            .values(target=conversation_target("sha256:" + sender_hash(sender_id)))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return count
+
+
+def spooled_sender(entry: Any) -> Optional[str]:
+    """The sender id a spool entry belongs to, if it is readable."""
+    if isinstance(entry, dict) and isinstance(entry.get("record"), dict):
+        sender = entry["record"].get("sender_id")
+        return sender if isinstance(sender, str) else None
+    return None
+
+
+def forget_copies(sender_id: str, texts: Iterable[str]) -> Dict[str, int]:
+    """Remove a conversation's copies outside the database: its spooled lines, the
+    NLU inbox examples taken from its messages, and its id and messages in the logs."""
+    texts = list(texts)
+    raw_id = sender_id.encode("utf-8")
+    return {
+        "spool_lines": spool.remove(
+            lambda line, entry: spooled_sender(entry) == sender_id
+            or (entry is None and raw_id in line)
+        ),
+        "nlu_inbox_examples": copies.scrub_nlu_inbox(texts),
+        "log_lines": copies.scrub_logs([sender_id, *texts]),
+    }
 
 
 def forget_sender(sender_id: str, *, url: Optional[str] = None) -> Dict[str, int]:
-    """Delete every row about ``sender_id``; return the deleted row counts per table.
+    """Delete every row and copy about ``sender_id``; return the counts per place.
 
     Covers the clinic tables, the console tables keyed by sender id and Rasa's
-    ``events`` table when it exists (0 otherwise). Audit log entries that name the
-    conversation (``target`` equal to the sender id or ending in ``":<sender id>"``)
-    are kept for accountability but the id in them is replaced by its hash
-    (count under ``audit_log_pseudonymised``). A ``deletion_log`` row records the
-    sha256 of the sender id and the counts. Spooled records are replayed first so
-    that they are deleted too; when the database is unreachable the error is raised.
+    ``events`` table when it exists (0 otherwise), then the copies outside the
+    database (``forget_copies``: spool lines, NLU inbox examples, log lines). Audit log
+    entries about the conversation (``target`` exactly ``conversation_target(sender
+    id)``) are kept for accountability but the id in them is replaced by its hash
+    (count under ``audit_log_pseudonymised``); no other target is touched. A
+    ``deletion_log`` row records the sha256 of the sender id and the counts. Spooled
+    records are replayed first so that they are deleted too; when the database is
+    unreachable the error is raised.
     """
     _check_sender(sender_id)
-    digest = sender_hash(sender_id)
     replay_spool(url=url)
     with db.session_scope(url) as session:
-        counts = {
-            model.__tablename__: session.execute(
-                sa.delete(model)
-                .where(model.sender_id == sender_id)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            for model in SENDER_TABLES
-        }
-        counts[EVENTS_TABLE] = _delete_rasa_events(session, sender_id)
-        counts["audit_log_pseudonymised"] = _pseudonymise_audit_targets(
-            session, sender_id, digest
-        )
-        session.add(DeletionLog(sender_hash=digest, deleted_counts=counts))
+        texts = _user_texts(session, sender_id)
+        counts = _delete_conversation_rows(session, sender_id)
+        counts["audit_log_pseudonymised"] = _pseudonymise_audit_targets(session, [sender_id])
+        counts.update(forget_copies(sender_id, texts))
+        session.add(DeletionLog(sender_hash=sender_hash(sender_id), deleted_counts=counts))
+    return counts
+
+
+def _delete_conversation_rows(session: Session, sender_id: str) -> Dict[str, int]:
+    counts = {
+        model.__tablename__: session.execute(
+            sa.delete(model)
+            .where(model.sender_id == sender_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        for model in SENDER_TABLES
+    }
+    counts[EVENTS_TABLE] = _delete_rasa_events(session, sender_id)
     return counts
 
 
