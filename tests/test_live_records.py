@@ -1,17 +1,11 @@
 """End to end through Rasa: what a real conversation leaves in the clinic's records."""
-import json
-import urllib.request
-import uuid
-
 import sqlalchemy as sa
+
+from channels.client import new_sender, send
 
 
 def say(stack, sender, text):
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(stack.rasa_url + "/webhooks/rest/webhook", data=body,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return "\n".join(m.get("text") or "" for m in json.loads(resp.read() or b"[]"))
+    return "\n".join(m.get("text") or "" for m in send(stack.rasa_url, sender, text, timeout=60))
 
 
 def rows(stack, sql, **params):
@@ -24,7 +18,7 @@ def rows(stack, sql, **params):
 
 
 def test_consented_request_leaves_exactly_one_row_and_a_redacted_log(live_stack):
-    sender = uuid.uuid4().hex
+    sender = new_sender(live_stack.rasa_url)
     assert "What kind of consultation" in say(live_stack, sender, "/book_consultation")
     assert "Do you agree?" in say(live_stack, sender, "mesotherapy")
     for text in ("/affirm", "Robin Fox", "evenings", "robin.fox@example.com"):
@@ -41,7 +35,7 @@ def test_consented_request_leaves_exactly_one_row_and_a_redacted_log(live_stack)
 
 
 def test_no_consent_leaves_no_row(live_stack):
-    sender = uuid.uuid4().hex
+    sender = new_sender(live_stack.rasa_url)
     say(live_stack, sender, "/book_consultation")
     say(live_stack, sender, "general")
     reply = say(live_stack, sender, "/deny")
@@ -50,7 +44,7 @@ def test_no_consent_leaves_no_row(live_stack):
 
 
 def test_forget_me_removes_the_conversation_and_its_records(live_stack):
-    sender = uuid.uuid4().hex
+    sender = new_sender(live_stack.rasa_url)
     for text in ("/book_consultation", "general", "/affirm", "Sam Lee", "any time", "sam.lee@example.com"):
         say(live_stack, sender, text)
     assert rows(live_stack, "select count(*) from consultation_request where sender_id = :s", s=sender)[0][0] == 1

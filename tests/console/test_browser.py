@@ -21,7 +21,6 @@ import re
 import socket
 import threading
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from channels.client import new_sender
 from console import __main__ as cli
 from console import db, seeding
 from tests.console.console_helpers import SQLITE_ONLY, Convo, store
@@ -187,7 +187,7 @@ def book_consultation(rasa_url: str, sender_id: str) -> list:
 
 def test_review_flow_on_a_live_conversation(live_stack, browser, monkeypatch):
     create_admin(live_stack.db_url, monkeypatch)
-    sender_id = uuid.uuid4().hex
+    sender_id = new_sender(live_stack.rasa_url)  # the channel accepts only ids it issued
     book_consultation(live_stack.rasa_url, sender_id)
     exported = review_flow(browser, live_stack.console_url, sender_id, "Test Patient", "live")
     assert_contact_exported(exported, sender_id, "Test Patient")
