@@ -5,7 +5,10 @@ Visitor-facing texts: the knowledge answers and their variants
 and meaning; data/content/claims.yml), the article-claim notes shown with a
 source (data/content/sources.yml), the messages (data/content/messages.yml) and
 the fixed responses in domain.yml. Placeholders are filled with the clinic's
-details or typical values first.
+details or typical values first; the messages that name what the visitor said
+are also measured with each thing they can name (every screening item's label and
+advice, every red-flag reason of routing.yml, every triage reason of messages.yml
+``fill_ins``), since those words are part of what the visitor reads.
 
     python scripts/reading_level.py            # print the distribution and the hardest texts
     python scripts/reading_level.py --write    # also update the "Reading level" section of docs/quality.md
@@ -29,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "data" / "content"
 QUALITY = ROOT / "docs" / "quality.md"
 
-MAX_GRADE = 10.0
+MAX_GRADE = 8.0
 MEDIAN_GRADE = 8.0
 SECTION = "## Reading level"
 
@@ -168,13 +171,39 @@ def visitor_texts() -> Iterator[Tuple[str, str]]:
     for pid, passage in _load("sources")["passages"].items():
         if passage.get("claim_note"):
             yield f"source_note:{pid}", passage["claim_note"]
-    for key, message in _load("messages")["messages"].items():
+    messages = _load("messages")
+    for key, message in messages["messages"].items():
         yield f"message:{key}", message["text"]
+    yield from _named_in_messages(messages)
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     for name, variants in (domain.get("responses") or {}).items():
         for i, variant in enumerate(variants):
             if variant.get("text"):
                 yield f"domain:{name}" + (f"#{i}" if i else ""), variant["text"]
+
+
+# Which triage reasons each triage outcome message names (actions/triage.py,
+# ``triage_outcome``: the red flags, then the causes that need a doctor's check).
+TRIAGE_MESSAGE_REASONS = {
+    "triage_red_flag": ("signs", ["sudden_onset", "patches_or_clumps", "scalp_symptoms"]),
+    "triage_see_doctor": ("causes", ["recent_trigger", "deficiency_or_thyroid"]),
+}
+
+
+def _named_in_messages(messages: Dict) -> Iterator[Tuple[str, str]]:
+    """The messages that name what the visitor said, with each thing they can name."""
+    texts = messages["messages"]
+    for slot, item in _load("screening")["items"].items():
+        advice = item["advice"][0].upper() + item["advice"][1:]
+        flagged = texts["screening_flagged"]["text"].replace("{advice}", advice)
+        yield f"message:screening_flagged[{slot}]", flagged.replace("{items}", item["label"])
+        yield f"message:screening_unsure[{slot}]", texts["screening_unsure"]["text"].replace("{items}", item["label"])
+    for reason, words in (_load("routing").get("red_flag_reasons") or {}).items():
+        yield f"message:red_flag[{reason}]", texts["red_flag"]["text"].replace("{reasons}", words)
+    reasons = (messages.get("fill_ins") or {}).get("triage_reasons") or {}
+    for key, (placeholder, names) in TRIAGE_MESSAGE_REASONS.items():
+        for name in names:
+            yield f"message:{key}[{name}]", texts[key]["text"].replace("{%s}" % placeholder, reasons[name])
 
 
 def grades() -> List[Tuple[str, float]]:
@@ -190,7 +219,7 @@ def distribution(results: List[Tuple[str, float]]) -> Dict[str, float]:
         "p90": p90,
         "max": values[-1],
         "over_8": sum(1 for v in values if v > MEDIAN_GRADE),
-        "over_10": sum(1 for v in values if v > MAX_GRADE),
+        "over_max": sum(1 for v in values if v > MAX_GRADE),
     }
 
 
@@ -235,7 +264,7 @@ def main(argv=None) -> int:
     results = grades()
     d = distribution(results)
     print(f"texts {d['count']}  median {d['median']}  p90 {d['p90']}  max {d['max']}  "
-          f"over 8: {d['over_8']}  over 10: {d['over_10']}")
+          f"over 8: {d['over_8']}  over {MAX_GRADE:g}: {d['over_max']}")
     for where, g in sorted(results, key=lambda r: -r[1])[: args.top]:
         print(f"{g:5.1f}  {where}")
     if args.write:

@@ -189,7 +189,7 @@ def test_summary_names_the_items_and_the_advice(db_url):
     messages, _ = run(ActionScreeningSummary(), tracker("/deny", "deny", slots=answers))
     text = texts(messages)
     assert "allergy" in text and "period" in text and "postponing" in text
-    assert "hormonal" in text and "check" in text
+    assert "hormone problem" in text and "check" in text
     assert _stored(db_url)[0][0] == "contraindication_reported"
     assert _stored(db_url)[0][3] == ["sc_allergy", "sc_menstruation", "sc_endocrine"]
 
