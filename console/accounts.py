@@ -10,7 +10,7 @@ from typing import List, Optional
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from console import db, security
+from console import db, limits, security
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 ROLES = ("reviewer", "admin")
@@ -90,13 +90,44 @@ def get_user(url: str, user_id: int) -> Optional[Staff]:
 def session_user(url: str, user_id: int, session_digest: str) -> Optional[Staff]:
     """The active account behind a session, unless the session was signed out."""
     t = db.tables()
-    staff, log = t.staff_user, t.audit_log
-    revoked = sa.select(log.c.id).where(log.c.action == "logout", log.c.target == f"session:{session_digest}")
+    staff, revoked = t.staff_user, t.console_session_revocation
     with db.session(url) as s:
         row = s.execute(sa.select(staff).where(staff.c.id == user_id, staff.c.active.is_(True))).first()
-        if row is None or s.execute(revoked.limit(1)).first() is not None:
+        if row is None:
             return None
-    return _staff(row)
+        signed_out = s.execute(
+            sa.select(revoked.c.id).where(revoked.c.session_digest == session_digest).limit(1)
+        ).first()
+    return None if signed_out is not None else _staff(row)
+
+
+def sign_out(url: str, username: str, session_digest: str, expires_at: float) -> None:
+    """Revoke a session server-side (a copied cookie no longer works) and audit it.
+
+    ``expires_at`` is when the cookie would expire anyway (epoch seconds); the
+    revocation may be deleted after that (``python -m records purge``).
+    """
+    t = db.tables()
+    now = utcnow()
+    expiry = dt.datetime.fromtimestamp(expires_at, dt.timezone.utc)
+    with db.session(url) as s:
+        exists = s.execute(
+            sa.select(t.console_session_revocation.c.id).where(
+                t.console_session_revocation.c.session_digest == session_digest
+            )
+        ).first()
+        if exists is None:
+            s.execute(
+                sa.insert(t.console_session_revocation).values(
+                    created_at=now, session_digest=session_digest, expires_at=max(expiry, now)
+                )
+            )
+        s.execute(
+            sa.insert(t.audit_log).values(
+                at=now, created_at=now, username=username, action="logout",
+                target=f"session:{session_digest}", detail="",
+            )
+        )
 
 
 def list_users(url: str) -> List[sa.engine.Row]:
@@ -113,17 +144,26 @@ class LoginResult:
 
 
 def authenticate(url: str, username: str, password: str, attempts: int, lock_minutes: int) -> LoginResult:
-    """Check a password; `attempts` failures in a row lock the account for `lock_minutes`."""
+    """Check a password; `attempts` failures in a row lock the account for `lock_minutes`.
+
+    During a sign-in request (``limits.current_login()``) a locked account stays open
+    to a client address that has not failed on it recently: whoever locked ``admin``
+    from one address cannot keep its owner out. Elsewhere (command line) a lock holds.
+    """
     t = db.tables().staff_user
     name = (username or "").strip().lower()
     now = utcnow()
+    client = limits.current_login()
     with db.session(url) as s:
         row = s.execute(sa.select(t).where(t.c.username == name)).first() if name else None
         if row is None:
             security.verify_password(None, password)
+            if client is not None:
+                client.record_failure(name)
             return LoginResult(None, False)
         locked_until = as_utc(row.locked_until)
-        if locked_until is not None and locked_until > now:
+        locked = locked_until is not None and locked_until > now
+        if locked and (client is None or client.failed_recently(name)):
             security.verify_password(None, password)
             return LoginResult(None, True)
         if row.active and security.verify_password(row.password_hash, password):
@@ -131,8 +171,12 @@ def authenticate(url: str, username: str, password: str, attempts: int, lock_min
             if security.needs_rehash(row.password_hash):
                 values["password_hash"] = security.hash_password(password)
             s.execute(sa.update(t).where(t.c.id == row.id).values(**values))
+            if client is not None:
+                client.clear_failures(name)
             user = Staff(row.id, row.username, row.role, values.get("password_hash", row.password_hash), True)
             return LoginResult(user, True)
+        if client is not None:
+            client.record_failure(name)
         s.execute(sa.update(t).where(t.c.id == row.id).values(failed_logins=t.c.failed_logins + 1))
         failures = s.scalar(sa.select(t.c.failed_logins).where(t.c.id == row.id))
         if failures >= attempts:

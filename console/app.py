@@ -14,7 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console import db, security
-from console.limits import BodySizeLimit
+from console.audit import ViewAudit
+from console.limits import BodySizeLimit, RequestGuard
 from console.config import Settings
 from console.views import admin, auth, conversations, followups, improve, overview
 from console.web import CsrfFailure, Forbidden, NotAuthenticated, make_templates, render
@@ -73,6 +74,8 @@ def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None
     app.state.signer = security.Signer(settings.secret_key, settings.session_hours * 3600)
     app.state.templates = make_templates(settings)
     # Bodies are capped before any form is parsed (outermost after the headers).
+    app.add_middleware(ViewAudit)
+    app.add_middleware(RequestGuard)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -73,3 +73,54 @@ def actions(url: str) -> List[str]:
     t = db.tables().audit_log
     with db.session(url) as s:
         return list(s.scalars(sa.select(t.c.action).distinct().order_by(t.c.action)))
+
+
+VIEWED_PAGES = {"/inbox": "inbox.view", "/improve": "improve.view"}
+"""Pages that show visitors' words in bulk; each successful view is audited (the
+transcript page audits itself as ``transcript.view``)."""
+
+
+def view_detail(path: str, params) -> str:
+    """What was looked at, without the search text itself (it may be a visitor's words)."""
+    parts = []
+    query = (params.get("q") or "").strip()
+    if query:
+        parts.append(f"text search ({len(query)} characters)")
+    for name in ("view", "days", "date_from", "date_to", "outcome", "intent", "reviewed", "tag", "page"):
+        values = [v for v in params.getlist(name) if v] if hasattr(params, "getlist") else []
+        if values:
+            parts.append(f"{name}={','.join(v[:32] for v in values)}")
+    return "; ".join(parts)[:500]
+
+
+class ViewAudit:
+    """Records an audit entry for every successful GET of a page in ``VIEWED_PAGES``,
+    after the page was sent, under the signed-in user's name."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        action = VIEWED_PAGES.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if action is None or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        status = 0
+
+        async def watching_send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watching_send)
+        user = (scope.get("state") or {}).get("user")
+        if status == 200 and user is not None:
+            from starlette.concurrency import run_in_threadpool
+            from starlette.requests import HTTPConnection
+
+            detail = view_detail(scope["path"], HTTPConnection(scope).query_params)
+            await run_in_threadpool(
+                record, scope["app"].state.settings.db_url, user.username, action, None, detail
+            )

@@ -59,6 +59,12 @@ class Settings:
     login_failure_delay: float = 0.5
     lockout_attempts: int = 5
     lockout_minutes: int = 15
+    # sign-in limits (console.limits.LoginLimiter), before any password is checked
+    login_ip_attempts: int = 20
+    login_ip_window_seconds: float = 900.0
+    login_global_attempts: int = 120
+    login_global_window_seconds: float = 60.0
+    login_max_in_flight: int = 4
 
     @property
     def nlu_inbox(self) -> Path:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -21,6 +23,18 @@ CSRF_FIELD = "csrf_token"
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+MAX_PASSWORD_CHECKS_ENV = "CONSOLE_MAX_PASSWORD_CHECKS"
+
+
+def _max_password_checks() -> int:
+    value = os.environ.get(MAX_PASSWORD_CHECKS_ENV, "").strip()
+    return max(1, int(value)) if value else 2
+
+
+_password_checks = threading.BoundedSemaphore(_max_password_checks())
+"""Each argon2 hash or check takes 64 MiB and a core for a moment: at most this many
+run at once in the process (``CONSOLE_MAX_PASSWORD_CHECKS``, default 2); the rest wait."""
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -51,15 +65,18 @@ def check_password_policy(password: str, username: str = "") -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _password_checks:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: Optional[str], password: str) -> bool:
-    """Constant-work check; an unknown account still costs one argon2 verification."""
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    """Constant-work check; an unknown account still costs one argon2 verification.
+    At most ``CONSOLE_MAX_PASSWORD_CHECKS`` run at once."""
+    with _password_checks:
+        try:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(password_hash: str) -> bool:

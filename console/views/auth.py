@@ -75,7 +75,7 @@ async def login(
 @staff.post("/logout")
 def logout(request: Request, user: Staff = Depends(current_user)):
     digest = security.session_digest(request.state.session.session_id)
-    audit.record(settings_of(request).db_url, user.username, "logout", f"session:{digest}")
+    accounts.sign_out(settings_of(request).db_url, user.username, digest, request.state.session.issued_at + request.app.state.signer.max_age)
     response = redirect("/login", msg="logged_out")
     clear_cookie(response, request, security.SESSION_COOKIE)
     return response
