@@ -1,0 +1,658 @@
+"""Issue 16, the visitor's chat widget: each point on a 375 px phone and a desktop, Rasa faked by Playwright routing.
+
+Screenshots of the new states go to artifacts/screenshots/ on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import DESKTOP, PHONE_375, REPO_ROOT
+from tests.web.test_widget_behaviour import COLOURS_JS, UUID4, contrast
+
+TEXTS = json.loads((REPO_ROOT / "web" / "static" / "widget" / "mesoguide-widget.text.json").read_text(encoding="utf-8"))
+
+QUESTION_1 = [
+    {
+        "text": "Are you pregnant, or could you be?",
+        "buttons": [
+            {"title": "Yes", "payload": "/affirm"},
+            {"title": "No", "payload": "/deny"},
+            {"title": "Not sure", "payload": "/dont_know"},
+        ],
+    }
+]
+QUESTION_2 = [{"text": "Are you breastfeeding at the moment?", "buttons": QUESTION_1[0]["buttons"]}]
+QUESTION_3 = [{"text": "Are you allergic to anything?", "buttons": QUESTION_1[0]["buttons"]}]
+EMERGENCY_TEXT = (
+    "This could be a medical emergency. Please call your emergency number now, or have someone take you to "
+    "the nearest emergency department."
+)
+EMERGENCY = [
+    {"text": EMERGENCY_TEXT},
+    {"custom": {"kind": "emergency"}},
+    {"text": "The emergency number here is 999."},
+    {"custom": {"kind": "emergency"}},
+]
+DELETED_TEXT = "Done: I have deleted this conversation from the clinic's records."
+
+
+@dataclass
+class Chat:
+    size: str
+    viewport: dict
+    context: object
+    fake: object
+    widget: object
+    dialogs: list
+
+    @property
+    def page(self):
+        return self.widget.page
+
+    def start(self, path: str = "/") -> None:
+        self.widget.goto(path)
+        self.widget.open()
+
+    def reload(self) -> None:
+        self.page.reload()
+        expect(self.widget.launcher).to_be_visible()
+        self.widget.open()
+
+    def with_attributes(self, **attributes: str) -> None:
+        """Serve the demo pages with extra data-* attributes on the widget's tag."""
+        extra = " ".join(f'data-{name.replace("_", "-")}="{value}"' for name, value in attributes.items())
+
+        def rewrite(route):
+            response = route.fetch()
+            route.fulfill(response=response, body=response.text().replace("data-rasa-url=", extra + " data-rasa-url=", 1))
+
+        base = self.widget.base_url
+        self.context.route(base + "/", rewrite)
+        self.context.route(base + "/*.html", rewrite)
+
+    def screenshot(self, name: str) -> Path:
+        return self.widget.screenshot(f"widget-{name}-{self.size}.png")
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def chat(request, browser, demo_site, make_fake_rasa, make_widget):
+    phone = request.param == "phone"
+    viewport = PHONE_375 if phone else DESKTOP
+    ctx = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone, device_scale_factor=1)
+    ctx.set_default_timeout(10_000)
+    dialogs: list = []
+    errors: list = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    ctx.on("dialog", on_dialog)
+    fake = make_fake_rasa(ctx)
+    tab = ctx.new_page()
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield Chat(request.param, viewport, ctx, fake, make_widget(tab, demo_site.url), dialogs)
+    ctx.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+    assert dialogs == []
+
+
+def known_replies(demo_site) -> dict:
+    with urllib.request.urlopen(demo_site.url + "/widget/mesoguide-replies.json", timeout=5) as response:
+        return json.load(response)
+
+
+def stored(chat) -> dict | None:
+    return chat.widget.storage()
+
+
+# 1. Answered replies -------------------------------------------------------------------------
+
+
+def test_answered_buttons_are_disabled_and_the_choice_marked(chat):
+    fake, w = chat.fake, chat.widget
+    fake.answers["hello"] = QUESTION_1
+    fake.answers["/deny"] = QUESTION_2
+    fake.answers["yes"] = QUESTION_3
+    chat.start()
+    w.ask("hello")
+    group1 = w.bot_messages.nth(0).locator(".mg-quick-reply")
+    expect(group1).to_have_count(3)
+    for i in range(3):
+        expect(group1.nth(i)).to_be_enabled()
+        expect(group1.nth(i)).to_have_attribute("aria-pressed", "false")
+
+    group1.nth(1).click()  # "No" by a click
+    expect(w.bot_messages).to_have_count(2)
+    for i in range(3):
+        expect(group1.nth(i)).to_be_disabled()
+    expect(group1.nth(1)).to_have_attribute("aria-pressed", "true")
+    expect(group1.nth(1)).to_have_class(re.compile(r"\bmg-chosen\b"))
+    expect(group1.nth(0)).to_have_attribute("aria-pressed", "false")
+
+    group2 = w.bot_messages.nth(1).locator(".mg-quick-reply")
+    expect(group2.first).to_be_enabled()
+    w.ask("yes")  # typed: answers the open question, and matches its "Yes"
+    for i in range(3):
+        expect(group2.nth(i)).to_be_disabled()
+    expect(group2.nth(0)).to_have_attribute("aria-pressed", "true")
+    expect(group2.nth(1)).to_have_attribute("aria-pressed", "false")
+
+    group3 = w.bot_messages.nth(2).locator(".mg-quick-reply")
+    w.ask("I had a reaction to a bee sting once")  # typed, matches no button
+    for i in range(3):
+        expect(group3.nth(i)).to_be_disabled()
+        expect(group3.nth(i)).to_have_attribute("aria-pressed", "false")
+
+    # The issue's case: tapping an old "Yes" later must not send anything.
+    sent = len(fake.requests)
+    group1.nth(0).click(force=True)
+    group2.nth(0).click(force=True)
+    chat.page.wait_for_timeout(300)
+    assert len(fake.requests) == sent
+
+    chat.reload()
+    restored = [w.bot_messages.nth(i).locator(".mg-quick-reply") for i in range(3)]
+    for group, pressed in zip(restored, ["No", "Yes", None]):
+        for i in range(3):
+            expect(group.nth(i)).to_be_disabled()
+        titles = group.all_inner_texts()
+        marks = group.evaluate_all("bs => bs.map(b => b.getAttribute('aria-pressed'))")
+        assert [t for t, m in zip(titles, marks) if m == "true"] == ([pressed] if pressed else [])
+    chat.screenshot("answered")
+
+
+def test_only_answered_groups_are_closed(chat):
+    chat.fake.answers["hello"] = QUESTION_1
+    chat.start()
+    chat.widget.ask("hello")
+    buttons = chat.widget.log.locator(".mg-quick-reply")
+    expect(buttons.first).to_be_enabled()
+    chat.reload()
+    expect(buttons.first).to_be_enabled()  # not answered yet: still live after a reload
+
+
+# 2. Emergencies and tappable contacts -----------------------------------------------------------
+
+
+def test_emergency_reply_is_an_alert_with_a_call_button(chat):
+    chat.fake.answers["help"] = EMERGENCY
+    chat.start()
+    chat.widget.ask("help")
+    alerts = chat.widget.log.locator(".mg-msg-bot.mg-alert")
+    expect(alerts).to_have_count(2)
+    for i in range(2):
+        expect(alerts.nth(i)).to_have_attribute("role", "alert")
+        expect(alerts.nth(i)).to_have_class(re.compile(r"\bmg-alert-emergency\b"))
+        expect(alerts.nth(i).locator(".mg-alert-icon")).to_be_visible()
+        expect(alerts.nth(i)).to_contain_text("Emergency")
+    call = chat.widget.log.locator("a.mg-call")
+    expect(call).to_have_count(1)  # one button per reply, under its last part
+    expect(call).to_have_text("Call 999")
+    expect(call).to_have_attribute("href", "tel:999")
+    expect(call).to_be_visible()
+    expect(call).to_be_in_viewport()
+    box = call.bounding_box()
+    assert box["height"] >= 44 and box["x"] + box["width"] <= chat.viewport["width"]
+    bubble = alerts.first.locator(".mg-bubble")
+    background = bubble.evaluate("b => getComputedStyle(b).backgroundColor")
+    border = bubble.evaluate("b => getComputedStyle(b).borderLeftColor")
+    plain = chat.page.evaluate("getComputedStyle(document.documentElement).color")
+    assert background != "rgb(238, 243, 244)" and border.startswith("rgb(180, 35, 24")
+    for selector in (".mg-alert .mg-bubble p", ".mg-alert-heading strong", "a.mg-call"):
+        colours = chat.page.locator(selector).first.evaluate(COLOURS_JS)
+        assert contrast(colours["fg"], colours["bg"]) >= 4.5, (selector, colours)
+    assert plain  # the page itself is untouched
+    chat.screenshot("emergency")
+    chat.reload()
+    expect(chat.widget.log.locator(".mg-alert-emergency")).to_have_count(2)
+    expect(chat.widget.log.locator("a.mg-call")).to_have_attribute("href", "tel:999")
+
+
+def test_urgent_care_reply_known_from_the_content_is_an_alert(chat, demo_site):
+    """Without a marker the widget recognises the bot's urgent-care texts as the web server renders them."""
+    known = known_replies(demo_site)
+    assert known["urgent_care"] and known["emergency"] and known["data_deleted"]
+    chat.fake.answers["red and hot after injection"] = [{"text": text} for text in known["urgent_care"]]
+    chat.fake.answers["ordinary"] = [{"text": "Mesotherapy is a course of small injections into the scalp."}]
+    chat.start()
+    chat.widget.ask("ordinary")
+    chat.widget.ask("red and hot after injection")
+    expect(chat.widget.log.locator(".mg-alert")).to_have_count(len(known["urgent_care"]))
+    expect(chat.widget.log.locator(".mg-alert-urgent")).to_have_count(len(known["urgent_care"]))
+    expect(chat.widget.bot_messages.first).not_to_have_class(re.compile(r"mg-alert"))
+    expect(chat.widget.bot_messages.first).not_to_have_attribute("role", "alert")
+    call = chat.widget.log.locator("a.mg-call")
+    expect(call).to_have_count(1)
+    expect(call).to_have_attribute("href", "tel:999")
+    expect(call).to_contain_text("Call 999")
+    chat.screenshot("urgent")
+
+
+def test_a_reworded_reply_is_not_an_alert_without_a_marker(chat):
+    chat.fake.answers["x"] = [{"text": "This could be a medical emergency, or maybe not."}, {"custom": {"kind": "nonsense"}}]
+    chat.start()
+    chat.widget.ask("x")
+    expect(chat.widget.log.locator(".mg-alert")).to_have_count(0)
+    expect(chat.widget.log.locator("a.mg-call")).to_have_count(0)
+
+
+def test_phone_numbers_and_emails_in_replies_are_tappable(chat):
+    chat.fake.answers["contact"] = [
+        {
+            "text": (
+                "Call us on +44 20 7946 0000 or 020 7946 0001, or write to hello@northbridge-hair.example.\n"
+                "In an emergency call 999.\n"
+                "- PMID 37558233, doi:10.1055/s-0038-1660845, studies from 2019-2021, 4 to 6 sessions\n"
+                "<a href=\"javascript:alert(1)\">+44 20 7946 0002</a> and javascript:alert(1)@evil.example"
+            )
+        }
+    ]
+    chat.start()
+    chat.widget.ask("contact")
+    links = chat.widget.bot_messages.first.locator("a")
+    hrefs = links.evaluate_all("ls => ls.map(a => [a.textContent, a.getAttribute('href')])")
+    assert hrefs == [
+        ["+44 20 7946 0000", "tel:+442079460000"],
+        ["020 7946 0001", "tel:02079460001"],
+        ["hello@northbridge-hair.example", "mailto:hello@northbridge-hair.example"],
+        ["999", "tel:999"],
+        ["+44 20 7946 0002", "tel:+442079460002"],
+    ]
+    assert all(href.startswith(("tel:", "mailto:")) for _, href in hrefs)
+    assert not any("javascript" in href for _, href in hrefs)
+    text = chat.widget.bot_messages.first.inner_text()
+    assert "<a href=\"javascript:alert(1)\">" in text  # shown as text, not parsed
+    assert chat.widget.log.locator("a[href^='tel:3'], a[href^='tel:1']").count() == 0  # PMID, DOI, years
+
+
+# 3. Long replies ---------------------------------------------------------------------------------
+
+
+def test_a_long_reply_is_shown_from_its_start(chat):
+    long_text = "First line of the long answer.\n\n" + "\n\n".join(f"Paragraph {i} of a long answer about mesotherapy." for i in range(40))
+    chat.fake.answers["long"] = [{"text": long_text}]
+    chat.start()
+    for i in range(3):
+        chat.widget.ask(f"warm-up {i}")
+    chat.widget.ask("long")
+    reply = chat.widget.bot_messages.last
+    geometry = chat.widget.log.evaluate(
+        """(log) => {
+          const reply = log.querySelectorAll('.mg-msg-bot');
+          const last = reply[reply.length - 1];
+          const l = log.getBoundingClientRect(), r = last.getBoundingClientRect();
+          return {top: r.top - l.top, bottom: r.bottom - l.top, client: log.clientHeight,
+                  scroll: log.scrollTop, max: log.scrollHeight - log.clientHeight};
+        }"""
+    )
+    assert geometry["bottom"] - geometry["top"] > geometry["client"], geometry  # really longer than the log
+    assert 0 <= geometry["top"] <= 24, geometry  # its start is at the top of the log
+    assert geometry["scroll"] < geometry["max"] - 50, geometry  # not scrolled to its end
+    expect(reply.get_by_text("First line of the long answer.")).to_be_in_viewport()
+    chat.screenshot("long-reply")
+
+    chat.widget.ask("short")  # a short reply still goes to the bottom
+    at_end = chat.widget.log.evaluate("l => l.scrollHeight - l.clientHeight - l.scrollTop")
+    assert at_end <= 2
+
+
+# 4. Small phones: notice, focus, restart ---------------------------------------------------------
+
+
+def test_notice_shrinks_to_one_line_after_the_first_message_on_phones(chat):
+    chat.start()
+    disclosure = chat.page.locator("#mg-disclosure")
+    full = disclosure.locator(".mg-disclosure-full")
+    expect(full).to_be_visible()
+    expect(full).to_contain_text("not a diagnosis")
+    before = disclosure.bounding_box()["height"]
+    chat.widget.ask("hello")
+    toggle = disclosure.get_by_role("button", name="More")
+    if chat.size == "desktop":
+        expect(full).to_be_visible()
+        expect(toggle).to_have_count(0) if toggle.count() == 0 else expect(toggle).to_be_hidden()
+        return
+    assert before > 60, before
+    expect(full).to_be_hidden()
+    line = disclosure.locator(".mg-disclosure-line")
+    expect(line).to_be_visible()
+    expect(line).to_contain_text("Automated assistant")
+    expect(line.get_by_role("link", name="999")).to_have_attribute("href", "tel:999")
+    height = disclosure.bounding_box()["height"]
+    assert height <= 44, height
+    line_box = line.bounding_box()
+    assert line_box["height"] <= 24, line_box  # one line
+    log_height = chat.widget.log.bounding_box()["height"]
+    assert log_height >= chat.viewport["height"] - 250, log_height
+    chat.screenshot("compact-notice")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(full).to_be_visible()
+    expect(disclosure.get_by_role("button", name="Less")).to_have_attribute("aria-expanded", "true")
+    disclosure.get_by_role("button", name="Less").click()
+    expect(full).to_be_hidden()
+    chat.reload()  # a restored conversation starts compact
+    expect(full).to_be_hidden()
+    expect(line).to_be_visible()
+
+
+def test_focus_stays_inside_the_full_screen_chat_on_phones(chat):
+    chat.fake.answers["hello"] = QUESTION_1
+    chat.start()
+    chat.widget.ask("hello")
+    page = chat.page
+    inside = "document.getElementById('mg-panel').contains(document.activeElement)"
+    if chat.size == "desktop":
+        expect(chat.widget.panel).to_have_attribute("aria-modal", "false")
+        left = False
+        for _ in range(15):
+            page.keyboard.press("Tab")
+            if not page.evaluate(inside):
+                left = True
+                break
+        assert left, "on a desktop the panel is non-modal: Tab reaches the page again"
+        return
+    expect(chat.widget.panel).to_have_attribute("aria-modal", "true")
+    seen = set()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        assert page.evaluate(inside), "Tab left the full-screen chat"
+        seen.add(page.evaluate("document.activeElement.className || document.activeElement.tagName"))
+    assert {"mg-send", "mg-input"} <= seen and any("mg-restart" in s for s in seen)
+    page.get_by_role("button", name="Restart conversation").focus()
+    for _ in range(30):
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(inside), "Shift+Tab left the full-screen chat"
+    page.locator(".mg-header .mg-restart").focus()
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator(".mg-send")).to_be_focused()  # from the first to the last
+    page.keyboard.press("Tab")
+    expect(page.locator(".mg-restart")).to_be_focused()  # and back
+    page.locator("a.skip-link").evaluate("a => a.focus()")  # focus pulled outside by a script
+    expect(chat.widget.input).to_be_focused()
+
+
+def test_restart_asks_before_erasing(chat):
+    chat.start()
+    chat.widget.ask("something private")
+    sender = stored(chat)["senderId"]
+    page = chat.page
+    restart = page.get_by_role("button", name="Restart conversation")
+    restart.click()
+    confirm = page.locator(".mg-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("erases this chat from this device")
+    expect(page.get_by_role("button", name="Cancel")).to_be_focused()
+    expect(chat.widget.user_messages).to_have_count(1)
+    chat.screenshot("restart-confirm")
+    page.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(restart).to_be_focused()
+    expect(chat.widget.user_messages).to_have_count(1)
+    assert stored(chat)["senderId"] == sender
+
+    restart.click()
+    page.keyboard.press("Escape")  # Escape cancels the question, not the chat
+    expect(confirm).to_be_hidden()
+    expect(chat.widget.panel).to_be_visible()
+    expect(chat.widget.user_messages).to_have_count(1)
+
+    restart.click()
+    page.get_by_role("button", name="Erase and restart").click()
+    expect(confirm).to_be_hidden()
+    expect(chat.widget.user_messages).to_have_count(0)
+    expect(chat.widget.log).to_contain_text("New conversation started.")
+    assert stored(chat) is None
+    assert page.evaluate("sessionStorage.getItem('mesoguide.chat.v1')") is None
+
+
+# 5. Character limit ------------------------------------------------------------------------------
+
+
+def test_character_counter_near_the_limit(chat):
+    chat.start()
+    w, page = chat.widget, chat.page
+    limit = page.locator(".mg-limit")
+    w.input.fill("a" * 1700)
+    expect(limit).to_be_hidden()
+    w.input.fill("a" * 1850)
+    expect(limit).to_be_visible()
+    expect(page.locator(".mg-counter")).to_have_text("1850 / 2000 characters")
+    expect(w.input).to_have_attribute("aria-describedby", re.compile(r"mg-counter"))
+    w.input.fill("a" * 2000)
+    expect(page.locator(".mg-limit-status")).to_have_text("You have reached the limit of 2000 characters.")
+    expect(page.locator(".mg-limit-status")).to_have_attribute("role", "status")
+    w.input.fill("a" * 2010)
+    assert w.input.input_value() == "a" * 2010  # never cut silently
+    expect(page.locator(".mg-limit-status")).to_contain_text("10 characters over the limit of 2000")
+    expect(w.input).to_have_attribute("aria-invalid", "true")
+    chat.screenshot("limit")
+    w.input.press("Enter")
+    page.wait_for_timeout(300)
+    assert chat.fake.requests == []  # the server would refuse it anyway
+    expect(w.user_messages).to_have_count(0)
+    w.input.fill("a" * 2000)
+    w.input.press("Enter")
+    expect(w.bot_messages).to_have_count(1)
+    assert len(chat.fake.requests[0]["message"]) == 2000
+    expect(limit).to_be_hidden()
+
+
+def test_character_limit_is_configurable_but_never_above_the_server(chat):
+    chat.with_attributes(max_chars="5000")
+    chat.start()
+    chat.widget.input.fill("a" * 1900)
+    expect(chat.page.locator(".mg-counter")).to_have_text("1900 / 2000 characters")
+    chat.context.unroute_all()
+    chat.fake.attach(chat.context)
+    chat.with_attributes(max_chars="100")
+    chat.reload()
+    chat.widget.input.fill("a" * 95)
+    expect(chat.page.locator(".mg-counter")).to_have_text("95 / 100 characters")
+    chat.widget.input.fill("a" * 100)
+    expect(chat.page.locator(".mg-limit-status")).to_have_text("You have reached the limit of 100 characters.")
+
+
+# 6. What stays on the device ---------------------------------------------------------------------
+
+
+def test_chat_is_kept_a_few_hours_then_forgotten(chat):
+    chat.start()
+    assert stored(chat) is None  # nothing is stored before the first message
+    chat.widget.ask("hello")
+    state = stored(chat)
+    hours = (state["expiresAt"] / 1000 - time.time()) / 3600
+    assert 1.95 < hours <= 2.0, hours  # default: 2 hours after the last activity
+    chat.page.evaluate(
+        "const s = JSON.parse(localStorage.getItem('mesoguide.chat.v1')); s.expiresAt = Date.now() - 1000;"
+        "localStorage.setItem('mesoguide.chat.v1', JSON.stringify(s));"
+    )
+    chat.reload()
+    expect(chat.widget.user_messages).to_have_count(0)
+    expect(chat.widget.bot_messages).to_have_count(0)
+    assert stored(chat) is None
+    expect(chat.page.locator(".mg-starters")).to_be_visible()
+
+
+def test_chat_stored_without_an_expiry_is_forgotten(chat):
+    chat.widget.goto()
+    chat.page.evaluate(
+        "localStorage.setItem('mesoguide.chat.v1', JSON.stringify({senderId: 'x'.repeat(36),"
+        " messages: [{from: 'user', text: 'my e-mail is anna@example.org'}]}))"
+    )
+    chat.reload()
+    expect(chat.widget.user_messages).to_have_count(0)
+    assert stored(chat) is None
+
+
+def test_keep_hours_is_configurable_and_zero_keeps_the_tab_only(chat):
+    chat.with_attributes(keep_hours="0.5")
+    chat.start()
+    chat.widget.ask("hello")
+    hours = (stored(chat)["expiresAt"] / 1000 - time.time()) / 3600
+    assert 0.45 < hours <= 0.5, hours
+    chat.context.unroute_all()
+    chat.fake.attach(chat.context)
+    chat.with_attributes(keep_hours="0")
+    chat.page.evaluate("localStorage.clear()")
+    chat.reload()
+    chat.widget.ask("only this tab")
+    assert stored(chat) is None
+    session = json.loads(chat.page.evaluate("sessionStorage.getItem('mesoguide.chat.v1')"))
+    assert [m["text"] for m in session["messages"] if m["from"] == "user"] == ["only this tab"]
+    chat.reload()
+    expect(chat.widget.user_messages.locator(".mg-bubble")).to_have_text(["only this tab"])
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["marker", "known-text"])
+def test_deleting_data_clears_the_device(chat, demo_site, marked):
+    deleted = [{"text": DELETED_TEXT}, {"custom": {"kind": "data_deleted"}}] if marked else [
+        {"text": known_replies(demo_site)["data_deleted"][0]}
+    ]
+    chat.fake.answers["delete my data"] = [
+        {"text": "Do you want me to delete this conversation?", "buttons": [
+            {"title": "Yes, delete my data", "payload": "/forget_me"},
+            {"title": "No, keep it", "payload": "/deny"},
+        ]}
+    ]
+    chat.fake.answers["/forget_me"] = deleted
+    chat.start()
+    chat.widget.ask("my name is Anna")
+    chat.widget.ask("delete my data")
+    old_sender = stored(chat)["senderId"]
+    chat.widget.log.get_by_role("button", name="Yes, delete my data").click()
+    expect(chat.widget.log).to_contain_text(TEXTS["dataDeleted"])
+    expect(chat.widget.user_messages).to_have_count(0)
+    expect(chat.widget.bot_messages).to_have_count(1)  # only the confirmation, not stored
+    expect(chat.widget.log).not_to_contain_text("Anna")
+    assert stored(chat) is None
+    chat.screenshot("deleted")
+    chat.reload()
+    expect(chat.widget.bot_messages).to_have_count(0)
+    expect(chat.widget.log).not_to_contain_text("Anna")
+    chat.widget.ask("hello again")
+    assert chat.fake.requests[-1]["sender"] != old_sender
+    assert len(chat.fake.session_requests) == 2
+
+
+def test_restart_in_one_tab_clears_the_other(chat, make_widget):
+    chat.start()
+    chat.widget.ask("hello")
+    other = make_widget(chat.context.new_page(), chat.widget.base_url)
+    other.goto("/about.html")
+    other.open()
+    expect(other.user_messages).to_have_count(1)
+    chat.page.get_by_role("button", name="Restart conversation").click()
+    chat.page.get_by_role("button", name="Erase and restart").click()
+    expect(other.user_messages).to_have_count(0)
+
+
+# 7. First questions and failed messages ----------------------------------------------------------
+
+
+def test_suggested_first_questions_come_from_the_text_file(chat):
+    chat.start()
+    starters = chat.page.locator(".mg-starter")
+    expect(starters).to_have_text(TEXTS["starterQuestions"])
+    expect(chat.page.locator(".mg-starters")).to_have_attribute("role", "group")
+    expect(chat.page.locator(".mg-starters")).to_have_accessible_name(TEXTS["startersTitle"])
+    chat.screenshot("starters")
+    starters.nth(1).click()
+    expect(chat.widget.bot_messages).to_have_count(1)
+    assert chat.fake.requests[-1]["message"] == TEXTS["starterQuestions"][1]
+    expect(chat.widget.user_messages.locator(".mg-bubble")).to_have_text([TEXTS["starterQuestions"][1]])
+    expect(starters).to_have_count(0)
+    chat.reload()
+    expect(starters).to_have_count(0)
+
+
+def test_suggested_questions_follow_an_edited_text_file(chat, demo_site):
+    edited = dict(TEXTS, starterQuestions=["Is it painful?", {"title": "Prices", "payload": "/ask_price"}])
+
+    def texts(route):
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(edited))
+
+    chat.context.route(demo_site.url + "/widget/mesoguide-widget.text.json", texts)
+    chat.start()
+    expect(chat.page.locator(".mg-starter")).to_have_text(["Is it painful?", "Prices"])
+    chat.page.locator(".mg-starter").nth(1).click()
+    expect(chat.widget.bot_messages).to_have_count(1)
+    assert chat.fake.requests[-1]["message"] == "/ask_price"
+
+
+def test_a_failed_message_keeps_its_retry_after_a_reload(chat):
+    chat.fake.failures.append("abort")
+    chat.start()
+    chat.widget.send("is it safe while breastfeeding?")
+    expect(chat.widget.error).to_contain_text("Can't reach the assistant right now")
+    chat.reload()
+    expect(chat.widget.user_messages.locator(".mg-bubble")).to_have_text(["is it safe while breastfeeding?"])
+    expect(chat.widget.error).to_contain_text("Can't reach the assistant right now")
+    chat.screenshot("retry-after-reload")
+    chat.widget.error.get_by_role("button", name="Retry").click()
+    expect(chat.widget.bot_messages.locator(".mg-bubble")).to_have_text(["You said: is it safe while breastfeeding?"])
+    expect(chat.widget.error).to_have_count(0)
+    assert all("status" not in m for m in stored(chat)["messages"])
+    chat.reload()
+    expect(chat.widget.error).to_have_count(0)
+
+
+def test_a_rate_limited_message_shows_the_servers_text(chat):
+    chat.fake.failures.append("http429")
+    chat.start()
+    chat.widget.send("hello")
+    expect(chat.widget.error).to_contain_text(chat.fake.RATE_LIMIT_TEXT)
+    chat.widget.error.get_by_role("button", name="Retry").click()
+    expect(chat.widget.bot_messages).to_have_count(1)
+
+
+# 8. Signed sender ids ----------------------------------------------------------------------------
+
+
+def test_sender_id_comes_from_the_session_route(chat):
+    chat.fake.enforce_sessions = True
+    chat.start()
+    chat.widget.ask("first")
+    assert chat.fake.session_requests == [{}]
+    assert chat.fake.requests[-1]["sender"] == chat.fake.issued[0]
+    assert not UUID4.match(chat.fake.issued[0])
+    chat.reload()
+    chat.widget.ask("second")
+    assert len(chat.fake.session_requests) == 1
+    assert {r["sender"] for r in chat.fake.requests} == {chat.fake.issued[0]}
+
+
+def test_unknown_session_gets_a_new_id_and_one_retry(chat):
+    chat.fake.enforce_sessions = True
+    chat.start()
+    chat.widget.ask("first")
+    chat.fake.issued.clear()  # the server forgot the id (restart, key rotation)
+    chat.widget.ask("second")
+    assert len(chat.fake.session_requests) == 2
+    assert [r["message"] for r in chat.fake.requests] == ["first", "second", "second"]
+    assert chat.fake.requests[-1]["sender"] == chat.fake.issued[0] == stored(chat)["senderId"]
+    expect(chat.widget.error).to_have_count(0)
+
+    chat.fake.failures.extend(["unknown_session", "unknown_session"])  # only one retry, then an error
+    chat.widget.send("third")
+    expect(chat.widget.error).to_contain_text("Can't reach the assistant right now")
+    assert [r["message"] for r in chat.fake.requests][-2:] == ["third", "third"]
+    assert len(chat.fake.session_requests) == 3
+
+
+def test_without_the_session_route_a_random_id_is_used(chat):
+    chat.fake.session_mode = "abort"
+    chat.start()
+    chat.widget.ask("hello")
+    sender = chat.fake.requests[-1]["sender"]
+    assert UUID4.match(sender) and stored(chat)["senderId"] == sender
