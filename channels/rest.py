@@ -157,7 +157,7 @@ class LimitedRestInput(RestInput):
         async def receive(request: Request):
             try:
                 body = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
                 return response.json(BAD_REQUEST, status=400)
             if not isinstance(body, dict):
                 return response.json(BAD_REQUEST, status=400)

@@ -59,6 +59,10 @@ class ChannelApp:
         if self.mode == "fail":
             raise RuntimeError("secret visitor text " + str(message.text))
         out = message.output_channel
+        if self.mode == "echo":  # what Rasa's replies can hold: the visitor's text, buttons
+            await out.send_text_message(message.sender_id, f"You said: {message.text[:40]}")
+            await out.send_text_with_buttons(message.sender_id, "pick", [{"title": message.text[:5], "payload": "/affirm"}])
+            return
         await out.send_text_message(message.sender_id, "answer")
         if self.mode == "buttons":
             await out.send_text_with_buttons(message.sender_id, "pick", [{"title": "Yes", "payload": "/affirm"}])
