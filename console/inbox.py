@@ -107,7 +107,7 @@ class InboxFilter:
 
     def pairs(self, **overrides) -> List[Tuple[str, str]]:
         values: List[Tuple[str, str]] = []
-        for name in ("q", "date_from", "date_to", "outcome", "intent", "fallback", "reviewed", "tag", "show_test", "page"):
+        for name in ("date_from", "date_to", "outcome", "intent", "fallback", "reviewed", "tag", "q", "show_test", "page"):
             value = overrides.get(name, getattr(self, name))
             if name == "page" and value == 1:
                 continue

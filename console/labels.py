@@ -192,10 +192,12 @@ def payload(text: str, offered: Optional[List[dict]] = None) -> Optional[str]:
     for button in offered or []:
         if button.get("payload") == text:
             return str(button.get("title"))
+    match = _ENTITY_PAYLOAD.match(text or "")
+    if match and not match.group("entities") and match.group("intent") in topic_titles():
+        return topic_titles()[match.group("intent")]
     known = button_titles().get(text)
     if known is not None:
         return known
-    match = _ENTITY_PAYLOAD.match(text or "")
     if not match:
         return None
     entities = match.group("entities")

@@ -24,10 +24,10 @@ DOMAIN_INTENTS = (
     "affirm",
     "deny",
     "ask_what_is",
-    "ask_cost",
+    "ask_price",
     "ask_side_effects",
     "ask_claim",
-    "request_consultation",
+    "book_consultation",
     "nlu_fallback",
 )
 

@@ -26,7 +26,7 @@ def requests_(console_url):
             ("Cy Example", "cy@example.com", None, "booked"),
         )
     ):
-        c = Convo(BASE.timestamp() + i * 3600).turn("book a consultation", "request_consultation")
+        c = Convo(BASE.timestamp() + i * 3600).turn("book a consultation", "book_consultation")
         created = BASE + dt.timedelta(hours=i)
         c.c.records.setdefault("consultation_request", []).append(
             dict(
@@ -70,6 +70,59 @@ def test_list_shows_contacts_newest_first_and_is_audited(reviewer_client, reques
     assert "ann@example.com" in page and "+44 7700 900001" in page
     assert "3 requests" in page
     assert ("rita", "followups.view", "status=any page=1 rows=3") in audit_actions(console_url)
+    # clickable contacts, plain labels
+    assert 'href="mailto:ann@example.com"' in page and 'href="tel:+447700900001"' in page
+    assert "Mesotherapy consultation" in page and "Likely pattern hair loss" in page
+    assert "likely_aga" not in page
+
+
+def rows_by_name(page: str) -> dict:
+    return {m: row for row in page.split("<tr")[1:] for m in re.findall(r"<td>(\w+ Example)</td>", row)}
+
+
+def test_due_and_overdue_against_the_promised_contact_time(reviewer_client, requests_, console_url):
+    from console import followups
+
+    # Wednesday 09:00 + 2 working days = Friday 09:00; Friday + 2 = Tuesday (not the weekend)
+    assert followups.due_at(BASE, 2) == BASE + dt.timedelta(days=2)
+    friday = dt.datetime(2024, 5, 3, 10, 0, tzinfo=dt.timezone.utc)
+    assert followups.due_at(friday, 2) == dt.datetime(2024, 5, 7, 10, 0, tzinfo=dt.timezone.utc)
+    assert not followups.is_overdue(BASE, BASE + dt.timedelta(days=2))
+    assert followups.is_overdue(BASE, BASE + dt.timedelta(days=2, seconds=1))
+    assert not followups.is_overdue(BASE, BASE + dt.timedelta(days=9), status="contacted")
+    assert followups.age(BASE, BASE + dt.timedelta(hours=5)) == "5 h"
+    assert followups.age(BASE, BASE + dt.timedelta(days=3, hours=1)) == "3 days"
+
+    rows = rows_by_name(reviewer_client.get("/followups").text)
+    assert "Overdue" in rows["Ann Example"] and 'class="overdue"' in rows["Ann Example"]
+    assert "Overdue" not in rows["Bob Example"] and "Overdue" not in rows["Cy Example"]
+    assert "days ago" in rows["Ann Example"]
+    only = reviewer_client.get("/followups?overdue=1").text
+    assert list(rows_by_name(only)) == ["Ann Example"]
+    # a fresh request is not overdue yet
+    fresh = Convo(dt.datetime.now(dt.timezone.utc).timestamp() - 60).turn("book", "book_consultation")
+    now = dt.datetime.now(dt.timezone.utc)
+    fresh.record(
+        "consultation_request", updated_at=now, kind="general", name="Dee Example", email="d@example.com",
+        phone=None, time_window="any time", consent_at=now, status="new", reason=None,
+    )
+    store(console_url, fresh)
+    rows = rows_by_name(reviewer_client.get("/followups").text)
+    assert "Overdue" not in rows["Dee Example"] and "due " in rows["Dee Example"]
+
+
+def test_status_history_and_place_kept(reviewer_client, requests_, console_url):
+    ann = request_ids(console_url)["Ann Example"]
+    response = reviewer_client.post(
+        f"/followups/{ann}/status?status=new", data={"csrf_token": reviewer_client.csrf, "status": "contacted"}
+    )
+    assert response.headers["location"] == f"/followups?msg=status&status=new#st{ann}"
+    reviewer_client.post(f"/followups/{ann}/status", data={"csrf_token": reviewer_client.csrf, "status": "booked"})
+    row = rows_by_name(reviewer_client.get("/followups").text)["Ann Example"]
+    history = row.split("<details")[1].split("</details>")[0]
+    assert "New (requested by the visitor)" in history
+    assert history.index("Contacted · rita") < history.index("Booked · rita")
+    assert "Overdue" not in row
 
 
 def test_status_filter(reviewer_client, requests_):

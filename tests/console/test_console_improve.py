@@ -30,9 +30,9 @@ def messages(console_url):
     c.c.rows[-4]["data"] = c.c.rows[-4]["data"].replace(
         '"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}',
         '"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}, '
-        '{"name": "ask_cost", "confidence": 0.29}',
+        '{"name": "ask_price", "confidence": 0.29}',
     )
-    c.turn("pricey?", "ask_cost", "It varies.", confidence=0.42)
+    c.turn("pricey?", "ask_price", "It varies.", confidence=0.42)
     c.turn("what is it", "ask_what_is", "Injections.", confidence=0.97)
     old = Convo(RECENT - 60 * 86400).turn("ancient gibberish", "nlu_fallback", "Sorry?", confidence=0.2)
     store(console_url, c, old)
@@ -42,7 +42,7 @@ def messages(console_url):
 def test_groups_fallback_and_low_confidence_by_guessed_intent(reviewer_client, messages):
     page = reviewer_client.get("/improve").text
     groups = re.findall(r"Guessed <code>(\w+)</code> <span class=\"muted\">\((\d+)\)", page)
-    assert groups == [("ask_cost", "2")]
+    assert groups == [("ask_price", "2")]
     assert "how much for the jabs" in page and "pricey?" in page
     assert "what is it" not in page and "ancient gibberish" not in page
     assert "ancient gibberish" in reviewer_client.get("/improve?days=90").text
@@ -63,17 +63,17 @@ def test_add_writes_rasa_nlu_yaml_into_the_inbox_not_into_data(
     for i in ids:
         response = reviewer_client.post(
             "/improve/add",
-            data={"csrf_token": reviewer_client.csrf, "event_id": str(i), "intent": "ask_cost"},
+            data={"csrf_token": reviewer_client.csrf, "event_id": str(i), "intent": "ask_price"},
         )
         assert response.status_code == 303 and "msg=added" in response.headers["location"]
-    path = settings.nlu_inbox / "ask_cost.yml"
+    path = settings.nlu_inbox / "ask_price.yml"
     content = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert content["version"] == "3.1"
-    assert content["nlu"] == [{"intent": "ask_cost", "examples": "- how much for the jabs\n- pricey?\n"}]
+    assert content["nlu"] == [{"intent": "ask_price", "examples": "- how much for the jabs\n- pricey?\n"}]
     assert list(settings.nlu_inbox.iterdir()) == [path]
     page = reviewer_client.get("/improve").text
     assert page.count('<span class="badge ok">Added</span>') == 2
-    assert 'href="/improve/files/ask_cost.yml"' in page
+    assert 'href="/improve/files/ask_price.yml"' in page
 
 
 def test_yaml_is_accepted_by_rasas_own_reader(reviewer_client, messages, settings, console_url):
@@ -83,16 +83,16 @@ def test_yaml_is_accepted_by_rasas_own_reader(reviewer_client, messages, setting
         "/improve/add",
         data={
             "csrf_token": reviewer_client.csrf,
-            "intent": "ask_cost",
+            "intent": "ask_price",
             "event_id": [
                 str(event_id(console_url, "how much for the jabs")),
                 str(event_id(console_url, "pricey?")),
             ],
         },
     )
-    data = RasaYAMLReader().read(settings.nlu_inbox / "ask_cost.yml")
+    data = RasaYAMLReader().read(settings.nlu_inbox / "ask_price.yml")
     assert sorted(m.get("text") for m in data.intent_examples) == ["how much for the jabs", "pricey?"]
-    assert {m.get("intent") for m in data.intent_examples} == {"ask_cost"}
+    assert {m.get("intent") for m in data.intent_examples} == {"ask_price"}
 
 
 def test_adding_twice_keeps_one_example_and_download_is_audited(
@@ -120,40 +120,40 @@ def test_unknown_intents_and_bad_input_are_refused(reviewer_client, messages, se
         )
         assert "err=intent" in response.headers["location"], intent
     nothing = reviewer_client.post(
-        "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost"}
+        "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_price"}
     )
     assert "err=nothing" in nothing.headers["location"]
     bot = reviewer_client.post(
-        "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost", "event_id": "999999"}
+        "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_price", "event_id": "999999"}
     )
     assert "err=nothing" in bot.headers["location"]
     assert (
         reviewer_client.post(
-            "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_cost", "event_id": "x"}
+            "/improve/add", data={"csrf_token": reviewer_client.csrf, "intent": "ask_price", "event_id": "x"}
         ).status_code
         == 400
     )
     assert not settings.nlu_inbox.exists() or not any(settings.nlu_inbox.iterdir())
     assert reviewer_client.get("/improve/files/..%2Fsecret.yml").status_code == 404
-    assert reviewer_client.get("/improve/files/ask_cost.yml").status_code == 404
+    assert reviewer_client.get("/improve/files/ask_price.yml").status_code == 404
 
 
 def test_intents_come_from_the_domain_file_else_from_conversations(
     console_url, domain_file, tmp_path, messages
 ):
-    assert "request_consultation" in improve.known_intents(console_url, domain_file)
+    assert "book_consultation" in improve.known_intents(console_url, domain_file)
     assert "nlu_fallback" not in improve.known_intents(console_url, domain_file)
     mapping = tmp_path / "mapping.yml"
-    mapping.write_text("intents:\n  - greet:\n      use_entities: []\n  - ask_cost\n", encoding="utf-8")
-    assert improve.known_intents(console_url, mapping) == ["ask_cost", "greet"]
+    mapping.write_text("intents:\n  - greet:\n      use_entities: []\n  - ask_price\n", encoding="utf-8")
+    assert improve.known_intents(console_url, mapping) == ["ask_price", "greet"]
     seen = improve.known_intents(console_url, tmp_path / "missing.yml")
-    assert {"ask_cost", "ask_what_is"} <= set(seen) and "nlu_fallback" not in seen
+    assert {"ask_price", "ask_what_is"} <= set(seen) and "nlu_fallback" not in seen
 
 
 def test_examples_are_made_safe_for_the_nlu_format(tmp_path):
     path, added = improve.add_examples(
         tmp_path,
-        "ask_cost",
+        "ask_price",
         ["two\nlines", "[free](price) please", "tab\there", "", "   ", 'ok {"entity": "x"}', "- dash"],
     )
     assert added == 5
@@ -169,17 +169,17 @@ def test_one_click_add_takes_only_that_message(reviewer_client, messages, settin
     page = reviewer_client.get("/improve").text
     jabs, pricey = event_id(console_url, "how much for the jabs"), event_id(console_url, "pricey?")
     assert f'name="only" value="{jabs}"' in page and f'name="event_id" value="{pricey}"' in page
-    assert re.search(r'<option value="ask_cost" selected>', page)
+    assert re.search(r'<option value="ask_price" selected>', page)
     reviewer_client.post(
         "/improve/add",
         data={
             "csrf_token": reviewer_client.csrf,
-            "intent": "ask_cost",
+            "intent": "ask_price",
             "only": str(jabs),
             "event_id": [str(pricey)],
         },
     )
-    assert improve.read_examples(settings.nlu_inbox / "ask_cost.yml") == ["how much for the jabs"]
+    assert improve.read_examples(settings.nlu_inbox / "ask_price.yml") == ["how much for the jabs"]
 
 
 @pytest.fixture

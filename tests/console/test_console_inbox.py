@@ -37,13 +37,13 @@ def consultation(convo: Convo, status: str = "new") -> Convo:
 @pytest.fixture
 def world(console_url):
     """Six conversations, a day apart, each with one distinguishing outcome."""
-    plain = Convo(T0, channel="socketio").turn("what is mesotherapy", "ask_what_is", "It is injections.")
+    plain = Convo(T0).turn("what is mesotherapy", "ask_what_is", "It is injections.")
     booked = consultation(
         Convo(T0 + DAY)
-        .turn("I'd like to book a consultation", "request_consultation", "Sure, when suits you?")
+        .turn("I'd like to book a consultation", "book_consultation", "Sure, when suits you?")
         .turn("mornings", "inform")
     )
-    screened = Convo(T0 + 2 * DAY).turn("am I a candidate", "start_screening", slots={"sc_pregnancy": "yes"})
+    screened = Convo(T0 + 2 * DAY).turn("am I a candidate", "check_eligibility", slots={"sc_pregnancy": "yes"})
     screened.record(
         "screening_result",
         answers={"sc_pregnancy": "yes"},
@@ -51,16 +51,16 @@ def world(console_url):
         flagged_items=["sc_pregnancy"],
         completed=True,
     )
-    triaged = Convo(T0 + 3 * DAY).turn("round bald patches appeared", "start_triage")
-    triaged.record("triage_outcome", answers={"tr_pattern": "round bald patches"}, outcome="red_flag")
+    triaged = Convo(T0 + 3 * DAY).turn("round bald patches appeared", "describe_hair_loss")
+    triaged.record("triage_outcome", answers={"tr_pattern": "patches"}, outcome="red_flag")
     emergency = Convo(T0 + 4 * DAY).turn(
-        "my throat is swelling", "report_emergency", "Call 112 now.", action="action_emergency"
+        "my throat is swelling", "emergency", "Call 112 now.", action="action_emergency"
     )
     emergency.record("safety_event", kind="emergency", detail="throat")
     lost = (
         Convo(T0 + 5 * DAY)
         .turn("blorp zzz", "nlu_fallback", "Sorry?", confidence=0.3)
-        .turn("price of the other thing", "ask_cost", "It varies.", confidence=0.41)
+        .turn("price of the other thing", "ask_price", "It varies.", confidence=0.41)
     )
     empty = Convo(T0 + 6 * DAY)
     store(console_url, plain, booked, screened, triaged, emergency, lost, empty)
@@ -90,14 +90,17 @@ def test_newest_first_and_conversations_without_messages_left_out(reviewer_clien
 def test_columns_and_badges(reviewer_client, world):
     page = reviewer_client.get("/inbox").text
     rows = {sender: row for row in page.split("<tr") for sender in world.values() if sender in row}
-    assert "2024-03-10 12:00" in rows[world["plain"]] and ">socketio<" in rows[world["plain"]]
+    assert "2024-03-10 12:00" in rows[world["plain"]] and "Website chat" in rows[world["plain"]]
     assert re.search(r"<td>2</td>", rows[world["booked"]])
     assert "Consultation requested (new)" in rows[world["booked"]]
-    assert "Screening: contraindication reported" in rows[world["screened"]]
-    assert "Triage: red flag" in rows[world["triaged"]]
-    assert "Emergency escalated" in rows[world["emergency"]]
-    assert "Fallback hit ×2" in rows[world["lost"]]
-    assert "Fallback" not in rows[world["plain"]] and "New" in rows[world["plain"]]
+    assert "Screening: Contraindication reported" in rows[world["screened"]]
+    assert "Hair loss: Red flag: see a doctor" in rows[world["triaged"]]
+    assert ">Emergency<" in rows[world["emergency"]]
+    assert "Not understood ×2" in rows[world["lost"]]
+    assert "Not understood" not in rows[world["plain"]] and ">Unread<" in rows[world["plain"]]
+    # no codes: no underscores, no intent names, no raw channel
+    for row in rows.values():
+        assert not re.search(r">[^<]*\b(?:contraindication_reported|red_flag|likely_aga|rest|socketio)\b[^<]*<", row)
 
 
 def test_paging(app, reviewer_client, world, settings):
@@ -118,6 +121,9 @@ OUTCOMES = {
     "screening:none_reported": [],
     "triage:red_flag": ["triaged"],
     "triage:likely_aga": [],
+    "red_flag": ["triaged"],
+    "contraindication": ["screened"],
+    "questionnaire": ["triaged", "screened"],
 }
 
 
@@ -147,8 +153,8 @@ def test_date_range_is_inclusive_by_day(reviewer_client, world):
 
 
 def test_intent_and_fallback_filters(reviewer_client, world):
-    assert listed(reviewer_client, "intent=request_consultation") == [world["booked"]]
-    assert listed(reviewer_client, "intent=ask_cost") == [world["lost"]]
+    assert listed(reviewer_client, "intent=book_consultation") == [world["booked"]]
+    assert listed(reviewer_client, "intent=ask_price") == [world["lost"]]
     assert listed(reviewer_client, "fallback=1") == [world["lost"]]
     assert listed(reviewer_client, "fallback=1&intent=ask_what_is") == []
 
@@ -172,7 +178,7 @@ def test_text_search_covers_visitor_and_assistant_messages_case_insensitively(re
 
 
 def test_search_treats_like_wildcards_literally(reviewer_client, world, console_url):
-    store(console_url, Convo(T0 + 7 * DAY).turn("is 100% of my hair_loss curable", "ask_does_it_work"))
+    store(console_url, Convo(T0 + 7 * DAY).turn("is 100% of my hair_loss curable", "ask_claim"))
     assert len(listed(reviewer_client, "q=%25")) == 1
     assert len(listed(reviewer_client, "q=_")) == 1
     assert listed(reviewer_client, "q=a%25b") == []
@@ -188,6 +194,61 @@ def test_filters_combine_and_survive_paging_links(reviewer_client, world, settin
 
 def test_new_events_show_up_without_restart(reviewer_client, world, console_url):
     assert len(listed(reviewer_client)) == 6
-    late = Convo(T0 + 10 * DAY).turn("one more question", "ask_cost")
+    late = Convo(T0 + 10 * DAY).turn("one more question", "ask_price")
     store(console_url, late)
     assert listed(reviewer_client)[0] == late.sender_id
+
+
+def test_rows_show_first_message_name_flags_and_state(reviewer_client, world, console_url, reviewer):
+    from console import audit
+    from console.audit import conversation_target
+
+    transcript.flag_message(console_url, world["lost"], "rita", _first_user_event(console_url, world["lost"]), "")
+    audit.record(console_url, "rita", "transcript.view", conversation_target(world["screened"]))
+    transcript.set_reviewed(console_url, world["plain"], True, "rita")
+    page = reviewer_client.get("/inbox").text
+    rows = {sender: row for row in page.split("<tr") for sender in world.values() if sender in row}
+    assert "what is mesotherapy" in rows[world["plain"]]
+    assert "I&#39;d like to book a consultation" in rows[world["booked"]]
+    assert "Ann Example" in rows[world["booked"]] and "Ann Example" not in rows[world["plain"]]
+    assert "1 flagged" in rows[world["lost"]] and "flagged" not in rows[world["plain"]]
+    assert ">Reviewed<" in rows[world["plain"]]
+    assert ">Opened<" in rows[world["screened"]]
+    assert ">Unread<" in rows[world["booked"]]
+    assert listed(reviewer_client, "reviewed=unread") == [
+        world[k] for k in ("lost", "emergency", "triaged", "booked")
+    ]
+
+
+def _first_user_event(url, sender_id):
+    import sqlalchemy as sa
+
+    from console import db
+
+    e = db.tables().events
+    with db.session(url) as s:
+        return s.scalar(sa.select(sa.func.min(e.c.id)).where(e.c.sender_id == sender_id, e.c.type_name == "user"))
+
+
+def test_a_button_click_is_previewed_as_the_button(reviewer_client, console_url):
+    clicked = Convo(T0).turn("/check_eligibility", "check_eligibility")
+    store(console_url, clicked)
+    page = reviewer_client.get("/inbox").text
+    assert "Can I have it?" in page and "/check_eligibility" not in page
+
+
+def test_several_outcomes_are_any_of(reviewer_client, world):
+    both = listed(reviewer_client, "outcome=consultation&outcome=emergency")
+    assert both == [world["emergency"], world["booked"]]
+    page = reviewer_client.get("/inbox?outcome=consultation&outcome=emergency").text
+    assert page.count("checked") >= 2
+    assert 'name="outcome" value="consultation" checked' in page
+    assert 'name="outcome" value="emergency" checked' in page
+
+
+def test_test_conversations_are_hidden_unless_asked_for(reviewer_client, world, console_url):
+    transcript.add_tag(console_url, world["booked"], "test")
+    assert world["booked"] not in listed(reviewer_client)
+    assert "5 conversations" in reviewer_client.get("/inbox").text
+    assert world["booked"] in listed(reviewer_client, "show_test=1")
+    assert listed(reviewer_client, "tag=test") == [world["booked"]]

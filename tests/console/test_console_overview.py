@@ -17,23 +17,39 @@ DAY = 86400.0
 
 
 def claim(c: Convo, claim_id: str) -> Convo:
-    return c.turn(f"is it true: {claim_id}", "ask_claim", "That is a claim.", slots={"last_claim": claim_id})
+    """A claims-versus-evidence answer: actions/claims.py sets both slots."""
+    return c.turn(
+        f"is it true: {claim_id}",
+        "ask_claim",
+        "That is a claim.",
+        action="action_explain_claim",
+        slots={"last_claim": claim_id, "last_answer": f"claim:{claim_id}"},
+    )
+
+
+def ask(c: Convo, text: str, intent: str, entry: str, confidence=None) -> Convo:
+    """A knowledge answer: actions/knowledge.py sets last_answer and also last_claim
+    (the claim "is that proven?" would explain next), which must not count as a claim asked."""
+    return c.turn(
+        text,
+        intent,
+        "An answer.",
+        confidence=confidence,
+        action="action_answer_knowledge",
+        slots={"last_answer": f"knowledge:{entry}", "last_claim": "general_efficacy"},
+    )
 
 
 @pytest.fixture
 def period(console_url):
     """Within 7 days: 3 conversations; 8-29 days ago: 2 more; 40 days ago: 1 (outside both)."""
     recent = [
+        claim(claim(ask(Convo(NOW - 1 * DAY), "what is it", "ask_what_is", "what_is"), "stops_hair_loss"), "hair_growth"),
         claim(
-            claim(Convo(NOW - 1 * DAY).turn("what is it", "ask_what_is"), "stops_hair_loss"), "regrows_hair"
-        ),
-        claim(
-            Convo(NOW - 2 * DAY).turn("side effects?", "ask_side_effects").turn("what is it", "ask_what_is"),
+            ask(ask(Convo(NOW - 2 * DAY), "side effects?", "ask_side_effects", "side_effects"), "what is it", "ask_what_is", "what_is"),
             "stops_hair_loss",
         ),
-        Convo(NOW - 3 * DAY)
-        .turn("???", "nlu_fallback", confidence=0.3)
-        .turn("cost", "ask_cost", confidence=0.4),
+        ask(Convo(NOW - 3 * DAY).turn("???", "nlu_fallback", confidence=0.3), "how many sessions", "ask_sessions", "sessions", 0.4),
     ]
     recent[0].record(
         "screening_result", answers={}, outcome="none_reported", flagged_items=[], completed=True
@@ -55,11 +71,11 @@ def period(console_url):
         reason=None,
     )
     older = [
-        Convo(NOW - 10 * DAY).turn("what is it", "ask_what_is"),
-        claim(Convo(NOW - 20 * DAY), "cures_dandruff"),
+        ask(Convo(NOW - 10 * DAY), "what is it", "ask_what_is", "what_is"),
+        claim(Convo(NOW - 20 * DAY), "dandruff"),
     ]
     older[0].record("triage_outcome", answers={}, outcome="likely_aga")
-    ancient = Convo(NOW - 40 * DAY).turn("what is it", "ask_what_is")
+    ancient = ask(Convo(NOW - 40 * DAY), "what is it", "ask_what_is", "what_is")
     store(console_url, *recent, *older, ancient)
     summary.refresh(console_url)
 
@@ -71,14 +87,22 @@ def test_counts_for_seven_and_thirty_days(console_url, period):
     assert dict(week.triage)["red_flag"] == 1 and dict(week.triage)["likely_aga"] == 0
     assert week.consultation_total == 1 and week.escalations == 1
     assert (week.turns, week.fallback_turns) == (8, 2) and week.fallback_rate == pytest.approx(0.25)
-    assert week.topics == [("ask_what_is", 2), ("ask_cost", 1), ("ask_side_effects", 1)]
-    assert week.claims == [("stops_hair_loss", 2), ("regrows_hair", 1)]
+    assert week.topics == [("what_is", 2), ("sessions", 1), ("side_effects", 1)]
+    # knowledge answers set last_claim to general_efficacy 4 times: not counted
+    assert week.claims == [("stops_hair_loss", 2), ("hair_growth", 1)]
     assert len(week.per_day) == 7 and sum(n for _, n in week.per_day) == 3
     month = overview.compute(console_url, 30, ZoneInfo("UTC"), now=NOW)
     assert month.conversations == 5
     assert dict(month.triage)["likely_aga"] == 1
-    assert month.topics[0] == ("ask_what_is", 3)
-    assert ("cures_dandruff", 1) in month.claims and len(month.per_day) == 30
+    assert month.topics[0] == ("what_is", 3)
+    assert ("dandruff", 1) in month.claims and len(month.per_day) == 30
+    assert "general_efficacy" not in dict(month.claims)
+    # visitors -> questionnaire -> consultation request
+    assert [(name, n) for name, n, _, _ in week.funnel] == [
+        ("Conversations", 3),
+        ("Answered a questionnaire", 3),
+        ("Requested a consultation", 1),
+    ]
 
 
 def test_empty_database_has_no_fallback_rate(console_url):
@@ -91,7 +115,17 @@ def test_page_renders_figures_and_chart_data_tables(reviewer_client, period):
     assert re.search(r'<span class="n">3</span> conversations', page)
     assert "25.0 %" in page and "(2 of 8 messages)" in page
     topics = page.split('id="topics"')[1].split("</table>")[0]
-    assert re.findall(r"<th scope=\"row\">(\w+)</th><td>(\d+)</td>", topics)[0] == ("ask_what_is", "2")
+    assert re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', topics)[0] == ("What is mesotherapy?", "2")
+    claims = page.split('id="claims"')[1].split("</table>")[0]
+    assert re.findall(r'<th scope="row">([^<]+)</th>', claims) == ["It stops hair loss", "It regrows hair"]
+    # plain labels, colours by meaning, numbers open the filtered inbox
+    triage = page.split('id="triage"')[1].split("</table>")[0]
+    assert '<tr data-meaning="danger"><th scope="row">Red flag: see a doctor</th><td><a href="/inbox?outcome=triage:red_flag&amp;date_from=' in triage
+    assert "red_flag<" not in page and "likely_aga" not in page.replace("triage:likely_aga", "")
+    screenings = page.split('id="screenings"')[1].split("</table>")[0]
+    assert '<tr data-meaning="ok"><th scope="row">No contraindication reported</th>' in screenings
+    assert 'href="/inbox?outcome=consultation&amp;date_from=' in page
+    assert "From visit to consultation request" in page
     assert 'class="js-chart" data-table="claims"' in page
     assert '<script src="/static/vendor/chart.umd.js"></script>' in page
     month = reviewer_client.get("/overview?days=30").text

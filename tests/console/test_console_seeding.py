@@ -31,7 +31,7 @@ def test_seed_writes_consistent_events_and_records(console_url):
         assert data["event"] == row.type_name and data["timestamp"] == row.timestamp
         if row.type_name == "user":
             assert row.intent_name == data["parse_data"]["intent"]["name"]
-            assert data["input_channel"] in ("rest", "socketio")
+            assert data["input_channel"] == "rest"  # the assistant's only channel (channels/rest.py)
             assert not EMAIL.search(data["text"]), "contact details must be redacted in events"
         if row.type_name in ("action", "slot", "active_loop"):
             assert row.action_name == data.get("name")
@@ -62,3 +62,23 @@ def test_script_seeds_and_summarises(tmp_path):
     s = db.tables().conversation_summary
     with db.session(url) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(s)) == 5
+
+
+def test_seeded_wording_comes_from_the_content_files():
+    """Questions, buttons and answers are the assistant's own (not invented text)."""
+    import contentfiles
+
+    messages = contentfiles.load("messages")["messages"]
+    rng = random.Random(11)
+    bots, users = set(), []
+    for _ in range(200):
+        for row in seeding.make_conversation(rng, 1_700_000_000.0).rows:
+            data = json.loads(row.get("data"))
+            if row["type_name"] == "bot":
+                bots.add(data["text"])
+            elif row["type_name"] == "user":
+                users.append(data["text"])
+    for slot in ("sc_pregnancy", "tr_family", "cs_kind"):
+        assert " ".join(messages[f"ask_{slot}"]["text"].split()) in bots, slot
+    # button clicks are stored as Rasa stores them: the payload
+    assert "/deny" in users and "/affirm" in users

@@ -18,8 +18,8 @@ def test_summary_values(console_url):
     c = Convo(1_700_000_000.0, channel="socketio")
     c.turn("Hello There", "greet", "Hi! I am MesoGuide.")
     c.turn("???", "nlu_fallback", "Sorry?", confidence=0.3)
-    c.turn("cost maybe", "ask_cost", "It varies.", confidence=0.49)
-    c.turn("I can't breathe", "report_emergency", "Call 112.", action="action_emergency")
+    c.turn("cost maybe", "ask_price", "It varies.", confidence=0.49)
+    c.turn("I can't breathe", "emergency", "Call 112.", action="action_emergency")
     store(console_url, c)
     assert summary.refresh(console_url) == 1
     row = summaries(console_url)[c.sender_id]

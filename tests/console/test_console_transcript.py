@@ -35,10 +35,10 @@ def audit_rows(url: str):
 
 @pytest.fixture
 def convo(console_url) -> Convo:
-    c = Convo(channel="socketio")
+    c = Convo()
     c.turn(
         "I am not pregnant, can I have it?",
-        "start_screening",
+        "check_eligibility",
         "Let me ask a few questions.",
         action="screening_form",
         confidence=0.93,
@@ -48,62 +48,92 @@ def convo(console_url) -> Convo:
         ],
         slots={"sc_pregnancy": "no"},
     )
-    c.turn("no allergies", "deny", "Thanks.", action="screening_form", slots={"sc_allergies": "no"})
+    c.turn("/deny", "deny", "Thanks.", action="screening_form", slots={"sc_allergy": "no"})
     c.turn(
         "what about dandruff",
         "ask_claim",
         "That is a marketing claim.",
-        action="action_answer_claim",
-        slots={"last_claim": "cures_dandruff"},
+        action="action_explain_claim",
+        slots={"last_claim": "dandruff", "last_answer": "claim:dandruff"},
     )
     c.record(
         "screening_result",
-        answers={"sc_pregnancy": "no", "sc_allergies": "yes"},
+        answers={"sc_pregnancy": "no", "sc_allergy": "yes"},
         outcome="contraindication_reported",
-        flagged_items=["sc_allergies"],
+        flagged_items=["sc_allergy"],
         completed=False,
     )
-    c.record("triage_outcome", answers={"tr_pattern": "thinning on top"}, outcome="likely_aga")
+    c.record(
+        "triage_outcome", answers={"tr_pattern": "top_thinning", "tr_family": "yes"}, outcome="likely_aga"
+    )
     store(console_url, c)
     return c
 
 
-def page_of(client, sender: str) -> str:
-    response = client.get(f"/conversations/{sender}")
+def page_of(client, sender: str, details: bool = False) -> str:
+    response = client.get(f"/conversations/{sender}" + ("?details=1" if details else ""))
     assert response.status_code == 200
     return response.text
 
 
-def test_every_turn_with_nlu_action_slots_and_records(reviewer_client, convo):
-    text = html.unescape(page_of(reviewer_client, convo.sender_id))
+def test_technical_view_has_every_turn_with_nlu_action_slots_and_records(reviewer_client, convo):
+    text = html.unescape(page_of(reviewer_client, convo.sender_id, details=True))
     for expected in (
         "I am not pregnant, can I have it?",
         "Let me ask a few questions.",
-        "start_screening",
+        "check_eligibility",
+        "Can I have it?",
         "confidence 0.93",
         "pregnancy (negated)",
         "<code>topic</code>=eligibility",
         "screening_form",
         "RulePolicy",
-        "action_answer_claim",
-        "cures_dandruff",
-        "channel socketio",
+        "action_explain_claim",
+        "claim:dandruff",
+        "<code>/deny</code>",
+        "Website chat",
         "3 visitor messages",
-        "Screening: contraindication reported (stopped early)",
-        "Triage: likely aga",
-        "thinning on top",
+        "Show the conversation only",
     ):
         assert expected in text, expected
     assert "action_listen" not in text
 
 
-def test_slots_are_shown_as_they_were_at_each_message(reviewer_client, convo):
+def test_default_view_is_the_conversation_in_plain_words(reviewer_client, convo):
     page = page_of(reviewer_client, convo.sender_id)
+    text = html.unescape(page)
+    for expected in (
+        "I am not pregnant, can I have it?",
+        "Let me ask a few questions.",
+        "Website chat",
+        "Show technical details",
+        "Screening: Contraindication reported (stopped early)",
+        "Hair loss: Likely pattern hair loss",
+        # answers by their questions, in words
+        "Are you pregnant, or could you be?",
+        "Are you allergic to anything that may be in the mix?",
+        "Where do you notice the hair loss most?",
+        "Top thins, front hairline kept",
+        "Has anyone in your family had hair loss like yours?",
+    ):
+        assert expected in text, expected
+    # the button click reads as the button the visitor saw
+    clicked = text.split("clicked a button")[1].split("</li>")[0]
+    assert '<span class="btn chosen">No</span>' in clicked
+    for code in ("/deny", "sc_pregnancy", "sc_allergy", "tr_family", "tr_pattern", "top_thinning", "likely aga",
+                 "check_eligibility", "screening_form", "action_explain_claim", "RulePolicy", "confidence"):
+        assert code not in text, code
+    assert 'class="ev action"' not in page and 'class="ev slot"' not in page
+
+
+def test_slots_are_shown_as_they_were_at_each_message(reviewer_client, convo):
+    page = page_of(reviewer_client, convo.sender_id, details=True)
     users = [chunk.split("</li>")[0] for chunk in page.split('class="ev user')[1:]]
     slots = [re.search(r'<details class="slots">(.*?)</details>', u, re.S) for u in users]
     assert slots[0] is None
-    assert "sc_pregnancy" in slots[1].group(1) and "sc_allergies" not in slots[1].group(1)
-    assert "sc_pregnancy" in slots[2].group(1) and "sc_allergies" in slots[2].group(1)
+    assert "sc_pregnancy" in slots[1].group(1) and "sc_allergy" not in slots[1].group(1)
+    assert "sc_pregnancy" in slots[2].group(1) and "sc_allergy" in slots[2].group(1)
+    assert "Are you pregnant, or could you be?" in slots[1].group(1)
 
 
 def test_viewing_a_transcript_is_audited(reviewer_client, convo, console_url):
@@ -124,7 +154,11 @@ def test_tag_and_untag(reviewer_client, convo, console_url):
     response = reviewer_client.post(
         f"{path}/tags", data={"csrf_token": reviewer_client.csrf, "name": " needs  review "}
     )
-    assert response.status_code == 303 and response.headers["location"] == f"{path}?msg=tagged"
+    assert response.status_code == 303 and response.headers["location"] == f"{path}?msg=tagged#tags"
+    from_details = reviewer_client.post(
+        f"{path}/tags", data={"csrf_token": reviewer_client.csrf, "name": "x", "view": "details"}
+    )
+    assert from_details.headers["location"] == f"{path}?details=1&msg=tagged#tags"
     reviewer_client.post(f"{path}/tags", data={"csrf_token": reviewer_client.csrf, "name": "needs review"})
     page = page_of(reviewer_client, convo.sender_id)
     assert page.count('<span class="tag">needs review</span>') == 1
@@ -141,7 +175,7 @@ def test_invalid_tag_is_refused(reviewer_client, convo):
     response = reviewer_client.post(
         f"{path}/tags", data={"csrf_token": reviewer_client.csrf, "name": "a" * 65}
     )
-    assert response.headers["location"] == f"{path}?err=tag"
+    assert response.headers["location"] == f"{path}?err=tag#tags"
 
 
 def test_mark_reviewed_and_back(reviewer_client, convo, console_url):
@@ -158,19 +192,21 @@ def test_mark_reviewed_and_back(reviewer_client, convo, console_url):
 def test_notes_on_the_conversation_and_on_a_message(reviewer_client, convo, console_url):
     path = f"/conversations/{convo.sender_id}"
     first_user = event_ids(console_url, convo.sender_id, "user")[0]
-    reviewer_client.post(
+    loose = reviewer_client.post(
         f"{path}/notes", data={"csrf_token": reviewer_client.csrf, "text": "Call back Monday"}
     )
-    reviewer_client.post(
+    assert loose.headers["location"] == f"{path}?msg=noted#notes"
+    on_message = reviewer_client.post(
         f"{path}/notes",
         data={"csrf_token": reviewer_client.csrf, "text": "Good answer here", "event_id": str(first_user)},
     )
+    assert on_message.headers["location"] == f"{path}?msg=noted#e{first_user}"
     page = page_of(reviewer_client, convo.sender_id)
     message = page.split(f'id="e{first_user}"')[1].split("</li>")[0]
     assert "Good answer here" in message and "Call back Monday" not in message
     assert "Call back Monday" in page.split('aria-label="Review"')[1]
     empty = reviewer_client.post(f"{path}/notes", data={"csrf_token": reviewer_client.csrf, "text": "   "})
-    assert empty.headers["location"].endswith("err=note")
+    assert empty.headers["location"].endswith("err=note#notes")
 
 
 def test_flag_a_message(reviewer_client, convo, console_url):
@@ -180,7 +216,7 @@ def test_flag_a_message(reviewer_client, convo, console_url):
         f"{path}/flags",
         data={"csrf_token": reviewer_client.csrf, "event_id": str(bot), "reason": "too vague"},
     )
-    assert response.headers["location"].endswith("msg=flagged")
+    assert response.headers["location"].endswith(f"msg=flagged#e{bot}")
     page = page_of(reviewer_client, convo.sender_id)
     assert "Flagged by rita: too vague" in page.split(f'id="e{bot}"')[1].split("</li>")[0]
     assert ("rita", "message.flag", f"conversation:{convo.sender_id}", f"event {bot}") in audit_rows(
@@ -198,11 +234,11 @@ def test_flags_and_notes_cannot_point_into_another_conversation(reviewer_client,
         response = reviewer_client.post(
             f"{path}/flags", data={"csrf_token": reviewer_client.csrf, "event_id": str(event_id)}
         )
-        assert response.headers["location"].endswith("err=event")
+        assert "err=event" in response.headers["location"]
     note = reviewer_client.post(
         f"{path}/notes", data={"csrf_token": reviewer_client.csrf, "text": "x", "event_id": str(foreign)}
     )
-    assert note.headers["location"].endswith("err=note")
+    assert "err=note" in note.headers["location"]
     t = db.tables()
     with db.session(console_url) as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(t.message_flag)) == 0

@@ -27,7 +27,7 @@ def hostile(console_url) -> Convo:
         "greet",
         f"bot echo {IMG}",
         entities=[{"entity": SCRIPT, "value": IMG, "role": ATTR}],
-        slots={"last_claim": SCRIPT},
+        slots={"last_claim": SCRIPT, "last_answer": f"claim:{SCRIPT}"},
     )
     c.turn(f"question {IMG}", "nlu_fallback", "Sorry?", confidence=0.2)
     c.c.bot("x", "utter_x", buttons=[{"title": IMG, "payload": f"/{SCRIPT}"}])
@@ -104,10 +104,21 @@ def test_transcript_is_inert(admin_client, hostile):
     path = f"/conversations/{hostile.sender_id}"
     for text in PAYLOADS:
         admin_client.post(f"{path}/notes", data={"csrf_token": admin_client.csrf, "text": text})
-    page = admin_client.get(path).text
+    assert_inert(admin_client.get(path).text)
+    page = admin_client.get(f"{path}?details=1").text
     assert_inert(page)
     assert page.count("&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;") >= 4
     assert "&#34; autofocus onfocus=&#34;alert(2)" in page
+
+
+@SQLITE_ONLY
+def test_home_page_is_inert(admin_client, hostile, console_url):
+    from console import transcript
+
+    # on the home page through its consultation request and its first message
+    page = admin_client.get("/").text
+    assert hostile.sender_id in page
+    assert_inert(page)
 
 
 @SQLITE_ONLY
