@@ -327,7 +327,10 @@ def test_notice_shrinks_to_one_line_after_the_first_message_on_phones(chat):
     line = disclosure.locator(".mg-disclosure-line")
     expect(line).to_be_visible()
     expect(line).to_contain_text("Automated assistant")
-    expect(line.get_by_role("link", name="999")).to_have_attribute("href", "tel:999")
+    emergency_link = line.get_by_role("link", name="999")
+    expect(emergency_link).to_have_attribute("href", "tel:999")
+    link_box, line_box = emergency_link.bounding_box(), line.bounding_box()
+    assert link_box["x"] + link_box["width"] <= line_box["x"] + line_box["width"]  # not cut off by the ellipsis
     height = disclosure.bounding_box()["height"]
     assert height <= 44, height
     line_box = line.bounding_box()
