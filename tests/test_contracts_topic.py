@@ -69,3 +69,93 @@ def test_a_topic_added_as_documented_is_answered(tmp_path, monkeypatch):
     finally:
         monkeypatch.delenv("MESOGUIDE_CONTENT_DIR")
         importlib.reload(content)
+
+
+# --- the lists a knowledge topic lives in agree ------------------------------------
+# A knowledge answer is reached through several lists that nothing else keeps in
+# step: the intents in domain.yml, the `or:` of the rule that sends them to
+# action_answer_knowledge (data/rules/knowledge.yml), the entries of
+# data/content/knowledge.yml, the "did you mean" titles (knowledge.yml titles, then
+# routing.yml intent_titles) and the topic block of terminology.yml.
+
+
+def _yaml(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+DOMAIN = _yaml(ROOT / "domain.yml")
+KNOWLEDGE = _yaml(ROOT / "data" / "content" / "knowledge.yml")
+ROUTING = _yaml(ROOT / "data" / "content" / "routing.yml")
+TERMINOLOGY = _yaml(ROOT / "data" / "content" / "terminology.yml")
+CONTENT_INTENTS = [e["intent"] for e in KNOWLEDGE["entries"].values() if e.get("intent")]
+
+
+def _knowledge_rule_intents():
+    rules = _yaml(ROOT / "data" / "rules" / "knowledge.yml")["rules"]
+    found = [
+        [alt["intent"] for step in rule["steps"] if "or" in step for alt in step["or"]]
+        for rule in rules
+        if any(step.get("action") == "action_answer_knowledge" for step in rule["steps"])
+    ]
+    assert len(found) == 1, "one rule sends the knowledge intents to action_answer_knowledge"
+    return found[0]
+
+
+def test_each_knowledge_intent_leads_to_one_entry():
+    duplicates = {i for i in CONTENT_INTENTS if CONTENT_INTENTS.count(i) > 1}
+    assert not duplicates, f"two knowledge.yml entries share an intent (only the first would answer): {duplicates}"
+
+
+def test_the_knowledge_rule_lists_exactly_the_intents_knowledge_yml_answers():
+    rule = _knowledge_rule_intents()
+    assert len(rule) == len(set(rule)), "an intent is listed twice in the rule's or:"
+    assert not set(CONTENT_INTENTS) - set(rule), "knowledge.yml answers intents the rule never sends to it"
+    assert not set(rule) - set(CONTENT_INTENTS), "the rule sends intents that knowledge.yml has no entry for"
+
+
+def test_every_knowledge_intent_is_a_domain_intent():
+    assert not set(CONTENT_INTENTS) - set(DOMAIN["intents"])
+
+
+def test_every_question_intent_has_an_answer():
+    """Every ask_* intent of the domain is answered from knowledge.yml or has its own rule."""
+    rule_intents = set()
+    for path in (ROOT / "data" / "rules").glob("*.yml"):
+        for rule in _yaml(path).get("rules") or []:
+            for step in rule["steps"]:
+                rule_intents |= {alt["intent"] for alt in step.get("or", []) if "intent" in alt}
+                if "intent" in step:
+                    rule_intents.add(step["intent"])
+    unanswered = [i for i in DOMAIN["intents"] if i.startswith("ask_") and i not in set(CONTENT_INTENTS) | rule_intents]
+    assert not unanswered
+
+
+def test_did_you_mean_titles_come_from_one_place_and_cover_every_offered_intent():
+    routing_titles = ROUTING.get("intent_titles") or {}
+    assert not set(routing_titles) - set(DOMAIN["intents"]), "routing.yml titles an intent the domain lacks"
+    assert not set(routing_titles) & set(CONTENT_INTENTS), (
+        "a knowledge intent's title belongs in knowledge.yml (title or button_titles), not routing.yml"
+    )
+    button_titles = KNOWLEDGE.get("button_titles") or {}
+    untitled = [eid for eid, e in KNOWLEDGE["entries"].items() if e.get("intent") and not (e.get("title") or button_titles.get(eid))]
+    assert not untitled, "knowledge entries with an intent need a title for 'did you mean'"
+    not_offered = set(ROUTING.get("not_offered") or [])
+    offered = [i for i in DOMAIN["intents"] if i not in not_offered]
+    titled = set(routing_titles) | set(CONTENT_INTENTS)
+    assert not [i for i in offered if i not in titled], "an intent that may be offered has no button title"
+    assert not not_offered - set(DOMAIN["intents"]) - {"nlu_fallback"}
+
+
+def test_terminology_topics_and_knowledge_triggers_agree():
+    topics = set(TERMINOLOGY["entities"]["topic"])
+    triggered = {
+        w.split(":", 1)[1] for e in KNOWLEDGE["entries"].values() for w in e.get("when") or [] if w.startswith("topic:")
+    }
+    assert not topics - triggered, "a terminology topic no knowledge entry answers (it would get 'not understood')"
+    assert not triggered - topics, "a knowledge entry waits for a topic terminology.yml never finds"
+    untitled = [
+        eid for eid, e in KNOWLEDGE["entries"].items()
+        if any(w.startswith("topic:") for w in e.get("when") or [])
+        and not (e.get("title") or (KNOWLEDGE.get("button_titles") or {}).get(eid))
+    ]
+    assert not untitled, "topic entries need a title (the 'which one did you mean?' button)"

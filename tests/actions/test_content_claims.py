@@ -227,9 +227,11 @@ def test_every_trigger_names_a_terminology_value():
             assert trigger in known, (entry_id, trigger)
 
 
-def test_the_topic_block_covers_every_topic_and_nothing_else():
+def test_the_topic_block_covers_every_topic_listed_here():
+    # That the topic block and knowledge.yml agree (both ways) is checked in
+    # tests/test_contracts_topic.py, so a new topic needs no edit here.
     topic = TERMINOLOGY["entities"]["topic"]
-    assert set(topic) == set(TOPICS) | {"contraindications", "aga"}  # two entries with intents too
+    assert set(TOPICS) | {"contraindications", "aga"} <= set(topic)  # two entries with intents too
     assert all(topic[t] for t in topic)
 
 
