@@ -8,8 +8,9 @@ when the REST channel is loaded into Rasa's process) wraps ``RemoteAction.run`` 
   abandoned;
 - a call that fails or is abandoned returns the ``assistant_unavailable`` message of
   ``data/content/messages.yml`` (with the clinic's contact) as the action's only
-  event, once per turn: the turn ends normally, the tracker is saved, and the next
-  message is handled as usual (a questionnaire asks its question again);
+  event, once per turn (later custom actions of the same turn are skipped rather than
+  waited for): the turn ends normally, the tracker is saved, and the next message is
+  handled as usual (a questionnaire asks its question again);
 - ``ActionExecutionRejection`` (an action declining to run, part of how forms work)
   passes through unchanged.
 
@@ -70,6 +71,10 @@ def install(timeout: Optional[float] = None) -> None:
     original = current
 
     async def guarded_run(self, output_channel, nlg, tracker, domain) -> List[Any]:
+        if _apologised_this_turn(tracker):
+            # the action server already failed in this turn: do not wait for it again
+            logger.warning("custom action %s skipped: the action server failed earlier in this turn", self.name())
+            return []
         try:
             return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), guarded_run.timeout)
         except ActionExecutionRejection:
@@ -79,8 +84,6 @@ def install(timeout: Optional[float] = None) -> None:
         except Exception as exc:  # noqa: BLE001 - any failure of the call gets the apology
             kind = f"failed ({type(exc).__name__})"
         logger.warning("custom action %s %s: the visitor gets the '%s' message", self.name(), kind, APOLOGY_KEY)
-        if _apologised_this_turn(tracker):
-            return []
         return [apology_event()]
 
     guarded_run.timeout = seconds
