@@ -97,6 +97,8 @@ def reason(code: Optional[str]) -> str:
 
 
 def consultation_kind(code: Optional[str]) -> str:
+    if code in _section("consultation_kinds"):
+        return str(_section("consultation_kinds")[code])
     for button in (_messages().get("ask_cs_kind") or {}).get("buttons") or []:
         if button.get("payload") == code:
             return str(button.get("title"))

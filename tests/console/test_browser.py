@@ -1,9 +1,11 @@
 """Headless Chromium drives the staff console like a clinic reviewer would.
 
-Sign in, filter the inbox to "consultation requested", open the transcript, tag it,
-mark it reviewed, open the follow-up list and export the CSV (which must hold the
-contact the visitor consented to give). Screenshots go to
-artifacts/screenshots/console-*.png.
+Sign in, open the "Needs attention" home (the new request is listed, with counts in
+the navigation), filter the inbox to "consultation requested", open the transcript
+(conversation only, then the technical details), tag it, mark it reviewed (the page
+keeps its place), open the follow-up list (clickable e-mail) and export the CSV (which
+must hold the contact the visitor consented to give), open the overview and follow a
+number to the filtered inbox. Screenshots go to artifacts/screenshots/console-*.png.
 
 - `test_review_flow_on_a_live_conversation`: the conversation is a real one with the
   running bot (`live_stack`, tests/fixtures/stack.py), booked over Rasa's REST channel.
@@ -85,30 +87,62 @@ def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) 
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(re.compile(r".*/inbox$"))
 
-        page.get_by_label("Outcome").select_option("consultation")
+        # Home: what needs attention, with the counts in the navigation
+        nav_count = page.locator('nav[aria-label="Main"] a', has_text="Needs attention").locator(".count-pill")
+        assert int(nav_count.inner_text()) >= 1
+        page.get_by_role("link", name=re.compile("^Needs attention")).click()
+        page.wait_for_url(re.compile(r".*/$"))
+        page.get_by_role("heading", name="Needs attention", level=1).wait_for()
+        new_requests = page.locator("section#new")
+        assert name in new_requests.inner_text()
+        assert int(new_requests.locator("h2 .badge").inner_text()) >= 1
+        page.screenshot(path=str(SHOTS / f"console-{prefix}-0-home.png"), full_page=True)
+        new_requests.get_by_role("link", name=name).click()
+        page.wait_for_url(re.compile(f".*/conversations/{sender_id}$"))
+        page.go_back()
+
+        page.get_by_role("link", name="Inbox", exact=True).click()
+        page.wait_for_url(re.compile(r".*/inbox$"))
+        page.get_by_role("checkbox", name="Consultation requested").check()
         page.get_by_role("button", name="Apply filters").click()
         page.wait_for_url(re.compile(r".*outcome=consultation.*"))
         row = page.locator("table.inbox tbody tr", has=page.locator(f'a[href="/conversations/{sender_id}"]'))
-        assert "Consultation requested" in row.inner_text()
+        row_text = row.inner_text()
+        assert "Consultation requested" in row_text and name in row_text
+        assert "Opened" in row_text  # opened once from the home page, not reviewed yet
+        assert "book" in row.locator(".preview").inner_text().lower()
         page.screenshot(path=str(SHOTS / f"console-{prefix}-1-inbox-consultations.png"), full_page=True)
 
         row.get_by_role("link", name=re.compile("Open")).click()
         page.wait_for_url(re.compile(f".*/conversations/{sender_id}$"))
         assert "Consultation requested" in page.locator("aside").inner_text()
+        # conversation only by default: no action or slot lines, no intent codes
+        assert page.locator("li.ev.user").count() >= 1 and page.locator("li.ev.action").count() == 0
+        assert "Understood as" not in page.locator("section.turns").inner_text()
         page.screenshot(path=str(SHOTS / f"console-{prefix}-2-transcript.png"), full_page=True)
+        page.get_by_role("link", name="Show technical details").click()
+        page.wait_for_url(re.compile(r".*details=1$"))
+        assert page.locator("li.ev.action").count() >= 1
+        assert "Understood as" in page.locator("section.turns").inner_text()
+        page.screenshot(path=str(SHOTS / f"console-{prefix}-2b-transcript-details.png"), full_page=True)
+        page.get_by_role("link", name="Show the conversation only").click()
+        page.wait_for_url(re.compile(f".*/conversations/{sender_id}$"))
 
         page.get_by_label("Add a tag").fill(TAG)
         page.get_by_role("button", name="Add tag").click()
-        page.wait_for_url(re.compile(r".*msg=tagged$"))
+        page.wait_for_url(re.compile(r".*msg=tagged#tags$"))
+        assert page.evaluate("location.hash") == "#tags"
         page.get_by_role("button", name="Mark as reviewed").click()
-        page.wait_for_url(re.compile(r".*msg=reviewed$"))
+        page.wait_for_url(re.compile(r".*msg=reviewed#review$"))
         review = page.locator("aside").inner_text()
         assert TAG in review and f"Reviewed by {ADMIN}" in review.replace("\n", " ")
         page.screenshot(path=str(SHOTS / f"console-{prefix}-3-tagged-reviewed.png"), full_page=True)
 
-        page.get_by_role("link", name="Follow-ups").click()
+        page.get_by_role("link", name=re.compile("^Follow-ups")).click()
         page.wait_for_url(re.compile(r".*/followups$"))
-        assert name in page.locator("table.followups").inner_text()
+        followup_row = page.locator("table.followups tbody tr", has_text=name)
+        assert followup_row.locator(f'a[href="mailto:{CONTACT}"]').count() == 1
+        assert "ago" in followup_row.inner_text()
         page.screenshot(path=str(SHOTS / f"console-{prefix}-4-followups.png"), full_page=True)
         with page.expect_download() as download:
             page.get_by_role("link", name="Export CSV").click()
@@ -116,7 +150,11 @@ def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) 
 
         page.get_by_role("link", name="Overview").click()
         page.wait_for_selector(".chart.drawn canvas")
+        assert page.locator(".funnel-steps li").count() == 3
         page.screenshot(path=str(SHOTS / f"console-{prefix}-5-overview.png"), full_page=True)
+        page.locator(".stats a", has_text="consultation requests").click()
+        page.wait_for_url(re.compile(r".*/inbox\?outcome=consultation&date_from=.*"))
+        assert page.locator(f'table.inbox a[href="/conversations/{sender_id}"]').count() == 1
 
         page.set_viewport_size({"width": 820, "height": 1180})
         page.goto(f"{base_url}/conversations/{sender_id}")
@@ -247,3 +285,59 @@ def test_review_flow_on_a_seeded_database(app, console_url, browser, monkeypatch
         exported = review_flow(browser, base_url, booked.sender_id, "Seeded Patient", "seeded")
     assert_contact_exported(exported, booked.sender_id, "Seeded Patient")
     assert_reviewed_and_tagged(console_url, booked.sender_id)
+
+
+@SQLITE_ONLY
+def test_plain_language_transcript_of_a_seeded_screening(app, console_url, browser, monkeypatch):
+    """A seeded contraindication screening reads in plain words: answers by their
+    questions, clicks as the buttons the visitor saw, no codes; the technical lines
+    appear only behind the toggle. A flag keeps the reader at the flagged message."""
+    seeding.seed(console_url, 120, days=5, seed_value=4)
+    create_admin(console_url, monkeypatch)
+    t = db.tables()
+    with db.session(console_url) as s:
+        sender_id = s.scalar(
+            sa.select(t.screening_result.c.sender_id)
+            .where(t.screening_result.c.outcome == "contraindication_reported", t.screening_result.c.completed.is_(True))
+            .limit(1)
+        )
+    assert sender_id, "the seed has a completed screening with a contraindication"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with served(app) as base_url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(f"{base_url}/conversations/{sender_id}")
+            page.get_by_label("User name").fill(ADMIN)
+            page.get_by_label("Password").fill(ADMIN_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(re.compile(f".*/conversations/{sender_id}$"))
+            turns = page.locator("section.turns").inner_text()
+            outcomes = page.locator("aside").inner_text()
+            assert "Are you pregnant, or could you be?" in turns and "Are you pregnant, or could you be?" in outcomes
+            assert "Screening: Contraindication reported" in outcomes
+            for code in ("/deny", "/affirm", "sc_pregnancy", "sc_allergy", "check_eligibility", "action_", "utter_"):
+                assert code not in turns and code not in outcomes, code
+            chosen = page.locator("li.ev.user .btn.chosen")
+            clicks = set(chosen.all_inner_texts())
+            assert clicks & {"Yes", "No", "Not sure"} and not [c for c in clicks if c.startswith("/")]
+            assert page.locator("li.ev.action, li.ev.slot").count() == 0
+            page.screenshot(path=str(SHOTS / "console-seeded-7-screening-transcript.png"), full_page=True)
+
+            # flag the last visitor message: the page comes back at that message
+            last = page.locator("li.ev.user").last
+            event_id = last.get_attribute("id")
+            last.locator("summary").click()
+            last.get_by_label("Reason for the flag").fill("check this answer")
+            last.get_by_role("button", name="Flag message").click()
+            page.wait_for_url(re.compile(f".*msg=flagged#{event_id}$"))
+            assert page.evaluate("window.scrollY") > 0
+            assert "check this answer" in page.locator(f"li#{event_id}").inner_text()
+
+            page.get_by_role("link", name="Show technical details").click()
+            page.wait_for_url(re.compile(r".*details=1$"))
+            details = page.locator("section.turns").inner_text()
+            assert "validate_screening_form" in details and "/deny" in details
+            assert page.locator("li.ev.action").count() >= 1
+        finally:
+            context.close()
