@@ -18,8 +18,20 @@ Use it in ``endpoints.yml``::
 - When the bot has answered ``utter_forget_me_done`` in the current turn (the
   "forget me" action already deleted the clinic records), the conversation's events
   are deleted instead of being saved, so the turn cannot write them back.
+- When the database cannot be reached, nothing falls back to memory silently: the
+  conversation's events (redacted) are appended to the disk spool
+  ``<data dir>/spool/events.jsonl`` with an ERROR log line (no visitor text, no
+  conversation id), the conversation is read back from the spool while the outage
+  lasts, and a background thread retries every ``MESOGUIDE_SPOOL_RETRY_SECONDS``
+  (default 10): as soon as the database answers, it writes the spooled events (only
+  those not stored yet) and the spooled clinic records (``records.store``), whether
+  or not a visitor writes again.
 """
+import json
 import logging
+import os
+import threading
+import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Text
 
 from rasa.core.brokers.broker import EventBroker
@@ -38,8 +50,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
 from contentfiles import load as load_content
-from records import db
+from records import db, spool
 from records.redaction import CONTACT_ANSWER_PLACEHOLDER, redact
+from records.store import is_unreachable, replay_spool, spooled_sender
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +65,17 @@ READABLE_AT_CONTACT_STEP = frozenset({"emergency", "report_complication"})
 """Intents whose message stays readable even when typed at the contact question."""
 
 IGNORED_SETTINGS = ("dialect", "host", "port", "db", "username", "password", "login_db", "query")
+RETRY_ENV = "MESOGUIDE_SPOOL_RETRY_SECONDS"
+DEFAULT_RETRY_SECONDS = 10.0
+
+
+def retry_seconds() -> float:
+    value = os.environ.get(RETRY_ENV, "").strip()
+    return max(0.05, float(value)) if value else DEFAULT_RETRY_SECONDS
+
+
+def _event_key(type_name: Any, timestamp: Any, data: Dict[Text, Any]) -> tuple:
+    return (type_name, timestamp, json.dumps(data, sort_keys=True))
 
 
 def clinic_contacts() -> List[str]:
@@ -118,7 +142,8 @@ def forget_requested(tracker: DialogueStateTracker) -> bool:
 
 
 class MesoTrackerStore(SQLTrackerStore):
-    """Rasa's ``SQLTrackerStore`` on the records database, with redaction and purge."""
+    """Rasa's ``SQLTrackerStore`` on the records database, with redaction, purge and a
+    disk spool while the database is unreachable."""
 
     def __init__(
         self,
@@ -139,7 +164,16 @@ class MesoTrackerStore(SQLTrackerStore):
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         self.engine.dispose()
         self.engine = engine
+        self.url = url
         self.sessionmaker = sessionmaker(bind=engine)
+        self._replay_lock = threading.RLock()
+        self._outage = False
+        self._retry_thread: Optional[threading.Thread] = None
+        self._stopped = threading.Event()
+        if self.spool_pending():
+            self._start_retrying()
+
+    # --- saving, reading and purging ------------------------------------------------------
 
     def _additional_events(
         self, session: Any, tracker: DialogueStateTracker
@@ -152,20 +186,190 @@ class MesoTrackerStore(SQLTrackerStore):
         )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker's new events redacted, or purge the conversation on "forget me"."""
+        """Store the tracker's new events redacted, or purge the conversation on "forget me";
+        spool them when the database is unreachable."""
         if forget_requested(tracker):
             self.purge(tracker.sender_id)
             return
-        await super().save(tracker)
+        if self._outage:
+            self._spool_tracker(tracker, "still unreachable")
+            return
+        try:
+            with self._replay_lock:
+                self._replay_events()
+                await super().save(tracker)
+        except Exception as exc:  # noqa: BLE001 - kept on disk, never lost or logged with its text
+            self._spool_tracker(tracker, type(exc).__name__, outage=is_unreachable(exc))
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return await self._retrieve_or_spooled(sender_id, super().retrieve)
+
+    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return await self._retrieve_or_spooled(sender_id, super().retrieve_full_tracker)
+
+    async def _retrieve_or_spooled(self, sender_id: Text, retrieve) -> Optional[DialogueStateTracker]:
+        if not self._outage:
+            try:
+                return await retrieve(sender_id)
+            except Exception as exc:  # noqa: BLE001 - only an unreachable database is handled
+                if not is_unreachable(exc):
+                    raise
+                self._went_down(type(exc).__name__)
+        return self._spooled_tracker(sender_id)
 
     def purge(self, sender_id: Text) -> int:
-        """Delete every stored event of ``sender_id``; return how many."""
-        with self.session_scope() as session:
-            deleted = (
-                session.query(self.SQLEvent)
-                .filter(self.SQLEvent.sender_id == sender_id)
-                .delete(synchronize_session=False)
+        """Delete every stored event of ``sender_id``; return how many. When the database
+        is unreachable the purge is spooled and carried out when it is back."""
+        spool.remove(lambda _line, entry: spooled_sender(entry) == sender_id, (spool.EVENTS_FILE,))
+        try:
+            with self.session_scope() as session:
+                deleted = self._delete_events(session, sender_id)
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - only an unreachable database is handled
+            if not is_unreachable(exc):
+                raise
+            spool.append("purge", {"sender_id": sender_id}, spool.EVENTS_FILE)
+            self._went_down(type(exc).__name__)
+            logger.error(
+                "conversation database unreachable (%s): a forget-me purge was spooled and "
+                "will run when the database is back",
+                type(exc).__name__,
             )
-            session.commit()
+            return 0
         logger.info("conversation purged after a forget-me request (%d events)", deleted)
         return deleted
+
+    def _delete_events(self, session: Any, sender_id: Text) -> int:
+        return (
+            session.query(self.SQLEvent)
+            .filter(self.SQLEvent.sender_id == sender_id)
+            .delete(synchronize_session=False)
+        )
+
+    # --- the outage --------------------------------------------------------------------------
+
+    def _spool_tracker(self, tracker: DialogueStateTracker, reason: str, outage: bool = True) -> None:
+        keep = clinic_contacts()
+        masked = contact_answers(tracker.events)
+        events = [_RedactedEvent(event, keep, id(event) in masked).as_dict() for event in tracker.events]
+        spool.append("events", {"sender_id": tracker.sender_id, "events": events}, spool.EVENTS_FILE)
+        if outage:
+            self._went_down(reason)
+        else:
+            self._start_retrying()
+        logger.error(
+            "conversation events not stored (%s): %d event(s) of a conversation spooled "
+            "to disk; they are written when the database takes them",
+            reason,
+            len(events),
+        )
+
+    def _went_down(self, reason: str) -> None:
+        if not self._outage:
+            self._outage = True
+            logger.error(
+                "conversation database unreachable (%s): conversations are spooled to disk "
+                "and retried every %.0f s",
+                reason,
+                retry_seconds(),
+            )
+        self._start_retrying()
+
+    def _spooled_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        latest = None
+        for entry in spool.entries(spool.EVENTS_FILE):
+            if spooled_sender(entry) != sender_id:
+                continue
+            latest = entry["record"].get("events") if entry.get("op") == "events" else None
+        if not latest:
+            return None
+        slots = self.domain.slots if self.domain else []
+        return DialogueStateTracker.from_dict(sender_id, latest, slots)
+
+    def spool_pending(self) -> bool:
+        return spool.pending(spool.EVENTS_FILE) or spool.pending(spool.SPOOL_FILE)
+
+    def _replay_events(self) -> int:
+        return spool.replay(self._apply_spooled, is_unreachable, spool.EVENTS_FILE)
+
+    def _apply_spooled(self, op: str, record: Dict[str, Any]) -> None:
+        sender_id = record["sender_id"]
+        with self.session_scope() as session:
+            if op == "purge":
+                self._delete_events(session, sender_id)
+            elif op == "events":
+                self._insert_missing(session, sender_id, record["events"])
+            else:
+                raise ValueError(f"unknown spooled operation {op!r}")
+            session.commit()
+
+    def _insert_missing(self, session: Any, sender_id: Text, events: List[Dict[str, Any]]) -> None:
+        """Insert the spooled events that are not stored yet, in their order."""
+        stored: Dict[tuple, int] = {}
+        rows = session.query(self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data).filter(
+            self.SQLEvent.sender_id == sender_id
+        )
+        for type_name, timestamp, data in rows:
+            key = _event_key(type_name, timestamp, json.loads(data))
+            stored[key] = stored.get(key, 0) + 1
+        for data in events:
+            key = _event_key(data.get("event"), data.get("timestamp"), data)
+            if stored.get(key):
+                stored[key] -= 1
+                continue
+            session.add(
+                self.SQLEvent(
+                    sender_id=sender_id,
+                    type_name=data.get("event"),
+                    timestamp=data.get("timestamp"),
+                    intent_name=((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                )
+            )
+
+    def replay_spools(self) -> int:
+        """Write everything spooled (conversation events, then clinic records); return how
+        many entries. Raises the database error when it is still unreachable."""
+        with self._replay_lock:
+            replayed = self._replay_events() + replay_spool(url=self.url)
+            was_down, self._outage = self._outage, False
+        if was_down or replayed:
+            logger.warning(
+                "conversation database reachable again: %d spooled entr%s written",
+                replayed,
+                "y" if replayed == 1 else "ies",
+            )
+        return replayed
+
+    def _start_retrying(self) -> None:
+        with self._replay_lock:
+            if self._retry_thread is not None and self._retry_thread.is_alive():
+                return
+            self._retry_thread = threading.Thread(
+                target=self._retry_loop, name="mesoguide-spool-retry", daemon=True
+            )
+            self._retry_thread.start()
+
+    def _retry_loop(self) -> None:
+        while not self._stopped.wait(retry_seconds()):
+            if not (self._outage or self.spool_pending()):
+                return
+            try:
+                self.replay_spools()
+            except Exception as exc:  # noqa: BLE001 - keep retrying; never log the error's text
+                if not is_unreachable(exc):
+                    logger.error("spool replay failed (%s); retrying", type(exc).__name__)
+                continue
+            if not self.spool_pending():
+                with self._replay_lock:
+                    if not self.spool_pending():
+                        self._retry_thread = None
+                        return
+
+    def stop_retrying(self, timeout: float = 5.0) -> None:
+        """Stop the retry thread (tests, shutdown)."""
+        self._stopped.set()
+        thread = self._retry_thread
+        if thread is not None:
+            thread.join(timeout)

@@ -1,0 +1,248 @@
+"""The tracker store during a database outage (issue 13): nothing falls back to memory
+silently, nothing is lost, and the spool is written back when the database returns,
+without waiting for the next message.
+
+On PostgreSQL the outage is real: the store talks to the test server through a TCP
+relay on loopback that the test closes (every connection cut, new ones refused) and
+opens again on the same port. On SQLite the database file's directory disappears
+and comes back.
+"""
+import asyncio
+import json
+import logging
+import os
+import select
+import socket
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import make_url
+
+from records import db, spool, store
+from records.models import ConsultationRequest
+from records.tracker_store import MesoTrackerStore
+
+SENDER = "7d1e2f3a-4b5c-4d6e-8f9a-0b1c2d3e4f5a"
+OTHER = "8e2f3a4b-5c6d-4e7f-9a0b-1c2d3e4f5a6b"
+SECRET = "my scalp burns since the second session"
+
+
+class Relay:
+    """A TCP relay 127.0.0.1:<port> -> the database server that can be cut and restored."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._listener = None
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._thread = None
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._thread.start()
+
+    def _accept(self, listener) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=3)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, server]
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    def _pump(self, a, b) -> None:
+        try:
+            while True:
+                readable, _, _ = select.select([a, b], [], [], 0.5)
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (b if sock is a else a).sendall(data)
+        except OSError:
+            return
+        finally:
+            for sock in (a, b):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept (Linux)
+        except OSError:
+            pass
+        self._listener.close()
+        self._thread.join(5)
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
+def _tracker(sender, events):
+    return DialogueStateTracker.from_events(sender, events)
+
+
+def _turn(text, intent, reply):
+    return [
+        ActionExecuted("action_listen"),
+        UserUttered(text, {"name": intent, "confidence": 0.9}),
+        ActionExecuted("utter_x"),
+        BotUttered(reply),
+    ]
+
+
+def _stored(url, sender):
+    with db.get_engine(url).connect() as connection:
+        return [
+            json.loads(row.data)
+            for row in connection.execute(
+                sa.text("select data from events where sender_id = :s order by id"), {"s": sender}
+            )
+        ]
+
+
+def _wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def fast_retry(monkeypatch):
+    monkeypatch.setenv("MESOGUIDE_SPOOL_RETRY_SECONDS", "0.2")
+
+
+@pytest.fixture
+def pg_outage(pg_url, monkeypatch, fast_retry):
+    """(url through the relay, cut, restore) for a fresh PostgreSQL database."""
+    real = make_url(pg_url)
+    relay = Relay(real.host or "127.0.0.1", real.port or 5432)
+    relay.start()
+    url = real.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+    monkeypatch.setenv("MESOGUIDE_DB_URL", url)
+    yield url, relay.cut, relay.start
+    relay.cut()
+    db.dispose_engine(url)
+
+
+@pytest.fixture
+def sqlite_outage(sqlite_url, tmp_path, monkeypatch, fast_retry):
+    """(url, cut, restore): the database file's directory is moved away and back."""
+    home = tmp_path / "dbdir"
+    home.mkdir()
+    path = home / "mesoguide.db"
+    os.replace(make_url(sqlite_url).database, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("MESOGUIDE_DB_URL", url)
+    yield url, lambda: os.replace(home, tmp_path / "away"), lambda: os.replace(tmp_path / "away", home)
+    db.dispose_engine(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outage(request):
+    return request.getfixturevalue("sqlite_outage" if request.param == "sqlite" else "pg_outage")
+
+
+def test_an_outage_is_spooled_loudly_read_back_and_written_when_the_database_returns(outage, caplog):
+    url, cut, restore = outage
+    caplog.set_level(logging.INFO, logger="records")
+    tracker_store = MesoTrackerStore(domain=Domain.empty())
+    try:
+        before = [SessionStarted()] + _turn("hello", "greet", "Hi! I'm an automated assistant.")
+        asyncio.run(tracker_store.save(_tracker(SENDER, before)))
+        assert len(_stored(url, SENDER)) == 5
+
+        cut()
+        during = before + _turn(SECRET, "report_complication", "Please call the clinic.") + [
+            SlotSet("requested_slot", None)
+        ]
+        asyncio.run(tracker_store.save(_tracker(SENDER, during)))
+        other = [SessionStarted()] + _turn("call me on 07700 900123", "inform", "Thanks.")
+        asyncio.run(tracker_store.save(_tracker(OTHER, other)))
+        assert store.save_consultation(OTHER, "general", "Jo", None, "07700 900123", "mornings") is None
+
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("records")]
+        assert errors, "an outage must be logged as an error"
+        for personal in (SECRET, SENDER, OTHER, "07700", "900123"):
+            assert personal not in caplog.text
+        assert spool.pending(spool.EVENTS_FILE)
+        assert "07700 900123" not in spool.spool_path(spool.EVENTS_FILE).read_text()  # redacted on disk too
+
+        # the conversation goes on from the spool while the database is away
+        seen = asyncio.run(tracker_store.retrieve(SENDER))
+        assert seen is not None and seen.latest_message.text == SECRET
+        assert len(seen.events) == len(during)
+
+        restore()  # no further message: the retry thread must write the spool by itself
+        assert _wait_for(lambda: not tracker_store.spool_pending()), "spool not replayed"
+        stored = _stored(url, SENDER)
+        assert [e["event"] for e in stored] == [e.as_dict()["event"] for e in during]
+        assert stored[6]["text"] == SECRET  # lost: 0
+        assert len(_stored(url, OTHER)) == len(other)
+        with db.session_scope(url) as session:
+            assert session.execute(sa.select(ConsultationRequest.sender_id)).scalars().all() == [OTHER]
+        assert "reachable again" in caplog.text
+
+        # the next turn adds only its own events: nothing twice
+        after = during + _turn("thanks", "thank", "You're welcome.")
+        asyncio.run(tracker_store.save(_tracker(SENDER, after)))
+        assert len(_stored(url, SENDER)) == len(after)
+    finally:
+        tracker_store.stop_retrying()
+
+
+def test_a_forget_me_purge_during_an_outage_runs_when_the_database_returns(sqlite_outage):
+    url, cut, restore = sqlite_outage
+    tracker_store = MesoTrackerStore(domain=Domain.empty())
+    try:
+        events = [SessionStarted()] + _turn("hello", "greet", "Hi!")
+        asyncio.run(tracker_store.save(_tracker(SENDER, events)))
+        cut()
+        asyncio.run(tracker_store.save(_tracker(SENDER, events + _turn(SECRET, "inform", "Ok."))))
+        assert tracker_store.purge(SENDER) == 0  # spooled
+        assert SECRET not in spool.spool_path(spool.EVENTS_FILE).read_text()  # its snapshot is gone
+        restore()
+        assert _wait_for(lambda: not tracker_store.spool_pending())
+        assert _stored(url, SENDER) == []
+    finally:
+        tracker_store.stop_retrying()
+
+
+def test_a_spool_left_by_an_earlier_process_is_written_at_start(sqlite_url, fast_retry):
+    events = [SessionStarted()] + _turn("hello", "greet", "Hi!")
+    payload = [e.as_dict() for e in events]
+    spool.append("events", {"sender_id": SENDER, "events": payload}, spool.EVENTS_FILE)
+    tracker_store = MesoTrackerStore(domain=Domain.empty())
+    try:
+        assert _wait_for(lambda: not tracker_store.spool_pending())
+        assert len(_stored(sqlite_url, SENDER)) == len(events)
+    finally:
+        tracker_store.stop_retrying()
