@@ -184,3 +184,17 @@ def test_the_secret_file_is_created_private_and_reused(tmp_path):
     assert load_or_create_secret(tmp_path) == secret
     os.chmod(path, 0o644)
     assert load_or_create_secret(tmp_path) == secret and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_address_comes_from_proxy_headers_only_when_sanic_is_told_to_trust_them(rasa):
+    rasa.limit("ip", 60, 1)
+    spoofed = [rasa.post(WEBHOOK, {"sender": rasa.new_sender(), "message": "hi"},
+                         headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(2)]
+    assert spoofed == [200, 429]  # the header is ignored: one address (a visitor cannot pick one)
+    rasa.app.config.PROXIES_COUNT = 1  # SANIC_PROXIES_COUNT=1 behind one reverse proxy
+    try:
+        behind_proxy = [rasa.post(WEBHOOK, {"sender": rasa.new_sender(), "message": "hi"},
+                                  headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in (7, 8, 7)]
+    finally:
+        rasa.app.config.PROXIES_COUNT = None
+    assert behind_proxy == [200, 200, 429]
