@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Optional
@@ -13,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from console import db, security
+from console import alerts, db, security
 from console.audit import ViewAudit
 from console.limits import BodySizeLimit, RequestGuard
 from console.config import Settings
@@ -69,7 +70,19 @@ def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None
     db.tables()
     db.events_ready(settings.db_url)
 
-    app = FastAPI(title="MesoGuide staff console", docs_url=None, redoc_url=None, openapi_url=None)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # E-mail alerts run beside the console when CONSOLE_ALERT_* are set (console/alerts.py).
+        stop = alerts.start(settings.db_url, settings.data_dir)
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop.set()
+
+    app = FastAPI(
+        title="MesoGuide staff console", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.signer = security.Signer(settings.secret_key, settings.session_hours * 3600)
     app.state.templates = make_templates(settings)
