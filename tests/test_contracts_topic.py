@@ -159,3 +159,71 @@ def test_terminology_topics_and_knowledge_triggers_agree():
         and not (e.get("title") or (KNOWLEDGE.get("button_titles") or {}).get(eid))
     ]
     assert not untitled, "topic entries need a title (the 'which one did you mean?' button)"
+
+
+# --- docs/contracts.md, "Adding a questionnaire question" ------------------------------
+
+NEW_SLOT = "sc_anticoagulants"
+QUESTION = "Do you take blood thinners, such as warfarin?"
+
+
+def _add_question(content_dir: Path, domain: dict) -> None:
+    """The documented steps 1 to 3, on a copy of the content and of the domain."""
+    screening_file = content_dir / "screening.yml"
+    screening = yaml.safe_load(screening_file.read_text(encoding="utf-8"))
+    screening["items"][NEW_SLOT] = {
+        "condition": "anticoagulants",
+        "label": "blood thinners",
+        "advice": "tell the doctor about blood thinners before any injection",
+    }
+    screening_file.write_text(yaml.safe_dump(screening, sort_keys=False), encoding="utf-8")
+    messages_file = content_dir / "messages.yml"
+    messages = yaml.safe_load(messages_file.read_text(encoding="utf-8"))
+    messages["messages"][f"ask_{NEW_SLOT}"] = {"text": QUESTION, "buttons": messages["messages"]["ask_sc_tumour"]["buttons"]}
+    messages_file.write_text(yaml.safe_dump(messages, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    domain["slots"][NEW_SLOT] = {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}
+    domain["forms"]["screening_form"]["required_slots"].append(NEW_SLOT)
+    domain["actions"].append(f"action_ask_{NEW_SLOT}")
+
+
+def test_a_question_added_as_documented_is_asked_read_and_summarised(tmp_path, monkeypatch, sqlite_url):
+    import asyncio
+    import copy
+    import gc
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions import content
+    from actions.forms import question_actions
+    from actions.screening import ActionScreeningSummary, ValidateScreeningForm
+    from tests.actions.helpers import slot_events, texts, tracker
+
+    content_dir = tmp_path / "content"
+    shutil.copytree(ROOT / "data" / "content", content_dir)
+    domain = copy.deepcopy(DOMAIN)
+    _add_question(content_dir, domain)
+    monkeypatch.setenv("MESOGUIDE_CONTENT_DIR", str(content_dir))
+
+    def run(action, trk):
+        dispatcher = CollectingDispatcher()
+        return dispatcher.messages, asyncio.run(action.run(dispatcher, trk, domain))
+
+    # step 4: the question action, by its full name (as actions/screening.py lists them)
+    ask = question_actions(f"action_ask_{NEW_SLOT}")[NEW_SLOT]
+    try:
+        messages, _ = run(ask(), tracker("/deny", "deny"))
+        assert messages[0]["text"] == QUESTION and [b["payload"] for b in messages[0]["buttons"]][0] == "/affirm"
+    finally:
+        del ask
+        gc.collect()  # the throwaway class leaves the action registry
+
+    form = dict(active_loop="screening_form", requested_slot=NEW_SLOT)
+    _, events = run(ValidateScreeningForm(), tracker("yes", "affirm", **form))
+    assert slot_events(events) == {NEW_SLOT: "yes"}
+
+    answers = {s: "no" for s in content.screening_items()}
+    answers[NEW_SLOT] = "yes"
+    messages, events = run(ActionScreeningSummary(), tracker("/affirm", "affirm", slots=answers))
+    assert "blood thinners" in texts(messages) and "Tell the doctor about blood thinners" in texts(messages)
+    assert slot_events(events)["screening_outcome"] == "contraindication_reported"
+    assert NEW_SLOT in slot_events(events) and slot_events(events)[NEW_SLOT] is None  # cleared for next time
