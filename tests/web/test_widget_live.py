@@ -71,3 +71,32 @@ def test_widget_with_the_real_bot(live_stack, page, events, make_widget, viewpor
 
     assert len(senders) >= 6 and len(set(senders)) == 1
     assert widget.storage()["senderId"] == senders[0]
+
+
+def test_alerts_and_deletion_with_the_real_bot(live_stack, page, events, make_widget):
+    """Issue 16 against the real bot: its emergency and urgent-care answers are alerts with a
+    Call button, and its "data deleted" confirmation erases the chat from the device.
+
+    The bot sends no marker yet, so this goes through the texts the web server renders
+    from the same content files (/widget/mesoguide-replies.json)."""
+    widget = make_widget(page, live_stack.web_url)
+    widget.goto()
+    widget.open()
+    new_bot_text(widget, lambda: widget.send("after my session my lips are swelling and I have trouble breathing"))
+    emergency = widget.log.locator(".mg-alert-emergency")
+    expect(emergency.first).to_be_visible()
+    expect(emergency.first).to_have_attribute("role", "alert")
+    call = widget.log.locator("a.mg-call")
+    expect(call).to_have_count(1)
+    expect(call).to_have_attribute("href", re.compile(r"^tel:\d+$"))
+    widget.screenshot("widget-live-emergency.png")
+
+    new_bot_text(widget, lambda: widget.send("the redness around the injection points is spreading and feels hot"))
+    expect(widget.log.locator(".mg-alert-urgent").first).to_be_visible()
+
+    new_bot_text(widget, lambda: widget.send("delete my data"))
+    new_bot_text(widget, widget.log.get_by_role("button", name="Yes, delete my data").click)
+    expect(widget.log).to_contain_text("erased from this device")
+    expect(widget.user_messages).to_have_count(0)
+    assert widget.storage() is None
+    assert events.dialogs == []
