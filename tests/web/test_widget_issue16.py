@@ -487,6 +487,20 @@ def test_chat_is_kept_a_few_hours_then_forgotten(chat):
     expect(chat.page.locator(".mg-starters")).to_be_visible()
 
 
+def test_a_page_left_open_forgets_the_chat_at_its_expiry(chat):
+    chat.page.clock.install()
+    chat.with_attributes(keep_hours="1")
+    chat.start()
+    chat.widget.ask("my e-mail is anna@example.org")
+    chat.page.clock.run_for(50 * 60 * 1000)
+    expect(chat.widget.user_messages).to_have_count(1)  # still within the hour
+    assert stored(chat) is not None
+    chat.page.clock.run_for(11 * 60 * 1000)
+    expect(chat.widget.user_messages).to_have_count(0)
+    expect(chat.widget.log).not_to_contain_text("anna@example.org")
+    assert stored(chat) is None
+
+
 def test_chat_stored_without_an_expiry_is_forgotten(chat):
     chat.widget.goto()
     chat.page.evaluate(
@@ -659,3 +673,25 @@ def test_without_the_session_route_a_random_id_is_used(chat):
     chat.widget.ask("hello")
     sender = chat.fake.requests[-1]["sender"]
     assert UUID4.match(sender) and stored(chat)["senderId"] == sender
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_compact_notice_on_the_smallest_and_largest_phones(browser, demo_site, make_fake_rasa, make_widget, width):
+    ctx = browser.new_context(viewport={"width": width, "height": 700}, is_mobile=True, has_touch=True)
+    try:
+        make_fake_rasa(ctx)
+        widget = make_widget(ctx.new_page(), demo_site.url)
+        widget.goto()
+        widget.open()
+        widget.ask("hello")
+        line = widget.page.locator(".mg-disclosure-line")
+        expect(line).to_be_visible()
+        assert line.bounding_box()["height"] <= 24
+        link_box = line.get_by_role("link", name="999").bounding_box()
+        assert link_box["x"] + link_box["width"] <= line.bounding_box()["x"] + line.bounding_box()["width"]
+        more = widget.page.get_by_role("button", name="More")
+        box = more.bounding_box()
+        assert box["x"] + box["width"] <= width
+        assert widget.page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        ctx.close()

@@ -1114,6 +1114,16 @@
       send(text, text);
     });
 
+    /* A page left open past the expiry (a shared or lost device) forgets the chat too. */
+    setInterval(function () {
+      if (!busy && (state.messages.length || state.senderId) && isExpired(state)) {
+        forgetStored();
+        state = freshState();
+        hideConfirm(false);
+        renderAll();
+      }
+    }, 30000);
+
     renderAll();
     updateLimit();
     document.body.appendChild(root);
