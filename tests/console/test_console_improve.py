@@ -41,8 +41,9 @@ def messages(console_url):
 
 def test_groups_fallback_and_low_confidence_by_guessed_intent(reviewer_client, messages):
     page = reviewer_client.get("/improve").text
-    groups = re.findall(r"Guessed <code>(\w+)</code> <span class=\"muted\">\((\d+)\)", page)
+    groups = re.findall(r"Guessed [^<]* <code>(\w+)</code> <span class=\"muted\">\((\d+)\)", page)
     assert groups == [("ask_price", "2")]
+    assert "Guessed Prices <code>ask_price</code>" in page
     assert "how much for the jabs" in page and "pricey?" in page
     assert "what is it" not in page and "ancient gibberish" not in page
     assert "ancient gibberish" in reviewer_client.get("/improve?days=90").text
@@ -198,7 +199,7 @@ def answered(console_url):
 
 def test_spot_check_samples_only_typed_answered_messages_of_the_period(reviewer_client, answered):
     page = reviewer_client.get("/improve?view=sample").text
-    groups = dict(re.findall(r"Answered as <code>(\w+)</code> <span class=\"muted\">\((\d+)\)", page))
+    groups = dict(re.findall(r"Answered as [^<]* <code>(\w+)</code> <span class=\"muted\">\((\d+)\)", page))
     assert groups == {"ask_contraindications": "1", "ask_sessions": "1", "ask_what_is": "1"}
     assert "is it safe when pregnant" in page and "0.93" in page
     for absent in ("/affirm", "hmm pricey?", "blah", "an old answered one"):
