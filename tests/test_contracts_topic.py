@@ -227,3 +227,37 @@ def test_a_question_added_as_documented_is_asked_read_and_summarised(tmp_path, m
     assert "blood thinners" in texts(messages) and "Tell the doctor about blood thinners" in texts(messages)
     assert slot_events(events)["screening_outcome"] == "contraindication_reported"
     assert NEW_SLOT in slot_events(events) and slot_events(events)[NEW_SLOT] is None  # cleared for next time
+
+
+# --- docs/contracts.md, "Question flows": the worked example holds -------------------
+
+def test_the_worked_example_of_the_question_flows(sqlite_url):
+    from actions import content
+    from actions.triage import ActionTriageOutcome, ValidateTriageForm
+    from tests.actions.helpers import entity, run, slot_events, texts, tracker
+
+    form = dict(active_loop="triage_form")
+    # 1. activation: answers already given fill their slots
+    _, events = run(ValidateTriageForm(), tracker("my hair is getting thin at the temples, my dad was the same",
+                                                  "describe_hair_loss", **form))
+    assert slot_events(events) == {"tr_pattern": "temples_crown", "tr_family": "yes"}
+    known = {"tr_pattern": "temples_crown", "tr_family": "yes"}
+    # 2. a question in between is answered; form_turns keeps the form asking
+    messages, events = run(ValidateTriageForm(), tracker("what's in the injections?", "ask_ingredients", 0.9,
+                                                         slots=known, requested_slot="tr_onset", **form))
+    assert messages[0]["text"] == content.knowledge_entries()["ingredients"]["answer"].strip()
+    assert "tr_onset" not in slot_events(events) and slot_events(events)["form_turns"] == 1.0
+    # 3. the answer
+    _, events = run(ValidateTriageForm(), tracker("gradually, over years", "inform", slots=known,
+                                                  requested_slot="tr_onset", **form))
+    assert slot_events(events)["tr_onset"] == "gradual"
+    # 4. a red flag typed instead ends the triage with "see a doctor"
+    messages, events = run(ValidateTriageForm(), tracker(
+        "now there are round bald patches", "inform", slots=known, requested_slot="tr_onset",
+        entities=[entity("red_flag", "patchy_loss")], signals={"in_domain": True, "injection_context": False}, **form))
+    assert "doctor or dermatologist" in texts(messages) and slot_events(events)["flow_stopped"] == "red_flag"
+    # 5. the outcome
+    answers = dict(known, tr_onset="gradual", tr_patches="no", tr_scalp="no", tr_trigger="no", tr_deficiency="no")
+    messages, events = run(ActionTriageOutcome(), tracker("/deny", "deny", slots=answers))
+    assert "fit androgenetic" in texts(messages) and content.fill_ins()["family_history"].strip(", ") in texts(messages)
+    assert slot_events(events)["triage_outcome"] == "likely_aga" and slot_events(events)["tr_onset"] is None
