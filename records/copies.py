@@ -66,7 +66,7 @@ def _inbox_files() -> List[Path]:
     return sorted(directory.glob("*.yml")) if directory.is_dir() else []
 
 
-def scrub_nlu_inbox(texts: Iterable[str]) -> int:
+def scrub_nlu_inbox(texts: Iterable[str], dry_run: bool = False) -> int:
     """Remove NLU inbox examples equal to any of ``texts``; return how many."""
     keys: Set[str] = {example_key(text) for text in texts if text and text.strip()}
     keys.discard("")
@@ -85,7 +85,7 @@ def scrub_nlu_inbox(texts: Iterable[str]) -> int:
                 removed += 1
             else:
                 kept.append(line)
-        if len(kept) != len(lines):
+        if len(kept) != len(lines) and not dry_run:
             _rewrite_in_place(path, "".join(kept).encode("utf-8"))
     return removed
 

@@ -99,9 +99,9 @@ def entries(name: str) -> List[Dict[str, Any]]:
     return found
 
 
-def remove(matches: Callable[[bytes, Any], bool], names=ALL_FILES) -> int:
+def remove(matches: Callable[[bytes, Any], bool], names=ALL_FILES, dry_run: bool = False) -> int:
     """Take every line for which ``matches(raw line, parsed entry or None)`` is true out
-    of the spool files ``names``; return how many lines were removed."""
+    of the spool files ``names``; return how many lines were (or would be) removed."""
     removed = 0
     for name in names:
         if not pending(name):
@@ -118,7 +118,7 @@ def remove(matches: Callable[[bytes, Any], bool], names=ALL_FILES) -> int:
                     removed += 1
                 else:
                     kept.append(line)
-            if len(kept) != len(lines):
+            if len(kept) != len(lines) and not dry_run:
                 _rewrite(fd, kept)
     return removed
 
