@@ -148,7 +148,8 @@ class FakeRasa:
     `answers` maps a message (or button payload) to the replies Rasa would send;
     anything else is echoed back as "You said: ...". `failures` is a queue of
     outcomes for the next webhook requests: "abort" (connection refused), "http500",
-    "http429" (rate limited, with a friendly `text`), "unknown_session" (403),
+    "http429" (rate limited, `{"text": ...}`), "http429list" (the same as a reply list,
+    as channels/rest.py answers), "unknown_session" (403),
     "empty" (Rasa's `[]`) or "hold" (kept unanswered until `release()`).
 
     The session route (signed sender ids, channels/rest.py) hands out opaque ids;
@@ -167,7 +168,7 @@ class FakeRasa:
         self.failures: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.held: list = []
-        self.session_mode = "ok"
+        self.session_mode = "ok"  # "ok", "404", "abort" or "http429list"
         self.session_requests: list[Any] = []
         self.issued: list[str] = []
         self.enforce_sessions = False
@@ -202,6 +203,8 @@ class FakeRasa:
             self._fulfill(route, 404, {"description": "Not Found", "status": 404})
         elif self.session_mode == "abort":
             route.abort("connectionrefused")
+        elif self.session_mode == "http429list":
+            self._fulfill(route, 429, [{"recipient_id": None, "text": self.RATE_LIMIT_TEXT}])
         else:
             sender = "sess." + secrets.token_urlsafe(24)
             self.issued.append(sender)
@@ -221,6 +224,8 @@ class FakeRasa:
             self._fulfill(route, 500, {"error": "internal"})
         elif outcome == "http429":
             self._fulfill(route, 429, {"error": "rate_limited", "text": self.RATE_LIMIT_TEXT})
+        elif outcome == "http429list":  # channels/rest.py's shape: a reply list
+            self._fulfill(route, 429, [{"recipient_id": body.get("sender"), "text": self.RATE_LIMIT_TEXT}])
         elif outcome == "unknown_session":
             self._fulfill(route, 403, {"error": "unknown_session"})
         elif outcome == "empty":

@@ -624,13 +624,27 @@ def test_a_failed_message_keeps_its_retry_after_a_reload(chat):
     expect(chat.widget.error).to_have_count(0)
 
 
-def test_a_rate_limited_message_shows_the_servers_text(chat):
-    chat.fake.failures.append("http429")
+@pytest.mark.parametrize("shape", ["http429", "http429list"])
+def test_a_rate_limited_message_shows_the_servers_text(chat, shape):
+    chat.fake.failures.append(shape)
     chat.start()
     chat.widget.send("hello")
     expect(chat.widget.error).to_contain_text(chat.fake.RATE_LIMIT_TEXT)
+    expect(chat.widget.error).not_to_contain_text("Can't reach")
     chat.widget.error.get_by_role("button", name="Retry").click()
     expect(chat.widget.bot_messages).to_have_count(1)
+
+
+def test_a_rate_limited_session_request_shows_the_servers_text(chat):
+    chat.fake.session_mode = "http429list"
+    chat.start()
+    chat.widget.send("hello")
+    expect(chat.widget.error).to_contain_text(chat.fake.RATE_LIMIT_TEXT)
+    assert chat.fake.requests == [] and stored(chat)["senderId"] is None
+    chat.fake.session_mode = "ok"
+    chat.widget.error.get_by_role("button", name="Retry").click()
+    expect(chat.widget.bot_messages).to_have_count(1)
+    assert chat.fake.requests[-1]["sender"] == chat.fake.issued[0]
 
 
 # 8. Signed sender ids ----------------------------------------------------------------------------

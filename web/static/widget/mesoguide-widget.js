@@ -359,6 +359,21 @@
     });
   }
 
+  /* The visitor-facing text of a refusal (429): {"text": ...} or a reply list
+     [{"recipient_id", "text"}] as channels/rest.py sends it. */
+  function refusalText(body) {
+    if (body && typeof body.text === "string" && body.text.trim()) {
+      return body.text;
+    }
+    if (Array.isArray(body)) {
+      var texts = body.filter(function (r) {
+        return r && typeof r.text === "string" && r.text.trim();
+      }).map(function (r) { return r.text; });
+      return texts.length ? texts.join("\n") : null;
+    }
+    return null;
+  }
+
   function Problem(kind, text) {
     this.kind = kind;
     this.text = text || null;
@@ -379,7 +394,7 @@
         return randomId();
       }
       if (res.status === 429) {
-        throw new Problem("rateLimited", res.body && typeof res.body.text === "string" ? res.body.text : null);
+        throw new Problem("rateLimited", refusalText(res.body));
       }
       var sender = res.ok && res.body ? res.body.sender : null;
       if (typeof sender !== "string" || !sender || sender.length > 1024) {
@@ -813,7 +828,7 @@
           return exchange(payload, false);
         }
         if (res.status === 429) {
-          throw new Problem("rateLimited", res.body && typeof res.body.text === "string" ? res.body.text : null);
+          throw new Problem("rateLimited", refusalText(res.body));
         }
         if (!res.ok || !Array.isArray(res.body)) {
           throw new Problem("unreachable");
