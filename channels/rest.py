@@ -21,7 +21,8 @@ Routes (prefix ``/webhooks/rest``; CORS as Rasa's ``--cors`` allows, like every 
       ``MESOGUIDE_MAX_MESSAGE_CHARS`` characters (default 2000).
 
     Anything the visitor's request says about ``input_channel`` or ``metadata`` is
-    ignored (it would be stored in the conversation as it is). If handling a message
+    ignored (it would be stored in the conversation as it is); NUL characters and lone
+    surrogates in the message become U+FFFD. If handling a message
     fails, the reply is the ``assistant_unavailable`` text, and the log names the
     kind of error only: Rasa's own channel logs the message text on errors.
 ``GET /``
@@ -37,6 +38,7 @@ import json
 import logging
 import math
 import os
+import re
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -71,6 +73,15 @@ def max_message_chars(env: Optional[Dict[str, str]] = None) -> int:
     if limit < 1:
         raise ValueError(f"{MAX_CHARS_ENV} must be a positive number of characters")
     return limit
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """``text`` with NUL and lone surrogates (valid JSON, not valid text) replaced by
+    U+FFFD: the NLU pipeline fails on lone surrogates and PostgreSQL refuses NUL."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def is_too_long(text: Any, max_chars: int) -> bool:
@@ -179,6 +190,7 @@ class LimitedRestInput(RestInput):
                 # Only the length is logged: never what the visitor wrote.
                 logger.info("message of %d characters refused (limit %d)", len(text), self.max_chars)
                 return response.json(self.too_long_reply(sender_id))
+            text = storable_text(text)
             if bool_arg(request, "stream", default=False):
                 return response.stream(
                     self.stream_response(on_new_message, text, sender_id, self.name(), None),

@@ -32,6 +32,8 @@ def test_2000_generated_requests_get_well_formed_answers_and_memory_stays_flat(c
         seen["reached_rasa"] += len(rasa.handed_to_rasa)
         for text in rasa.handed_to_rasa:
             assert isinstance(text, str) and len(text) <= rasa.channel.max_chars
+            assert "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
+            text.encode("utf-8")  # storable as it is
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

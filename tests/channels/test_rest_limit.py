@@ -66,3 +66,10 @@ def test_registered_in_credentials_instead_of_rasas_rest_and_socketio():
     credentials = yaml.safe_load((ROOT / "credentials.yml").read_text())
     assert list(credentials) == ["channels.rest.LimitedRestInput"]
     assert LimitedRestInput.name() == "rest"  # same URL: /webhooks/rest/webhook
+
+
+def test_nul_and_lone_surrogates_reach_rasa_as_replacement_characters(rasa):
+    sender = rasa.new_sender()
+    body = ('{"sender": "%s", "message": "a\\u0000b\\ud800c\\ud83d\\ude00"}' % sender).encode()
+    assert rasa.post(WEBHOOK, body).status_code == 200
+    assert rasa.handed_to_rasa == ["a\ufffdb\ufffdc\U0001F600"]  # a proper pair stays one emoji
