@@ -87,6 +87,7 @@ def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None
     app.state.signer = security.Signer(settings.secret_key, settings.session_hours * 3600)
     app.state.templates = make_templates(settings)
     # Bodies are capped before any form is parsed (outermost after the headers).
+    security.redact_access_log()
     app.add_middleware(ViewAudit)
     app.add_middleware(RequestGuard)
     app.add_middleware(BodySizeLimit)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -167,3 +169,32 @@ def safe_next(path: Optional[str]) -> str:
     if any(ord(ch) < 32 for ch in path):
         return "/inbox"
     return path
+
+
+ACCESS_LOGGER = "uvicorn.access"
+_CONVERSATION_PATH = re.compile(r"^(/conversations/)[^/?]+")
+
+
+def access_log_path(path: str) -> str:
+    """A request path as the access log may show it: no conversation id (it is the
+    visitor's only credential) and no query string (a search may quote a visitor)."""
+    path, _, query = str(path).partition("?")
+    path = _CONVERSATION_PATH.sub(r"\1[id]", path)
+    return path + ("?[query]" if query else "")
+
+
+class AccessLogFilter(logging.Filter):
+    """Rewrites uvicorn's access log lines with ``access_log_path``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3:
+            record.args = args[:2] + (access_log_path(args[2]),) + args[3:]
+        return True
+
+
+def redact_access_log() -> None:
+    """Install ``AccessLogFilter`` on uvicorn's access logger (once)."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, AccessLogFilter) for f in logger.filters):
+        logger.addFilter(AccessLogFilter())

@@ -67,9 +67,10 @@ def _inbox_files() -> List[Path]:
 
 
 def scrub_nlu_inbox(texts: Iterable[str], dry_run: bool = False) -> int:
-    """Remove NLU inbox examples equal to any of ``texts``; return how many."""
-    keys: Set[str] = {example_key(text) for text in texts if text and text.strip()}
-    keys.discard("")
+    """Remove NLU inbox examples equal to any of ``texts`` (ignoring case and spacing;
+    texts shorter than ``MIN_QUOTED_TEXT``, such as "yes", are anybody's); return how many."""
+    keys: Set[str] = {example_key(text) for text in texts if text}
+    keys = {key for key in keys if len(key) >= MIN_QUOTED_TEXT}
     if not keys:
         return 0
     removed = 0
