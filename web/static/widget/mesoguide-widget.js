@@ -434,7 +434,7 @@
      stand-in until the bot marks those replies itself. */
   function loadKnownReplies() {
     return loadJson(config.repliesUrl).then(function (known) {
-      var byText = {};
+      var byText = Object.create(null);
       KINDS.forEach(function (kind) {
         (known && Array.isArray(known[kind]) ? known[kind] : []).forEach(function (text) {
           if (typeof text === "string" && text.trim()) {
@@ -444,7 +444,7 @@
       });
       return byText;
     }, function () {
-      return {};
+      return Object.create(null);
     });
   }
 
