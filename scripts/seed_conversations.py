@@ -3,7 +3,9 @@
     .venv/bin/python scripts/seed_conversations.py --count 10000 --db-url sqlite:///var/demo.db
 
 The database is migrated first; Rasa's `events` table is created with Rasa's layout
-when missing. Contact details are fictitious (example.com, Ofcom drama numbers).
+when missing. The conversations are generated from the assistant's own files
+(console/seeding.py: names from domain.yml, messages from data/nlu/, wording from
+data/content/). Contact details are fictitious (example.com, Ofcom drama numbers).
 """
 
 from __future__ import annotations
