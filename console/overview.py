@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from console import db
 from console import events as ev
 from console import labels
-from console.inbox import ESCALATION_KINDS
+from console.inbox import ESCALATION_KINDS, test_senders
 from records.vocabulary import CONSULTATION_STATUSES, SCREENING_OUTCOMES, TRIAGE_OUTCOMES
 
 PERIODS = (7, 30)
@@ -136,20 +136,23 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
     t = db.tables()
     s, e = t.conversation_summary, t.events
     with db.session(url) as session:
+        tests = test_senders(t)  # test conversations are left out, as in the inbox
         starts = session.scalars(
-            sa.select(s.c.started_at).where(s.c.started_at >= since, s.c.turns > 0)
+            sa.select(s.c.started_at).where(s.c.started_at >= since, s.c.turns > 0, s.c.sender_id.not_in(tests))
         ).all()
         turns, fallback_turns = session.execute(
             sa.select(
                 sa.func.coalesce(sa.func.sum(s.c.turns), 0),
                 sa.func.coalesce(sa.func.sum(s.c.fallback_turns), 0),
-            ).where(s.c.started_at >= since)
+            ).where(s.c.started_at >= since, s.c.sender_id.not_in(tests))
         ).one()
 
         def by_outcome(table, column):
             return dict(
                 session.execute(
-                    sa.select(column, sa.func.count()).where(table.c.created_at >= since_dt).group_by(column)
+                    sa.select(column, sa.func.count())
+                    .where(table.c.created_at >= since_dt, table.c.sender_id.not_in(tests))
+                    .group_by(column)
                 ).all()
             )
 
@@ -159,20 +162,31 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
         se = t.safety_event
         escalated_records = set(
             session.scalars(
-                sa.select(se.c.sender_id).where(se.c.created_at >= since_dt, se.c.kind.in_(ESCALATION_KINDS))
+                sa.select(se.c.sender_id).where(
+                    se.c.created_at >= since_dt, se.c.kind.in_(ESCALATION_KINDS), se.c.sender_id.not_in(tests)
+                )
             )
         )
         escalated_summaries = set(
-            session.scalars(sa.select(s.c.sender_id).where(s.c.started_at >= since, s.c.escalated.is_(True)))
+            session.scalars(
+                sa.select(s.c.sender_id).where(
+                    s.c.started_at >= since, s.c.escalated.is_(True), s.c.sender_id.not_in(tests)
+                )
+            )
         )
         answer_rows = []
         if db.events_ready(url):
             answer_rows = session.scalars(
                 sa.select(e.c.data).where(
-                    e.c.type_name == "slot", e.c.action_name == ANSWER_SLOT, e.c.timestamp >= since
+                    e.c.type_name == "slot",
+                    e.c.action_name == ANSWER_SLOT,
+                    e.c.timestamp >= since,
+                    e.c.sender_id.not_in(tests),
                 )
             ).all()
-        in_period = sa.select(s.c.sender_id).where(s.c.started_at >= since, s.c.turns > 0)
+        in_period = sa.select(s.c.sender_id).where(
+            s.c.started_at >= since, s.c.turns > 0, s.c.sender_id.not_in(tests)
+        )
         questionnaire_senders = set(
             session.scalars(sa.select(t.screening_result.c.sender_id).where(t.screening_result.c.sender_id.in_(in_period)))
         ) | set(

@@ -105,6 +105,21 @@ def test_counts_for_seven_and_thirty_days(console_url, period):
     ]
 
 
+def test_test_conversations_are_left_out(console_url, period):
+    from console import transcript
+
+    tagged = Convo(NOW - 1 * DAY)
+    claim(ask(tagged, "what is it", "ask_what_is", "what_is"), "stops_hair_loss")
+    tagged.record("triage_outcome", answers={}, outcome="red_flag")
+    tagged.record("safety_event", kind="emergency", detail="")
+    store(console_url, tagged)
+    summary.refresh(console_url)
+    transcript.add_tag(console_url, tagged.sender_id, "test")
+    week = overview.compute(console_url, 7, ZoneInfo("UTC"), now=NOW)
+    assert week.conversations == 3 and week.escalations == 1 and dict(week.triage)["red_flag"] == 1
+    assert week.topics[0] == ("what_is", 2) and week.claims[0] == ("stops_hair_loss", 2)
+
+
 def test_empty_database_has_no_fallback_rate(console_url):
     empty = overview.compute(console_url, 7, ZoneInfo("UTC"))
     assert empty.conversations == 0 and empty.fallback_rate is None and empty.topics == []
