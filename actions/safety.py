@@ -91,8 +91,11 @@ class ActionPriceInfo(Action):
 class ActionForgetMe(Action):
     """Deletes the visitor's records and conversation ("forget me").
 
-    The clinic records go here; the conversation log itself is purged by the
-    tracker store when it sees ``utter_forget_me_done`` (records/tracker_store.py).
+    The clinic records go here. On success the action restarts the conversation; the
+    tracker store sees ``action_forget_me`` followed by that restart in the same turn
+    and deletes the conversation's events instead of saving them
+    (records/tracker_store.py, docs/contracts.md "Rasa's tracker store"). On failure
+    nothing restarts, so the conversation is kept.
     """
 
     def name(self) -> Text:
