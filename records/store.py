@@ -4,11 +4,16 @@ Every function is synchronous and opens its own session (the actions call them
 through ``asyncio.to_thread``). Values outside the contract's vocabularies raise
 ``ValueError`` before anything is written. When the database cannot be reached, the
 save/log functions spool the record (see :mod:`records.spool`) and return None;
-the next call that reaches the database replays the spool first.
+the next call that reaches the database replays the spool first, and a background
+thread retries every ``MESOGUIDE_SPOOL_RETRY_SECONDS`` (10) until the spool is empty,
+so the records reach the database when it is back even if no other call comes.
 """
 import hashlib
 import json
 import logging
+import os
+import threading
+import time
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
@@ -231,7 +236,50 @@ def _write(op: str, record: Dict[str, Any], url: Optional[str]) -> Optional[int]
             type(exc).__name__,
             op,
         )
+        _retry_in_background(url)
         return None
+
+
+RETRY_ENV = "MESOGUIDE_SPOOL_RETRY_SECONDS"
+DEFAULT_RETRY_SECONDS = 10.0
+_retry_lock = threading.Lock()
+_retry_threads: Dict[Optional[str], threading.Thread] = {}
+
+
+def retry_seconds() -> float:
+    """How often a spool is retried while the database is away (``MESOGUIDE_SPOOL_RETRY_SECONDS``)."""
+    value = os.environ.get(RETRY_ENV, "").strip()
+    return max(0.05, float(value)) if value else DEFAULT_RETRY_SECONDS
+
+
+def _retry_loop(url: Optional[str]) -> None:
+    target = url or db.database_url()
+    where = db.data_dir(create=False)
+    try:
+        while spool.pending():
+            time.sleep(retry_seconds())
+            if db.data_dir(create=False) != where or (url is None and db.database_url() != target):
+                return  # the process was pointed elsewhere (tests); nothing of ours to do
+            try:
+                replay_spool(url=target)
+            except Exception as exc:  # noqa: BLE001 - keep trying; never log the error's text
+                if not is_unreachable(exc):
+                    logger.error("records spool replay failed (%s); retrying", type(exc).__name__)
+    finally:
+        with _retry_lock:
+            _retry_threads.pop(url, None)
+
+
+def _retry_in_background(url: Optional[str]) -> None:
+    """Replay the records spool as soon as the database is back, without waiting for
+    the next record (one daemon thread per database while something is spooled)."""
+    with _retry_lock:
+        if url in _retry_threads:
+            return
+        thread = _retry_threads[url] = threading.Thread(
+            target=_retry_loop, args=(url,), name="mesoguide-records-retry", daemon=True
+        )
+    thread.start()
 
 
 def save_screening(

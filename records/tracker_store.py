@@ -29,9 +29,7 @@ Use it in ``endpoints.yml``::
 """
 import json
 import logging
-import os
 import threading
-import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Text
 
 from rasa.core.brokers.broker import EventBroker
@@ -52,7 +50,7 @@ from sqlalchemy.orm import sessionmaker
 from contentfiles import load as load_content
 from records import db, spool
 from records.redaction import CONTACT_ANSWER_PLACEHOLDER, redact
-from records.store import is_unreachable, replay_spool, spooled_sender
+from records.store import is_unreachable, replay_spool, retry_seconds, spooled_sender
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +63,6 @@ READABLE_AT_CONTACT_STEP = frozenset({"emergency", "report_complication"})
 """Intents whose message stays readable even when typed at the contact question."""
 
 IGNORED_SETTINGS = ("dialect", "host", "port", "db", "username", "password", "login_db", "query")
-RETRY_ENV = "MESOGUIDE_SPOOL_RETRY_SECONDS"
-DEFAULT_RETRY_SECONDS = 10.0
-
-
-def retry_seconds() -> float:
-    value = os.environ.get(RETRY_ENV, "").strip()
-    return max(0.05, float(value)) if value else DEFAULT_RETRY_SECONDS
-
 
 def _event_key(type_name: Any, timestamp: Any, data: Dict[Text, Any]) -> tuple:
     return (type_name, timestamp, json.dumps(data, sort_keys=True))

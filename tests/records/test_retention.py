@@ -5,11 +5,9 @@ import os
 import re
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 import yaml
 
