@@ -193,10 +193,14 @@ def test_emergency_reply_is_an_alert_with_a_call_button(chat):
     for i in range(2):
         expect(alerts.nth(i)).to_have_attribute("role", "alert")
         expect(alerts.nth(i)).to_have_class(re.compile(r"\bmg-alert-emergency\b"))
-        expect(alerts.nth(i).locator(".mg-alert-icon")).to_be_visible()
-        expect(alerts.nth(i)).to_contain_text("Emergency")
+        expect(alerts.nth(i)).to_contain_text("Emergency")  # visible heading or a screen-reader label
+    expect(alerts.first.locator(".mg-alert-icon")).to_be_visible()
+    expect(alerts.first.locator(".mg-alert-heading")).to_have_text(re.compile(r"Emergency"))
     call = chat.widget.log.locator("a.mg-call")
-    expect(call).to_have_count(1)  # one button per reply, under its last part
+    expect(call).to_have_count(1)  # one button per reply, at the top of its first alert
+    expect(alerts.first.locator("a.mg-call")).to_have_count(1)
+    order = alerts.first.locator(".mg-bubble > *").evaluate_all("ns => ns.map(n => n.className)")
+    assert order[:2] == ["mg-alert-heading", "mg-call"], order  # for an emergency the call comes first
     expect(call).to_have_text("Call 999")
     expect(call).to_have_attribute("href", "tel:999")
     expect(call).to_be_visible()
@@ -222,7 +226,8 @@ def test_urgent_care_reply_known_from_the_content_is_an_alert(chat, demo_site):
     """Without a marker the widget recognises the bot's urgent-care texts as the web server renders them."""
     known = known_replies(demo_site)
     assert known["urgent_care"] and known["emergency"] and known["data_deleted"]
-    chat.fake.answers["red and hot after injection"] = [{"text": text} for text in known["urgent_care"]]
+    # as the bot sends them: the fixed answer (domain.yml) first, then the local numbers
+    chat.fake.answers["red and hot after injection"] = [{"text": text} for text in reversed(known["urgent_care"])]
     chat.fake.answers["ordinary"] = [{"text": "Mesotherapy is a course of small injections into the scalp."}]
     chat.start()
     chat.widget.ask("ordinary")
@@ -235,6 +240,11 @@ def test_urgent_care_reply_known_from_the_content_is_an_alert(chat, demo_site):
     expect(call).to_have_count(1)
     expect(call).to_have_attribute("href", "tel:999")
     expect(call).to_contain_text("Call 999")
+    expect(call).to_be_in_viewport()  # on screen at once, even when the reply is taller than the chat
+    first_alert = chat.widget.log.locator(".mg-alert").first
+    expect(first_alert.locator(".mg-alert-heading")).to_contain_text("Urgent")
+    order = first_alert.locator(".mg-bubble > *").evaluate_all("ns => ns.map(n => n.className)")
+    assert order[-1] == "mg-call" and order.index("mg-text") < order.index("mg-call"), order  # advice first
     chat.screenshot("urgent")
 
 

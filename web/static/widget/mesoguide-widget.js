@@ -662,20 +662,32 @@
       paintButtons(view);
     }
 
+    /* The first part of an alert reply (message.call) carries the heading with its icon
+       and the Call button: first thing for an emergency, after the advice for urgent
+       care ("Severe symptoms? Call 999"). Later parts keep the colour and the role. */
     function renderAlertParts(message, item, bubble) {
       var urgent = message.kind === "urgent_care";
+      var label = urgent ? t.alertUrgent : t.alertEmergency;
       item.classList.add("mg-alert", urgent ? "mg-alert-urgent" : "mg-alert-emergency");
       item.setAttribute("role", "alert");
+      if (!message.call) {
+        bubble.insertBefore(el("span", "mg-sr-only", label + ": "), bubble.firstChild);
+        return;
+      }
       var heading = el("p", "mg-alert-heading");
       heading.appendChild(el("span", "mg-alert-icon", "!")).setAttribute("aria-hidden", "true");
-      heading.appendChild(el("strong", null, urgent ? t.alertUrgent : t.alertEmergency));
+      heading.appendChild(el("strong", null, label));
       bubble.insertBefore(heading, bubble.firstChild);
-      if (message.call && emergencyHref) {
+      if (emergencyHref) {
         var call = el("a", "mg-call");
         call.setAttribute("href", emergencyHref);
         call.appendChild(el("span", "mg-call-icon")).setAttribute("aria-hidden", "true");
         call.appendChild(document.createTextNode(fillText(urgent ? t.callUrgent : t.callEmergency, { emergency: emergency })));
-        bubble.appendChild(call);
+        if (urgent) {
+          bubble.appendChild(call);
+        } else {
+          bubble.insertBefore(call, heading.nextSibling);
+        }
       }
     }
 
@@ -861,14 +873,13 @@
           kinds.push(kind);
         }
       });
-      var lastAlert = null;
-      messages.forEach(function (m) {
-        if (ALERT_KINDS.indexOf(m.kind) >= 0) {
-          lastAlert = m;
-        }
-      });
-      if (lastAlert) {
-        lastAlert.call = true;
+      /* One Call button per reply, at the top of its first alert, so it is on screen
+         when the reply is shown from its start. */
+      var firstAlert = messages.filter(function (m) {
+        return ALERT_KINDS.indexOf(m.kind) >= 0;
+      })[0];
+      if (firstAlert) {
+        firstAlert.call = true;
       }
       return { messages: messages, deleted: kinds.indexOf("data_deleted") >= 0 };
     }
@@ -913,13 +924,17 @@
         }
         delete userMessage.status;
         var first = null;
+        var firstAlert = null;
         read.messages.forEach(function (message) {
           state.messages.push(message);
           var item = renderMessage(message);
           first = first || item;
+          if (!firstAlert && ALERT_KINDS.indexOf(message.kind) >= 0) {
+            firstAlert = item;
+          }
         });
         saveState(state);
-        reveal(first);
+        reveal(firstAlert || first);
       }, function (error) {
         if (turn !== generation) {
           return;
