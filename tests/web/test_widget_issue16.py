@@ -207,6 +207,8 @@ def test_emergency_reply_is_an_alert_with_a_call_button(chat):
     expect(call).to_be_in_viewport()
     box = call.bounding_box()
     assert box["height"] >= 44 and box["x"] + box["width"] <= chat.viewport["width"]
+    assert call.evaluate("c => getComputedStyle(c).backgroundColor") == "rgb(180, 35, 24)"  # a red button, not a link
+    assert call.evaluate("c => getComputedStyle(c).color") == "rgb(255, 255, 255)"
     bubble = alerts.first.locator(".mg-bubble")
     background = bubble.evaluate("b => getComputedStyle(b).backgroundColor")
     border = bubble.evaluate("b => getComputedStyle(b).borderLeftColor")
@@ -241,6 +243,7 @@ def test_urgent_care_reply_known_from_the_content_is_an_alert(chat, demo_site):
     expect(call).to_have_attribute("href", "tel:999")
     expect(call).to_contain_text("Call 999")
     expect(call).to_be_in_viewport()  # on screen at once, even when the reply is taller than the chat
+    assert call.evaluate("c => getComputedStyle(c).backgroundColor") == "rgb(147, 55, 13)"
     first_alert = chat.widget.log.locator(".mg-alert").first
     expect(first_alert.locator(".mg-alert-heading")).to_contain_text("Urgent")
     order = first_alert.locator(".mg-bubble > *").evaluate_all("ns => ns.map(n => n.className)")
