@@ -179,7 +179,12 @@ class MesoTrackerStore(SQLTrackerStore):
         """Store the tracker's new events redacted, or purge the conversation on "forget me";
         spool them when the database is unreachable."""
         if forget_requested(tracker):
-            self.purge(tracker.sender_id)
+            try:
+                self.purge(tracker.sender_id)
+            except Exception as exc:  # noqa: BLE001 - retried from the spool; never logged with its text
+                spool.append("purge", {"sender_id": tracker.sender_id}, spool.EVENTS_FILE)
+                self._start_retrying()
+                logger.error("forget-me purge failed (%s); spooled and retried", type(exc).__name__)
             return
         if self._outage:
             self._spool_tracker(tracker, "still unreachable")
@@ -201,9 +206,10 @@ class MesoTrackerStore(SQLTrackerStore):
         if not self._outage:
             try:
                 return await retrieve(sender_id)
-            except Exception as exc:  # noqa: BLE001 - only an unreachable database is handled
+            except Exception as exc:  # noqa: BLE001 - Rasa would log the error's text (SQL parameters)
                 if not is_unreachable(exc):
-                    raise
+                    logger.error("conversation could not be read (%s)", type(exc).__name__)
+                    raise RuntimeError(f"tracker store read failed ({type(exc).__name__})") from None
                 self._went_down(type(exc).__name__)
         return self._spooled_tracker(sender_id)
 
