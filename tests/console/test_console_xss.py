@@ -113,8 +113,6 @@ def test_transcript_is_inert(admin_client, hostile):
 
 @SQLITE_ONLY
 def test_home_page_is_inert(admin_client, hostile, console_url):
-    from console import transcript
-
     # on the home page through its consultation request and its first message
     page = admin_client.get("/").text
     assert hostile.sender_id in page
