@@ -264,7 +264,7 @@ def main(argv=None) -> int:
     results = grades()
     d = distribution(results)
     print(f"texts {d['count']}  median {d['median']}  p90 {d['p90']}  max {d['max']}  "
-          f"over 8: {d['over_8']}  over {MAX_GRADE:g}: {d['over_max']}")
+          f"over 8: {d['over_8']}" + (f"  over {MAX_GRADE:g}: {d['over_max']}" if MAX_GRADE != 8 else ""))
     for where, g in sorted(results, key=lambda r: -r[1])[: args.top]:
         print(f"{g:5.1f}  {where}")
     if args.write:
