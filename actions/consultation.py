@@ -79,13 +79,13 @@ def parse_time(text: str) -> Optional[str]:
 
 
 def kind_words() -> Dict[str, List[str]]:
-    """Typed words for each consultation kind: the procedure words of terminology.yml,
-    the "not sure" answers, and the extra words of ``ask_cs_kind`` in messages.yml."""
+    """Typed words for each consultation kind: the procedure words of terminology.yml
+    and the words of ``ask_cs_kind``'s answers in messages.yml (not every "not sure"
+    answer: "maybe" in a booking request is not a choice of kind)."""
     words: Dict[str, List[str]] = {TRANSPLANT: [], MESOTHERAPY: [], GENERAL: []}
     for procedure, terms in content.procedure_terms().items():
         if procedure in KIND_OF_PROCEDURE:
             words[KIND_OF_PROCEDURE[procedure]] += terms
-    words[GENERAL] += content.answer_words()["unsure"]
     for kind, extra in content.typed_answers("cs_kind").items():
         words[kind] = words.get(kind, []) + extra
     return words

@@ -68,7 +68,8 @@ def test_triage_negation_uses_the_terminology_cues_and_triage_yml(content_copy):
 @pytest.mark.parametrize(
     "text,kind",
     [("a FUE please", "transplant"), ("strip surgery", "transplant"), ("the injections", "mesotherapy"),
-     ("meso", "mesotherapy"), ("no idea", "general"), ("either is fine", "general"), ("hmm", None)],
+     ("meso", "mesotherapy"), ("no idea", "general"), ("either is fine", "general"), ("hmm", None),
+     ("can I book for maybe Friday?", None)],
 )
 def test_consultation_kinds_from_typed_words(text, kind):
     assert kind_from(text, []) == kind
