@@ -250,3 +250,9 @@ def test_widget_limit_never_exceeds_the_server_limit():
     widget_limit = int(re.search(r"SERVER_MAX_CHARS = (\d+);", source).group(1))
     assert widget_limit <= DEFAULT_MAX_CHARS
     assert "maxLength" not in source  # typed text is never cut silently
+
+
+def test_widget_regexes_compile_on_older_phones():
+    """No lookbehind: Safari before 16.4 (iPhones not updated since early 2023) can't compile it."""
+    source = (WIDGET_DIR / "mesoguide-widget.js").read_text(encoding="utf-8")
+    assert "(?<" not in source

@@ -27,10 +27,14 @@
   var ALERT_KINDS = ["emergency", "urgent_care"];
   var BULLET_RE = /^\s*(?:-|\u2022)\s+(.*)$/;
   var NUMBERED_RE = /^\s*\d{1,3}[.)]\s+(.*)$/;
-  /* Groups: 1 bold, 2-3 [label](url), 4 bare URL, 5 e-mail, 6 phone number, 7 known short number. */
+  /* Groups: 1 bold, 2-3 [label](url), 4 bare URL, 5 e-mail, 6 phone number, 7 known short number.
+     No lookbehind (Safari before 16.4 can't compile it): what may not stand before an
+     e-mail or a number is checked in appendInline (NOT_BEFORE). */
   var INLINE_BASE = "\\*\\*([^*\\n]+?)\\*\\*|\\[([^\\]\\n]+)\\]\\(([^()\\s]+)\\)|(https?:\\/\\/[^\\s<>\"]*[^\\s<>\".,;:!?)\\]'])" +
-    "|(?<![\\w.%+\\/-])([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,})(?![\\w-])" +
-    "|(?<![\\w\\/.:+-])(\\+?\\(?\\d[\\d ()-]{5,}\\d)(?![\\w\\/])";
+    "|([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,})(?![\\w-])" +
+    "|(\\+?\\(?\\d[\\d ()-]{5,}\\d)(?![\\w\\/])";
+
+  var NOT_BEFORE = { 5: /[\w.%+\/-]/, 6: /[\w\/.:+-]/, 7: /[\w.+\/-]/ };
 
   var data = script.dataset;
   var config = {
@@ -167,7 +171,7 @@
      stands alone, unlike other short numbers. */
   var INLINE_PATTERN = INLINE_BASE;
   if (/^\+?\d{2,6}$/.test(config.emergencyNumber.replace(/\s/g, ""))) {
-    INLINE_PATTERN += "|(?<![\\w.+\\/-])(" + escapeRegExp(config.emergencyNumber) + ")(?![\\w\\/]|[.,]\\d)";
+    INLINE_PATTERN += "|(" + escapeRegExp(config.emergencyNumber) + ")(?![\\w\\/]|[.,]\\d)";
   }
 
   function appendInline(parent, text, allowBold) {
@@ -179,7 +183,13 @@
         parent.appendChild(document.createTextNode(text.slice(last, match.index)));
       }
       var node = null;
-      if (match[1] !== undefined) {
+      var before = match.index > 0 ? text.charAt(match.index - 1) : "";
+      var glued = [5, 6, 7].some(function (group) {
+        return match[group] !== undefined && before && NOT_BEFORE[group].test(before);
+      });
+      if (glued) {
+        node = null; /* part of a word, a DOI, a path...: plain text */
+      } else if (match[1] !== undefined) {
         if (allowBold) {
           node = el("strong");
           appendInline(node, match[1], false);
