@@ -722,3 +722,13 @@ def test_compact_notice_on_the_smallest_and_largest_phones(browser, demo_site, m
         assert widget.page.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         ctx.close()
+
+
+def test_panel_becomes_modal_when_the_window_shrinks_to_a_phone(widget):
+    widget.goto()
+    widget.open()
+    expect(widget.panel).to_have_attribute("aria-modal", "false")
+    widget.page.set_viewport_size(PHONE_375)
+    expect(widget.panel).to_have_attribute("aria-modal", "true")
+    widget.page.set_viewport_size(DESKTOP)
+    expect(widget.panel).to_have_attribute("aria-modal", "false")

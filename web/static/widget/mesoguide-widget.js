@@ -1125,11 +1125,16 @@
         input.focus();
       }
     });
-    phoneQuery.addEventListener("change", function () {
+    function onLayoutChange() {
       if (!panel.hidden) {
         panel.setAttribute("aria-modal", isPhoneLayout() ? "true" : "false");
       }
-    });
+    }
+    if (phoneQuery.addEventListener) {
+      phoneQuery.addEventListener("change", onLayoutChange);
+    } else if (phoneQuery.addListener) {
+      phoneQuery.addListener(onLayoutChange); /* Safari before 14 */
+    }
     window.addEventListener("storage", function (event) {
       if (event.key === STORAGE_KEY && !busy) {
         state = event.newValue ? loadState() : freshState();
