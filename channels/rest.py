@@ -39,6 +39,7 @@ import logging
 import math
 import os
 import re
+import time
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -62,6 +63,7 @@ UNAVAILABLE_KEY = action_faults.APOLOGY_KEY
 UNKNOWN_SESSION = {"error": "unknown_session"}
 BAD_REQUEST = {"error": "bad_request"}
 NO_STORE = {"Cache-Control": "no-store"}
+REFUSAL_LOG_INTERVAL = 60.0
 
 
 def max_message_chars(env: Optional[Dict[str, str]] = None) -> int:
@@ -128,6 +130,8 @@ class LimitedRestInput(RestInput):
         self.max_chars = max_message_chars_ or max_message_chars()
         self.sender_ids = sender_ids or sender_ids_from_env()
         self.limiters = limiters or {kind: RateLimiter(limit_from_env(kind)) for kind in ("sender", "ip", "session")}
+        self._refusals: Dict[str, int] = {}
+        self._logged_at: Dict[str, float] = {}
         # fail at start-up if a wording is missing
         content.message(TOO_LONG_KEY, max_chars=self.max_chars)
         content.message(RATE_LIMITED_KEY)
@@ -141,11 +145,21 @@ class LimitedRestInput(RestInput):
     def too_long_reply(self, sender_id: Optional[Text]) -> List[Dict[Text, Any]]:
         return [{"recipient_id": sender_id, "text": content.message(TOO_LONG_KEY, max_chars=self.max_chars)}]
 
+    def _note(self, what: str) -> None:
+        """Logs refusals at most once a minute per kind, with the count (a flood of
+        refused requests must not flood the log); never an id or an address."""
+        now = time.monotonic()
+        count = self._refusals.get(what, 0) + 1
+        if now - self._logged_at.get(what, float("-inf")) >= REFUSAL_LOG_INTERVAL:
+            logger.info("%s: %d request(s) refused since the last note", what, count)
+            self._logged_at[what], count = now, 0
+        self._refusals[what] = count
+
     def _limited(self, kind: str, key: str, sender_id: Optional[Text]) -> Optional[response.HTTPResponse]:
         wait = self.limiters[kind].take(key)
         if not wait:
             return None
-        logger.info("rate limit per %s reached: request refused with 429", kind)  # no id, no address
+        self._note(f"rate limit per {kind} (429)")
         retry_after = str(max(1, math.ceil(wait)))
         return self._reply(sender_id, RATE_LIMITED_KEY, status=429, headers={"Retry-After": retry_after})
 
@@ -178,7 +192,7 @@ class LimitedRestInput(RestInput):
             if refused is not None:
                 return refused
             if not trusted:
-                logger.info("message with an unknown sender id refused with 403")
+                self._note("unknown sender id (403)")
                 return response.json(UNKNOWN_SESSION, status=403)
             refused = self._limited("sender", "sender:" + sender_id, sender_id)
             if refused is not None:

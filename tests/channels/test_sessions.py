@@ -198,3 +198,14 @@ def test_the_address_comes_from_proxy_headers_only_when_sanic_is_told_to_trust_t
     finally:
         rasa.app.config.PROXIES_COUNT = None
     assert behind_proxy == [200, 200, 429]
+
+
+def test_refusals_are_logged_as_counts_at_most_once_a_minute_without_ids(rasa, caplog):
+    rasa.channel._logged_at.clear()
+    rasa.channel._refusals.clear()
+    with caplog.at_level(logging.INFO, logger="channels.rest"):
+        for _ in range(50):
+            rasa.post(WEBHOOK, {"sender": "made-up-id-4711", "message": "hi"})
+    notes = [r.getMessage() for r in caplog.records if "unknown sender id" in r.getMessage()]
+    assert notes == ["unknown sender id (403): 1 request(s) refused since the last note"]
+    assert "made-up-id-4711" not in caplog.text and "127.0.0.1" not in caplog.text
