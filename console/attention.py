@@ -85,7 +85,8 @@ def counts(url: str, now: Optional[dt.datetime] = None) -> Dict[str, int]:
             query = _unreviewed_with(key, t, s).order_by(None).subquery()
             out[key] = session.scalar(sa.select(sa.func.count()).select_from(query)) or 0
         requests = _new_requests(session, t)
-    overdue = sum(1 for r in requests if followups.is_overdue(r.created_at, now))
+    days = labels.followup_due_working_days()
+    overdue = sum(1 for r in requests if followups.is_overdue(r.created_at, now, days=days))
     out["overdue"] = overdue
     out["new"] = len(requests) - overdue
     out["total"] = sum(out.values())
@@ -117,15 +118,16 @@ def sections(url: str, now: Optional[dt.datetime] = None) -> List[Section]:
             ]
         requests = _new_requests(session, t)
     overdue, new = [], []
+    days = labels.followup_due_working_days()
     for r in requests:
         item = Item(
             r.sender_id,
             as_utc(r.created_at),
             f"{labels.consultation_kind(r.kind)} request",
             name=r.name,
-            due=followups.due_at(r.created_at),
+            due=followups.due_at(r.created_at, days),
         )
-        (overdue if followups.is_overdue(r.created_at, now) else new).append(item)
+        (overdue if followups.is_overdue(r.created_at, now, days=days) else new).append(item)
     found["overdue"], totals["overdue"] = overdue[:LIMIT], len(overdue)
     found["new"], totals["new"] = list(reversed(new))[:LIMIT], len(new)
     return [

@@ -49,8 +49,10 @@ def due_at(created: dt.datetime, working_days: Optional[int] = None) -> dt.datet
     return moment
 
 
-def is_overdue(created: dt.datetime, now: Optional[dt.datetime] = None, status: str = "new") -> bool:
-    return status == "new" and (now or utcnow()) > due_at(created)
+def is_overdue(
+    created: dt.datetime, now: Optional[dt.datetime] = None, status: str = "new", days: Optional[int] = None
+) -> bool:
+    return status == "new" and (now or utcnow()) > due_at(created, days)
 
 
 def age(created: dt.datetime, now: Optional[dt.datetime] = None) -> str:
@@ -147,10 +149,11 @@ def history(session, senders: List[str]) -> Dict[str, List[Tuple[dt.datetime, st
 
 def listing(url: str, flt: FollowupFilter, now: Optional[dt.datetime] = None) -> Tuple[List[Followup], int]:
     now = now or utcnow()
+    days = labels.followup_due_working_days()
     query = _query(flt, now)
     with db.session(url) as s:
         if flt.overdue:
-            rows = [r for r in s.execute(query).all() if is_overdue(r.created_at, now, r.status)]
+            rows = [r for r in s.execute(query).all() if is_overdue(r.created_at, now, r.status, days)]
             total = len(rows)
             rows = rows[(flt.page - 1) * PAGE_SIZE : flt.page * PAGE_SIZE]
         else:
@@ -160,8 +163,8 @@ def listing(url: str, flt: FollowupFilter, now: Optional[dt.datetime] = None) ->
     return [
         Followup(
             r,
-            due_at(r.created_at),
-            is_overdue(r.created_at, now, r.status),
+            due_at(r.created_at, days),
+            is_overdue(r.created_at, now, r.status, days),
             age(r.created_at, now),
             changes.get(r.sender_id, []),
         )

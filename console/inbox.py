@@ -337,13 +337,16 @@ def previews(s: Session, senders: Sequence[str]) -> Dict[str, str]:
     if not senders:
         return {}
     e = db.tables().events
-    first = (
-        sa.select(sa.func.min(e.c.id))
-        .where(e.c.sender_id.in_(senders), e.c.type_name == "user")
-        .group_by(e.c.sender_id)
-    )
+    # min(CASE ...) keeps the planner on the sender index (a `type_name` condition
+    # makes SQLite scan every visitor message through the type index: 200 ms at 10,000).
+    first_user = sa.func.min(sa.case((e.c.type_name == "user", e.c.id)))
+    ids = [
+        i for i in s.scalars(sa.select(first_user).where(e.c.sender_id.in_(senders)).group_by(e.c.sender_id)) if i
+    ]
     out: Dict[str, str] = {}
-    for row in s.execute(sa.select(e.c.sender_id, e.c.data).where(e.c.id.in_(first))):
+    if not ids:
+        return out
+    for row in s.execute(sa.select(e.c.sender_id, e.c.data).where(e.c.id.in_(ids))):
         text = str(ev.parse(row.data).get("text") or "").strip()
         shown = labels.payload(text) if text.startswith("/") else None
         text = " ".join((shown or text).split())

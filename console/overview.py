@@ -177,25 +177,24 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
         answer_rows = []
         if db.events_ready(url):
             answer_rows = session.scalars(
+                # no type_name condition: it steers SQLite to a slower index; only slot
+                # events carry the slot's name in action_name (checked again below)
                 sa.select(e.c.data).where(
-                    e.c.type_name == "slot",
                     e.c.action_name == ANSWER_SLOT,
                     e.c.timestamp >= since,
                     e.c.sender_id.not_in(tests),
                 )
             ).all()
-        in_period = sa.select(s.c.sender_id).where(
-            s.c.started_at >= since, s.c.turns > 0, s.c.sender_id.not_in(tests)
-        )
-        questionnaire_senders = set(
-            session.scalars(sa.select(t.screening_result.c.sender_id).where(t.screening_result.c.sender_id.in_(in_period)))
-        ) | set(
-            session.scalars(sa.select(t.triage_outcome.c.sender_id).where(t.triage_outcome.c.sender_id.in_(in_period)))
-        )
-        consultation_senders = set(
-            session.scalars(
-                sa.select(t.consultation_request.c.sender_id).where(t.consultation_request.c.sender_id.in_(in_period))
+        in_period = [s.c.started_at >= since, s.c.turns > 0, s.c.sender_id.not_in(tests)]
+        sr, tr, cr = t.screening_result, t.triage_outcome, t.consultation_request
+        questionnaires = session.scalar(
+            sa.select(sa.func.count()).where(
+                *in_period,
+                sa.or_(s.c.sender_id.in_(sa.select(sr.c.sender_id)), s.c.sender_id.in_(sa.select(tr.c.sender_id))),
             )
+        )
+        consultation_conversations = session.scalar(
+            sa.select(sa.func.count()).where(*in_period, s.c.sender_id.in_(sa.select(cr.c.sender_id)))
         )
     claims, topics = Counter(), Counter()
     for data in answer_rows:
@@ -226,6 +225,6 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
         topics=sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP],
         claims=sorted(claims.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP],
         since_day=dt.datetime.fromtimestamp(since, tz).date().isoformat(),
-        questionnaires=len(questionnaire_senders),
-        consultation_conversations=len(consultation_senders),
+        questionnaires=int(questionnaires or 0),
+        consultation_conversations=int(consultation_conversations or 0),
     )
