@@ -243,7 +243,7 @@ def _write(op: str, record: Dict[str, Any], url: Optional[str]) -> Optional[int]
 RETRY_ENV = "MESOGUIDE_SPOOL_RETRY_SECONDS"
 DEFAULT_RETRY_SECONDS = 10.0
 _retry_lock = threading.Lock()
-_retry_threads: Dict[Optional[str], threading.Thread] = {}
+_retry_threads: Dict[tuple, threading.Thread] = {}
 
 
 def retry_seconds() -> float:
@@ -252,9 +252,8 @@ def retry_seconds() -> float:
     return max(0.05, float(value)) if value else DEFAULT_RETRY_SECONDS
 
 
-def _retry_loop(url: Optional[str]) -> None:
-    target = url or db.database_url()
-    where = db.data_dir(create=False)
+def _retry_loop(url: Optional[str], key: tuple) -> None:
+    target, where = key
     try:
         while spool.pending():
             time.sleep(retry_seconds())
@@ -267,17 +266,18 @@ def _retry_loop(url: Optional[str]) -> None:
                     logger.error("records spool replay failed (%s); retrying", type(exc).__name__)
     finally:
         with _retry_lock:
-            _retry_threads.pop(url, None)
+            _retry_threads.pop(key, None)
 
 
 def _retry_in_background(url: Optional[str]) -> None:
     """Replay the records spool as soon as the database is back, without waiting for
     the next record (one daemon thread per database while something is spooled)."""
+    key = (url or db.database_url(), db.data_dir(create=False))
     with _retry_lock:
-        if url in _retry_threads:
+        if key in _retry_threads:
             return
-        thread = _retry_threads[url] = threading.Thread(
-            target=_retry_loop, args=(url,), name="mesoguide-records-retry", daemon=True
+        thread = _retry_threads[key] = threading.Thread(
+            target=_retry_loop, args=(url, key), name="mesoguide-records-retry", daemon=True
         )
     thread.start()
 
