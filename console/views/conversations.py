@@ -42,11 +42,14 @@ TRANSCRIPT_COLUMNS = (
 def home(request: Request, user: Staff = Depends(current_user)):
     settings = settings_of(request)
     summary.refresh(settings.db_url)
+    sections = attention.sections(settings.db_url)
+    counts = {section.key: section.count for section in sections}
     return render(
         request,
         "home.html",
         active="home",
-        sections=attention.sections(settings.db_url),
+        sections=sections,
+        attention={**counts, "total": sum(counts.values())},  # the navigation's counts, not counted twice
         due_days=labels.followup_due_working_days(),
     )
 
