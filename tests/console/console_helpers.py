@@ -35,6 +35,9 @@ def signed_in(client: TestClient, username: str) -> str:
     return csrf_from(client.get("/inbox").text)
 
 
+REPLY_ACTION = "action_answer_knowledge"  # a real action of domain.yml (test_console_names.py)
+
+
 class Convo:
     """Builds one conversation with the seeding builder, deterministic times."""
 
@@ -67,7 +70,7 @@ class Convo:
         slots: Optional[Dict] = None,
     ):
         self.c.user(text, intent, confidence=confidence, entities=entities)
-        self.c.reply(reply, "utter_reply", action=action)
+        self.c.reply(reply, REPLY_ACTION, action=action)
         for name, value in (slots or {}).items():
             self.c.slot(name, value)
         self.c.listen()

@@ -82,7 +82,9 @@ def test_seeded_conversations_use_only_domain_names(domain):
         "test_console_followups",
         "test_console_home",
         "test_console_xss",
+        "test_console_alerts",
         "test_browser",
+        "console_helpers",
     ],
 )
 def test_console_tests_use_only_domain_names(domain, name):
@@ -91,7 +93,7 @@ def test_console_tests_use_only_domain_names(domain, name):
     text = (HERE / f"{name}.py").read_text(encoding="utf-8")
     for intent in re.findall(r'\.turn\(\s*(?:f?"[^"]*"|\w+),\s*"(\w+)"', text):
         assert intent in intents, f"{name}: intent {intent!r} is not in domain.yml"
-    for action in re.findall(r'action="(\w+)"', text):
+    for action in re.findall(r'"((?:action|utter)_[a-z_]+)"', text):
         assert action in actions, f"{name}: action {action!r} is not in domain.yml"
     for slot in re.findall(r'"((?:sc|tr|cs|cr)_[a-z_]+)"', text):
         assert slot in slots, f"{name}: slot {slot!r} is not in domain.yml"

@@ -26,7 +26,7 @@ def test_summary_values(console_url):
     assert (row.turns, row.fallback_turns, row.escalated, row.channel) == (4, 2, True, "socketio")
     assert 1_700_000_000.0 < row.started_at < row.last_at
     assert "hello there" in row.search_text and "hi! i am mesoguide." in row.search_text
-    assert "utter_reply" not in row.search_text and "[email" not in row.search_text
+    assert "action_answer_knowledge" not in row.search_text and "[email" not in row.search_text
 
 
 def test_refresh_is_incremental_and_idempotent(console_url):

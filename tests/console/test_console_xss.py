@@ -30,7 +30,7 @@ def hostile(console_url) -> Convo:
         slots={"last_claim": SCRIPT, "last_answer": f"claim:{SCRIPT}"},
     )
     c.turn(f"question {IMG}", "nlu_fallback", "Sorry?", confidence=0.2)
-    c.c.bot("x", "utter_x", buttons=[{"title": IMG, "payload": f"/{SCRIPT}"}])
+    c.c.bot("x", "utter_anything_else", buttons=[{"title": IMG, "payload": f"/{SCRIPT}"}])
     c.record(
         "consultation_request",
         updated_at=NOW,
