@@ -78,7 +78,7 @@ def test_rasa_builds_the_steps_from_their_config():
         assert isinstance(step.create({}, None, None, None), step)
 
 
-def _trained_logistic_regression(tmp_path):
+def _trained_logistic_regression(tmp_path, cls=None, **config):
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
@@ -98,9 +98,10 @@ def _trained_logistic_regression(tmp_path):
         CountVectorsFeaturizer.get_default_config(), storage, Resource("cv"), context)
     featurizer.train(data)
     featurizer.process_training_data(data)
-    lr = LogisticRegression.create(
-        {**LogisticRegression.get_default_config(), "random_state": 42}, storage, Resource("lr"), context)
+    cls = cls or LogisticRegression
+    lr = cls.create({**cls.get_default_config(), "random_state": 42, **config}, storage, Resource("lr"), context)
     lr.train(data)
+    lr.storage, lr.context = storage, context  # for the loading tests
 
     def featurized(text):
         message = Message(data={"text": text})
@@ -127,3 +128,31 @@ def test_logistic_regression_leaves_featureless_messages_and_training_labels_alo
     LogisticRegressionClassifier.process(lr, [empty])
     assert empty.get("intent")["name"] != "greet"
     assert question.get("intent")["name"] == "ask_price"
+
+
+def test_the_neural_network_learns_and_comes_back_from_the_model_file_unchanged(tmp_path):
+    from rasa.engine.storage.resource import Resource
+
+    from components.ensemble import NeuralNetwork
+
+    net, data, featurized = _trained_logistic_regression(tmp_path, NeuralNetwork, epochs=200, hidden_layer_size=16)
+    question = featurized("how much is the price")
+    net.process([question])
+    assert question.get("intent")["name"] == "ask_price"
+    loaded = NeuralNetwork.load(NeuralNetwork.get_default_config(), net.storage, Resource("lr"), net.context)
+    again = featurized("how much is the price")
+    loaded.process([again])
+    assert again.get("intent_ranking") == question.get("intent_ranking")
+    # the optimiser's state is not stored (the loader would not trust its type)
+    assert getattr(loaded.clf, "_optimizer", None) is None
+
+
+def test_a_classifier_that_cannot_be_read_back_stops_the_start_up(tmp_path):
+    """Rasa's own loader would hand back an untrained classifier that fails on the first message."""
+    from rasa.engine.storage.resource import Resource
+
+    from components.ensemble import LogisticRegression
+
+    lr, _, _ = _trained_logistic_regression(tmp_path)
+    with pytest.raises(ValueError, match="could not be loaded"):
+        LogisticRegression.load(LogisticRegression.get_default_config(), lr.storage, Resource("nothing"), lr.context)
