@@ -55,9 +55,8 @@ def _keyword(text: str, table: Dict[str, List[str]], order: List[str]) -> Option
 
 def negation_words() -> List[str]:
     """Words that keep the family, trigger and deficiency words of a message from
-    counting ("nobody in my family"): the terminology's negation cues and the
-    ``negation`` extras of triage.yml."""
-    return content.negation_cues() + list(content.triage_words().get("negation") or [])
+    counting ("nobody in my family"): the terminology's negation cues."""
+    return content.negation_cues()
 
 
 def _from_text(text: str) -> Dict[str, str]:

@@ -10,11 +10,7 @@ RESULTS = grades()
 # Texts known to be over the limit, with why they are not rewritten here. Each is a
 # strict xfail: once it is rewritten it passes, the xfail fails, and it comes off
 # this list.
-KNOWN_OVER = {
-    "domain:utter_out_of_scope": "domain.yml response (a domain change, owned with the retrain); "
-                                 "plainer: \"Sorry, I can't help with that. I only answer questions in "
-                                 "English about mesotherapy for hair and this clinic.\"",
-}
+KNOWN_OVER: dict = {}
 
 
 @pytest.mark.parametrize(
