@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -29,11 +30,24 @@ def humanise(code: Optional[str]) -> str:
     return text[:1].upper() + text[1:]
 
 
+FRESH_SECONDS = 1.0  # a staff edit of a content file shows within a second
+_loaded: Dict[Tuple[str, str], Tuple[float, Dict[str, Any]]] = {}
+
+
 def _file(name: str) -> Dict[str, Any]:
+    """A content file (contentfiles.load), looked at again at most once a second:
+    a transcript asks for labels hundreds of times per page."""
+    key = (str(contentfiles.content_dir()), name)
+    now = time.monotonic()
+    cached = _loaded.get(key)
+    if cached is not None and now - cached[0] < FRESH_SECONDS:
+        return cached[1]
     try:
-        return contentfiles.load(name) or {}
+        data = contentfiles.load(name) or {}
     except FileNotFoundError:
-        return {}
+        data = {}
+    _loaded[key] = (now, data)
+    return data
 
 
 def _labels() -> Dict[str, Any]:
@@ -46,9 +60,17 @@ def _domain(path: str, mtime: float) -> Dict[str, Any]:
         return yaml.safe_load(handle) or {}
 
 
+_domain_checked: Dict[str, Tuple[float, float]] = {}
+
+
 def domain(path: Path = DOMAIN_PATH) -> Dict[str, Any]:
-    """The assistant's domain.yml (cached until the file changes)."""
-    return _domain(str(path), path.stat().st_mtime)
+    """The assistant's domain.yml (cached until the file changes; looked at once a second)."""
+    now = time.monotonic()
+    checked = _domain_checked.get(str(path))
+    if checked is None or now - checked[0] >= FRESH_SECONDS:
+        checked = (now, path.stat().st_mtime)
+        _domain_checked[str(path)] = checked
+    return _domain(str(path), checked[1])
 
 
 def _section(name: str) -> Dict[str, str]:
@@ -148,8 +170,26 @@ def _all_buttons() -> Iterable[dict]:
         yield flow
 
 
+_memo: Dict[str, Tuple[tuple, Any]] = {}
+
+
+def _memoised(name: str, sources: tuple, build):
+    """`build()` again only when one of the loaded files changed (contentfiles and
+    domain() return the same objects until their file changes)."""
+    key = tuple(id(x) for x in sources)
+    cached = _memo.get(name)
+    if cached is None or cached[0] != key:
+        cached = (key, build())
+        _memo[name] = cached
+    return cached[1]
+
+
 def button_titles() -> Dict[str, str]:
     """Payload -> the title the visitor saw on that button (first definition wins)."""
+    return _memoised("buttons", (_file("messages"), domain(), _file("knowledge")), _button_titles)
+
+
+def _button_titles() -> Dict[str, str]:
     titles: Dict[str, str] = {}
     for button in _all_buttons():
         payload, title = button.get("payload"), button.get("title")
@@ -160,6 +200,10 @@ def button_titles() -> Dict[str, str]:
 
 def topic_titles() -> Dict[str, str]:
     """Intent -> topic name (knowledge titles, then routing.yml intent titles, then console_labels)."""
+    return _memoised("topics", (_file("knowledge"), _file("routing"), _labels()), _topic_titles)
+
+
+def _topic_titles() -> Dict[str, str]:
     knowledge = _file("knowledge")
     buttons = knowledge.get("button_titles") or {}
     titles: Dict[str, str] = {}
