@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,8 @@ from records.vocabulary import CONSULTATION_STATUSES, SCREENING_OUTCOMES, TRIAGE
 PERIODS = (7, 30)
 TOP = 10
 ANSWER_SLOT = "last_answer"
+REQUESTED_SLOT = "requested_slot"  # Rasa's slot naming the question a form asks next
+FORMS = ("screening_form", "triage_form", "consultation_form")
 CLAIM_INTENT = "ask_claim"
 CLAIM_PREFIX = "claim:"
 KNOWLEDGE_PREFIX = "knowledge:"
@@ -73,6 +75,16 @@ class Overview:
     since_day: str = ""
     questionnaires: int = 0
     consultation_conversations: int = 0
+    reached: Dict[str, int] = field(default_factory=dict)
+
+    def questions(self, form: str) -> List[Tuple[str, int, Optional[float]]]:
+        """(question, conversations that reached it, share of those asked the first one)."""
+        slots = labels.form_slots(form)
+        first = self.reached.get(slots[0], 0) if slots else 0
+        return [
+            (labels.question(slot), self.reached.get(slot, 0), (self.reached.get(slot, 0) / first) if first else None)
+            for slot in slots
+        ]
 
     def bars(self, kind: str) -> List[Bar]:
         """Rows of a chart with plain labels, colours by meaning and inbox links."""
@@ -185,6 +197,13 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
                     e.c.sender_id.not_in(tests),
                 )
             ).all()
+        asked_rows = []
+        if db.events_ready(url):
+            asked_rows = session.execute(
+                sa.select(e.c.sender_id, e.c.data).where(
+                    e.c.action_name == REQUESTED_SLOT, e.c.timestamp >= since, e.c.sender_id.not_in(tests)
+                )
+            ).all()
         in_period = [s.c.started_at >= since, s.c.turns > 0, s.c.sender_id.not_in(tests)]
         sr, tr, cr = t.screening_result, t.triage_outcome, t.consultation_request
         questionnaires = session.scalar(
@@ -196,6 +215,12 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
         consultation_conversations = session.scalar(
             sa.select(sa.func.count()).where(*in_period, s.c.sender_id.in_(sa.select(cr.c.sender_id)))
         )
+    asked = set()
+    for sender, data in asked_rows:
+        value = ev.parse(data).get("value")
+        if isinstance(value, str):
+            asked.add((sender, value))
+    reached = Counter(slot for _, slot in asked)
     claims, topics = Counter(), Counter()
     for data in answer_rows:
         event = ev.parse(data)
@@ -227,4 +252,5 @@ def compute(url: str, days: int, tz: ZoneInfo, now: Optional[float] = None) -> O
         since_day=dt.datetime.fromtimestamp(since, tz).date().isoformat(),
         questionnaires=int(questionnaires or 0),
         consultation_conversations=int(consultation_conversations or 0),
+        reached=dict(reached),
     )

@@ -244,9 +244,9 @@ def _tokens(text: str) -> List[List[int]]:
 
 
 def _ask(c: Conversation, slot: str) -> List[dict]:
-    """The form asks for `slot`: Rasa's requested_slot, the question action and its message."""
+    """The form asks for `slot` as Rasa logs it: requested_slot, then the question (the
+    form runs `action_ask_<slot>` and the validation itself, without events of their own)."""
     c.slot("requested_slot", slot)
-    c.action(f"action_ask_{slot}")
     text, buttons = message(f"ask_{slot}")
     c.bot(text, None, buttons)
     c.listen()
@@ -270,7 +270,7 @@ def _yes_no(c: Conversation, slot: str, answer: str) -> None:
         c.user(example(c.rng, intent, answer), intent)
     else:
         _click(c, buttons, titles[f"/{intent}"])
-    c.action(f"validate_{_form_of(slot)}")
+    c.action(_form_of(slot))
     c.slot(slot, answer)
 
 
@@ -379,7 +379,7 @@ def _triage(c: Conversation) -> None:
                 c.user(payload, "inform", confidence=1.0)
             else:
                 c.user(title.lower(), "inform")
-            c.action("validate_triage_form")
+            c.action("triage_form")
             c.slot(slot, value)
         else:
             value = c.rng.choices(("no", "yes", "unsure"), weights=(6, 2, 1))[0]
@@ -444,7 +444,7 @@ def _consultation(c: Conversation) -> None:
             c.user(clicked["payload"], "affirm" if clicked["payload"] == "/affirm" else "inform", confidence=1.0)
         else:
             c.user(value, "inform")
-        c.action("validate_consultation_form")
+        c.action("consultation_form")
         c.slot(slot, value)
     c.loop(None)
     c.action("action_consultation_submit")

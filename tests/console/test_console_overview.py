@@ -147,3 +147,29 @@ def test_page_renders_figures_and_chart_data_tables(reviewer_client, period):
     assert re.search(r'<span class="n">5</span> conversations', month)
     assert 'href="/overview?days=30" aria-current="page"' in month
     assert reviewer_client.get("/overview?days=9999").text.count('aria-current="page">Last 7 days') == 1
+
+
+def test_questions_reached_show_where_visitors_stop(console_url, reviewer_client):
+    reached = (["sc_pregnancy", "sc_breastfeeding", "sc_allergy"], ["sc_pregnancy", "sc_breastfeeding"], ["sc_pregnancy"])
+    convos = []
+    for slots in reached:
+        c = Convo(NOW - DAY).turn("can I have it", "check_eligibility")
+        for slot in slots:
+            c.c.slot("requested_slot", slot)
+            c.c.slot("requested_slot", slot)  # asked again (an unclear answer): one conversation
+        convos.append(c)
+    old = Convo(NOW - 20 * DAY)
+    old.c.slot("requested_slot", "sc_pregnancy")
+    store(console_url, *convos, old)
+    summary.refresh(console_url)
+    week = overview.compute(console_url, 7, ZoneInfo("UTC"), now=NOW)
+    screening = week.questions("screening_form")
+    assert [n for _, n, _ in screening[:4]] == [3, 2, 1, 0]
+    assert screening[0][0] == "Are you pregnant, or could you be?"
+    assert screening[1][2] == pytest.approx(2 / 3)
+    assert [n for _, n, _ in week.questions("triage_form")] == [0] * 7
+    assert overview.compute(console_url, 30, ZoneInfo("UTC"), now=NOW).questions("screening_form")[0][1] == 4
+    page = reviewer_client.get("/overview").text
+    table = page.split("<caption>Contraindication screening</caption>")[1].split("</table>")[0]
+    assert '<th scope="row">Are you pregnant, or could you be?</th><td>3</td><td>100.0 %</td>' in table
+    assert '<th scope="row">Are you breastfeeding at the moment?</th><td>2</td><td>66.7 %</td>' in table
