@@ -8,8 +8,8 @@ when the REST channel is loaded into Rasa's process) wraps ``RemoteAction.run`` 
   abandoned;
 - a call that fails or is abandoned returns the ``assistant_unavailable`` message of
   ``data/content/messages.yml`` (with the clinic's contact) as the action's only
-  event, once per turn (later custom actions of the same turn are skipped rather than
-  waited for): the turn ends normally, the tracker is saved, and the next message is
+  event, once per turn (later custom actions of the same turn, also a form's retry
+  after it rejected itself, are skipped rather than waited for): the turn ends normally, the tracker is saved, and the next message is
   handled as usual (a questionnaire asks its question again);
 - ``ActionExecutionRejection`` (an action declining to run, part of how forms work)
   passes through unchanged.
@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, List, Optional
+from collections import OrderedDict
+from typing import Any, List, Optional, Tuple
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -51,6 +52,20 @@ def apology_event() -> BotUttered:
     return BotUttered(content.message(APOLOGY_KEY), metadata={MARK: APOLOGY_KEY})
 
 
+_failed_turns: "OrderedDict[Tuple[Any, Any], bool]" = OrderedDict()
+"""Turns (sender id, time of the visitor's message) in which the action server failed.
+Kept outside the tracker: a form that rejects its execution discards the events of
+the attempt (the apology included) and Rasa tries again in the same turn."""
+MAX_FAILED_TURNS = 10_000
+
+
+def _turn(tracker: Any) -> Tuple[Any, Any]:
+    for event in reversed(list(getattr(tracker, "events", []) or [])):
+        if isinstance(event, UserUttered):
+            return getattr(tracker, "sender_id", None), event.timestamp
+    return getattr(tracker, "sender_id", None), None
+
+
 def _apologised_this_turn(tracker: Any) -> bool:
     for event in reversed(list(getattr(tracker, "events", []) or [])):
         if isinstance(event, UserUttered):
@@ -71,10 +86,11 @@ def install(timeout: Optional[float] = None) -> None:
     original = current
 
     async def guarded_run(self, output_channel, nlg, tracker, domain) -> List[Any]:
-        if _apologised_this_turn(tracker):
+        turn = _turn(tracker)
+        if turn in _failed_turns or _apologised_this_turn(tracker):
             # the action server already failed in this turn: do not wait for it again
             logger.warning("custom action %s skipped: the action server failed earlier in this turn", self.name())
-            return []
+            return [] if _apologised_this_turn(tracker) else [apology_event()]
         try:
             return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain), guarded_run.timeout)
         except ActionExecutionRejection:
@@ -84,6 +100,9 @@ def install(timeout: Optional[float] = None) -> None:
         except Exception as exc:  # noqa: BLE001 - any failure of the call gets the apology
             kind = f"failed ({type(exc).__name__})"
         logger.warning("custom action %s %s: the visitor gets the '%s' message", self.name(), kind, APOLOGY_KEY)
+        _failed_turns[turn] = True
+        while len(_failed_turns) > MAX_FAILED_TURNS:
+            _failed_turns.popitem(last=False)
         return [apology_event()]
 
     guarded_run.timeout = seconds

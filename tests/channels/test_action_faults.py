@@ -139,3 +139,18 @@ def test_the_timeout_comes_from_the_environment():
     assert action_faults.action_timeout({"MESOGUIDE_ACTION_TIMEOUT": "2.5"}) == 2.5
     with pytest.raises(ValueError):
         action_faults.action_timeout({"MESOGUIDE_ACTION_TIMEOUT": "0"})
+
+
+def test_a_retry_in_the_same_turn_is_not_waited_for_even_if_the_apology_was_discarded(guarded, server):
+    server.mode = "slow"
+    url = f"http://127.0.0.1:{server.server_address[1]}/webhook"
+    message = UserUttered("no")
+    first, took = run(url, DialogueStateTracker.from_events("turns", [message]))
+    assert [e.text for e in first] == [apology()] and took > 0.4
+    # a form that rejected itself: Rasa dropped the attempt's events and tries again
+    again, took = run(url, DialogueStateTracker.from_events("turns", [message]))
+    assert [e.text for e in again] == [apology()] and took < 0.3
+    # the next message is a new turn: the action server is asked again
+    server.mode = "ok"
+    later, _ = run(url, DialogueStateTracker.from_events("turns", [message, UserUttered("yes")]))
+    assert [type(e) for e in later] == [BotUttered, SlotSet] and later[0].text == "fine"
