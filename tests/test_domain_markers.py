@@ -1,0 +1,16 @@
+"""The fixed emergency and urgent-care answers carry the marker the chat widget shows
+as an alert (web/README.md); the widget does not recognise them by their words."""
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_fixed_safety_answers_carry_the_widget_alert_marker():
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
+    assert [r.get("custom") for r in responses["utter_emergency"]] == [{"kind": "emergency"}]
+    assert [r.get("custom") for r in responses["utter_complication"]] == [{"kind": "urgent_care"}]
+    # nothing else is marked: a "did you mean" line must not look like an emergency
+    marked = {name for name, variants in responses.items() for r in variants if r.get("custom")}
+    assert marked == {"utter_emergency", "utter_complication"}
