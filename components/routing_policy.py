@@ -120,9 +120,13 @@ def choose_action(
     sure_out_of_scope = intent == "out_of_scope" and confidence >= high_stakes_confidence
     # "does it protect from stress?" asks about an advertised claim, not about stress
     claim_asked = intent == "ask_claim" and sig.affirmed(entities, "claim_topic")
-    # a weak guess at a complication with no sign named: the topic's answer (which says
-    # when to get care) serves better than a question back
-    weak_complication = intent == "report_complication" and confidence < high_stakes_confidence
+    # a complication guessed with no sign of one named (no pus, spreading redness,
+    # fever...: those were routed above) while the message names an aftercare topic
+    # ("a bit sore after the session"): the topic's answer, which says when to get
+    # care, serves better than urgent care on the classifier's word, however sure
+    weak_complication = intent == "report_complication" and (
+        confidence < high_stakes_confidence or not sig.not_negated(entities, sig.COMPLICATION_ENTITY)
+    )
     topical = intent not in NOT_TOPIC_INTENTS or weak_complication
     if topical and not sure_out_of_scope and not claim_asked and sig.affirmed(entities, TOPIC_ENTITY):
         return ACTION_TOPIC

@@ -164,4 +164,11 @@ def test_claims_and_weak_complication_guesses_meet_topics_sensibly():
     sore = [ent("topic", "pain")]
     text = "my scalp is a bit sore after the session, is that normal?"
     assert choose("report_complication", text, confidence=0.6, entities=sore) == "action_answer_topic"
-    assert choose("report_complication", text, confidence=0.95, entities=sore) is None
+    # aftercare questions never get urgent care on the classifier's word alone, however sure
+    assert choose("report_complication", text, confidence=0.95, entities=sore) == "action_answer_topic"
+    # with no topic named, a sure guess is still escalated by the rules (no recall lost)
+    assert choose("report_complication", "something is wrong with my head since the injections", confidence=0.95) is None
+    # a sign named after an injection is urgent care whatever else the message names
+    pus = sore + [ent("complication_sign", "infection_sign")]
+    assert choose("report_complication", text + " there is pus", confidence=0.95, entities=pus, signals=INJECTION) is None
+    assert choose("ask_aftercare", text + " there is pus", entities=pus, signals=INJECTION) == "utter_complication"
