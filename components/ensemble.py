@@ -86,6 +86,12 @@ class AverageRankings(MessageStep):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             rankings = [r for r in (message.get(KEPT) or []) + [message.get(INTENT_RANKING_KEY) or []] if r]
+            if not rankings and not message.get(INTENT):
+                # no classifier could read it (no words: blank, emoji only): no guess,
+                # which the fallback after this turns into "please put it another way"
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+                continue
             if len(rankings) < 2:
                 continue
             ranked = average(rankings, self.power)[: self.ranking_length or None]

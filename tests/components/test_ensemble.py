@@ -156,3 +156,17 @@ def test_a_classifier_that_cannot_be_read_back_stops_the_start_up(tmp_path):
     lr, _, _ = _trained_logistic_regression(tmp_path)
     with pytest.raises(ValueError, match="could not be loaded"):
         LogisticRegression.load(LogisticRegression.get_default_config(), lr.storage, Resource("nothing"), lr.context)
+
+
+def test_a_message_no_classifier_could_read_gets_no_guess_for_the_fallback():
+    """Both classifiers leave a message without features alone; the fallback after
+    them needs an intent to compare with its threshold (it failed the whole turn)."""
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
+    message = Message(data={"text": "😢"})
+    RememberRanking().process([message])
+    AverageRankings({"power": 1.5}).process([message])
+    assert message.get("intent") == {"name": None, "confidence": 0.0}
+    fallback = FallbackClassifier(FallbackClassifier.get_default_config())
+    fallback.process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
