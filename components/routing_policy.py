@@ -19,7 +19,9 @@ forms' validation does the same checks, ``actions/forms.py``):
    complication, deleting data: below 0.8), a weak guess at a question
    answered from the content (below 0.6), or no guess at all (``nlu_fallback``)
    -> ``action_clarify``: "do you mean X or Y?" with the likeliest topics as buttons;
-   "delete my data" typed (not clicked) always asks for confirmation.
+   "delete my data" typed (not clicked) always asks for confirmation; a weak guess
+   at a question that names an advertised benefit gets that claim's evidence
+   (``action_explain_claim``) instead of "did you mean".
 
 After its own action it predicts ``action_listen``. Everything else is left to the
 rules and the other policies. The decisions use ``components/signals.py``, shared
@@ -46,7 +48,9 @@ ACTION_CONFIRM_FORGET = "action_confirm_forget_me"
 UTTER_COMPLICATION = "utter_complication"
 ACTION_COMPLICATION = "action_report_complication"
 UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
+ACTION_CLAIM = "action_explain_claim"
 OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET}
+CLAIM_ENTITY = "claim_topic"
 
 FALLBACK = "nlu_fallback"
 TOPIC_ENTITY = "topic"
@@ -96,6 +100,8 @@ def choose_action(
         return None  # the form's validation handles safety and questions in a flow
     if latest_action in OWN_ACTIONS:
         return ACTION_LISTEN_NAME
+    if latest_action == ACTION_CLAIM and intent != "ask_claim":
+        return ACTION_LISTEN_NAME  # this policy sent it (the rules answer ask_claim themselves)
     if latest_action == UTTER_COMPLICATION:
         return ACTION_COMPLICATION
     if latest_action != ACTION_LISTEN_NAME or intent is None:
@@ -132,6 +138,14 @@ def choose_action(
         return ACTION_TOPIC
     if payload:
         return None
+    # a question about an advertised benefit ("would it reduce the sebum?") that the
+    # classifier could not place: the claim's evidence answers it, not a guess
+    asked = "?" in text or text.strip().lower().startswith(_QUESTION_START)
+    unsure = intent == FALLBACK or (
+        intent == "report_complication" and confidence < high_stakes_confidence
+    ) or (intent.startswith(ANSWER_PREFIX) and intent not in NOT_ANSWERS and confidence < answer_confidence)
+    if unsure and asked and sig.affirmed(entities, CLAIM_ENTITY):
+        return ACTION_CLAIM
     if intent == "forget_me":
         return ACTION_CONFIRM_FORGET
     if intent == FALLBACK or (intent in HIGH_STAKES_INTENTS and confidence < high_stakes_confidence):

@@ -172,3 +172,18 @@ def test_claims_and_weak_complication_guesses_meet_topics_sensibly():
     pus = sore + [ent("complication_sign", "infection_sign")]
     assert choose("report_complication", text + " there is pus", confidence=0.95, entities=pus, signals=INJECTION) is None
     assert choose("ask_aftercare", text + " there is pus", entities=pus, signals=INJECTION) == "utter_complication"
+
+
+def test_a_question_about_an_advertised_benefit_gets_the_claim_when_the_guess_is_weak():
+    sebum = [ent("claim_topic", "sebum"), ent("procedure", "mesotherapy")]
+    text = "my hair gets oily after one day, would mesotherapy reduce the sebum?"
+    for intent, confidence in (("report_complication", 0.7), ("nlu_fallback", 0.3), ("ask_sessions", 0.4)):
+        assert choose(intent, text, confidence=confidence, entities=sebum) == "action_explain_claim"
+        assert choose(intent, text, confidence=confidence, entities=sebum, latest="action_explain_claim") == ACTION_LISTEN_NAME
+    # a sure guess keeps its answer; a statement is not a question; a weak emergency still asks
+    assert choose("ask_sessions", text, confidence=0.9, entities=sebum) is None
+    assert choose("report_complication", "my hair gets oily after one day", confidence=0.7, entities=sebum) == "action_clarify"
+    assert choose("emergency", text, confidence=0.5, entities=sebum) == "action_clarify"
+    # a negated benefit names nothing
+    assert choose("nlu_fallback", "not about sebum, what is it?", confidence=0.3,
+                  entities=[ent("claim_topic", "sebum", "negated")]) == "action_clarify"
