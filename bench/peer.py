@@ -7,7 +7,8 @@ server). MesoGuide runs as ``make run`` runs it (scripts/stack.py: action server
 SQLite tracker store) on other ports. Measured for both, one bot at a time:
 
 - sequential median per message over REST (one client);
-- throughput, p50/p95 with 10 concurrent clients;
+- throughput, p50/p95 with 10 concurrent clients (saturation);
+- p50/p95/p99 at fixed arrival rates (5, 10, 20 msg/s of many visitors, open loop);
 - training from scratch (``rasa train`` into a temporary folder with
   RASA_MAX_CACHE_SIZE=0; the starter bot: ``rasa init``, which is its training);
 - start-up until the REST channel answers a message;
@@ -166,6 +167,60 @@ def concurrent(bot: Bot, clients: int = CLIENTS, seconds: float = CONCURRENT_SEC
     wall = time.perf_counter() - start
     return {"messages_per_s": len(latencies) / wall, "p50_ms": percentile(latencies, 0.5) * 1000,
             "p95_ms": percentile(latencies, 0.95) * 1000, "messages": len(latencies), "errors": len(errors)}
+
+
+ARRIVAL_RATES = (5.0, 10.0, 20.0)
+ARRIVAL_SECONDS = float(os.environ.get("BENCH_PEER_ARRIVAL_SECONDS", "12"))
+
+
+def fixed_rate(bot: Bot, rate: float, seconds: float = ARRIVAL_SECONDS) -> Dict[str, float]:
+    """Open-loop load: messages arrive at ``rate`` per second whatever the answers take,
+    each from a visitor who is not waiting for an answer (a new visitor when all are):
+    visitors go through their scripts with think time given by the arrival rate.
+    Returns p50/p95/p99 and how many messages were answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    idle: List[List[object]] = []  # [sender, script, position]
+    lock = threading.Lock()
+    latencies: List[float] = []
+    errors: List[str] = []
+    made = [0]
+
+    def one(visitor: List[object]) -> None:
+        sender, script, position = visitor
+        try:
+            if sender is None:
+                sender = visitor[0] = bot.new_conversation()
+            elapsed = bot.message(sender, script[position])
+            with lock:
+                latencies.append(elapsed)
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            with lock:
+                errors.append(type(exc).__name__)
+        visitor[2] = position + 1
+        if visitor[2] < len(script):
+            with lock:
+                idle.append(visitor)
+
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=256) as pool:
+        for index in range(total):
+            delay = start + index / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            with lock:
+                visitor = idle.pop(0) if idle else None
+            if visitor is None:
+                made[0] += 1
+                visitor = [None, bot.scripts[made[0] % len(bot.scripts)], 0]
+            pool.submit(one, visitor)
+    wall = time.perf_counter() - start
+    if not latencies:
+        return {"rate": rate, "answered": 0, "errors": len(errors)}
+    return {"rate": rate, "answered_per_s": len(latencies) / wall, "p50_ms": percentile(latencies, 0.5) * 1000,
+            "p95_ms": percentile(latencies, 0.95) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
+            "answered": len(latencies), "errors": len(errors), "visitors": made[0]}
 
 
 def wait_answering(bot: Bot, proc: subprocess.Popen, timeout: float = 600.0) -> None:
@@ -340,6 +395,12 @@ def table(results: Dict[str, object]) -> str:
     for label, a, b, unit, key in rows:
         r = ratio(a, b)
         lines.append(f"{label:34} {fmt(a, unit):>14} {fmt(b, unit):>14} {fmt(r):>7}  {verdict(key, r) if key else ''}")
+    for m_rate, s_rate in zip(meso.get("fixed_rates") or [], starter.get("fixed_rates") or []):
+        lines.append(f"{m_rate['rate']:>4.0f} msg/s arriving: p50/p95/p99 "
+                     f"MesoGuide {m_rate.get('p50_ms', 0):,.0f}/{m_rate.get('p95_ms', 0):,.0f}/{m_rate.get('p99_ms', 0):,.0f} ms, "
+                     f"starter {s_rate.get('p50_ms', 0):,.0f}/{s_rate.get('p95_ms', 0):,.0f}/{s_rate.get('p99_ms', 0):,.0f} ms")
+    lines.append(f"saturation ({CLIENTS} clients without pause): MesoGuide {meso['concurrent']['messages_per_s']:.1f} msg/s, "
+                 f"starter {starter['concurrent']['messages_per_s']:.1f} msg/s")
     lines.append("-" * 74)
     long = meso.get("long_conversation") or {}
     if long:
@@ -423,6 +484,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("==> starter bot: measuring", flush=True)
         starter["sequential"] = sequential(starter_bot)
         starter["concurrent"] = concurrent(starter_bot)
+        starter["fixed_rates"] = [fixed_rate(starter_bot, rate) for rate in ARRIVAL_RATES]
         starter["rasa_rss_mb"] = rss_mb(starter_proc.pid)
         stop_group(starter_proc)
         starter_proc = None
@@ -442,6 +504,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("==> MesoGuide: measuring", flush=True)
         meso["sequential"] = sequential(meso_bot)
         meso["concurrent"] = concurrent(meso_bot)
+        meso["fixed_rates"] = [fixed_rate(meso_bot, rate) for rate in ARRIVAL_RATES]
         meso["rasa_rss_mb"] = rss_mb(stack.procs["rasa"].pid)
         meso["actions_rss_mb"] = rss_mb(stack.procs["actions"].pid)
         print(f"==> MesoGuide: one conversation of {LONG_TURNS} turns", flush=True)
