@@ -204,17 +204,29 @@ def text_of(key: str, **values: Any) -> str:
     return content.messages()[key]["text"].format_map(fill).strip()
 
 
-def say(dispatcher, key: str, buttons: Optional[List[Dict[str, str]]] = None, **values: Any) -> None:
+def say(
+    dispatcher,
+    key: str,
+    buttons: Optional[List[Dict[str, str]]] = None,
+    custom: Optional[Dict[str, Any]] = None,
+    **values: Any,
+) -> None:
     """Sends message ``key`` of data/content/messages.yml, or domain response ``utter_<key>``.
 
     Placeholders are filled from the clinic's details and ``values``; ``buttons``
-    replace the message's own.
+    replace the message's own. ``custom`` goes with the message as a marker for the
+    chat widget (``{"kind": "emergency" | "urgent_care" | "data_deleted"}``: shown
+    as an alert, or the chat erased from the device; web/README.md).
     """
     message = content.messages().get(key)
     if message is None:
-        dispatcher.utter_message(response=f"utter_{key}")
+        dispatcher.utter_message(response=f"utter_{key}", json_message=custom)
         return
-    dispatcher.utter_message(text=text_of(key, **values), buttons=message.get("buttons", []) if buttons is None else buttons)
+    dispatcher.utter_message(
+        text=text_of(key, **values),
+        buttons=message.get("buttons", []) if buttons is None else buttons,
+        json_message=custom,
+    )
 
 
 def join_words(parts: List[str]) -> str:

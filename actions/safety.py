@@ -25,6 +25,8 @@ from actions.common import (
 
 # Safety event kind -> the domain's fixed answer (utter_<name>) and messages.yml <name>_local.
 SAFETY_RESPONSES = {EMERGENCY_EVENT: "emergency", COMPLICATION_EVENT: "complication"}
+# The chat widget shows these as alerts (its marker vocabulary: web/README.md).
+WIDGET_ALERT = {EMERGENCY_EVENT: "emergency", COMPLICATION_EVENT: "urgent_care"}
 
 
 async def escalate(
@@ -37,7 +39,7 @@ async def escalate(
     """
     if with_fixed_answer:
         dispatcher.utter_message(response=f"utter_{SAFETY_RESPONSES[kind]}")
-    say(dispatcher, f"{SAFETY_RESPONSES[kind]}_local")
+    say(dispatcher, f"{SAFETY_RESPONSES[kind]}_local", custom={"kind": WIDGET_ALERT[kind]})
     await record(store().log_safety_event, tracker.sender_id, kind, latest_intent(tracker) or "")
 
 
@@ -106,5 +108,5 @@ class ActionForgetMe(Action):
         if result is None:
             say(dispatcher, "forget_me_failed")
             return []
-        say(dispatcher, "forget_me_done")
+        say(dispatcher, "forget_me_done", custom={"kind": "data_deleted"})
         return [Restarted()]

@@ -36,6 +36,8 @@ def test_emergency_answer_is_immediate_and_recorded(db_url):
     messages, _ = run(ActionEmergency(), tracker("chest pain", "emergency"))
     assert f"emergency number here is {CLINIC['emergency_number']}" in texts(messages)  # after the rule's fixed utter_emergency
     assert _kinds(db_url) == ["emergency"]
+    # the chat widget shows it as an alert by this marker, not by its words
+    assert [m.get("custom") for m in messages] == [{"kind": "emergency"}]
 
 
 def test_complication_gets_urgent_care(db_url):
@@ -43,6 +45,7 @@ def test_complication_gets_urgent_care(db_url):
     text = texts(messages)
     assert CLINIC["urgent_care"] in text and CLINIC["emergency_number"] in text
     assert _kinds(db_url) == ["complication"]
+    assert [m.get("custom") for m in messages] == [{"kind": "urgent_care"}]
 
 
 def test_emergency_still_answered_when_the_database_is_down(monkeypatch, tmp_path):
@@ -71,6 +74,7 @@ def test_forget_me_deletes_the_records(db_url):
     store.save_consultation("test-sender-0001", "general", "Anna", "anna@example.com", None, "any time")
     messages, events = run(ActionForgetMe(), tracker("delete my data", "forget_me"))
     assert "deleted" in texts(messages) and events == [{"event": "restart", "timestamp": None}]
+    assert messages[-1].get("custom") == {"kind": "data_deleted"}  # the widget erases its copy
     with db.session_scope(db_url) as session:
         assert session.execute(select(ConsultationRequest)).scalars().all() == []
 
