@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from contentfiles import load
+from contentfiles import clinic_placeholders, load
 
 
 class ContentError(ValueError):
@@ -20,15 +20,7 @@ def clinic() -> Dict[str, str]:
 
 def clinic_slots() -> Dict[str, str]:
     """Clinic details under the slot names the domain's responses use."""
-    c = clinic()
-    return {
-        "clinic_name": c["name"],
-        "clinic_phone": c["phone"],
-        "clinic_email": c["email"],
-        "clinic_hours": c["hours"],
-        "emergency_number": c["emergency_number"],
-        "urgent_care": c["urgent_care"],
-    }
+    return clinic_placeholders(clinic())
 
 
 def knowledge_entries() -> Dict[str, Dict[str, Any]]:

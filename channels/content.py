@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contentfiles import clinic_placeholders
 from contentfiles import load as _load
 
 
@@ -18,14 +19,6 @@ class _Placeholders(dict):
 def message(key: str, **values: Any) -> str:
     """The text of ``messages.<key>`` with {clinic_*} details and ``values`` filled in."""
     text = _load("messages")["messages"][key]["text"]
-    clinic = {k: str(v) for k, v in _load("clinic").items()}
-    fields = _Placeholders(
-        clinic_name=clinic.get("name", ""),
-        clinic_phone=clinic.get("phone", ""),
-        clinic_email=clinic.get("email", ""),
-        clinic_hours=clinic.get("hours", ""),
-        emergency_number=clinic.get("emergency_number", ""),
-        urgent_care=clinic.get("urgent_care", ""),
-    )
+    fields = _Placeholders(clinic_placeholders(_load("clinic")))
     fields.update({k: str(v) for k, v in values.items()})
     return " ".join(text.format_map(fields).split())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Mapping, Tuple
 
 import yaml
 
@@ -40,3 +40,20 @@ def load(name: str) -> Dict[str, Any]:
     with _lock:
         _cache[path] = (mtime, data)
     return data
+
+
+# The clinic's details under the placeholder names the texts use ({clinic_phone}...),
+# taken from clinic.yml's keys: the one list, for the actions, the channel and the web page.
+CLINIC_PLACEHOLDERS = {
+    "clinic_name": "name",
+    "clinic_phone": "phone",
+    "clinic_email": "email",
+    "clinic_hours": "hours",
+    "emergency_number": "emergency_number",
+    "urgent_care": "urgent_care",
+}
+
+
+def clinic_placeholders(clinic: Mapping[str, Any]) -> Dict[str, str]:
+    """``{placeholder: text}`` for a clinic (clinic.yml's mapping); a missing detail is ""."""
+    return {name: str(clinic.get(key, "") or "") for name, key in CLINIC_PLACEHOLDERS.items()}

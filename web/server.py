@@ -17,6 +17,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contentfiles import clinic_placeholders
+
 WEB_DIR = Path(__file__).resolve().parent
 REPO_ROOT = WEB_DIR.parent
 DEFAULT_CLINIC_FILE = REPO_ROOT / "data" / "content" / "clinic.yml"
@@ -101,14 +103,7 @@ def _yaml_file(path: Path) -> dict[str, Any]:
 def known_replies(clinic: Mapping[str, Any], messages_file: Path, domain_file: Path) -> dict[str, list[str]]:
     """The texts of KNOWN_REPLIES as the bot sends them (clinic details filled in,
     whitespace collapsed); a key missing from the content files is left out."""
-    fields = _KeepUnknown(
-        clinic_name=clinic.get("name", ""),
-        clinic_phone=clinic.get("phone", ""),
-        clinic_email=clinic.get("email", ""),
-        clinic_hours=clinic.get("hours", ""),
-        emergency_number=clinic.get("emergency_number", ""),
-        urgent_care=clinic.get("urgent_care", ""),
-    )
+    fields = _KeepUnknown(clinic_placeholders(clinic))
     messages = _yaml_file(messages_file).get("messages") or {}
     responses = _yaml_file(domain_file).get("responses") or {}
     result: dict[str, list[str]] = {}
