@@ -37,6 +37,11 @@ def data_dir(create: bool = True) -> Path:
     return path
 
 
+def default_url(directory: Path) -> str:
+    """The embedded default: the SQLite file ``mesoguide.db`` in ``directory``."""
+    return f"sqlite:///{directory / 'mesoguide.db'}"
+
+
 def database_url() -> str:
     """Return the SQLAlchemy URL named by ``MESOGUIDE_DB_URL``.
 
@@ -45,7 +50,7 @@ def database_url() -> str:
     """
     url = os.environ.get("MESOGUIDE_DB_URL", "").strip()
     if not url:
-        return f"sqlite:///{data_dir() / 'mesoguide.db'}"
+        return default_url(data_dir())
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     return url

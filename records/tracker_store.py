@@ -15,8 +15,8 @@ Use it in ``endpoints.yml``::
   readable. A message typed at the contact question is replaced whole, whatever
   its shape ("anna at example dot com", a number too short to look like one),
   except an emergency or a complication, which staff must be able to read.
-- When the bot has answered ``utter_forget_me_done`` in the current turn (the
-  "forget me" action already deleted the clinic records), the conversation's events
+- When ``action_forget_me`` ran and restarted the conversation in the current turn
+  (it restarts only after deleting the clinic records), the conversation's events
   are deleted instead of being saved, so the turn cannot write them back.
 - When the database cannot be reached, nothing falls back to memory silently: the
   conversation's events (redacted) are appended to the disk spool
@@ -37,7 +37,6 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
-    BotUttered,
     Event,
     Restarted,
     SessionStarted,
@@ -54,9 +53,8 @@ from records.store import is_unreachable, replay_spool, retry_seconds, spooled_s
 
 logger = logging.getLogger(__name__)
 
-FORGET_ME_RESPONSE = "utter_forget_me_done"
 FORGET_ME_ACTION = "action_forget_me"
-"""The response after which the conversation's events are purged."""
+"""The action after which (with its restart) the conversation's events are purged."""
 
 CONTACT_SLOT = "cs_contact"
 READABLE_AT_CONTACT_STEP = frozenset({"emergency", "report_complication"})
@@ -115,7 +113,7 @@ def forget_requested(tracker: DialogueStateTracker) -> bool:
     """Return True when "forget me" succeeded since the last user message.
 
     Success shows as ``action_forget_me`` followed by a restart (the action restarts
-    only after deleting the clinic records), or as the ``FORGET_ME_RESPONSE``.
+    only after deleting the clinic records).
     """
     restarted = False
     for event in reversed(tracker.events):
@@ -125,9 +123,6 @@ def forget_requested(tracker: DialogueStateTracker) -> bool:
             restarted = True
         if isinstance(event, ActionExecuted) and event.action_name == FORGET_ME_ACTION and restarted:
             return True
-        if isinstance(event, BotUttered):
-            if (event.metadata or {}).get("utter_action") == FORGET_ME_RESPONSE:
-                return True
     return False
 
 

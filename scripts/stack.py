@@ -39,6 +39,7 @@ from typing import IO, Dict, List, Optional
 
 from channels.senders import SECRET_ENV as SENDER_SECRET_ENV
 from channels.senders import load_or_create_secret
+from records.db import default_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -86,7 +87,7 @@ class Stack:
             "console": _port(env, "CONSOLE_PORT", 8081),
         }
         env.setdefault("MESOGUIDE_DATA_DIR", str(data_dir))
-        env.setdefault("MESOGUIDE_DB_URL", f"sqlite:///{data_dir / 'mesoguide.db'}")
+        env.setdefault("MESOGUIDE_DB_URL", default_url(data_dir))
         env.setdefault("RASA_URL", f"http://localhost:{self.ports['rasa']}")
         env.setdefault("WEB_ORIGIN", f"http://localhost:{self.ports['web']}")
         for name in ("RASA_HOST", "ACTION_HOST"):
