@@ -73,12 +73,12 @@ def keep_form_turn(tracker: Tracker) -> Dict[Text, Any]:
     form's turn (``ActionExecutionRejection``: "Failed to extract slot") and lets
     other policies pick an action, so a question answered in between, "I didn't
     catch that" or a red flag would be followed by a guess instead of the same
-    question again. Setting the bookkeeping slot ``form_turns`` counts as a validated
+    question again. Setting the bookkeeping slot ``form_turns_kept`` counts as a validated
     slot and keeps the form asking. Its value (how many such turns in this flow) is
     not used for any decision; the slot exists for this and is cleared when the flow
-    ends (``reset_events``). Renaming it is a domain change (needs a retrain).
+    ends (``reset_events``).
     """
-    return SlotSet("form_turns", float(tracker.get_slot("form_turns") or 0) + 1)
+    return SlotSet("form_turns_kept", float(tracker.get_slot("form_turns_kept") or 0) + 1)
 
 
 class GuidedFormValidation(Action, abc.ABC):
@@ -277,7 +277,7 @@ def question_actions(*action_names: str) -> Dict[str, type]:
 def reset_events(domain: Dict[Text, Any], form_name: str, keep: bool = False) -> List[Dict[Text, Any]]:
     """Clears a finished flow's bookkeeping (and its answers unless ``keep``)."""
     events = [
-        SlotSet("flow_stopped", None), SlotSet("form_turns", None), SlotSet("contact_attempts", None),
+        SlotSet("flow_stopped", None), SlotSet("form_turns_kept", None), SlotSet("contact_attempts", None),
         SlotSet("unclear_answers", None),
     ]
     if not keep:

@@ -1,13 +1,11 @@
 """Several intent classifiers, one answer: the average of their confidence rankings.
 
-Two DIETs (small neural networks, different seeds) and logistic regression see the
-same word and character n-gram features but make different mistakes; the average
-of their probabilities is right more often than any of them (docs/quality.md). In
-``config.yml``::
+A small neural network and logistic regression (both scikit-learn, trained in
+seconds) see the same word, character and word-class features but make different
+mistakes; the average of their probabilities is right more often than either
+(docs/quality.md, "Training in minutes"). In ``config.yml``::
 
-    - name: DIETClassifier            # random_seed: 42
-    - name: components.ensemble.RememberRanking
-    - name: DIETClassifier            # random_seed: 7
+    - name: components.ensemble.NeuralNetwork
     - name: components.ensemble.RememberRanking
     - name: components.ensemble.LogisticRegression
     - name: components.ensemble.AverageRankings
@@ -16,14 +14,17 @@ of their probabilities is right more often than any of them (docs/quality.md). I
 ``RememberRanking`` keeps the ranking of the classifier before it (the next one
 overwrites the message's intent); ``AverageRankings`` averages every kept ranking
 with the current one and sets the intent and ranking from the average. An intent
-missing from one classifier's ranking counts as 0 there.
+missing from one classifier's ranking counts as 0 there. A message neither could
+read (no words) gets no guess (confidence 0), which the fallback turns into "please
+put it another way".
 
-An average of several classifiers is flatter than any one of them, so its confidences sit lower
-than DIET's, on which the fallback threshold and the flows' acting thresholds
-(``actions/common.py``) were set. ``power`` rescales them: each averaged score is
-raised to it and the scores are normalised again (the intent that wins does not
-change). The value was chosen on the development split so that at every threshold
-the ensemble acts about as often as DIET alone did and is right more often.
+An average of several classifiers is flatter than any one of them, so its confidences
+sit lower than a single network's, on which the fallback threshold and the flows'
+acting thresholds (``actions/common.py``) were set. ``power`` rescales them: each
+averaged score is raised to it and the scores are normalised again (the intent that
+wins does not change). The value was chosen on the development split so that at
+every threshold the ensemble acts about as often as the single classifier did and is
+right more often.
 """
 from __future__ import annotations
 

@@ -242,11 +242,11 @@ def test_the_worked_example_of_the_question_flows(sqlite_url):
                                                   "describe_hair_loss", **form))
     assert slot_events(events) == {"tr_pattern": "temples_crown", "tr_family": "yes"}
     known = {"tr_pattern": "temples_crown", "tr_family": "yes"}
-    # 2. a question in between is answered; form_turns keeps the form asking
+    # 2. a question in between is answered; form_turns_kept keeps the form asking
     messages, events = run(ValidateTriageForm(), tracker("what's in the injections?", "ask_ingredients", 0.9,
                                                          slots=known, requested_slot="tr_onset", **form))
     assert messages[0]["text"] == content.knowledge_entries()["ingredients"]["answer"].strip()
-    assert "tr_onset" not in slot_events(events) and slot_events(events)["form_turns"] == 1.0
+    assert "tr_onset" not in slot_events(events) and slot_events(events)["form_turns_kept"] == 1.0
     # 3. the answer
     _, events = run(ValidateTriageForm(), tracker("gradually, over years", "inform", slots=known,
                                                   requested_slot="tr_onset", **form))

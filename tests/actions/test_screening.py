@@ -100,7 +100,7 @@ def test_a_question_in_between_is_answered_and_the_question_repeated():
     messages, events = ask("what are the side effects?", "ask_side_effects")
     assert "pain" in texts(messages).lower()
     slots = slot_events(events)
-    assert "sc_pregnancy" not in slots and slots["form_turns"] == 1.0  # re-asked by the form
+    assert "sc_pregnancy" not in slots and slots["form_turns_kept"] == 1.0  # re-asked by the form
 
 
 @pytest.mark.parametrize("confidence,answered", [(0.7, True), (0.5, False)])
@@ -117,7 +117,7 @@ def test_an_answer_that_fits_no_option_is_asked_again_with_the_options():
     messages, events = ask("purple", "nlu_fallback", confidence=0.2)
     said = texts(messages)
     assert "didn't catch" in said and '"Yes"' in said and '"No"' in said and '"Not sure"' in said
-    assert slot_events(events) == {"unclear_answers": 1.0, "form_turns": 1.0}
+    assert slot_events(events) == {"unclear_answers": 1.0, "form_turns_kept": 1.0}
 
 
 def test_a_second_answer_that_fits_no_option_is_taken_as_not_sure_and_the_questions_go_on():

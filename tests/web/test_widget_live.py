@@ -77,8 +77,8 @@ def test_alerts_and_deletion_with_the_real_bot(live_stack, page, events, make_wi
     """Issue 16 against the real bot: its emergency and urgent-care answers are alerts with a
     Call button, and its "data deleted" confirmation erases the chat from the device.
 
-    The bot sends no marker yet, so this goes through the texts the web server renders
-    from the same content files (/widget/mesoguide-replies.json)."""
+    The bot marks these replies (``custom: {kind: ...}``); the widget also knows their
+    texts from /widget/mesoguide-replies.json, so either path makes them alerts."""
     widget = make_widget(page, live_stack.web_url)
     widget.goto()
     widget.open()
