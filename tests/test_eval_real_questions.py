@@ -191,6 +191,24 @@ def test_topic_regexes_tell_neighbouring_answers_apart():
     assert not p["emergency"].search("Most people go back to work the same day.")
 
 
+def test_every_knowledge_answer_is_recognised_as_its_own_topic():
+    """The measuring instrument follows the content: when an answer is reworded (the
+    reading-level rewrite turned "mesotherapy is..." into "mesotherapy for hair is..."),
+    its topic's regex must still recognise it, or right answers count as wrong."""
+    import yaml
+
+    patterns = ev.load_topic_patterns()
+    entries = yaml.safe_load((ev.ROOT / "data" / "content" / "knowledge.yml").read_text())["entries"]
+    checked, missed = 0, []
+    for entry_id, entry in entries.items():
+        names = {entry_id} | {w.split(":", 1)[1] for w in entry.get("when", []) if w.startswith("topic:")}
+        for name in sorted(names & set(patterns)):
+            checked += 1
+            if not patterns[name].search(entry["answer"]):
+                missed.append((entry_id, name))
+    assert checked >= 20 and missed == []
+
+
 def _check_overlap():
     import importlib.util
     path = ev.ROOT / "tests" / "nlu" / "check_overlap.py"
