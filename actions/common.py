@@ -11,39 +11,31 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from rasa_sdk import Tracker
 
 from actions import content
-from records.vocabulary import (
-    CONSULTATION_KINDS,
-    SAFETY_KINDS,
-    SCREENING_ANSWERS,
-    SCREENING_OUTCOMES,
-    TRIAGE_OUTCOMES,
-    check_choice,
+from records.vocabulary import (  # noqa: F401 - the actions import these names from here
+    ADVICE_DECLINED_EVENT,
+    COMPLICATION_EVENT,
+    CONTRAINDICATION_REPORTED,
+    DOCTOR_CHECK,
+    EMERGENCY_EVENT,
+    GENERAL,
+    HANDOFF_EVENT,
+    LIKELY_AGA,
+    MESOTHERAPY,
+    NO,
+    NONE_REPORTED,
+    RED_FLAG,
+    RED_FLAG_EVENT,
+    SEE_DOCTOR,
+    TRANSPLANT,
+    UNCLEAR,
+    UNSURE,
+    YES,
 )
 
 logger = logging.getLogger(__name__)
 
-
-def _named(field: str, vocabulary: Iterable[str], *values: str) -> List[str]:
-    """``values``, each checked against the records' closed ``vocabulary``: a word the
-    records no longer accept fails when the action server starts, not when a
-    visitor's record is saved."""
-    return [check_choice(field, value, vocabulary) for value in values]
-
-
-# The clinic records' vocabularies (records/vocabulary.py, docs/contracts.md "Clinic
-# records"), named once for the actions. records/vocabulary.py holds them as tuples
-# only; the names below are checked against those tuples at import.
-YES, NO, UNSURE = _named("screening answer", SCREENING_ANSWERS, "yes", "no", "unsure")
-NONE_REPORTED, CONTRAINDICATION_REPORTED, DOCTOR_CHECK = _named(
-    "screening outcome", SCREENING_OUTCOMES, "none_reported", "contraindication_reported", "doctor_check"
-)
-LIKELY_AGA, RED_FLAG, SEE_DOCTOR, UNCLEAR = _named(
-    "triage outcome", TRIAGE_OUTCOMES, "likely_aga", "red_flag", "see_doctor", "unclear"
-)
-TRANSPLANT, MESOTHERAPY, GENERAL = _named("consultation kind", CONSULTATION_KINDS, "transplant", "mesotherapy", "general")
-EMERGENCY_EVENT, COMPLICATION_EVENT, RED_FLAG_EVENT, ADVICE_DECLINED_EVENT, HANDOFF_EVENT = _named(
-    "safety event kind", SAFETY_KINDS, "emergency", "complication", "red_flag", "medical_advice_declined", "human_handoff"
-)
+# The clinic records' vocabularies are named once, in records/vocabulary.py (docs/contracts.md,
+# "Clinic records"); the actions use those names, never the strings.
 
 NEGATED, UNCERTAIN = "negated", "uncertain"
 

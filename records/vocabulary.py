@@ -4,18 +4,20 @@ Other parts (actions, console) import these instead of repeating the strings.
 """
 from typing import Iterable, Optional
 
-SCREENING_ANSWERS = ("yes", "no", "unsure")
-SCREENING_OUTCOMES = ("none_reported", "contraindication_reported", "doctor_check")
-TRIAGE_OUTCOMES = ("likely_aga", "red_flag", "see_doctor", "unclear")
-CONSULTATION_KINDS = ("transplant", "mesotherapy", "general")
+# Each word named once; the tuples below are made of the names.
+YES, NO, UNSURE = "yes", "no", "unsure"
+NONE_REPORTED, CONTRAINDICATION_REPORTED, DOCTOR_CHECK = "none_reported", "contraindication_reported", "doctor_check"
+LIKELY_AGA, RED_FLAG, SEE_DOCTOR, UNCLEAR = "likely_aga", "red_flag", "see_doctor", "unclear"
+TRANSPLANT, MESOTHERAPY, GENERAL = "transplant", "mesotherapy", "general"
+EMERGENCY_EVENT, COMPLICATION_EVENT, RED_FLAG_EVENT = "emergency", "complication", "red_flag"
+ADVICE_DECLINED_EVENT, HANDOFF_EVENT = "medical_advice_declined", "human_handoff"
+
+SCREENING_ANSWERS = (YES, NO, UNSURE)
+SCREENING_OUTCOMES = (NONE_REPORTED, CONTRAINDICATION_REPORTED, DOCTOR_CHECK)
+TRIAGE_OUTCOMES = (LIKELY_AGA, RED_FLAG, SEE_DOCTOR, UNCLEAR)
+CONSULTATION_KINDS = (TRANSPLANT, MESOTHERAPY, GENERAL)
 CONSULTATION_STATUSES = ("new", "contacted", "booked", "closed")
-SAFETY_KINDS = (
-    "emergency",
-    "complication",
-    "red_flag",
-    "medical_advice_declined",
-    "human_handoff",
-)
+SAFETY_KINDS = (EMERGENCY_EVENT, COMPLICATION_EVENT, RED_FLAG_EVENT, ADVICE_DECLINED_EVENT, HANDOFF_EVENT)
 STAFF_ROLES = ("reviewer", "admin")
 
 
