@@ -7,6 +7,8 @@ into `data/` directly.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import threading
@@ -14,7 +16,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import sqlalchemy as sa
 import yaml
@@ -27,6 +29,9 @@ INTENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 NLU_VERSION = "3.1"
 MAX_MESSAGES = 500
 SAMPLE_SIZE = 50
+PAGE_SIZE = 50  # distinct messages per page
+TRUNCATE_AT = 280  # characters shown before "Show the full message"
+IGNORED_FILE = "improve_ignored.json"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SEEN_TTL = 60.0
 _write_lock = threading.Lock()
@@ -47,10 +52,89 @@ class Message:
     added: bool = False
 
 
+def text_key(text: str) -> str:
+    """What identical messages share: a digest of the cleaned, case-folded text (the
+    ignore list stores only this, never the visitor's words)."""
+    return hashlib.sha256(clean_example(text).casefold().encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Row:
+    """Identical messages (same cleaned text, any case), newest first."""
+
+    key: str
+    messages: List[Message] = field(default_factory=list)
+
+    @property
+    def first(self) -> Message:
+        return self.messages[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.messages)
+
+
 @dataclass
 class Group:
     predicted: str
     messages: List[Message] = field(default_factory=list)
+
+    @property
+    def rows(self) -> List[Row]:
+        """The group's messages with identical ones together, most frequent first."""
+        rows: Dict[str, Row] = {}
+        for message in self.messages:
+            key = text_key(message.text)
+            rows.setdefault(key, Row(key)).messages.append(message)
+        return sorted(rows.values(), key=lambda r: (-r.count, -r.first.timestamp))
+
+
+def paginate(groups: Sequence[Group], page: int, size: Optional[int] = None):
+    """([(group, its rows on this page)], page, pages): pages of `size` distinct messages."""
+    size = size or PAGE_SIZE
+    flat = [(group, row) for group in groups for row in group.rows]
+    pages = max(1, -(-len(flat) // size))
+    page = min(max(1, page), pages)
+    shown: "OrderedDict[str, Tuple[Group, List[Row]]]" = OrderedDict()
+    for group, row in flat[(page - 1) * size : page * size]:
+        shown.setdefault(group.predicted, (group, []))[1].append(row)
+    return list(shown.values()), page, pages
+
+
+def _ignored_path(directory: Path) -> Path:
+    return directory.parent / IGNORED_FILE
+
+
+def ignored_keys(directory: Path) -> Dict[str, dict]:
+    """Hidden message texts (by `text_key`), each with who hid it and when."""
+    try:
+        with open(_ignored_path(directory), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+
+def set_ignored(directory: Path, key: str, username: str, ignored: bool) -> bool:
+    """Hide (or show again) the messages with this key; returns whether anything changed."""
+    if not re.fullmatch(r"[0-9a-f]{64}", key):
+        raise ValueError("invalid key")
+    path = _ignored_path(directory)
+    with _write_lock:
+        keys = ignored_keys(directory)
+        if ignored == (key in keys):
+            return False
+        if ignored:
+            keys[key] = {"by": username, "at": time.time()}
+        else:
+            keys.pop(key, None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(keys, handle)
+        os.replace(tmp, path)
+    return True
 
 
 def domain_intents(path: Path) -> List[str]:
@@ -205,9 +289,13 @@ def _message(row, added: Set[str]) -> Tuple[Message, bool]:
 
 
 def _grouped(messages: Iterable[Message]) -> List[Group]:
+    """By predicted intent; identical messages all go to the group of the first (newest)
+    of them, whatever was predicted for the others (the model may have changed)."""
+    home: Dict[str, str] = {}
     groups: Dict[str, Group] = {}
     for message in messages:
-        groups.setdefault(message.predicted, Group(message.predicted)).messages.append(message)
+        predicted = home.setdefault(text_key(message.text), message.predicted)
+        groups.setdefault(predicted, Group(predicted)).messages.append(message)
     return sorted(groups.values(), key=lambda g: (-len(g.messages), g.predicted))
 
 
@@ -216,9 +304,15 @@ def _user_events():
     return e, sa.select(e.c.id, e.c.sender_id, e.c.timestamp, e.c.intent_name, e.c.data).where(e.c.type_name == "user")
 
 
-def not_understood(url: str, directory: Path, since: float, limit: Optional[int] = None) -> List[Group]:
+def not_understood(
+    url: str,
+    directory: Path,
+    since: float,
+    limit: Optional[int] = None,
+    keep: Optional[Callable[[Message], bool]] = None,
+) -> List[Group]:
     """Fallback and low-confidence user messages since `since`, grouped by predicted intent;
-    the newest `limit` (MAX_MESSAGES) of them."""
+    the newest `limit` (MAX_MESSAGES) of them for which `keep` holds."""
     limit = limit or MAX_MESSAGES
     if not db.events_ready(url):
         return []
@@ -234,14 +328,20 @@ def not_understood(url: str, directory: Path, since: float, limit: Optional[int]
     with db.session(url) as session:
         for row in session.execute(query):
             message, fallback = _message(row, added)
-            if fallback:
+            if fallback and (keep is None or keep(message)):
                 found.append(message)
                 if len(found) >= limit:
                     break
     return _grouped(found)
 
 
-def spot_check(url: str, directory: Path, since: float, size: Optional[int] = None) -> List[Group]:
+def spot_check(
+    url: str,
+    directory: Path,
+    since: float,
+    size: Optional[int] = None,
+    keep: Optional[Callable[[Message], bool]] = None,
+) -> List[Group]:
     """A random sample of `size` (SAMPLE_SIZE) typed messages since `since` that the
     assistant did act on (not a fallback, not low confidence), grouped by the intent it
     chose. The not-understood list cannot show a confident wrong answer; a sample can."""
@@ -260,7 +360,7 @@ def spot_check(url: str, directory: Path, since: float, size: Optional[int] = No
         for row in session.execute(query):
             message, fallback = _message(row, added)
             typed = message.text.strip() and not message.text.startswith("/")  # not a button
-            if typed and not fallback:
+            if typed and not fallback and (keep is None or keep(message)):
                 found.append(message)
                 if len(found) >= size:
                     break
