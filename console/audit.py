@@ -75,7 +75,7 @@ def actions(url: str) -> List[str]:
         return list(s.scalars(sa.select(t.c.action).distinct().order_by(t.c.action)))
 
 
-VIEWED_PAGES = {"/inbox": "inbox.view", "/improve": "improve.view"}
+VIEWED_PAGES = {"/": "home.view", "/inbox": "inbox.view", "/improve": "improve.view"}
 """Pages that show visitors' words in bulk; each successful view is audited (the
 transcript page audits itself as ``transcript.view``)."""
 
