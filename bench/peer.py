@@ -33,7 +33,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -43,13 +42,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from channels.client import new_sender, post_json, send  # noqa: E402
-from scripts.replicas import Nginx, Replicas, find_nginx  # noqa: E402
+from channels.client import new_sender, send  # noqa: E402
+from scripts.replicas import Nginx, Replicas, find_nginx, stop_group  # noqa: E402
 from scripts.stack import Stack  # noqa: E402
 
 PYTHON = sys.executable
@@ -235,17 +234,6 @@ def wait_answering(bot: Bot, proc: subprocess.Popen, timeout: float = 600.0) -> 
         except (urllib.error.URLError, OSError, ValueError, RuntimeError):
             time.sleep(0.25)
     raise TimeoutError(f"{bot.name} did not answer within {timeout:.0f} s")
-
-
-def stop_group(proc: Optional[subprocess.Popen]) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def timed(command: List[str], cwd: Path, env: Dict[str, str], log: Path) -> float:

@@ -96,6 +96,19 @@ def nginx_config(prefix: Path, port: int, upstream_ports: List[int]) -> str:
     return NGINX_CONF.format(prefix=prefix, port=port, servers=servers)
 
 
+def stop_group(proc: Optional[subprocess.Popen], grace: float = 20) -> None:
+    """Stops a process started in its own process group (and its children): SIGTERM,
+    then SIGKILL after ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 class Nginx:
     """nginx in the foreground with its own prefix directory (no system files touched)."""
 
@@ -131,14 +144,7 @@ class Nginx:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, 10)
 
     def upstream_counts(self, path_contains: str = "/webhook") -> Counter:
         """How many requests (whose URI contains ``path_contains``) each upstream served."""
