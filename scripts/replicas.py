@@ -168,8 +168,13 @@ class Replicas:
         self.nginx_binary = nginx
         self.start_timeout = start_timeout
         env = dict(env)
-        env.setdefault("MESOGUIDE_ACTION_SECRET", secrets.token_urlsafe(32))
-        env.setdefault("MESOGUIDE_SENDER_SECRET", secrets.token_urlsafe(32))
+        # One secret of each kind for every replica. An empty value counts as unset
+        # (the Makefile exports MESOGUIDE_ACTION_SECRET empty): each Stack would then
+        # make its own, and the second replica's calls to the one action server would
+        # be refused.
+        for name in ("MESOGUIDE_ACTION_SECRET", "MESOGUIDE_SENDER_SECRET"):
+            if not env.get(name):
+                env[name] = secrets.token_urlsafe(32)
         action_port = free_port()
         self.stacks: List[Stack] = []
         for index in range(n):

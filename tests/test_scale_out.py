@@ -98,10 +98,6 @@ def replicas(pg_url, tmp_path):
         MESOGUIDE_RATE_PER_IP="0",
         MESOGUIDE_RATE_SESSIONS_PER_IP="0",
         MESOGUIDE_RATE_PER_SENDER="0",
-        # 100 requests at once on 2 shared cores queue at the one action server for
-        # longer than the visitor-facing 5 s limit; this test is about every event being
-        # stored once and in order, not about latency (that is `make bench`'s)
-        MESOGUIDE_ACTION_TIMEOUT="60",
         RASA_LOG_LEVEL="WARNING",
     )
     group = Replicas(env, n=2, work_dir=tmp_path / "replicas", nginx=nginx)
