@@ -48,8 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from channels.client import new_sender, send  # noqa: E402
-from scripts.replicas import Nginx, Replicas, find_nginx, stop_group  # noqa: E402
-from scripts.stack import Stack  # noqa: E402
+from scripts.replicas import Nginx, Replicas, find_nginx  # noqa: E402
+from scripts.stack import Stack, stop_group  # noqa: E402
 
 PYTHON = sys.executable
 RESULTS = ROOT / "bench" / "results"

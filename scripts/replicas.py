@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -31,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from scripts.stack import Stack
+from scripts.stack import Stack, stop_group
 
 NGINX_PATHS = ("/usr/sbin/nginx", "/usr/bin/nginx")
 
@@ -94,19 +93,6 @@ http {{
 def nginx_config(prefix: Path, port: int, upstream_ports: List[int]) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in upstream_ports)
     return NGINX_CONF.format(prefix=prefix, port=port, servers=servers)
-
-
-def stop_group(proc: Optional[subprocess.Popen], grace: float = 20) -> None:
-    """Stops a process started in its own process group (and its children): SIGTERM,
-    then SIGKILL after ``grace`` seconds."""
-    if proc is None or proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 class Nginx:

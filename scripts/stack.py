@@ -73,6 +73,19 @@ def _port(env: Dict[str, str], name: str, default: int) -> int:
     return int(env.get(name) or default)
 
 
+def stop_group(proc: Optional[subprocess.Popen], grace: float = 15.0) -> None:
+    """Stops a process started in its own process group (and its children): SIGTERM,
+    then SIGKILL after ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 class Stack:
     """The four processes, configured from ``env`` (a copy of os.environ by default)."""
 
@@ -230,15 +243,7 @@ class Stack:
         raise TimeoutError(f"{part} not ready after {timeout:.0f} s; see {self.log_dir / (part + '.log')}")
 
     def stop(self, part: str, timeout: float = 15.0) -> None:
-        proc = self.procs.pop(part, None)
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(self.procs.pop(part, None), timeout)
 
     def start_all(self, parts=PARTS) -> None:
         self.migrate()
