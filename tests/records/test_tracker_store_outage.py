@@ -11,9 +11,6 @@ import asyncio
 import json
 import logging
 import os
-import select
-import socket
-import threading
 import time
 
 import pytest
@@ -26,81 +23,11 @@ from sqlalchemy.engine import make_url
 from records import db, spool, store
 from records.models import ConsultationRequest
 from records.tracker_store import MesoTrackerStore
+from tests.fixtures.relay import Relay
 
 SENDER = "7d1e2f3a-4b5c-4d6e-8f9a-0b1c2d3e4f5a"
 OTHER = "8e2f3a4b-5c6d-4e7f-9a0b-1c2d3e4f5a6b"
 SECRET = "my scalp burns since the second session"
-
-
-class Relay:
-    """A TCP relay 127.0.0.1:<port> -> the database server that can be cut and restored."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = 0
-        self._listener = None
-        self._sockets = []
-        self._lock = threading.Lock()
-        self._thread = None
-
-    def start(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        self._thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
-        self._thread.start()
-
-    def _accept(self, listener) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target, timeout=3)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._sockets += [client, server]
-            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
-
-    def _pump(self, a, b) -> None:
-        try:
-            while True:
-                readable, _, _ = select.select([a, b], [], [], 0.5)
-                for sock in readable:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    (b if sock is a else a).sendall(data)
-        except OSError:
-            return
-        finally:
-            for sock in (a, b):
-                try:
-                    sock.close()
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept (Linux)
-        except OSError:
-            pass
-        self._listener.close()
-        self._thread.join(5)
-        with self._lock:
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
 
 
 def _tracker(sender, events):
@@ -148,7 +75,7 @@ def pg_outage(pg_url, monkeypatch, fast_retry):
     relay.start()
     url = real.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
     monkeypatch.setenv("MESOGUIDE_DB_URL", url)
-    yield url, relay.cut, relay.start
+    yield url, relay.cut, relay.restore
     relay.cut()
     db.dispose_engine(url)
 
