@@ -5,8 +5,9 @@ process); it imports neither, so Rasa's process never loads the action modules.
 ``MESOGUIDE_CONTENT_DIR`` points elsewhere (tests, another clinic). Files are re-read
 when they change on disk, so staff edits take effect without a restart.
 
-``contentfiles.patterns`` holds the strict rules for a usable e-mail address or
-phone number, shared by the consultation form and (to adopt) the redaction.
+``contentfiles.patterns`` holds every contact-detail pattern: the strict rules for a
+usable e-mail address or phone number (the consultation form) and the in-text
+patterns the redaction scans with (``records/redaction.py``).
 """
 from __future__ import annotations
 

@@ -33,6 +33,23 @@ import re
 import unicodedata
 from typing import Any, Collection, Dict, Iterator, List, Optional, Set, Tuple
 
+from contentfiles.patterns import (
+    BARE_AT,
+    CARD_MAX_DIGITS,
+    CARD_MIN_DIGITS,
+    DATE_SHAPE,
+    DIGIT_GROUP,
+    DIGIT_RUN,
+    EMAIL_IN_TEXT,
+    EXTENSION,
+    MAX_PHONE_DIGITS,
+    MIN_PHONE_DIGITS,
+    SPELLED_AT_SPLIT,
+    SPELLED_DOT,
+    SPELLED_DOT_SPLIT,
+    SPELLED_EMAIL,
+)
+
 EMAIL_PLACEHOLDER = "[email redacted]"
 PHONE_PLACEHOLDER = "[phone redacted]"
 CARD_PLACEHOLDER = "[card number redacted]"
@@ -40,40 +57,9 @@ CONTACT_ANSWER_PLACEHOLDER = "[contact details redacted]"
 """Replaces a whole visitor message typed at the contact question, whatever its shape
 (e.g. "anna at example dot com" or a number with too few digits)."""
 
-MIN_DIGITS, MAX_DIGITS = 7, 15
-CARD_MIN_DIGITS, CARD_MAX_DIGITS = 13, 19
-
-_LOCAL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]"
-EMAIL_IN_TEXT = re.compile(
-    rf"(?<!{_LOCAL}){_LOCAL}+@[A-Za-z0-9-]{{1,63}}(?:\.[A-Za-z0-9-]{{1,63}})+"
-)
-"""A written e-mail address (not validated). Starts only where a run of local-part
-characters starts, so text without "@" costs one pass."""
-
-_AT = r"(?:[ \t]{0,3}@[ \t]{0,3}|[ \t]{0,3}[(\[{<][ \t]{0,2}at[ \t]{0,2}[)\]}>][ \t]{0,3}|[ \t]{1,3}at[ \t]{1,3})"
-_DOT = r"(?:[ \t]{0,3}\.[ \t]{0,3}|[ \t]{0,3}[(\[{<][ \t]{0,2}dot[ \t]{0,2}[)\]}>][ \t]{0,3}|[ \t]{1,3}dot[ \t]{1,3})"
-_WORD_DOT = r"(?:[ \t]{0,3}[(\[{<][ \t]{0,2}dot[ \t]{0,2}[)\]}>][ \t]{0,3}|[ \t]{1,3}dot[ \t]{1,3})"
-SPELLED_EMAIL = re.compile(
-    rf"(?<![\w.%+-])[\w.%+-]{{1,64}}(?:{_WORD_DOT}[\w.%+-]{{1,64}}){{0,3}}{_AT}"
-    rf"[A-Za-z0-9-]{{1,63}}(?:{_DOT}[A-Za-z0-9-]{{1,63}}){{1,4}}",
-    re.IGNORECASE | re.ASCII,
-)
-"""An e-mail address with "at"/"dot" in words or brackets, or with spaces around
-"@" and "."; the local part may be spelled too ("jane dot doe at ..."): there a dot
-must be a word or bracketed, so the local part splits into words only one way.
-Which candidates count is decided in ``_spelled_email``."""
-
-DIGIT_RUN = re.compile(r"(?<![\w+])[+(]?[0-9](?:[ \t\u00a0().\-/]{1,4}[0-9]|[0-9])*")
-"""A maximal run of digit groups with phone separators between them. Always matches
-once started, so the scan never goes back over the text."""
-
-EXTENSION = re.compile(r"[ \t]{0,3},?[ \t]{0,3}(?:extension|ext\.?|x|#)[ \t]{0,3}[0-9]{1,6}", re.IGNORECASE)
-_DIGIT_GROUP = re.compile(r"[0-9]+")
-_DATE = re.compile(r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}")
-_BARE_AT = re.compile(r"^[\w.%+-]+[ \t]+at[ \t]", re.IGNORECASE | re.ASCII)
-_SPELLED_DOT = re.compile(r"[ \t]dot[ \t]|[(\[{<][ \t]*dot", re.IGNORECASE)
-_SPELLED_AT_SPLIT = re.compile(r"[ \t]*(?:@|[(\[{<][ \t]*at[ \t]*[)\]}>]|[ \t]at[ \t])[ \t]*", re.IGNORECASE)
-_SPELLED_DOT_SPLIT = re.compile(r"[ \t]*(?:\.|[(\[{<][ \t]*dot[ \t]*[)\]}>]|[ \t]dot[ \t])[ \t]*", re.IGNORECASE)
+# The patterns themselves are in contentfiles/patterns.py, with the strict rules of a
+# usable contact detail (one module of contact patterns).
+MIN_DIGITS, MAX_DIGITS = MIN_PHONE_DIGITS, MAX_PHONE_DIGITS
 
 MAIL_PROVIDERS = frozenset({
     "gmail", "googlemail", "hotmail", "outlook", "live", "msn", "yahoo", "icloud", "me", "mac", "aol",
@@ -119,7 +105,7 @@ def _luhn(digits: str) -> bool:
 
 
 def _is_date(candidate: str) -> bool:
-    return _DATE.fullmatch(candidate.strip("()")) is not None
+    return DATE_SHAPE.fullmatch(candidate.strip("()")) is not None
 
 
 def phone_digits(candidate: str) -> str:
@@ -149,7 +135,7 @@ def _split_run(run: str) -> List[Tuple[int, int]]:
     """(start, end) in ``run`` of the numbers it holds: consecutive digit groups up to
     MAX_DIGITS digits each; a remainder too short to be a number joins the one before."""
     chunks: List[List[int]] = []  # [start, end, digits]
-    for group in _DIGIT_GROUP.finditer(run):
+    for group in DIGIT_GROUP.finditer(run):
         size = group.end() - group.start()
         if chunks and chunks[-1][2] + size <= MAX_DIGITS:
             chunks[-1][1] = group.end()
@@ -215,15 +201,15 @@ def _numbers(text: str) -> Iterator[_Number]:
 
 def _spelled_email(candidate: str) -> Optional[str]:
     """The address ``candidate`` spells ("jane@example.com"), or None when it is not one."""
-    parts = _SPELLED_AT_SPLIT.split(candidate, maxsplit=1)
+    parts = SPELLED_AT_SPLIT.split(candidate, maxsplit=1)
     if len(parts) != 2:
         return None
     local, domain = parts
-    local = ".".join(_SPELLED_DOT_SPLIT.split(local))
-    labels = _SPELLED_DOT_SPLIT.split(domain)
+    local = ".".join(SPELLED_DOT_SPLIT.split(local))
+    labels = SPELLED_DOT_SPLIT.split(domain)
     if len(labels) < 2 or not all(labels) or not labels[-1].isalpha() or not 2 <= len(labels[-1]) <= 24:
         return None
-    if _BARE_AT.match(candidate) and not _SPELLED_DOT.search(candidate):
+    if BARE_AT.match(candidate) and not SPELLED_DOT.search(candidate):
         looks_like_word = local.isalpha()
         if looks_like_word and labels[0].lower() not in MAIL_PROVIDERS:
             return None

@@ -2,6 +2,7 @@
 source each): a clinic's edit to a temporary copy of data/content changes the
 behaviour with no Python change. Also the shared contact rules
 (contentfiles/patterns.py) and the records' vocabularies the actions name."""
+import re
 import shutil
 import subprocess
 import sys
@@ -156,6 +157,20 @@ def test_the_patterns_module_loads_without_rasa_sdk_or_the_actions():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_contact_patterns_are_written_once_in_the_patterns_module():
+    """The redaction scans with the patterns of contentfiles/patterns.py; it compiles
+    none of its own for contact details (only the digit normaliser's ``\\d``)."""
+    from contentfiles import patterns
+    from records import redaction
+
+    for name, pattern in redaction.PATTERNS.items():
+        assert getattr(patterns, name) is pattern, name
+    source = (ROOT / "records" / "redaction.py").read_text()
+    compiled = re.findall(r"re\.compile\((r?\"[^\"]*\")", source)
+    assert compiled == ['r"\\d"'], compiled
+    assert redaction.MIN_DIGITS == patterns.MIN_PHONE_DIGITS and redaction.MAX_DIGITS == patterns.MAX_PHONE_DIGITS
 
 
 # --- the records' vocabularies -------------------------------------------------------
