@@ -47,7 +47,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
 from contentfiles import load as load_content
-from records import db, spool
+from records import copies, db, private_answers, spool
 from records.redaction import CONTACT_ANSWER_PLACEHOLDER, redact
 from records.store import is_unreachable, replay_spool, retry_seconds, spooled_sender
 
@@ -108,6 +108,9 @@ class _RedactedEvent:
     def as_dict(self) -> Dict[Text, Any]:
         return self._data
 
+    def replace(self, data: Dict[Text, Any]) -> None:
+        self._data = data
+
 
 def forget_requested(tracker: DialogueStateTracker) -> bool:
     """Return True when "forget me" succeeded since the last user message.
@@ -165,10 +168,34 @@ class MesoTrackerStore(SQLTrackerStore):
     ) -> Iterator[_RedactedEvent]:
         keep = clinic_contacts()
         masked = contact_answers(tracker.events)
-        return (
+        new = [
             _RedactedEvent(event, keep, id(event) in masked)
             for event in super()._additional_events(session, tracker)
+        ]
+        if tracker.get_slot(private_answers.KEEP_SLOT) is False:
+            self._mask_private_answers(session, tracker.sender_id, new)
+        return iter(new)
+
+    def _mask_private_answers(self, session: Any, sender_id: Text, new: List[_RedactedEvent]) -> None:
+        """The visitor chose not to keep questionnaire answers (``records.private_answers``):
+        mask them in the stored rows and in the events about to be written, in the same
+        transaction as the save; remove the masked texts' copies from the NLU inbox."""
+        rows = (
+            session.query(self.SQLEvent)
+            .filter(self.SQLEvent.sender_id == sender_id)
+            .order_by(self.SQLEvent.id)
+            .all()
         )
+        stored = [json.loads(row.data) for row in rows]
+        masked, texts = private_answers.mask(stored + [event.as_dict() for event in new])
+        for row, before, after in zip(rows, stored, masked):
+            if after != before:
+                row.data = json.dumps(after)
+                row.intent_name = ((after.get("parse_data") or {}).get("intent") or {}).get("name")
+        for event, after in zip(new, masked[len(rows):]):
+            event.replace(after)
+        if texts:  # logs carry no visitor text; the NLU inbox may hold a copy
+            copies.scrub_nlu_inbox(texts)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events redacted, or purge the conversation on "forget me";
@@ -243,6 +270,8 @@ class MesoTrackerStore(SQLTrackerStore):
         keep = clinic_contacts()
         masked = contact_answers(tracker.events)
         events = [_RedactedEvent(event, keep, id(event) in masked).as_dict() for event in tracker.events]
+        if tracker.get_slot(private_answers.KEEP_SLOT) is False:
+            events, _texts = private_answers.mask(events)
         spool.append("events", {"sender_id": tracker.sender_id, "events": events}, spool.EVENTS_FILE)
         if outage:
             self._went_down(reason)
