@@ -19,6 +19,7 @@ from records.vocabulary import (  # noqa: F401 - the actions import these names 
     EMERGENCY_EVENT,
     GENERAL,
     HANDOFF_EVENT,
+    KEEP_ANSWERS_SLOT,
     LIKELY_AGA,
     MESOTHERAPY,
     NO,
@@ -231,6 +232,12 @@ def join_words(parts: List[str]) -> str:
 def fill_in(key: str) -> Any:
     """Words a flow fills into a message (data/content/messages.yml ``fill_ins``)."""
     return content.fill_ins()[key]
+
+
+def answers_kept(tracker) -> bool:
+    """False once the visitor chose not to keep questionnaire answers
+    (records/private_answers.py); the questions run the same either way."""
+    return tracker.get_slot(KEEP_ANSWERS_SLOT) is not False
 
 
 def store():

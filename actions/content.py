@@ -156,6 +156,11 @@ def fill_ins() -> Dict[str, Any]:
     return load("messages")["fill_ins"]
 
 
+def dont_keep_answers() -> List[str]:
+    """Words that ask not to keep questionnaire answers (messages.yml ``dont_keep_answers``)."""
+    return load("messages")["dont_keep_answers"]
+
+
 def stop_words() -> List[str]:
     """Messages that, typed alone, end a question flow (messages.yml ``stop_words``)."""
     return load("messages")["stop_words"]

@@ -14,7 +14,11 @@ The base class gives all of them the same behaviour with real people:
   doctor" answer at once (``on_red_flag``: the triage ends, the others go on);
 - an answer that fits none of the options is asked again once with the options
   spelled out; the second time it is taken as "not sure" (``unclear_value``) and the
-  questions go on, so nobody is stuck repeating themselves.
+  questions go on, so nobody is stuck repeating themselves;
+- "don't keep my answers" (the button under each questionnaire's introduction, or
+  typed at any step) sets ``keep_answers`` to False, deletes the clinic records of
+  earlier answers and asks the same question again; from then on nothing of the
+  questionnaires is kept (records/private_answers.py).
 
 When a flow ends early the slot ``flow_stopped`` says why; the flow's summary
 action reads it.
@@ -37,6 +41,9 @@ from actions.common import (
     ACT_CONFIDENCE,
     ADVICE_DECLINED_EVENT,
     COMPLICATION_EVENT,
+    KEEP_ANSWERS_SLOT,
+    answers_kept,
+    contains_phrase,
     EMERGENCY_EVENT,
     RED_FLAG_EVENT,
     STOPPED,
@@ -153,6 +160,12 @@ class GuidedFormValidation(Action, abc.ABC):
     def stop(reason: str) -> List[Dict[Text, Any]]:
         return [SlotSet("flow_stopped", reason), SlotSet("requested_slot", None), ActiveLoop(None)]
 
+    @staticmethod
+    def declines_keeping(tracker: Tracker) -> bool:
+        """Whether the latest message asks not to keep the answers (messages.yml
+        ``dont_keep_answers``; the introduction's button sends the first of them)."""
+        return bool(contains_phrase(latest_text(tracker), content.dont_keep_answers()))
+
     def wants_to_stop(self, tracker: Tracker) -> bool:
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
         text = latest_text(tracker)
@@ -223,6 +236,8 @@ class GuidedFormValidation(Action, abc.ABC):
             if ended is not None:
                 return ended
             flagged = True
+        if self.declines_keeping(tracker):
+            return await stop_keeping_answers(dispatcher, tracker) + [keep_form_turn(tracker)]
         if self.wants_to_stop(tracker):
             return self.stop(STOPPED)
 
@@ -240,6 +255,24 @@ class GuidedFormValidation(Action, abc.ABC):
             if any(e.get("name") == requested and e.get("value") is not None for e in events):
                 return events  # the question is answered ("not sure"): the form moves on
         return events + [keep_form_turn(tracker)]
+
+
+async def stop_keeping_answers(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """The visitor's choice not to keep questionnaire answers: confirmed, the clinic
+    records of earlier answers deleted, the slot set (the tracker store masks the log)."""
+    if answers_kept(tracker):
+        from records.private_answers import forget_answers
+
+        await record(forget_answers, tracker.sender_id)
+    say(dispatcher, "answers_not_kept")
+    return [SlotSet(KEEP_ANSWERS_SLOT, False)]
+
+
+def offer_not_keeping(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Under a questionnaire's introduction: its answers are kept for the clinic, unless
+    the visitor taps "Don't keep my answers" (not offered again once chosen)."""
+    if answers_kept(tracker):
+        say(dispatcher, "answers_kept_notice")
 
 
 class AskQuestion(Action, abc.ABC):

@@ -15,6 +15,7 @@ from actions.common import (
     STOPPED_EMERGENCY,
     UNSURE,
     YES,
+    answers_kept,
     fill_in,
     join_words,
     latest_entities,
@@ -26,7 +27,7 @@ from actions.common import (
     yes_no_unsure,
     store,
 )
-from actions.forms import GuidedFormValidation, question_actions, reset_events
+from actions.forms import GuidedFormValidation, offer_not_keeping, question_actions, reset_events
 
 FORM = "screening_form"
 
@@ -91,14 +92,14 @@ class ActionScreeningSummary(Action):
         stopped = tracker.get_slot("flow_stopped")
         outcome, yes, unsure = screening_outcome(answers)
         given = {k: v for k, v in answers.items() if v}
-        if given or not stopped:
+        if (given or not stopped) and answers_kept(tracker):
             await record(
                 store().save_screening, tracker.sender_id, given, outcome, yes + unsure, not stopped
             )
         if stopped == STOPPED_EMERGENCY:
             return reset_events(domain, FORM, keep=True)
         if stopped:
-            say(dispatcher, "screening_stopped")
+            say(dispatcher, "screening_stopped" if answers_kept(tracker) else "screening_stopped_not_kept")
             return reset_events(domain, FORM, keep=True)
         if yes:
             advice = "; ".join(items[s]["advice"] for s in yes)
@@ -141,6 +142,8 @@ class ActionScreeningIntro(Action):
             say(dispatcher, "screening_intro_resume", questions=_count(left))
         elif left:
             say(dispatcher, "screening_intro", questions=_count(left))
+        if left:
+            offer_not_keeping(dispatcher, tracker)
         return [FollowupAction(FORM)]
 
 

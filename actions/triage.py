@@ -20,6 +20,7 @@ from actions.common import (
     UNCLEAR,
     UNSURE,
     YES,
+    answers_kept,
     fill_in,
     join_words,
     contains_phrase,
@@ -34,7 +35,7 @@ from actions.common import (
     yes_no_unsure,
     store,
 )
-from actions.forms import GuidedFormValidation, question_actions, reset_events
+from actions.forms import GuidedFormValidation, offer_not_keeping, question_actions, reset_events
 
 FORM = "triage_form"
 SKIPPED = "skipped"
@@ -187,14 +188,16 @@ class ActionTriageOutcome(Action):
         stopped = tracker.get_slot("flow_stopped")
         if stopped == STOPPED_RED_FLAG:  # "see a doctor" was said when the red flag was typed
             given = {s: answers[s] for s in slots if answers[s]}
-            await record(store().save_triage, tracker.sender_id, given, RED_FLAG)
+            if answers_kept(tracker):
+                await record(store().save_triage, tracker.sender_id, given, RED_FLAG)
             return reset_events(domain, FORM) + [SlotSet("triage_outcome", RED_FLAG)]
         if stopped:
             if stopped != STOPPED_EMERGENCY:
                 say(dispatcher, "triage_stopped")
             return reset_events(domain, FORM, keep=True)
         outcome, reasons = triage_outcome(answers)
-        await record(store().save_triage, tracker.sender_id, {s: answers[s] for s in slots if answers[s]}, outcome)
+        if answers_kept(tracker):
+            await record(store().save_triage, tracker.sender_id, {s: answers[s] for s in slots if answers[s]}, outcome)
         if outcome == RED_FLAG:
             say(dispatcher, "triage_red_flag", signs=_words(reasons))
             await record(store().log_safety_event, tracker.sender_id, RED_FLAG_EVENT, ",".join(reasons))
@@ -220,6 +223,7 @@ class ActionTriageIntro(Action):
             say(dispatcher, "triage_intro_aga")
         else:
             say(dispatcher, "triage_intro")
+        offer_not_keeping(dispatcher, tracker)
         return [FollowupAction(FORM)]
 
 

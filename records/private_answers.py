@@ -23,16 +23,25 @@ masked. The clinic records (screening results, triage outcomes) are not written 
 earlier ones are deleted by the action that takes the choice; the safety events of
 a red flag or an emergency stay, as the clinic's duty of care needs them.
 
-Pure functions over event dictionaries (Rasa's ``as_dict`` form), used by the
-tracker store on every save of a conversation that chose this and by the retention
-command; no Rasa import.
+``mask`` works on event dictionaries (Rasa's ``as_dict`` form): the tracker store
+applies it on every save of a conversation that chose this. ``forget_answers`` (the
+action taking the choice) and ``mask_abandoned`` (the retention command) act on the
+records database. No Rasa import.
 """
 from __future__ import annotations
 
 import copy
+import json
+import time
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-KEEP_SLOT = "keep_answers"
+import sqlalchemy as sa
+
+from records import copies, db
+from records.models import ScreeningResult, TriageOutcome
+from records.vocabulary import KEEP_ANSWERS_SLOT
+
+KEEP_SLOT = KEEP_ANSWERS_SLOT
 """False once the visitor chose not to keep questionnaire answers."""
 
 QUESTIONNAIRES = ("screening_form", "triage_form")
@@ -149,3 +158,68 @@ def abandoned(events: Sequence[Dict[str, Any]], now: float) -> bool:
     """Whether the conversation's last event is older than ``ABANDONED_AFTER_SECONDS``."""
     stamps = [e.get("timestamp") for e in events if isinstance(e.get("timestamp"), (int, float))]
     return bool(stamps) and now - max(stamps) > ABANDONED_AFTER_SECONDS
+
+
+ANSWER_TABLES = (ScreeningResult, TriageOutcome)
+
+
+def forget_answers(sender_id: str, *, url: Optional[str] = None) -> Dict[str, int]:
+    """Delete the conversation's screening results and triage outcomes (the visitor
+    chose not to keep answers); return the counts per table."""
+    with db.session_scope(url) as session:
+        return {
+            model.__tablename__: session.execute(
+                sa.delete(model)
+                .where(model.sender_id == sender_id)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            for model in ANSWER_TABLES
+        }
+
+
+EVENTS_TABLE = "events"
+
+
+def mask_abandoned(*, url: Optional[str] = None, now: Optional[float] = None, dry_run: bool = False) -> int:
+    """Mask whole the conversations that chose not to keep answers and whose last event is
+    older than ``ABANDONED_AFTER_SECONDS`` (a questionnaire left in the middle keeps its
+    slot values until then); return how many conversations changed."""
+    now = time.time() if now is None else now
+    changed = 0
+    with db.session_scope(url) as session:
+        connection = session.connection()
+        if not sa.inspect(connection).has_table(EVENTS_TABLE):
+            return 0
+        events = sa.table(
+            EVENTS_TABLE, sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
+            sa.column("intent_name"), sa.column("data"),
+        )
+        senders = connection.execute(
+            sa.select(events.c.sender_id).distinct().where(
+                events.c.type_name == "slot", events.c.data.like(f'%"{KEEP_SLOT}"%')
+            )
+        ).scalars().all()
+        for sender in senders:
+            rows = connection.execute(
+                sa.select(events.c.id, events.c.data).where(events.c.sender_id == sender).order_by(events.c.id)
+            ).all()
+            stored = [json.loads(row.data) for row in rows]
+            if not chose_not_to_keep(stored) or not abandoned(stored, now):
+                continue
+            masked, texts = mask(stored, whole=True)
+            updates = [(row.id, after) for row, before, after in zip(rows, stored, masked) if after != before]
+            if not updates:
+                continue
+            changed += 1
+            if dry_run:
+                continue
+            for row_id, after in updates:
+                connection.execute(
+                    events.update().where(events.c.id == row_id).values(
+                        data=json.dumps(after),
+                        intent_name=((after.get("parse_data") or {}).get("intent") or {}).get("name"),
+                    )
+                )
+            if texts:
+                copies.scrub_nlu_inbox(texts)
+    return changed

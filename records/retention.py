@@ -14,6 +14,9 @@ Outside the database, older than DAYS also goes:
 - NLU inbox files not changed since the cut-off (``records.copies``);
 - log content older than the cut-off (``records.copies.purge_logs_before``).
 
+Questionnaires left in the middle by visitors who chose not to keep their answers are
+masked whole (``records.private_answers.mask_abandoned``), whatever DAYS says.
+
 Signed-out console sessions whose cookies have expired are forgotten as well (not
 visitor data, only housekeeping). With ``dry_run`` nothing is changed and the counts
 say what would go. The schedule is in ``deploy/`` (a daily systemd timer); the
@@ -28,7 +31,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from records import copies, db, spool, store
+from records import copies, db, private_answers, spool, store
 from records.models import (
     ConsoleSessionRevocation,
     ConsultationRequest,
@@ -134,6 +137,8 @@ def purge(days: float, *, url: Optional[str] = None, dry_run: bool = False,
     totals["nlu_inbox_examples"] = copies.scrub_nlu_inbox(texts, dry_run=dry_run)
     totals["nlu_inbox_files"] = copies.purge_nlu_inbox_before(cutoff, dry_run=dry_run)
     totals["log_files"] = copies.purge_logs_before(cutoff, dry_run=dry_run)
+    moment = (now or utcnow()).timestamp()
+    totals["unkept_answers_masked"] = private_answers.mask_abandoned(url=url, now=moment, dry_run=dry_run)
     return totals
 
 

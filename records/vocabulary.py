@@ -12,6 +12,10 @@ TRANSPLANT, MESOTHERAPY, GENERAL = "transplant", "mesotherapy", "general"
 EMERGENCY_EVENT, COMPLICATION_EVENT, RED_FLAG_EVENT = "emergency", "complication", "red_flag"
 ADVICE_DECLINED_EVENT, HANDOFF_EVENT = "medical_advice_declined", "human_handoff"
 
+KEEP_ANSWERS_SLOT = "keep_answers"
+"""The slot that is False once a visitor chose not to keep questionnaire answers
+(records/private_answers.py)."""
+
 SCREENING_ANSWERS = (YES, NO, UNSURE)
 SCREENING_OUTCOMES = (NONE_REPORTED, CONTRAINDICATION_REPORTED, DOCTOR_CHECK)
 TRIAGE_OUTCOMES = (LIKELY_AGA, RED_FLAG, SEE_DOCTOR, UNCLEAR)
