@@ -12,27 +12,15 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contentfiles import clinic_placeholders
-
 WEB_DIR = Path(__file__).resolve().parent
 REPO_ROOT = WEB_DIR.parent
 DEFAULT_CLINIC_FILE = REPO_ROOT / "data" / "content" / "clinic.yml"
-DEFAULT_DOMAIN_FILE = REPO_ROOT / "domain.yml"
 REQUIRED_CLINIC_KEYS = ("name", "phone", "privacy_url", "emergency_number")
-# Bot replies the widget shows as an emergency or urgent-care alert, or after which it
-# erases the chat from the device ("delete my data" done): keys of messages.yml and
-# responses of domain.yml. A stand-in until the bot marks these replies itself with
-# {"custom": {"kind": ...}} (web/README.md).
-KNOWN_REPLIES = {
-    "emergency": {"messages": ["emergency_local"], "responses": ["utter_emergency"]},
-    "urgent_care": {"messages": ["complication_local"], "responses": ["utter_complication"]},
-    "data_deleted": {"messages": ["forget_me_done"], "responses": ["utter_forget_me_done"]},
-}
 PAGES = {"/": "index.html", "/index.html": "index.html", "/about.html": "about.html", "/privacy.html": "privacy.html"}
 
 
@@ -46,8 +34,6 @@ class WebSettings:
     port: int
     rasa_url: str
     clinic_file: Path
-    content_dir: Path = DEFAULT_CLINIC_FILE.parent
-    domain_file: Path = DEFAULT_DOMAIN_FILE
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "WebSettings":
@@ -59,7 +45,6 @@ class WebSettings:
             port=int(env.get("WEB_PORT") or "8080"),
             rasa_url=rasa_url.rstrip("/"),
             clinic_file=Path(env.get("MESOGUIDE_CLINIC_FILE") or DEFAULT_CLINIC_FILE),
-            content_dir=Path(env.get("MESOGUIDE_CONTENT_DIR") or DEFAULT_CLINIC_FILE.parent),
         )
 
 
@@ -85,49 +70,6 @@ def load_clinic(path: Path) -> dict[str, Any]:
         if clinic.get(key) is not None:
             clinic[key] = str(clinic[key])
     return clinic
-
-
-class _KeepUnknown(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _yaml_file(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def known_replies(clinic: Mapping[str, Any], messages_file: Path, domain_file: Path) -> dict[str, list[str]]:
-    """The texts of KNOWN_REPLIES as the bot sends them (clinic details filled in,
-    whitespace collapsed); a key missing from the content files is left out."""
-    fields = _KeepUnknown(clinic_placeholders(clinic))
-    messages = _yaml_file(messages_file).get("messages") or {}
-    responses = _yaml_file(domain_file).get("responses") or {}
-    result: dict[str, list[str]] = {}
-    for kind, sources in KNOWN_REPLIES.items():
-        texts = []
-        for key in sources["messages"]:
-            entry = messages.get(key)
-            if isinstance(entry, dict) and isinstance(entry.get("text"), str):
-                texts.append(entry["text"])
-        for key in sources["responses"]:
-            for variant in responses.get(key) or []:
-                if isinstance(variant, dict) and isinstance(variant.get("text"), str):
-                    texts.append(variant["text"])
-        rendered = []
-        for text in texts:
-            try:
-                text = text.format_map(fields)
-            except (ValueError, IndexError):
-                pass
-            text = " ".join(text.split())
-            if text and text not in rendered:
-                rendered.append(text)
-        result[kind] = rendered
-    return result
 
 
 def content_security_policy(rasa_origin: str) -> str:
@@ -194,14 +136,9 @@ def create_app(settings: WebSettings) -> ASGIApp:
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    async def replies(request: Request) -> JSONResponse:
-        # Re-read on every request: staff edit messages.yml without restarting anything.
-        return JSONResponse(known_replies(clinic, settings.content_dir / "messages.yml", settings.domain_file))
-
     routes = [Route(path, page) for path in PAGES]
     routes += [
         Route("/healthz", healthz),
-        Route("/widget/mesoguide-replies.json", replies),
         Mount("/widget", StaticFiles(directory=WEB_DIR / "static" / "widget"), name="widget"),
         Mount("/static", StaticFiles(directory=WEB_DIR / "static" / "site"), name="static"),
     ]

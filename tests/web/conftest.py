@@ -156,6 +156,10 @@ class FakeRasa:
     `session_mode` "404" plays a server without that route, "abort" one that is down.
     With `enforce_sessions` the webhook refuses senders it never issued (403
     unknown_session), as the signed-id server does.
+
+    Every 429 (webhook or session route) carries `Retry-After: <retry_after>` (None: no
+    header); with `expose_retry_after` the CORS headers let the page read it, without it
+    the page can't (as with Rasa's CORS set-up, which exposes only "filename").
     """
 
     RATE_LIMIT_TEXT = "You are writing faster than I can read. Please wait a minute and try again."
@@ -172,6 +176,8 @@ class FakeRasa:
         self.session_requests: list[Any] = []
         self.issued: list[str] = []
         self.enforce_sessions = False
+        self.retry_after: Optional[str] = "1"
+        self.expose_retry_after = True
 
     def attach(self, target) -> None:
         target.route(self.webhook, self._handle)
@@ -187,12 +193,12 @@ class FakeRasa:
         self._fulfill(route, 200, self.replies_for(body))
 
     def _fulfill(self, route, status: int, payload: Any) -> None:
-        route.fulfill(
-            status=status,
-            content_type="application/json",
-            headers={"Access-Control-Allow-Origin": self.origin},
-            body=json.dumps(payload),
-        )
+        headers = {"Access-Control-Allow-Origin": self.origin}
+        if status == 429 and self.retry_after is not None:
+            headers["Retry-After"] = self.retry_after
+            if self.expose_retry_after:
+                headers["Access-Control-Expose-Headers"] = "Retry-After"
+        route.fulfill(status=status, content_type="application/json", headers=headers, body=json.dumps(payload))
 
     def _handle_session(self, route) -> None:
         if route.request.method != "POST":

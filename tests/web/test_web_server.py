@@ -201,46 +201,13 @@ def test_entry_point_refuses_to_start_without_clinic_file(tmp_path):
     assert "clinic file not found" in result.stderr
 
 
-def test_known_replies_are_rendered_from_the_content_files(tmp_path, clinic_file):
-    """/widget/mesoguide-replies.json: the bot's alert and deletion replies, as the bot sends them."""
-    content = tmp_path / "content"
-    content.mkdir()
-    (content / "messages.yml").write_text(
-        "messages:\n"
-        "  emergency_local:\n"
-        "    text: 'The emergency number here is {emergency_number}.'\n"
-        "  complication_local:\n"
-        "    text: 'For urgent care here: {urgent_care}, or\n"
-        "      the doctor who treated you. {unknown}'\n"
-        "  other:\n"
-        "    text: not listed\n",
-        encoding="utf-8",
-    )
-    domain = tmp_path / "domain.yml"
-    domain.write_text(
-        "responses:\n  utter_emergency:\n  - text: Call your emergency number now.\n  - text: Second variant.\n",
-        encoding="utf-8",
-    )
-    settings = WebSettings("127.0.0.1", 8080, "http://localhost:5005", clinic_file, content_dir=content, domain_file=domain)
-    client = TestClient(create_app(settings))
-    response = client.get("/widget/mesoguide-replies.json")
-    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
-    assert response.json() == {
-        "emergency": ["The emergency number here is 999.", "Call your emergency number now.", "Second variant."],
-        "urgent_care": ["For urgent care here: NHS 111 or your GP, or the doctor who treated you. {unknown}"],
-        "data_deleted": [],
-    }
-    (content / "messages.yml").write_text("messages:\n  forget_me_done:\n    text: Deleted.\n", encoding="utf-8")
-    assert client.get("/widget/mesoguide-replies.json").json()["data_deleted"] == ["Deleted."]  # edits need no restart
-
-
-def test_known_replies_of_the_real_content_exist():
-    """The keys the widget relies on are still in data/content/messages.yml and domain.yml."""
-    from web.server import DEFAULT_CLINIC_FILE, DEFAULT_DOMAIN_FILE, known_replies
-
-    replies = known_replies(load_clinic(DEFAULT_CLINIC_FILE), DEFAULT_CLINIC_FILE.parent / "messages.yml", DEFAULT_DOMAIN_FILE)
-    assert all(replies[kind] for kind in ("emergency", "urgent_care", "data_deleted")), replies
-    assert not any("{" in text for texts in replies.values() for text in texts)
+def test_alerts_have_one_source_the_bots_marker(client):
+    """No list of reply texts any more (the bot marks its alert and deletion replies with
+    custom.kind): the old /widget/mesoguide-replies.json is gone and the widget asks for no
+    such file."""
+    assert client.get("/widget/mesoguide-replies.json").status_code == 404
+    source = (WIDGET_DIR / "mesoguide-widget.js").read_text(encoding="utf-8")
+    assert "mesoguide-replies" not in source and "repliesUrl" not in source
 
 
 def test_widget_limit_never_exceeds_the_server_limit():

@@ -1,11 +1,12 @@
 """The widget against the real REST channel code (channels/rest.py, no model): signed sender
-ids from the session route, a forged or forgotten id renewed once, the 429 text, all
-through Rasa's CORS set-up (preflights, error responses readable by the page)."""
+ids from the session route, a forged or forgotten id renewed once, the 429 text and its
+Retry-After wait, all through Rasa's CORS set-up (preflights, error responses readable by
+the page)."""
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -102,7 +103,10 @@ def test_widget_with_the_real_channel(browser, servers, make_widget, size):
         assert renewed != sender and not renewed.startswith("forged")
         expect(widget.error).to_have_count(0)
 
-        # The per-sender limit: the channel's friendly 429 text, not "can't reach".
+        # The per-sender limit: the channel's friendly 429 text, not "can't reach", and a wait
+        # as long as its Retry-After when the page may read it (CORS), else the widget's 15 s.
+        refusals: list = []
+        page.on("response", lambda r: refusals.append(r.headers) if r.status == 429 else None)
         for i in range(SENDER_BURST + 1):
             widget.send(f"message {i}")
             expect(widget.typing).to_be_hidden()
@@ -110,7 +114,18 @@ def test_widget_with_the_real_channel(browser, servers, make_widget, size):
                 break
         expect(widget.error).to_contain_text(content.message("rate_limited"))
         expect(widget.error).not_to_contain_text("Can't reach")
-        expect(widget.error.get_by_role("button", name="Retry")).to_be_visible()
+        expect(widget.error.get_by_role("button", name="Retry")).to_be_disabled()
+        expect(page.locator(".mg-send")).to_be_disabled()
+        assert len(refusals) == 1
+        retry_after = int(refusals[0]["retry-after"])
+        exposed = "retry-after" in refusals[0].get("access-control-expose-headers", "").lower()
+        shown = int(re.search(r"(\d+) s", widget.error.locator(".mg-wait").inner_text()).group(1))
+        expected = min(retry_after, 600) if exposed else 15
+        assert expected - 1 <= shown <= expected, (refusals[0], shown)  # a second may have passed
+        widget.send("during the wait")
+        page.wait_for_timeout(500)
+        assert len(refusals) == 1  # nothing reached the server
+        expect(widget.input).to_have_value("during the wait")
         widget.screenshot(f"widget-channel-rate-limited-{size}.png")
         assert errors == []
     finally:

@@ -8,14 +8,16 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.request
 from dataclasses import dataclass
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 
-from tests.web.conftest import DESKTOP, PHONE_375, REPO_ROOT
+from contentfiles import clinic_placeholders
+from tests.web.conftest import DESKTOP, PHONE_375, REPO_ROOT, TEST_CLINIC
 from tests.web.test_widget_behaviour import COLOURS_JS, UUID4, contrast
 
 TEXTS = json.loads((REPO_ROOT / "web" / "static" / "widget" / "mesoguide-widget.text.json").read_text(encoding="utf-8"))
@@ -42,7 +44,6 @@ EMERGENCY = [
     {"text": "The emergency number here is 999."},
     {"custom": {"kind": "emergency"}},
 ]
-DELETED_TEXT = "Done: I have deleted this conversation from the clinic's records."
 
 
 @dataclass
@@ -106,9 +107,23 @@ def chat(request, browser, demo_site, make_fake_rasa, make_widget):
     assert dialogs == []
 
 
-def known_replies(demo_site) -> dict:
-    with urllib.request.urlopen(demo_site.url + "/widget/mesoguide-replies.json", timeout=5) as response:
-        return json.load(response)
+def bot_text(key: str) -> str:
+    """A reply as the bot sends it: a response of domain.yml (utter_...) or a message of
+    data/content/messages.yml, with the test clinic's details filled in."""
+    if key.startswith("utter_"):
+        domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
+        return domain["responses"][key][0]["text"]
+    messages = yaml.safe_load((REPO_ROOT / "data" / "content" / "messages.yml").read_text(encoding="utf-8"))["messages"]
+    return messages[key]["text"].format(**clinic_placeholders(TEST_CLINIC))
+
+
+def marked(texts: list[str], kind: str) -> list[dict]:
+    """Replies as Rasa's REST channel sends a marked message: its text, then its custom JSON."""
+    return [entry for text in texts for entry in ({"text": text}, {"custom": {"kind": kind}})]
+
+
+URGENT_TEXTS = [bot_text("utter_complication"), bot_text("complication_local")]
+EMERGENCY_TEXTS = [bot_text("utter_emergency"), bot_text("emergency_local")]
 
 
 def stored(chat) -> dict | None:
@@ -224,18 +239,16 @@ def test_emergency_reply_is_an_alert_with_a_call_button(chat):
     expect(chat.widget.log.locator("a.mg-call")).to_have_attribute("href", "tel:999")
 
 
-def test_urgent_care_reply_known_from_the_content_is_an_alert(chat, demo_site):
-    """Without a marker the widget recognises the bot's urgent-care texts as the web server renders them."""
-    known = known_replies(demo_site)
-    assert known["urgent_care"] and known["emergency"] and known["data_deleted"]
-    # as the bot sends them: the fixed answer (domain.yml) first, then the local numbers
-    chat.fake.answers["red and hot after injection"] = [{"text": text} for text in reversed(known["urgent_care"])]
+def test_marked_urgent_care_reply_is_an_alert(chat):
+    """The bot's urgent-care answer as it sends it: the fixed answer (domain.yml) then the local
+    numbers (messages.yml), each followed by its marker."""
+    chat.fake.answers["red and hot after injection"] = marked(URGENT_TEXTS, "urgent_care")
     chat.fake.answers["ordinary"] = [{"text": "Mesotherapy is a course of small injections into the scalp."}]
     chat.start()
     chat.widget.ask("ordinary")
     chat.widget.ask("red and hot after injection")
-    expect(chat.widget.log.locator(".mg-alert")).to_have_count(len(known["urgent_care"]))
-    expect(chat.widget.log.locator(".mg-alert-urgent")).to_have_count(len(known["urgent_care"]))
+    expect(chat.widget.log.locator(".mg-alert")).to_have_count(2)
+    expect(chat.widget.log.locator(".mg-alert-urgent")).to_have_count(2)
     expect(chat.widget.bot_messages.first).not_to_have_class(re.compile(r"mg-alert"))
     expect(chat.widget.bot_messages.first).not_to_have_attribute("role", "alert")
     call = chat.widget.log.locator("a.mg-call")
@@ -251,12 +264,23 @@ def test_urgent_care_reply_known_from_the_content_is_an_alert(chat, demo_site):
     chat.screenshot("urgent")
 
 
-def test_a_reworded_reply_is_not_an_alert_without_a_marker(chat):
-    chat.fake.answers["x"] = [{"text": "This could be a medical emergency, or maybe not."}, {"custom": {"kind": "nonsense"}}]
+def test_the_bots_alert_texts_without_a_marker_are_not_alerts(chat):
+    """The marker is the only source: the very texts of the emergency and urgent-care answers,
+    unmarked (or with an unknown kind), are ordinary replies."""
+    chat.fake.answers["emergency text"] = [{"text": text} for text in EMERGENCY_TEXTS]
+    chat.fake.answers["urgent text"] = [{"text": URGENT_TEXTS[0]}, {"custom": {"kind": "nonsense"}}, {"text": URGENT_TEXTS[1]}]
+    chat.fake.answers["marked"] = marked(EMERGENCY_TEXTS[:1], "emergency")
     chat.start()
-    chat.widget.ask("x")
+    chat.widget.ask("emergency text")
+    chat.widget.ask("urgent text")
+    expect(chat.widget.bot_messages).to_have_count(4)
     expect(chat.widget.log.locator(".mg-alert")).to_have_count(0)
+    expect(chat.widget.log.locator("[role=alert]")).to_have_count(0)
     expect(chat.widget.log.locator("a.mg-call")).to_have_count(0)
+    chat.widget.ask("marked")  # the same text with its marker: an alert
+    expect(chat.widget.log.locator(".mg-alert-emergency")).to_have_count(1)
+    expect(chat.widget.bot_messages.last).to_have_class(re.compile(r"\bmg-alert-emergency\b"))
+    expect(chat.widget.log.locator("a.mg-call")).to_have_count(1)
 
 
 def test_phone_numbers_and_emails_in_replies_are_tappable(chat):
@@ -544,18 +568,17 @@ def test_keep_hours_is_configurable_and_zero_keeps_the_tab_only(chat):
     expect(chat.widget.user_messages.locator(".mg-bubble")).to_have_text(["only this tab"])
 
 
-@pytest.mark.parametrize("marked", [True, False], ids=["marker", "known-text"])
-def test_deleting_data_clears_the_device(chat, demo_site, marked):
-    deleted = [{"text": DELETED_TEXT}, {"custom": {"kind": "data_deleted"}}] if marked else [
-        {"text": known_replies(demo_site)["data_deleted"][0]}
-    ]
-    chat.fake.answers["delete my data"] = [
-        {"text": "Do you want me to delete this conversation?", "buttons": [
-            {"title": "Yes, delete my data", "payload": "/forget_me"},
-            {"title": "No, keep it", "payload": "/deny"},
-        ]}
-    ]
-    chat.fake.answers["/forget_me"] = deleted
+CONFIRM_DELETION = [
+    {"text": "Do you want me to delete this conversation?", "buttons": [
+        {"title": "Yes, delete my data", "payload": "/forget_me"},
+        {"title": "No, keep it", "payload": "/deny"},
+    ]}
+]
+
+
+def test_deleting_data_clears_the_device(chat):
+    chat.fake.answers["delete my data"] = CONFIRM_DELETION
+    chat.fake.answers["/forget_me"] = marked([bot_text("forget_me_done")], "data_deleted")
     chat.start()
     chat.widget.ask("my name is Anna")
     chat.widget.ask("delete my data")
@@ -573,6 +596,22 @@ def test_deleting_data_clears_the_device(chat, demo_site, marked):
     chat.widget.ask("hello again")
     assert chat.fake.requests[-1]["sender"] != old_sender
     assert len(chat.fake.session_requests) == 2
+
+
+def test_the_deletion_text_without_its_marker_keeps_the_chat(chat):
+    chat.fake.answers["delete my data"] = CONFIRM_DELETION
+    chat.fake.answers["/forget_me"] = [{"text": bot_text("forget_me_done")}]
+    chat.start()
+    chat.widget.ask("my name is Anna")
+    chat.widget.ask("delete my data")
+    sender = stored(chat)["senderId"]
+    chat.widget.log.get_by_role("button", name="Yes, delete my data").click()
+    expect(chat.widget.bot_messages).to_have_count(3)
+    expect(chat.widget.log).not_to_contain_text(TEXTS["dataDeleted"])
+    expect(chat.widget.log).to_contain_text("Anna")
+    assert stored(chat)["senderId"] == sender
+    assert [m["text"] for m in stored(chat)["messages"] if m["from"] == "user"] == [
+        "my name is Anna", "delete my data", "Yes, delete my data"]
 
 
 def test_restart_in_one_tab_clears_the_other(chat, make_widget):
@@ -637,6 +676,19 @@ def test_a_failed_message_keeps_its_retry_after_a_reload(chat):
     expect(chat.widget.error).to_have_count(0)
 
 
+def wait_notice(seconds: int) -> str:
+    return TEXTS["rateLimitedWait"].replace("{seconds}", str(seconds))
+
+
+def stop_the_clock(page) -> int:
+    """Fakes the page's clock and stops it at a whole second (returned, Unix time): time then
+    moves only by page.clock.run_for, however slow the machine."""
+    now = int(time.time()) + 60
+    page.clock.install(time=now - 30)
+    page.clock.pause_at(now)
+    return now
+
+
 @pytest.mark.parametrize("shape", ["http429", "http429list"])
 def test_a_rate_limited_message_shows_the_servers_text(chat, shape):
     chat.fake.failures.append(shape)
@@ -644,15 +696,90 @@ def test_a_rate_limited_message_shows_the_servers_text(chat, shape):
     chat.widget.send("hello")
     expect(chat.widget.error).to_contain_text(chat.fake.RATE_LIMIT_TEXT)
     expect(chat.widget.error).not_to_contain_text("Can't reach")
-    chat.widget.error.get_by_role("button", name="Retry").click()
+    chat.widget.error.get_by_role("button", name="Retry").click()  # enabled after the server's 1 s
     expect(chat.widget.bot_messages).to_have_count(1)
+
+
+def test_a_rate_limited_message_waits_as_long_as_the_server_asks(chat):
+    """429 with Retry-After: the visitor's message stays with a Retry that waits, nothing is sent
+    before the wait is over (Send, Enter, Retry, a reload), and a countdown shows it."""
+    page, w, fake = chat.page, chat.widget, chat.fake
+    stop_the_clock(page)
+    fake.answers["hello"] = QUESTION_1
+    chat.start()
+    w.ask("hello")
+    fake.retry_after = "5"
+    fake.failures.append("http429list")
+    w.send("is it safe while breastfeeding?")
+    retry = w.error.get_by_role("button", name="Retry")
+    wait = w.error.locator(".mg-wait")
+    expect(w.error).to_contain_text(fake.RATE_LIMIT_TEXT)
+    expect(wait).to_have_text(wait_notice(5))
+    expect(wait).to_have_attribute("aria-live", "off")  # not read out every second
+    expect(retry).to_be_disabled()
+    expect(page.locator(".mg-send")).to_be_disabled()
+    expect(w.user_messages.locator(".mg-bubble")).to_have_text(["hello", "is it safe while breastfeeding?"])
+    chat.screenshot("rate-limited")
+
+    w.send("and is it painful?")  # typed during the wait: kept in the field, not sent
+    page.locator(".mg-send").click(force=True)
+    retry.click(force=True)
+    page.wait_for_timeout(300)
+    assert [r["message"] for r in fake.requests] == ["hello", "is it safe while breastfeeding?"]
+    expect(w.input).to_have_value("and is it painful?")
+
+    page.clock.run_for(2000)
+    expect(wait).to_have_text(wait_notice(3))
+    chat.reload()  # the wait is kept on the device, not reset by a reload
+    expect(w.user_messages.last.locator(".mg-bubble")).to_have_text("is it safe while breastfeeding?")
+    expect(w.error.locator(".mg-wait")).to_have_text(re.compile(r"[1-3] s"))
+    expect(w.error.get_by_role("button", name="Retry")).to_be_disabled()
+    expect(page.locator(".mg-send")).to_be_disabled()
+
+    page.clock.run_for(3500)
+    expect(w.error.locator(".mg-wait")).to_have_text(TEXTS["rateLimitedReady"])
+    expect(w.error.locator(".mg-wait")).not_to_have_attribute("aria-live", "off")
+    expect(page.locator(".mg-send")).to_be_enabled()
+    assert [r["message"] for r in fake.requests] == ["hello", "is it safe while breastfeeding?"]  # no automatic resend
+    w.error.get_by_role("button", name="Retry").click()
+    expect(w.bot_messages.last.locator(".mg-bubble")).to_have_text("You said: is it safe while breastfeeding?")
+    expect(w.error).to_have_count(0)
+    assert all("status" not in m and "retryAt" not in m for m in stored(chat)["messages"])
+    w.send("and is it painful?")
+    expect(w.bot_messages.last.locator(".mg-bubble")).to_have_text("You said: and is it painful?")
+
+
+@pytest.mark.parametrize(
+    "header, exposed, seconds",
+    [("7", True, 7), ("7", False, 15), (None, True, 15), ("0", True, 1), ("100000", True, 600), ("in 40 s", True, 40)],
+    ids=["seconds", "hidden-by-cors", "missing", "zero", "huge", "http-date"],
+)
+def test_the_wait_follows_retry_after(widget, fake_rasa, header, exposed, seconds):
+    """Retry-After in seconds or as an HTTP date; when the page can't read it (missing, or not
+    exposed by CORS) the widget waits 15 s; never under 1 s or over 10 minutes."""
+    now = stop_the_clock(widget.page)
+    fake_rasa.retry_after = formatdate(now + 40, usegmt=True) if header == "in 40 s" else header
+    fake_rasa.expose_retry_after = exposed
+    fake_rasa.failures.append("http429list")
+    widget.goto()
+    widget.open()
+    widget.send("hello")
+    expect(widget.error.locator(".mg-wait")).to_have_text(wait_notice(seconds))
+    widget.page.clock.run_for((seconds - 1) * 1000)
+    expect(widget.error.get_by_role("button", name="Retry")).to_be_disabled()
+    widget.page.clock.run_for(1100)
+    expect(widget.error.get_by_role("button", name="Retry")).to_be_enabled()
+    assert len(fake_rasa.requests) == 1
 
 
 def test_a_rate_limited_session_request_shows_the_servers_text(chat):
     chat.fake.session_mode = "http429list"
+    chat.fake.retry_after = "2"
     chat.start()
     chat.widget.send("hello")
     expect(chat.widget.error).to_contain_text(chat.fake.RATE_LIMIT_TEXT)
+    expect(chat.widget.error.locator(".mg-wait")).to_have_text(re.compile(r"You can send again in [12] s\."))  # real time
+    expect(chat.widget.error.get_by_role("button", name="Retry")).to_be_disabled()
     assert chat.fake.requests == [] and stored(chat)["senderId"] is None
     chat.fake.session_mode = "ok"
     chat.widget.error.get_by_role("button", name="Retry").click()

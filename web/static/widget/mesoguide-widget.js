@@ -21,10 +21,16 @@
   var SERVER_MAX_CHARS = 2000;
   var DEFAULT_KEEP_HOURS = 2;
   var MAX_KEEP_HOURS = 24;
-  /* Reply kinds the bot marks with {"custom": {"kind": ...}} (or the web server lists in
-     mesoguide-replies.json until it does). */
+  /* Reply kinds the bot marks with {"custom": {"kind": ...}} (docs/contracts.md); the
+     marker is the only way the widget tells them: no reply text is recognised. */
   var KINDS = ["emergency", "urgent_care", "data_deleted"];
   var ALERT_KINDS = ["emergency", "urgent_care"];
+  /* A 429 is answered with Retry-After (seconds or an HTTP date, channels/rest.py). When the
+     page can't read it (a cross-origin response shows it only if the server lists it in
+     Access-Control-Expose-Headers) or it is missing, the widget waits this long; it never
+     waits longer than the maximum. */
+  var DEFAULT_RETRY_AFTER_S = 15;
+  var MAX_RETRY_AFTER_S = 600;
   var BULLET_RE = /^\s*(?:-|\u2022)\s+(.*)$/;
   var NUMBERED_RE = /^\s*\d{1,3}[.)]\s+(.*)$/;
   /* Groups: 1 bold, 2-3 [label](url), 4 bare URL, 5 e-mail, 6 phone number, 7 known short number.
@@ -47,7 +53,6 @@
     maxChars: Math.min(positiveInt(data.maxChars, SERVER_MAX_CHARS), SERVER_MAX_CHARS),
     keepHours: keepHours(data.keepHours),
     textUrl: new URL(data.textUrl || "mesoguide-widget.text.json", script.src).href,
-    repliesUrl: new URL(data.repliesUrl || "mesoguide-replies.json", script.src).href,
     cssUrl: new URL("mesoguide-widget.css", script.src).href
   };
 
@@ -362,7 +367,7 @@
         } catch (e) {
           parsed = null;
         }
-        return { status: response.status, ok: response.ok, body: parsed };
+        return { status: response.status, ok: response.ok, body: parsed, retryAfter: response.headers.get("Retry-After") };
       });
     }).finally(function () {
       clearTimeout(timer);
@@ -384,9 +389,28 @@
     return null;
   }
 
-  function Problem(kind, text) {
+  /* Milliseconds to wait after a 429: its Retry-After (whole seconds or an HTTP date),
+     at least 1 s; DEFAULT_RETRY_AFTER_S when missing or unreadable; at most MAX_RETRY_AFTER_S. */
+  function retryAfterMs(header) {
+    var seconds = DEFAULT_RETRY_AFTER_S;
+    if (typeof header === "string" && /^\s*\d+\s*$/.test(header)) {
+      seconds = parseInt(header, 10);
+    } else if (typeof header === "string" && !isNaN(Date.parse(header))) {
+      seconds = Math.ceil((Date.parse(header) - Date.now()) / 1000);
+    }
+    return Math.min(Math.max(seconds, 1), MAX_RETRY_AFTER_S) * 1000;
+  }
+
+  /* kind: "unreachable", "noAnswer" or "rateLimited"; text: the server's words for the
+     visitor (429); retryAt: the time (ms) before which nothing may be sent again (429). */
+  function Problem(kind, text, retryAt) {
     this.kind = kind;
     this.text = text || null;
+    this.retryAt = retryAt || 0;
+  }
+
+  function rateLimited(res) {
+    return new Problem("rateLimited", refusalText(res.body), Date.now() + retryAfterMs(res.retryAfter));
   }
 
   /*
@@ -404,7 +428,7 @@
         return randomId();
       }
       if (res.status === 429) {
-        throw new Problem("rateLimited", refusalText(res.body));
+        throw rateLimited(res);
       }
       var sender = res.ok && res.body ? res.body.sender : null;
       if (typeof sender !== "string" || !sender || sender.length > 1024) {
@@ -439,28 +463,12 @@
     });
   }
 
-  /* The bot's emergency, urgent-care and deletion replies as the web server renders them
-     from the content files; optional (the widget may be served without it), and only a
-     stand-in until the bot marks those replies itself. */
-  function loadKnownReplies() {
-    return loadJson(config.repliesUrl).then(function (known) {
-      var byText = Object.create(null);
-      KINDS.forEach(function (kind) {
-        (known && Array.isArray(known[kind]) ? known[kind] : []).forEach(function (text) {
-          if (typeof text === "string" && text.trim()) {
-            byText[normalise(text)] = kind;
-          }
-        });
-      });
-      return byText;
-    }, function () {
-      return Object.create(null);
-    });
-  }
-
-  function build(t, knownReplies) {
+  function build(t) {
     var state = loadState();
     var busy = false;
+    /* After a 429 nothing is sent before this time (ms), by any button or the form. */
+    var waitUntil = 0;
+    var waitTimer = null;
     var generation = 0;
     var buttonViews = [];
     var phoneQuery = window.matchMedia("(max-width: 480px)");
@@ -659,7 +667,7 @@
         button.type = "button";
         view.buttons.push(button);
         button.addEventListener("click", function () {
-          if (busy || message.buttonsUsed) {
+          if (!canSend() || message.buttonsUsed) {
             return;
           }
           answerOpenButtons("");
@@ -757,7 +765,7 @@
         var button = box.appendChild(el("button", "mg-starter", s.title));
         button.type = "button";
         button.addEventListener("click", function () {
-          if (!busy) {
+          if (canSend()) {
             send(s.payload, s.title);
             input.focus();
           }
@@ -771,6 +779,7 @@
     }
 
     function renderAll() {
+      stopWaiting();
       log.textContent = "";
       buttonViews = [];
       if (!state.messages.length) {
@@ -781,7 +790,7 @@
       var failed = lastFailedUserMessage();
       if (failed) {
         showProblem(failed.problem === "noAnswer" ? "noAnswer" : failed.problem === "rateLimited" ? "rateLimited" : "unreachable",
-          failed.problemText, function () { deliver(failed); });
+          failed.problemText, function () { deliver(failed); }, failed.retryAt);
       }
       updateCompact();
       scrollToEnd();
@@ -793,34 +802,78 @@
       });
     }
 
+    function canSend() {
+      return !busy && Date.now() >= waitUntil;
+    }
+
     function setBusy(value) {
       busy = value;
       typing.hidden = !value;
-      sendButton.disabled = value;
+      sendButton.disabled = !canSend();
       panel.setAttribute("aria-busy", value ? "true" : "false");
       if (value) {
         scrollToEnd();
       }
     }
 
-    function showProblem(kind, serverText, retry) {
+    function stopWaiting() {
+      clearInterval(waitTimer);
+      waitTimer = null;
+      waitUntil = 0;
+      panel.classList.remove("mg-waiting");
+      sendButton.disabled = !canSend();
+    }
+
+    /* The server asked for a pause (429 Retry-After): Send, Retry, quick replies and
+       suggested questions do nothing until `until`; a countdown says how long (not read
+       out every second), then "you can send again" is. Typed text stays in the field. */
+    function waitBeforeSending(until, countdown, retryButton) {
+      stopWaiting();
+      waitUntil = until;
+      panel.classList.add("mg-waiting");
+      countdown.setAttribute("aria-live", "off");
+      function tick() {
+        var left = Math.ceil((waitUntil - Date.now()) / 1000);
+        if (left > 0) {
+          countdown.textContent = fillText(t.rateLimitedWait, { seconds: left });
+          return;
+        }
+        stopWaiting();
+        countdown.removeAttribute("aria-live"); /* the log (polite) announces the end */
+        countdown.textContent = t.rateLimitedReady;
+        retryButton.disabled = false;
+      }
+      retryButton.disabled = true;
+      sendButton.disabled = true;
+      tick();
+      if (waitUntil) {
+        waitTimer = setInterval(tick, 1000);
+      }
+    }
+
+    function showProblem(kind, serverText, retry, retryAt) {
       var box = el("div", "mg-error");
       box.setAttribute("role", "alert");
+      var countdown = null;
       if (kind === "rateLimited") {
         box.appendChild(el("p", null, serverText || t.rateLimited));
+        countdown = retryAt ? box.appendChild(el("p", "mg-wait")) : null;
       } else {
         fillInto(box.appendChild(el("p")), kind === "noAnswer" ? t.noAnswer : t.unreachable, { phone: phoneNode() });
       }
       var retryButton = box.appendChild(el("button", "mg-retry", t.retry));
       retryButton.type = "button";
       retryButton.addEventListener("click", function () {
-        if (!busy) {
+        if (canSend()) {
           box.remove();
           retry();
           input.focus();
         }
       });
       log.appendChild(box);
+      if (countdown) {
+        waitBeforeSending(retryAt, countdown, retryButton);
+      }
       scrollToEnd();
     }
 
@@ -850,7 +903,7 @@
           return exchange(payload, false);
         }
         if (res.status === 429) {
-          throw new Problem("rateLimited", refusalText(res.body));
+          throw rateLimited(res);
         }
         if (!res.ok || !Array.isArray(res.body)) {
           throw new Problem("unreachable");
@@ -871,7 +924,6 @@
         var kind = markerOf(reply.custom);
         var message = replyToMessage(reply);
         if (message) {
-          kind = kind || (message.text ? knownReplies[normalise(message.text)] || null : null);
           if (kind) {
             message.kind = kind;
           }
@@ -897,6 +949,7 @@
     /* The bot confirmed "delete my data": this device forgets the chat and its id too. */
     function forgetHere(messages) {
       generation += 1;
+      stopWaiting();
       forgetStored();
       state = freshState();
       log.textContent = "";
@@ -917,6 +970,7 @@
       userMessage.status = "sending";
       delete userMessage.problem;
       delete userMessage.problemText;
+      delete userMessage.retryAt;
       saveState(state);
       exchange(payload, true).then(function (replies) {
         if (turn !== generation) {
@@ -960,8 +1014,11 @@
       if (problem.text) {
         userMessage.problemText = problem.text;
       }
+      if (problem.retryAt) {
+        userMessage.retryAt = problem.retryAt;
+      }
       saveState(state);
-      showProblem(problem.kind, problem.text, function () { deliver(userMessage); });
+      showProblem(problem.kind, problem.text, function () { deliver(userMessage); }, problem.retryAt);
     }
 
     function send(payload, shownText) {
@@ -1145,7 +1202,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = input.value.trim();
-      if (!text || busy) {
+      if (!text || !canSend()) {
         return;
       }
       if (text.length > config.maxChars) {
@@ -1175,8 +1232,8 @@
   }
 
   function start() {
-    Promise.all([loadJson(config.textUrl), loadStylesheet(), loadKnownReplies()]).then(function (results) {
-      build(results[0], results[2]);
+    Promise.all([loadJson(config.textUrl), loadStylesheet()]).then(function (results) {
+      build(results[0]);
     }, function (error) {
       console.error("MesoGuide widget: could not load its texts (" + config.textUrl + ").", error);
     });
