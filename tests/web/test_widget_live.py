@@ -77,8 +77,8 @@ def test_alerts_and_deletion_with_the_real_bot(live_stack, page, events, make_wi
     """Issue 16 against the real bot: its emergency and urgent-care answers are alerts with a
     Call button, and its "data deleted" confirmation erases the chat from the device.
 
-    The bot marks these replies (``custom: {kind: ...}``); the widget also knows their
-    texts from /widget/mesoguide-replies.json, so either path makes them alerts."""
+    The bot marks these replies (``custom: {kind: ...}``), the widget's only way to know them:
+    this checks that the real bot's answers carry their markers."""
     widget = make_widget(page, live_stack.web_url)
     widget.goto()
     widget.open()
