@@ -44,6 +44,9 @@ EMERGENCY = [
     {"text": "The emergency number here is 999."},
     {"custom": {"kind": "emergency"}},
 ]
+LONG_TEXT = "First line of the long answer.\n\n" + "\n\n".join(
+    f"Paragraph {i} of a long answer about mesotherapy." for i in range(40)
+)
 
 
 @dataclass
@@ -84,10 +87,20 @@ class Chat:
         return self.widget.screenshot(f"widget-{name}-{self.size}.png")
 
 
+VIEWPORTS = {
+    "phone": PHONE_375,
+    "phone-360": {"width": 360, "height": 740},
+    "phone-390": {"width": 390, "height": 844},
+    "desktop": DESKTOP,
+}
+
+
 @pytest.fixture(params=["phone", "desktop"])
 def chat(request, browser, demo_site, make_fake_rasa, make_widget):
-    phone = request.param == "phone"
-    viewport = PHONE_375 if phone else DESKTOP
+    """A fresh browser context on the demo page: a 375 px phone or a desktop (a test may ask
+    for another size of VIEWPORTS with indirect parametrisation)."""
+    phone = request.param.startswith("phone")
+    viewport = VIEWPORTS[request.param]
     ctx = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone, device_scale_factor=1)
     ctx.set_default_timeout(10_000)
     dialogs: list = []
@@ -316,8 +329,7 @@ def test_phone_numbers_and_emails_in_replies_are_tappable(chat):
 
 
 def test_a_long_reply_is_shown_from_its_start(chat):
-    long_text = "First line of the long answer.\n\n" + "\n\n".join(f"Paragraph {i} of a long answer about mesotherapy." for i in range(40))
-    chat.fake.answers["long"] = [{"text": long_text}]
+    chat.fake.answers["long"] = [{"text": LONG_TEXT}]
     chat.start()
     for i in range(3):
         chat.widget.ask(f"warm-up {i}")
@@ -827,6 +839,97 @@ def test_without_the_session_route_a_random_id_is_used(chat):
     chat.widget.ask("hello")
     sender = chat.fake.requests[-1]["sender"]
     assert UUID4.match(sender) and stored(chat)["senderId"] == sender
+
+
+@pytest.mark.parametrize("chat", ["phone-360", "phone-390"], indirect=True)
+def test_every_point_on_the_narrowest_and_widest_phones(chat):
+    """Issue 16's points in one visit at 360 and 390 px (each is tested in depth at 375 px and
+    on a desktop above): nothing wider than the screen, every control on it."""
+    page, w, fake = chat.page, chat.widget, chat.fake
+    width = chat.viewport["width"]
+
+    def on_screen(locator, min_height: int = 0) -> None:
+        expect(locator).to_be_in_viewport()
+        box = locator.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] >= min_height, box
+
+    def nothing_wider_than_the_screen() -> None:
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert w.log.evaluate("l => l.scrollWidth <= l.clientWidth")
+
+    fake.answers["hello"] = QUESTION_1
+    fake.answers["help"] = EMERGENCY
+    fake.answers["contact"] = [{"text": "Call us on +44 20 7946 0000 or write to hello@northbridge-hair.example."}]
+    fake.answers["long"] = [{"text": LONG_TEXT}]
+    chat.start()
+    expect(page.locator(".mg-starter")).to_have_text(TEXTS["starterQuestions"])  # suggested first questions
+    for i in range(len(TEXTS["starterQuestions"])):
+        on_screen(page.locator(".mg-starter").nth(i))
+    expect(page.locator(".mg-disclosure-full")).to_be_visible()
+    nothing_wider_than_the_screen()
+
+    w.ask("hello")  # the notice shrinks to one line after the first message
+    expect(page.locator(".mg-disclosure-full")).to_be_hidden()
+    assert page.locator(".mg-disclosure-line").bounding_box()["height"] <= 24
+    on_screen(page.get_by_role("button", name="More"))
+    quick = w.bot_messages.first.locator(".mg-quick-reply")  # answered buttons are disabled
+    quick.nth(1).click()
+    expect(w.bot_messages).to_have_count(2)
+    for i in range(3):
+        expect(quick.nth(i)).to_be_disabled()
+    expect(quick.nth(1)).to_have_attribute("aria-pressed", "true")
+
+    w.ask("help")  # an alert with its Call button, on screen at once
+    call = w.log.locator("a.mg-call")
+    expect(call).to_have_attribute("href", "tel:999")
+    on_screen(call, min_height=44)
+    expect(w.log.locator(".mg-alert-emergency").first).to_have_attribute("role", "alert")
+    nothing_wider_than_the_screen()
+    chat.screenshot("emergency")
+
+    w.ask("contact")  # tappable numbers and e-mails
+    links = w.bot_messages.last.locator("a").evaluate_all("ls => ls.map(a => a.getAttribute('href'))")
+    assert links == ["tel:+442079460000", "mailto:hello@northbridge-hair.example"]
+
+    w.ask("long")  # a long reply from its start
+    expect(w.bot_messages.last.get_by_text("First line of the long answer.")).to_be_in_viewport()
+    nothing_wider_than_the_screen()
+
+    w.input.fill("a" * 2000)  # the counter at the limit
+    expect(page.locator(".mg-limit-status")).to_have_text("You have reached the limit of 2000 characters.")
+    on_screen(page.locator(".mg-counter"))
+    on_screen(page.locator(".mg-send"), min_height=44)
+    w.input.fill("")
+
+    fake.failures.append("abort")  # a failed message keeps its Retry after a reload
+    w.send("is it safe while breastfeeding?")
+    expect(w.error).to_contain_text("Can't reach the assistant right now")
+    chat.reload()
+    on_screen(w.error.get_by_role("button", name="Retry"))
+    w.error.get_by_role("button", name="Retry").click()
+    expect(w.bot_messages.last.locator(".mg-bubble")).to_have_text("You said: is it safe while breastfeeding?")
+
+    fake.failures.append("http429list")  # too fast: the wait, with Retry on screen
+    w.send("one more")
+    expect(w.error.locator(".mg-wait")).to_be_visible()
+    on_screen(w.error.get_by_role("button", name="Retry"))
+    nothing_wider_than_the_screen()
+    w.error.get_by_role("button", name="Retry").click()  # enabled after the server's 1 s
+    expect(w.bot_messages.last.locator(".mg-bubble")).to_have_text("You said: one more")
+
+    page.get_by_role("button", name="Restart conversation").click()  # Restart asks first
+    on_screen(page.get_by_role("button", name="Erase and restart"), min_height=36)
+    expect(page.get_by_role("button", name="Cancel")).to_be_focused()
+    page.get_by_role("button", name="Cancel").click()
+    expect(w.user_messages).not_to_have_count(0)
+
+    page.evaluate(  # the stored copy expires
+        "const s = JSON.parse(localStorage.getItem('mesoguide.chat.v1')); s.expiresAt = Date.now() - 1000;"
+        "localStorage.setItem('mesoguide.chat.v1', JSON.stringify(s));"
+    )
+    chat.reload()
+    expect(w.user_messages).to_have_count(0)
+    assert stored(chat) is None
 
 
 @pytest.mark.parametrize("width", [360, 390])
