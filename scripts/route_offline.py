@@ -39,12 +39,40 @@ INTENT_LABELS = {
     "check_eligibility": "contraindications", "describe_hair_loss": "triage", "emergency": "emergency",
     "report_complication": "complication", "out_of_scope": "out_of_scope", "nlu_fallback": "clarify",
 }
+# Intents whose rule answers with one message of messages.yml (actions/safety.py,
+# actions/conversation.py): the message's text is what the live evaluation reads.
+INTENT_MESSAGES = {"request_medical_advice": "decline_medical_advice", "human_handoff": "handoff", "ask_price": "price"}
+MAX_TOPICS_ANSWERED = 2  # actions/routing.py: more named topics than this -> "which one?"
+SURE_INTENT = 0.8  # actions/routing.py: a classified question this sure is answered beside a named topic
 
 
-def labels_for(action, intent, entities):
+def topic_patterns():
+    """The topic regexes of tests/realworld/topics.yml (what any good answer on a topic says)."""
+    import re
+
+    topics = yaml.safe_load((ROOT / "tests" / "realworld" / "topics.yml").read_text(encoding="utf-8"))["topics"]
+    return {t: re.compile(p, re.IGNORECASE) for t, p in topics.items() if p}
+
+
+def text_labels(texts, patterns):
+    """The topics whose regex matches one of ``texts`` (as the live evaluation scores a reply)."""
+    return sorted({t for t, rx in patterns.items() for text in texts if text and rx.search(text)})
+
+
+def labels_for(action, intent, conf, entities, patterns):
+    """The topics the reply would be counted on, approximately: the answer's id and
+    every topic whose regex (topics.yml) matches the answer's text."""
     if action == "action_answer_topic":
         found = content.entries_for_mentions([("topic", v) for v in sig.affirmed(entities, "topic")])
-        return [entry_id for entry_id, _ in found] or ["?"]
+        if len(found) > MAX_TOPICS_ANSWERED:
+            return ["clarify"]
+        sure = content.knowledge_entry_for_intent(intent)
+        if sure and conf >= SURE_INTENT and sure[0] not in [i for i, _ in found]:
+            found = [sure] + found[: MAX_TOPICS_ANSWERED - 1]
+        texts = [e.get("answer", "") for _, e in found]
+        if intent in ("describe_hair_loss", "inform") or sig.affirmed(entities, "hair_problem"):
+            texts.append(content.messages().get("offer_triage", {}).get("text", ""))
+        return sorted({i for i, _ in found} | set(text_labels(texts, patterns))) or ["?"]
     if action == "action_red_flag":
         return ["red_flag"]
     if action == "utter_complication":
@@ -53,11 +81,16 @@ def labels_for(action, intent, entities):
         return ["out_of_scope"]
     if action == "action_clarify":
         return ["clarify"]
+    if action == "action_explain_claim":
+        return ["claim"]
     if action is not None:
         return [action]
     found = content.knowledge_entry_for_intent(intent)
     if found:
-        return [found[0]]
+        return sorted({found[0]} | set(text_labels([found[1].get("answer", "")], patterns)))
+    if intent in INTENT_MESSAGES:
+        text = content.messages().get(INTENT_MESSAGES[intent], {}).get("text", "")
+        return sorted({INTENT_LABELS.get(intent, intent)} | set(text_labels([text], patterns)))
     return [INTENT_LABELS.get(intent, intent)]
 
 
@@ -66,15 +99,21 @@ async def main() -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--model", default=str(ROOT / "models" / "mesoguide.tar.gz"))
     parser.add_argument("--show-wrong", action="store_true")
+    parser.add_argument("--by-topic", action="store_true", help="right / wrong / clarify per expected topic")
     args = parser.parse_args()
-    if "questions.yml" == args.file.name:
+    if args.file.name in ("questions.yml", "out_of_scope.yml"):
         parser.error("questions.yml is the held-out set: measure it live, never tune on it")
     from rasa.core.agent import Agent
 
+    policy = next(p for p in yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["policies"]
+                  if p["name"].endswith("SafetyRoutingPolicy"))
+    high_stakes, answer = float(policy["high_stakes_confidence"]), float(policy["answer_confidence"])
     agent = Agent.load(args.model)
     analyser = Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
     items = yaml.safe_load(args.file.read_text(encoding="utf-8"))
+    patterns = topic_patterns()
     outcome = collections.Counter()
+    per_topic = collections.defaultdict(collections.Counter)
     by_confidence = []
     for item in items:
         text = item["text"]
@@ -84,11 +123,13 @@ async def main() -> int:
         signals = {"in_domain": analyser.in_domain(text, doc=doc), "injection_context": analyser.injection_context(text, doc=doc)}
         intent = parse["intent"]["name"]
         conf = float(parse["intent"].get("confidence") or 0.0)
-        action = choose_action("action_listen", None, intent, conf, entities, signals, text, 0.8, 0.6)
-        got = labels_for(action, intent, entities)
+        action = choose_action("action_listen", None, intent, conf, entities, signals, text, high_stakes, answer)
+        got = labels_for(action, intent, conf, entities, patterns)
         expected = set(item["topics"])
         kind = "right" if expected & set(got) else "clarify" if got == ["clarify"] else "wrong"
         outcome[kind] += 1
+        for topic in expected:
+            per_topic[topic][kind] += 1
         if action is None:  # the classifier's guess decided: how sure was it?
             by_confidence.append((conf, kind, intent))
         if args.show_wrong and kind != "right":
@@ -97,6 +138,10 @@ async def main() -> int:
     for low, high in ((0.0, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)):
         band = [k for c, k, _ in by_confidence if low <= c < high]
         print(f"  {low:.1f}-{min(high, 1.0):.1f}: {band.count('right'):3d} / {len(band) - band.count('right'):3d}")
+    if args.by_topic:
+        print("per expected topic (an item counts under each of its topics): right / wrong / clarify")
+        for topic, counts in sorted(per_topic.items()):
+            print(f"  {topic:22} {counts['right']:3d} / {counts['wrong']:3d} / {counts['clarify']:3d}")
     total = sum(outcome.values())
     print(" ".join(f"{k} {v} ({v / total:.0%})" for k, v in sorted(outcome.items())), f"of {total}")
     return 0
