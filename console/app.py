@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console import alerts, db, security
+from console.references import References
 from console.audit import ViewAudit
 from console.limits import BodySizeLimit, RequestGuard
 from console.config import Settings
@@ -85,6 +86,8 @@ def create_app(db_url: Optional[str] = None, settings: Optional[Settings] = None
     )
     app.state.settings = settings
     app.state.signer = security.Signer(settings.secret_key, settings.session_hours * 3600)
+    app.state.references = References(settings.db_url, settings.secret_key)
+    app.state.references.upgrade_audit_targets()  # audit rows from before references
     app.state.templates = make_templates(settings)
     # Bodies are capped before any form is parsed (outermost after the headers).
     security.redact_access_log()

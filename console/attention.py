@@ -29,6 +29,7 @@ class Item:
     preview: str = ""
     name: str = ""
     due: Optional[dt.datetime] = None
+    ref: str = ""  # the conversation's reference (console/references.py), set by the view
 
 
 @dataclass

@@ -14,14 +14,6 @@ from console.accounts import utcnow
 PAGE_SIZE = 100
 
 
-def conversation_target(sender_id: str) -> str:
-    """The audit target of an action on a conversation; "delete my data"
-    (records.store.forget_sender) pseudonymises exactly these targets."""
-    from records.store import conversation_target as target
-
-    return target(sender_id)
-
-
 def record(
     url: str, username: Optional[str], action: str, target: Optional[str] = None, detail: str = ""
 ) -> None:

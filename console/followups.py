@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from console import db, labels
 from console.accounts import as_utc, utcnow
-from console.audit import conversation_target
+from console import references as refs_
 from console.csvexport import to_csv
 from records.vocabulary import CONSULTATION_STATUSES
 
@@ -94,6 +94,7 @@ class Followup:
     overdue: bool
     age: str
     history: List[Tuple[dt.datetime, str, str]]
+    ref: str = ""
 
     def __getattr__(self, name):
         return getattr(self.row, name)
@@ -131,13 +132,14 @@ def _query(flt: FollowupFilter, now: Optional[dt.datetime] = None):
     return query.order_by(cr.c.created_at.desc(), cr.c.id.desc())
 
 
-def history(session, senders: List[str]) -> Dict[str, List[Tuple[dt.datetime, str, str]]]:
-    """(when, who, new status) per sender, oldest first, from the audit log."""
-    if not senders:
+def history(session, refs: Dict[str, str]) -> Dict[str, List[Tuple[dt.datetime, str, str]]]:
+    """(when, who, new status) per sender (`refs`: sender id -> reference), oldest
+    first, from the audit log."""
+    if not refs:
         return {}
     a = db.tables().audit_log
     out: Dict[str, list] = defaultdict(list)
-    targets = {conversation_target(s): s for s in senders}
+    targets = {refs_.audit_target(ref): s for s, ref in refs.items()}
     for row in session.execute(
         sa.select(a.c.at, a.c.username, a.c.detail, a.c.target)
         .where(a.c.action == STATUS_ACTION, a.c.target.in_(list(targets)))
@@ -147,7 +149,9 @@ def history(session, senders: List[str]) -> Dict[str, List[Tuple[dt.datetime, st
     return out
 
 
-def listing(url: str, flt: FollowupFilter, now: Optional[dt.datetime] = None) -> Tuple[List[Followup], int]:
+def listing(
+    url: str, flt: FollowupFilter, references: refs_.References, now: Optional[dt.datetime] = None
+) -> Tuple[List[Followup], int]:
     now = now or utcnow()
     days = labels.followup_due_working_days()
     query = _query(flt, now)
@@ -159,7 +163,9 @@ def listing(url: str, flt: FollowupFilter, now: Optional[dt.datetime] = None) ->
         else:
             total = s.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
             rows = s.execute(query.limit(PAGE_SIZE).offset((flt.page - 1) * PAGE_SIZE)).all()
-        changes = history(s, [r.sender_id for r in rows])
+    refs = references.of(r.sender_id for r in rows)
+    with db.session(url) as s:
+        changes = history(s, refs)
     return [
         Followup(
             r,
@@ -167,17 +173,20 @@ def listing(url: str, flt: FollowupFilter, now: Optional[dt.datetime] = None) ->
             is_overdue(r.created_at, now, r.status, days),
             age(r.created_at, now),
             changes.get(r.sender_id, []),
+            refs[r.sender_id],
         )
         for r in rows
     ], total
 
 
-def export(url: str, flt: FollowupFilter) -> Tuple[str, int]:
+def export(url: str, flt: FollowupFilter, references: refs_.References) -> Tuple[str, int]:
+    """The requests as CSV; the conversation column is its reference, never the sender id."""
     with db.session(url) as s:
         rows = s.execute(_query(flt)).all()
     if flt.overdue:
         now = utcnow()
         rows = [r for r in rows if is_overdue(r.created_at, now, r.status)]
+    refs = references.of(r.sender_id for r in rows)
     lines = (
         [
             r.created_at.isoformat() if r.created_at else "",
@@ -189,7 +198,7 @@ def export(url: str, flt: FollowupFilter) -> Tuple[str, int]:
             r.time_window,
             r.reason,
             r.consent_at.isoformat() if r.consent_at else "",
-            r.sender_id,
+            refs[r.sender_id],
         ]
         for r in rows
     )

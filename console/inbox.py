@@ -8,6 +8,7 @@ plain words, flags, and whether staff have opened or reviewed it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -19,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from console import db, labels
 from console import events as ev
-from console.audit import conversation_target
+from console import references as refs_
 from records.vocabulary import SCREENING_OUTCOMES, TRIAGE_OUTCOMES
 
 ESCALATION_KINDS = ("emergency", "complication")
 VIEW_ACTION = "transcript.view"  # audit action of opening a transcript (console/audit.py)
 MAX_QUERY_LENGTH = 200
+REF_PREFIX_RE = re.compile(r"^[0-9a-f]{8,16}$")
 PREVIEW_LENGTH = 120
 FIXED_OUTCOMES = ("emergency", "red_flag", "contraindication", "consultation", "questionnaire", "fallback")
 
@@ -145,6 +147,7 @@ class Row:
     name: str = ""
     flags: int = 0
     opened: bool = False
+    ref: str = ""
 
     @property
     def channel_label(self) -> str:
@@ -211,12 +214,14 @@ def outcome_condition(outcome: str, t, s) -> sa.sql.ColumnElement:
 
 
 def viewed_senders(t) -> sa.sql.Select:
-    """Senders whose transcript staff have opened (from the audit log)."""
-    a = t.audit_log
-    prefix = conversation_target("")
-    return sa.select(sa.func.substr(a.c.target, len(prefix) + 1)).where(
+    """Senders whose transcript staff have opened (from the audit log, which names
+    conversations by reference)."""
+    a, cref = t.audit_log, t.conversation_reference
+    prefix = refs_.TARGET_PREFIX
+    viewed = sa.select(sa.func.substr(a.c.target, len(prefix) + 1)).where(
         a.c.action == VIEW_ACTION, a.c.target.like(prefix + "%")
     )
+    return sa.select(cref.c.sender_id).where(cref.c.ref.in_(viewed))
 
 
 def test_senders(t) -> sa.sql.Select:
@@ -264,7 +269,12 @@ def conditions(flt: InboxFilter, tz: ZoneInfo, events_ready: bool = True) -> Lis
         where.append(sender.not_in(test_senders(t)))
     if flt.q:
         pattern = like_pattern(flt.q.lower())
-        where.append(sa.or_(s.c.search_text.like(pattern, escape="\\"), sender == flt.q))
+        text = s.c.search_text.like(pattern, escape="\\")
+        if REF_PREFIX_RE.match(flt.q):  # a reference or its 8-character label
+            cref = t.conversation_reference
+            by_ref = sa.select(cref.c.sender_id).where(cref.c.ref.like(flt.q + "%"))
+            text = sa.or_(text, sender.in_(by_ref))
+        where.append(text)
     return where
 
 
@@ -354,7 +364,7 @@ def previews(s: Session, senders: Sequence[str]) -> Dict[str, str]:
     return out
 
 
-def page(url: str, flt: InboxFilter, tz: ZoneInfo, page_size: int) -> Page:
+def page(url: str, flt: InboxFilter, tz: ZoneInfo, page_size: int, references: refs_.References) -> Page:
     t = db.tables()
     s, review = t.conversation_summary, t.conversation_review
     ready = db.events_ready(url)
@@ -381,14 +391,12 @@ def page(url: str, flt: InboxFilter, tz: ZoneInfo, page_size: int) -> Page:
         senders = [r.sender_id for r in found]
         facts = badges_for(session, senders)
         texts = previews(session, senders) if ready else {}
-        prefix = conversation_target("")
-        a = t.audit_log
+    refs = references.of(senders)
+    targets = [refs_.audit_target(refs[x]) for x in senders]
+    a = t.audit_log
+    with db.session(url) as session:
         opened = set(
-            session.scalars(
-                sa.select(a.c.target).where(
-                    a.c.action == VIEW_ACTION, a.c.target.in_([prefix + x for x in senders])
-                )
-            )
+            session.scalars(sa.select(a.c.target).where(a.c.action == VIEW_ACTION, a.c.target.in_(targets)))
         ) if senders else set()
     rows = [
         Row(
@@ -404,7 +412,8 @@ def page(url: str, flt: InboxFilter, tz: ZoneInfo, page_size: int) -> Page:
             texts.get(r.sender_id, ""),
             facts[r.sender_id].get("name", ""),
             facts[r.sender_id]["flags"],
-            prefix + r.sender_id in opened,
+            refs_.audit_target(refs[r.sender_id]) in opened,
+            refs[r.sender_id],
         )
         for r in found
     ]

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from console import accounts, attention, labels, security
 from console.accounts import Staff
 from console.config import Settings
+from console.references import TARGET_PREFIX, References
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -37,7 +38,7 @@ ERRORS = {
     "tag": "Tags are 1-64 letters, digits, spaces, '.', ':', '_' or '-'.",
     "note": "A note needs some text (at most 4000 characters).",
     "event": "That message is not part of this conversation.",
-    "confirm": "Type the first 8 characters of the conversation id to confirm the deletion.",
+    "confirm": "Type the first 8 characters of the conversation reference to confirm the deletion.",
     "intent": "Choose an intent from the list.",
     "nothing": "Select at least one message.",
 }
@@ -128,8 +129,13 @@ def redirect(path: str, anchor: str = "", **params) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
-def conversation_path(sender_id: str) -> str:
-    return f"/conversations/{quote(sender_id, safe='')}"
+def conversation_path(ref: str) -> str:
+    """A conversation's page, by its reference (console/references.py), never its sender id."""
+    return f"/conversations/{quote(ref, safe='')}"
+
+
+def references(request: Request) -> References:
+    return request.app.state.references
 
 
 def _local(value, tz) -> str:
@@ -154,6 +160,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.filters["pct"] = lambda value: "–" if value is None else f"{value * 100:.1f} %"
     env.filters["conf"] = lambda value: "–" if value is None else f"{value:.2f}"
     env.globals["conversation_path"] = conversation_path
+    env.globals["ref_target_prefix"] = TARGET_PREFIX
     env.globals["labels"] = labels
     env.globals["timezone_name"] = str(settings.timezone)
     return Jinja2Templates(env=env)

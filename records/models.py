@@ -286,6 +286,31 @@ class ConversationSummary(_Record, Base):
     search_text = sa.Column(sa.Text, nullable=False, default="", server_default="")
 
 
+CONVERSATION_REFERENCE_TARGET = "ref:"
+"""Audit targets naming a conversation by its console reference are
+``conversation_target(CONVERSATION_REFERENCE_TARGET + ref)``."""
+
+
+class ConversationReference(_Record, Base):
+    """The staff console's opaque reference to a conversation (``console/references.py``).
+
+    Staff never see a sender id (it is the conversation's credential): pages, URLs,
+    exports and audit targets name the conversation by ``ref``, a keyed HMAC of the
+    sender id, and this table maps it back. Deliberately not in ``SENDER_TABLES``:
+    "delete my data" first rewrites the audit targets that name the reference
+    (``records.store._pseudonymise_audit_targets``), then deletes the row.
+    """
+
+    __tablename__ = "conversation_reference"
+    __table_args__ = (
+        sa.UniqueConstraint("ref", name="uq_conversation_reference_ref"),
+        sa.UniqueConstraint("sender_id", name="uq_conversation_reference_sender_id"),
+    )
+
+    ref = sa.Column(sa.String(32), nullable=False)
+    sender_id = sa.Column(sa.String(SENDER_ID_LENGTH), nullable=False)
+
+
 SENDER_TABLES = (
     ScreeningResult,
     TriageOutcome,

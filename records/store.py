@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 
 from records import copies, db, spool
 from records.models import (
+    CONVERSATION_REFERENCE_TARGET,
     SENDER_ID_LENGTH,
     AuditLog,
     ConsultationRequest,
+    ConversationReference,
     DeletionLog,
     SafetyEvent,
     ScreeningResult,
@@ -391,15 +393,25 @@ def _user_texts(session: Session, sender_id: str) -> List[str]:
 
 
 def _pseudonymise_audit_targets(session: Session, sender_ids: Sequence[str]) -> int:
-    """Replace the sender id in audit targets naming exactly these conversations."""
+    """Replace the sender id in audit targets naming exactly these conversations, by
+    the id or by the staff console's reference to it (``conversation_reference``,
+    whose row goes too: it holds the sender id)."""
     count = 0
+    references = ConversationReference.__table__
     for sender_id in sender_ids:
+        refs = session.scalars(
+            sa.select(references.c.ref).where(references.c.sender_id == sender_id)
+        ).all()
+        targets = [conversation_target(sender_id)] + [
+            conversation_target(CONVERSATION_REFERENCE_TARGET + ref) for ref in refs
+        ]
         count += session.execute(
             sa.update(AuditLog)
-            .where(AuditLog.target == conversation_target(sender_id))
+            .where(AuditLog.target.in_(targets))
             .values(target=conversation_target("sha256:" + sender_hash(sender_id)))
             .execution_options(synchronize_session=False)
         ).rowcount
+        session.execute(references.delete().where(references.c.sender_id == sender_id))
     return count
 
 

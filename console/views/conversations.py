@@ -9,13 +9,14 @@ from fastapi.responses import Response
 
 from console import attention, audit, improve, inbox, labels, summary, transcript
 from console.accounts import Staff
-from console.audit import conversation_target
 from console.csvexport import to_csv
+from console.references import audit_target, label
 from console.web import (
     conversation_path,
     csrf_protect,
     current_user,
     redirect,
+    references,
     render,
     require_admin,
     settings_of,
@@ -43,6 +44,10 @@ def home(request: Request, user: Staff = Depends(current_user)):
     settings = settings_of(request)
     summary.refresh(settings.db_url)
     sections = attention.sections(settings.db_url)
+    refs = references(request).of(item.sender_id for section in sections for item in section.items)
+    for section in sections:
+        for item in section.items:
+            item.ref = refs[item.sender_id]
     counts = {section.key: section.count for section in sections}
     return render(
         request,
@@ -59,7 +64,7 @@ def inbox_page(request: Request, user: Staff = Depends(current_user)):
     settings = settings_of(request)
     summary.refresh(settings.db_url)
     flt = inbox.InboxFilter.from_params(request.query_params)
-    result = inbox.page(settings.db_url, flt, settings.timezone, settings.page_size)
+    result = inbox.page(settings.db_url, flt, settings.timezone, settings.page_size, references(request))
     return render(
         request,
         "inbox.html",
@@ -72,6 +77,14 @@ def inbox_page(request: Request, user: Staff = Depends(current_user)):
     )
 
 
+def _sender(request: Request, ref: str) -> str:
+    """The sender id of a conversation reference; 404 for an unknown or malformed one."""
+    sender_id = references(request).resolve(ref)
+    if sender_id is None:
+        raise HTTPException(status_code=404)
+    return sender_id
+
+
 def _transcript_or_404(url: str, sender_id: str) -> transcript.Transcript:
     found = transcript.load(url, sender_id)
     if found is None:
@@ -79,16 +92,18 @@ def _transcript_or_404(url: str, sender_id: str) -> transcript.Transcript:
     return found
 
 
-@staff.get("/conversations/{sender_id}")
-def transcript_page(request: Request, sender_id: str, user: Staff = Depends(current_user)):
+@staff.get("/conversations/{ref}")
+def transcript_page(request: Request, ref: str, user: Staff = Depends(current_user)):
     url = settings_of(request).db_url
-    conversation = _transcript_or_404(url, sender_id)
-    audit.record(url, user.username, "transcript.view", conversation_target(sender_id))
+    conversation = _transcript_or_404(url, _sender(request, ref))
+    audit.record(url, user.username, "transcript.view", audit_target(ref))
     return render(
         request,
         "transcript.html",
         active="inbox",
         c=conversation,
+        ref=ref,
+        ref_label=label(ref),
         tags=transcript.all_tags(url),
         details=request.query_params.get("details") == "1",
         screening_answers=transcript.screening_answers,
@@ -96,61 +111,64 @@ def transcript_page(request: Request, sender_id: str, user: Staff = Depends(curr
     )
 
 
-def _back(sender_id: str, view: str, anchor: str, **params):
+def _back(ref: str, view: str, anchor: str, **params):
     """Back to the transcript, in the view it was posted from, at `anchor`."""
-    return redirect(conversation_path(sender_id), anchor=anchor, details="1" if view == "details" else "", **params)
+    return redirect(conversation_path(ref), anchor=anchor, details="1" if view == "details" else "", **params)
 
 
-def _known(url: str, sender_id: str) -> None:
-    if not transcript.conversation_exists(url, sender_id):
+def _known(request: Request, ref: str) -> str:
+    """The sender id of an existing conversation with this reference, else 404."""
+    sender_id = _sender(request, ref)
+    if not transcript.conversation_exists(settings_of(request).db_url, sender_id):
         raise HTTPException(status_code=404)
+    return sender_id
 
 
-@staff.post("/conversations/{sender_id}/tags")
+@staff.post("/conversations/{ref}/tags")
 def add_tag(
-    request: Request, sender_id: str, name: str = Form(""), view: str = Form(""), user: Staff = Depends(current_user)
+    request: Request, ref: str, name: str = Form(""), view: str = Form(""), user: Staff = Depends(current_user)
 ):
     url = settings_of(request).db_url
-    _known(url, sender_id)
+    sender_id = _known(request, ref)
     try:
         tag = transcript.add_tag(url, sender_id, name)
     except transcript.AnnotationError:
-        return _back(sender_id, view, "tags", err="tag")
-    audit.record(url, user.username, "conversation.tag", conversation_target(sender_id), tag)
-    return _back(sender_id, view, "tags", msg="tagged")
+        return _back(ref, view, "tags", err="tag")
+    audit.record(url, user.username, "conversation.tag", audit_target(ref), tag)
+    return _back(ref, view, "tags", msg="tagged")
 
 
-@staff.post("/conversations/{sender_id}/tags/{tag_id}/remove")
+@staff.post("/conversations/{ref}/tags/{tag_id}/remove")
 def remove_tag(
-    request: Request, sender_id: str, tag_id: int, view: str = Form(""), user: Staff = Depends(current_user)
+    request: Request, ref: str, tag_id: int, view: str = Form(""), user: Staff = Depends(current_user)
 ):
     url = settings_of(request).db_url
-    _known(url, sender_id)
+    sender_id = _known(request, ref)
     name = transcript.remove_tag(url, sender_id, tag_id)
-    audit.record(url, user.username, "conversation.untag", conversation_target(sender_id), name or "")
-    return _back(sender_id, view, "tags", msg="untagged")
+    audit.record(url, user.username, "conversation.untag", audit_target(ref), name or "")
+    return _back(ref, view, "tags", msg="untagged")
 
 
-@staff.post("/conversations/{sender_id}/review")
+@staff.post("/conversations/{ref}/review")
 def review(
     request: Request,
-    sender_id: str,
+    ref: str,
     reviewed: str = Form("1"),
     view: str = Form(""),
     user: Staff = Depends(current_user),
 ):
     url = settings_of(request).db_url
-    _known(url, sender_id)
+    sender_id = _known(request, ref)
     done = reviewed == "1"
     transcript.set_reviewed(url, sender_id, done, user.username)
     audit.record(
         url,
         user.username,
         "conversation.review",
-        conversation_target(sender_id),
+        audit_target(ref),
         "reviewed" if done else "not reviewed",
     )
-    return _back(sender_id, view, "review", msg="reviewed" if done else "unreviewed")
+    return _back(ref, view, "review", msg="reviewed" if done else "unreviewed")
 
 
 def _event_id(raw: str):
@@ -160,57 +178,57 @@ def _event_id(raw: str):
         raise HTTPException(status_code=400)
 
 
-@staff.post("/conversations/{sender_id}/notes")
+@staff.post("/conversations/{ref}/notes")
 def add_note(
     request: Request,
-    sender_id: str,
+    ref: str,
     text: str = Form(""),
     event_id: str = Form(""),
     view: str = Form(""),
     user: Staff = Depends(current_user),
 ):
     url = settings_of(request).db_url
-    _known(url, sender_id)
+    sender_id = _known(request, ref)
     number = _event_id(event_id)
     anchor = f"e{number}" if number is not None else "notes"
     try:
         transcript.add_note(url, sender_id, user.username, text, number)
     except transcript.AnnotationError:
-        return _back(sender_id, view, anchor, err="note")
-    audit.record(url, user.username, "conversation.note", conversation_target(sender_id))
-    return _back(sender_id, view, anchor, msg="noted")
+        return _back(ref, view, anchor, err="note")
+    audit.record(url, user.username, "conversation.note", audit_target(ref))
+    return _back(ref, view, anchor, msg="noted")
 
 
-@staff.post("/conversations/{sender_id}/flags")
+@staff.post("/conversations/{ref}/flags")
 def flag(
     request: Request,
-    sender_id: str,
+    ref: str,
     event_id: str = Form(""),
     reason: str = Form(""),
     view: str = Form(""),
     user: Staff = Depends(current_user),
 ):
     url = settings_of(request).db_url
-    _known(url, sender_id)
+    sender_id = _known(request, ref)
     number = _event_id(event_id)
     try:
         if number is None:
             raise transcript.AnnotationError("no event")
         transcript.flag_message(url, sender_id, user.username, number, reason)
     except transcript.AnnotationError:
-        return _back(sender_id, view, f"e{number}" if number is not None else "", err="event")
-    audit.record(url, user.username, "message.flag", conversation_target(sender_id), f"event {number}")
-    return _back(sender_id, view, f"e{number}", msg="flagged")
+        return _back(ref, view, f"e{number}" if number is not None else "", err="event")
+    audit.record(url, user.username, "message.flag", audit_target(ref), f"event {number}")
+    return _back(ref, view, f"e{number}", msg="flagged")
 
 
 def _iso(timestamp) -> str:
     return "" if timestamp is None else dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat()
 
 
-@admin.get("/conversations/{sender_id}/export.csv")
-def export_transcript(request: Request, sender_id: str, user: Staff = Depends(current_user)):
+@admin.get("/conversations/{ref}/export.csv")
+def export_transcript(request: Request, ref: str, user: Staff = Depends(current_user)):
     url = settings_of(request).db_url
-    conversation = _transcript_or_404(url, sender_id)
+    conversation = _transcript_or_404(url, _sender(request, ref))
     rows = []
     for item in conversation.items:
         entities = "; ".join(
@@ -231,7 +249,7 @@ def export_transcript(request: Request, sender_id: str, user: Staff = Depends(cu
                 "" if item.value is None else item.value,
             )
         )
-    audit.record(url, user.username, "transcript.export", conversation_target(sender_id), f"{len(rows)} rows")
+    audit.record(url, user.username, "transcript.export", audit_target(ref), f"{len(rows)} rows")
     return Response(
         to_csv(TRANSCRIPT_COLUMNS, rows),
         media_type="text/csv; charset=utf-8",
@@ -239,14 +257,14 @@ def export_transcript(request: Request, sender_id: str, user: Staff = Depends(cu
     )
 
 
-@admin.post("/conversations/{sender_id}/delete")
-def delete(request: Request, sender_id: str, confirm: str = Form(""), user: Staff = Depends(current_user)):
+@admin.post("/conversations/{ref}/delete")
+def delete(request: Request, ref: str, confirm: str = Form(""), user: Staff = Depends(current_user)):
     from records import store
 
     url = settings_of(request).db_url
-    _known(url, sender_id)
-    if confirm.strip() != sender_id[:8]:
-        return redirect(conversation_path(sender_id), err="confirm")
+    sender_id = _known(request, ref)
+    if confirm.strip() != label(ref):
+        return redirect(conversation_path(ref), err="confirm")
     counts = store.forget_sender(sender_id, url=url)
     summary.forget(url, sender_id)
     audit.record(

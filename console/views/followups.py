@@ -7,8 +7,7 @@ from fastapi.responses import Response
 
 from console import audit, followups, labels
 from console.accounts import Staff
-from console.audit import conversation_target
-from console.web import csrf_protect, current_user, redirect, render, require_admin, settings_of
+from console.web import csrf_protect, current_user, redirect, references, render, require_admin, settings_of
 from records.vocabulary import CONSULTATION_STATUSES
 
 staff = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -19,7 +18,7 @@ admin = APIRouter(dependencies=[Depends(require_admin), Depends(csrf_protect)])
 def followup_list(request: Request, user: Staff = Depends(current_user)):
     url = settings_of(request).db_url
     flt = followups.FollowupFilter.from_params(request.query_params)
-    rows, total = followups.listing(url, flt)
+    rows, total = followups.listing(url, flt, references(request))
     audit.record(
         url,
         user.username,
@@ -51,7 +50,7 @@ def followup_status(
     sender = followups.set_status(url, request_id, status)
     if sender is None:
         raise HTTPException(status_code=404)
-    audit.record(url, user.username, "followup.status", conversation_target(sender), status)
+    audit.record(url, user.username, "followup.status", references(request).target(sender), status)
     flt = followups.FollowupFilter.from_params(request.query_params)
     return redirect(
         "/followups",
@@ -66,7 +65,7 @@ def followup_status(
 def followup_export(request: Request, user: Staff = Depends(current_user)):
     url = settings_of(request).db_url
     flt = followups.FollowupFilter.from_params(request.query_params)
-    content, count = followups.export(url, flt)
+    content, count = followups.export(url, flt, references(request))
     audit.record(url, user.username, "followups.export", None, f"status={flt.status or 'any'} rows={count}")
     return Response(
         content,

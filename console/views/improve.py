@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from console import audit, improve, summary
 from console.accounts import Staff
-from console.web import conversation_path, csrf_protect, current_user, redirect, render, settings_of
+from console.web import conversation_path, csrf_protect, current_user, redirect, references, render, settings_of
 
 staff = APIRouter(dependencies=[Depends(csrf_protect)])
 
@@ -75,6 +75,7 @@ def improve_page(request: Request, user: Staff = Depends(current_user)):
         hidden=hidden,
         groups=groups,
         shown=shown,
+        refs=references(request).of(row.first.sender_id for _, rows in shown for row in rows),
         page=page,
         pages=pages,
         truncate_at=improve.TRUNCATE_AT,
@@ -105,7 +106,7 @@ def _topic_page(request: Request, raw: str):
         request,
         "improve.html",
         active="improve",
-        topic={"event_id": event_id, "sender_id": sender_id, "text": text},
+        topic={"event_id": event_id, "ref": references(request).one(sender_id), "text": text},
         intents=improve.known_intents(settings.db_url, settings.domain_path),
         truncate_at=improve.TRUNCATE_AT,
     )
@@ -127,7 +128,7 @@ async def improve_add(request: Request, user: Staff = Depends(current_user)):
     found = improve.user_texts(settings.db_url, ids[:200]) if ids else []
     if back and found:  # the control on a transcript line: back to that line
         event_id, sender_id, _ = found[0]
-        target = dict(path=conversation_path(sender_id), anchor=f"e{event_id}")
+        target = dict(path=conversation_path(references(request).one(sender_id)), anchor=f"e{event_id}")
     else:
         target = dict(path="/improve", days=days, view=view)
     if intent not in improve.known_intents(settings.db_url, settings.domain_path):

@@ -87,3 +87,16 @@ def store(url: str, *convos: Convo) -> None:
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 """For tests of the HTTP layer, where the SQL dialect plays no part."""
+
+
+def ref_of(client: TestClient, sender_id: str) -> str:
+    """The reference the console names a conversation by (console/references.py)."""
+    return client.app.state.references.one(sender_id)
+
+
+def conversation_path(client: TestClient, sender_id: str) -> str:
+    return "/conversations/" + ref_of(client, sender_id)
+
+
+def sender_of(client: TestClient, ref: str) -> Optional[str]:
+    return client.app.state.references.resolve(ref)

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from console import accounts, audit, db, transcript
-from tests.console.console_helpers import PASSWORD, SQLITE_ONLY, Convo, login, store
+from tests.console.console_helpers import PASSWORD, SQLITE_ONLY, Convo, conversation_path, login, ref_of, store
 
 
 def count(url: str, table: str, sender_id=None) -> int:
@@ -31,12 +31,14 @@ def audit_rows(url: str):
 def test_audit_log_lists_staff_actions_with_filters(admin_client, console_url):
     c = Convo().turn("hello", "greet")
     store(console_url, c)
-    admin_client.get(f"/conversations/{c.sender_id}")
+    admin_client.get(conversation_path(admin_client, c.sender_id))
     admin_client.get("/followups")
     page = admin_client.get("/admin/audit").text
     for action in ("login", "transcript.view", "followups.view"):
         assert f"<code>{action}</code>" in page
-    assert f"conversation:{c.sender_id}" in page
+    ref = ref_of(admin_client, c.sender_id)
+    assert f'<a href="/conversations/{ref}">conversation:ref:{ref}</a>' in page  # links to the conversation
+    assert c.sender_id not in page
     only = admin_client.get("/admin/audit?action=transcript.view").text
     assert "<code>transcript.view</code>" in only and "<code>followups.view</code>" not in only
     assert "<code>audit.view</code>" in admin_client.get("/admin/audit?username=alice").text
@@ -151,12 +153,11 @@ def doomed(console_url) -> Convo:
 
 
 def test_admin_deletes_a_conversation_and_every_record_about_the_visitor(admin_client, doomed, console_url):
-    path = f"/conversations/{doomed.sender_id}"
+    path = conversation_path(admin_client, doomed.sender_id)
+    ref = path.rsplit("/", 1)[1]
     admin_client.get(path)
     assert admin_client.get("/inbox").text.count("/conversations/") == 2
-    response = admin_client.post(
-        f"{path}/delete", data={"csrf_token": admin_client.csrf, "confirm": doomed.sender_id[:8]}
-    )
+    response = admin_client.post(f"{path}/delete", data={"csrf_token": admin_client.csrf, "confirm": ref[:8]})
     assert response.status_code == 303 and response.headers["location"] == "/inbox?msg=deleted"
     for table in (
         "events",
@@ -165,12 +166,13 @@ def test_admin_deletes_a_conversation_and_every_record_about_the_visitor(admin_c
         "conversation_tag",
         "note",
         "conversation_summary",
+        "conversation_reference",
     ):
         assert count(console_url, table, doomed.sender_id) == 0, table
     assert count(console_url, "deletion_log") == 1
     assert admin_client.get(path).status_code == 404
     inbox = admin_client.get("/inbox").text
-    assert doomed.sender_id not in inbox and inbox.count("/conversations/") == 1
+    assert ref not in inbox and inbox.count("/conversations/") == 1
     rows = audit_rows(console_url)
     digest = hashlib.sha256(doomed.sender_id.encode()).hexdigest()
     deletion = [r for r in rows if r.action == "conversation.delete"]
@@ -178,19 +180,20 @@ def test_admin_deletes_a_conversation_and_every_record_about_the_visitor(admin_c
         deletion and deletion[0].target == f"conversation:sha256:{digest}" and "events=" in deletion[0].detail
     )
     assert all(doomed.sender_id not in (r.target or "") + (r.detail or "") for r in rows)
+    assert all(ref not in (r.target or "") for r in rows)  # the view before it was pseudonymised too
 
 
 def test_deletion_needs_the_typed_confirmation_and_an_admin(client, admin, reviewer, doomed, console_url):
     from tests.console.console_helpers import signed_in
 
-    path = f"/conversations/{doomed.sender_id}"
     csrf = signed_in(client, admin.username)
+    path = conversation_path(client, doomed.sender_id)
     response = client.post(f"{path}/delete", data={"csrf_token": csrf, "confirm": "wrong"})
     assert response.headers["location"] == f"{path}?err=confirm"
     client.cookies.clear()
     csrf = signed_in(client, reviewer.username)
     assert "Delete conversation" not in client.get(path).text
-    response = client.post(f"{path}/delete", data={"csrf_token": csrf, "confirm": doomed.sender_id[:8]})
+    response = client.post(f"{path}/delete", data={"csrf_token": csrf, "confirm": ref_of(client, doomed.sender_id)[:8]})
     assert response.status_code == 403
     assert count(console_url, "events", doomed.sender_id) > 0
 
@@ -198,13 +201,13 @@ def test_deletion_needs_the_typed_confirmation_and_an_admin(client, admin, revie
 @SQLITE_ONLY
 def test_deletion_acts_on_the_consoles_own_database(admin_client, doomed, console_url, monkeypatch):
     monkeypatch.setenv("MESOGUIDE_DB_URL", "sqlite:////nonexistent/other.db")
-    path = f"/conversations/{doomed.sender_id}"
-    admin_client.post(f"{path}/delete", data={"csrf_token": admin_client.csrf, "confirm": doomed.sender_id[:8]})
+    path = conversation_path(admin_client, doomed.sender_id)
+    admin_client.post(f"{path}/delete", data={"csrf_token": admin_client.csrf, "confirm": ref_of(admin_client, doomed.sender_id)[:8]})
     assert count(console_url, "events", doomed.sender_id) == 0
 
 
 def test_transcript_export_is_audited(admin_client, doomed, console_url):
-    response = admin_client.get(f"/conversations/{doomed.sender_id}/export.csv")
+    response = admin_client.get(conversation_path(admin_client, doomed.sender_id) + "/export.csv")
     assert response.status_code == 200 and "delete me please" in response.text
     assert re.search(
         r"rows", [r.detail for r in audit_rows(console_url) if r.action == "transcript.export"][0]

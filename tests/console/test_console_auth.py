@@ -22,18 +22,18 @@ ADMIN_ONLY = {
     ("POST", "/admin/users"),
     ("POST", "/admin/users/{user_id}"),
     ("GET", "/followups/export.csv"),
-    ("GET", "/conversations/{sender_id}/export.csv"),
-    ("POST", "/conversations/{sender_id}/delete"),
+    ("GET", "/conversations/{ref}/export.csv"),
+    ("POST", "/conversations/{ref}/delete"),
 }
 STAFF = {
     ("GET", "/"),
     ("GET", "/inbox"),
-    ("GET", "/conversations/{sender_id}"),
-    ("POST", "/conversations/{sender_id}/tags"),
-    ("POST", "/conversations/{sender_id}/tags/{tag_id}/remove"),
-    ("POST", "/conversations/{sender_id}/review"),
-    ("POST", "/conversations/{sender_id}/notes"),
-    ("POST", "/conversations/{sender_id}/flags"),
+    ("GET", "/conversations/{ref}"),
+    ("POST", "/conversations/{ref}/tags"),
+    ("POST", "/conversations/{ref}/tags/{tag_id}/remove"),
+    ("POST", "/conversations/{ref}/review"),
+    ("POST", "/conversations/{ref}/notes"),
+    ("POST", "/conversations/{ref}/flags"),
     ("GET", "/followups"),
     ("POST", "/followups/{request_id}/status"),
     ("GET", "/improve"),
@@ -52,9 +52,9 @@ def routes(app):
                 yield method, route.path
 
 
-def fill(path: str, sender_id: str) -> str:
+def fill(path: str, ref: str) -> str:
     return (
-        path.replace("{sender_id}", sender_id)
+        path.replace("{ref}", ref)
         .replace("{tag_id}", "1")
         .replace("{request_id}", "1")
         .replace("{user_id}", "1")
@@ -69,6 +69,12 @@ def sender(console_url) -> str:
     return convo.sender_id
 
 
+@pytest.fixture
+def ref(app, sender) -> str:
+    """The reference the console names the conversation by."""
+    return app.state.references.one(sender)
+
+
 @SQLITE_ONLY
 def test_every_route_is_classified(app):
     """A new route must be added to one of these sets, which the tests below then check."""
@@ -76,11 +82,11 @@ def test_every_route_is_classified(app):
 
 
 @SQLITE_ONLY
-def test_no_route_but_login_and_static_answers_without_a_session(app, client, sender):
+def test_no_route_but_login_and_static_answers_without_a_session(app, client, sender, ref):
     for method, path in routes(app):
         if (method, path) in PUBLIC:
             continue
-        response = client.request(method, fill(path, sender), data={"csrf_token": "x"})
+        response = client.request(method, fill(path, ref), data={"csrf_token": "x"})
         if method == "GET":
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/login?next="), path
@@ -94,12 +100,12 @@ def test_no_route_but_login_and_static_answers_without_a_session(app, client, se
 
 
 @SQLITE_ONLY
-def test_reviewer_is_refused_every_admin_route_and_reaches_the_others(app, reviewer_client, sender):
+def test_reviewer_is_refused_every_admin_route_and_reaches_the_others(app, reviewer_client, sender, ref):
     for method, path in sorted(routes(app)):
         if (method, path) in PUBLIC or (method, path) == ("POST", "/logout"):
             continue
         response = reviewer_client.request(
-            method, fill(path, sender), data={"csrf_token": reviewer_client.csrf}
+            method, fill(path, ref), data={"csrf_token": reviewer_client.csrf}
         )
         if (method, path) in ADMIN_ONLY:
             assert response.status_code == 403, path
@@ -108,7 +114,7 @@ def test_reviewer_is_refused_every_admin_route_and_reaches_the_others(app, revie
 
 
 @SQLITE_ONLY
-def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(app, admin_client, sender, console_url):
+def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(app, admin_client, sender, console_url, ref):
     posts = [path for method, path in routes(app) if method == "POST" and path != "/login"]
     assert len(posts) >= 10
     for path in posts:
@@ -117,13 +123,13 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(app, admin_clien
                 **data,
                 "name": "csrf-probe",
                 "text": "csrf-probe",
-                "confirm": sender[:8],
+                "confirm": ref[:8],
                 "status": "closed",
                 "username": "mallory",
                 "password": "long enough password",
                 "password2": "long enough password",
             }
-            response = admin_client.post(fill(path, sender), data=data)
+            response = admin_client.post(fill(path, ref), data=data)
             assert response.status_code == 403, (path, data.get("csrf_token"))
             assert "security token" in response.text
     t = db.tables()
@@ -139,12 +145,12 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(app, admin_clien
 
 
 @SQLITE_ONLY
-def test_a_token_from_another_session_is_refused(app, client, admin, reviewer, sender):
+def test_a_token_from_another_session_is_refused(app, client, admin, reviewer, sender, ref):
     other = TestClient(app, follow_redirects=False)
     login(other, reviewer.username)
     foreign = csrf_from(other.get("/inbox").text)
     login(client, admin.username)
-    response = client.post(f"/conversations/{sender}/notes", data={"csrf_token": foreign, "text": "x"})
+    response = client.post(f"/conversations/{ref}/notes", data={"csrf_token": foreign, "text": "x"})
     assert response.status_code == 403
 
 

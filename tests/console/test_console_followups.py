@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from console import db
-from tests.console.console_helpers import Convo, store
+from tests.console.console_helpers import Convo, ref_of, store
 
 BASE = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -164,7 +164,7 @@ def test_export_is_for_admins_and_audited(client, admin, reviewer, requests_, co
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [r["name"] for r in rows] == ["Cy Example"]
     assert rows[0]["email"] == "cy@example.com" and rows[0]["kind"] == "mesotherapy"
-    assert rows[0]["conversation"] == requests_[2].sender_id
+    assert rows[0]["conversation"] == ref_of(client, requests_[2].sender_id)  # the reference, never the id
     full = list(csv.DictReader(io.StringIO(client.get("/followups/export.csv").text)))
     assert {r["phone"] for r in full} == {"", "'+44 7700 900001"}
     assert ("alice", "followups.export", "status=booked rows=1") in audit_actions(console_url)

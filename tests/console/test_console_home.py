@@ -10,7 +10,7 @@ import time
 import pytest
 
 from console import attention, transcript
-from tests.console.console_helpers import Convo, store
+from tests.console.console_helpers import Convo, ref_of, store
 
 NOW = time.time()
 DAY = 86400.0
@@ -88,17 +88,18 @@ def test_counts(console_url, world):
 
 
 def test_home_lists_each_item_one_click_from_its_transcript(reviewer_client, world):
+    refs = {k: ref_of(reviewer_client, v) for k, v in world.items()}  # what the console names them by
     response = reviewer_client.get("/")
     assert response.status_code == 200
     page = response.text
     emergencies = section(page, "emergency")
-    assert emergencies.index(world["complication"]) < emergencies.index(world["emergency"])  # newest first
-    assert f'href="/conversations/{world["emergency"]}"' in emergencies
+    assert emergencies.index(refs["complication"]) < emergencies.index(refs["emergency"])  # newest first
+    assert f'href="/conversations/{refs["emergency"]}"' in emergencies
     assert "my face is swelling after the injections" in emergencies
-    assert world["reviewed"] not in page and world["test_one"] not in page and world["plain"] not in page
-    assert f'href="/conversations/{world["red"]}"' in section(page, "red_flag")
+    assert refs["reviewed"] not in page and refs["test_one"] not in page and refs["plain"] not in page
+    assert f'href="/conversations/{refs["red"]}"' in section(page, "red_flag")
     contra = section(page, "contraindication")
-    assert f'href="/conversations/{world["contra"]}"' in contra and "Can I have it?" in contra
+    assert f'href="/conversations/{refs["contra"]}"' in contra and "Can I have it?" in contra
     assert "Olga Overdue" in section(page, "overdue") and "Nina New" not in section(page, "overdue")
     assert "Nina New" in section(page, "new") and "Hair-transplant consultation request" in section(page, "new")
     # counts at the top, red for what is urgent
@@ -115,20 +116,22 @@ def test_navigation_shows_the_counts_on_every_page(reviewer_client, world):
 
 
 def test_reviewing_clears_an_item(reviewer_client, world, console_url):
+    refs = {k: ref_of(reviewer_client, v) for k, v in world.items()}  # what the console names them by
     reviewer_client.post(
-        f"/conversations/{world['red']}/review", data={"csrf_token": reviewer_client.csrf, "reviewed": "1"}
+        f"/conversations/{refs['red']}/review", data={"csrf_token": reviewer_client.csrf, "reviewed": "1"}
     )
     page = reviewer_client.get("/").text
-    assert world["red"] not in page
+    assert refs["red"] not in page
     assert "Nothing waiting." in section(page, "red_flag")
 
 
 def test_section_links_open_the_matching_filtered_lists(reviewer_client, world):
+    refs = {k: ref_of(reviewer_client, v) for k, v in world.items()}  # what the console names them by
     page = reviewer_client.get("/").text
     link = re.search(r'href="(/inbox\?outcome=emergency&amp;reviewed=no)"', section(page, "emergency")).group(1)
     listed = reviewer_client.get(link.replace("&amp;", "&")).text
     found = re.findall(r'href="/conversations/([^"/]+)"', listed)
-    assert sorted(found) == sorted([world["emergency"], world["complication"]])
+    assert sorted(found) == sorted([refs["emergency"], refs["complication"]])
     overdue = re.search(r'href="(/followups\?[^"]*overdue=1)"', section(page, "overdue")).group(1)
     assert "Olga Overdue" in reviewer_client.get(overdue.replace("&amp;", "&")).text
     assert "Nina New" not in reviewer_client.get(overdue.replace("&amp;", "&")).text

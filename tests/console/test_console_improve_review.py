@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from console import db, improve
-from tests.console.console_helpers import Convo, store
+from tests.console.console_helpers import Convo, conversation_path, store
 
 RECENT = time.time() - 3600
 LONG = "my scalp " + "itches and flakes " * 40 + "what now"
@@ -131,7 +131,7 @@ def test_a_transcript_line_offers_the_right_topic_and_writes_the_nlu_inbox(
     caplog.set_level(logging.DEBUG)
     a, _, c = repeated
     typed = min(event_ids(console_url, "how much is it"))
-    transcript = reviewer_client.get(f"/conversations/{c.sender_id}").text
+    transcript = reviewer_client.get(conversation_path(reviewer_client, c.sender_id)).text
     links = re.findall(r'href="/improve\?topic=(\d+)"', transcript)
     assert len(links) == 2 and "Wrong answer? Choose the right topic" in transcript  # not the button click
     picker = reviewer_client.get(f"/improve?topic={typed}")
@@ -145,13 +145,13 @@ def test_a_transcript_line_offers_the_right_topic_and_writes_the_nlu_inbox(
         data={"csrf_token": reviewer_client.csrf, "only": str(typed), "intent": "ask_price", "back": "transcript"},
     )
     assert response.status_code == 303
-    assert response.headers["location"] == f"/conversations/{a.sender_id}?msg=added#e{typed}"
+    assert response.headers["location"] == conversation_path(reviewer_client, a.sender_id) + f"?msg=added#e{typed}"
     assert improve.read_examples(settings.nlu_inbox / "ask_price.yml") == ["how much is it"]
     wrong = reviewer_client.post(
         "/improve/add",
         data={"csrf_token": reviewer_client.csrf, "only": str(typed), "intent": "nope", "back": "transcript"},
     )
-    assert wrong.headers["location"] == f"/conversations/{a.sender_id}?err=intent#e{typed}"
+    assert wrong.headers["location"] == conversation_path(reviewer_client, a.sender_id) + f"?err=intent#e{typed}"
     rows = [r for r in audit_rows(console_url) if r.action == "improve.add"]
     assert len(rows) == 1 and rows[0].target == "nlu_inbox:ask_price" and "how much" not in rows[0].detail
     assert "how much" not in caplog.text

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from console import transcript
-from tests.console.console_helpers import Convo, store
+from tests.console.console_helpers import Convo, ref_of, sender_of, store
 
 DAY = 86400.0
 T0 = dt.datetime(2024, 3, 10, 12, 0, tzinfo=dt.timezone.utc).timestamp()
@@ -78,7 +78,7 @@ def world(console_url):
 def listed(client, query: str = "") -> list:
     response = client.get(f"/inbox?{query}")
     assert response.status_code == 200
-    return re.findall(r'href="/conversations/([^"/]+)"', response.text)
+    return [sender_of(client, ref) for ref in re.findall(r'href="/conversations/([^"/]+)"', response.text)]
 
 
 def test_newest_first_and_conversations_without_messages_left_out(reviewer_client, world):
@@ -89,7 +89,9 @@ def test_newest_first_and_conversations_without_messages_left_out(reviewer_clien
 
 def test_columns_and_badges(reviewer_client, world):
     page = reviewer_client.get("/inbox").text
-    rows = {sender: row for row in page.split("<tr") for sender in world.values() if sender in row}
+    rows = {
+        sender: row for row in page.split("<tr") for sender in world.values() if ref_of(reviewer_client, sender) in row
+    }
     assert "2024-03-10 12:00" in rows[world["plain"]] and "Website chat" in rows[world["plain"]]
     assert re.search(r"<td>2</td>", rows[world["booked"]])
     assert "Consultation requested (new)" in rows[world["booked"]]
@@ -174,7 +176,10 @@ def test_text_search_covers_visitor_and_assistant_messages_case_insensitively(re
     assert listed(reviewer_client, "q=MESOTHERAPY") == [world["plain"]]
     assert listed(reviewer_client, "q=call+112") == [world["emergency"]]
     assert listed(reviewer_client, "q=nothing+like+this") == []
-    assert listed(reviewer_client, f"q={world['triaged']}") == [world["triaged"]]
+    ref = ref_of(reviewer_client, world["triaged"])
+    assert listed(reviewer_client, f"q={ref}") == [world["triaged"]]  # by reference
+    assert listed(reviewer_client, f"q={ref[:8]}") == [world["triaged"]]  # or its short label
+    assert listed(reviewer_client, f"q={world['triaged']}") == []  # the sender id is nothing staff can search by
 
 
 def test_search_treats_like_wildcards_literally(reviewer_client, world, console_url):
@@ -201,13 +206,15 @@ def test_new_events_show_up_without_restart(reviewer_client, world, console_url)
 
 def test_rows_show_first_message_name_flags_and_state(reviewer_client, world, console_url, reviewer):
     from console import audit
-    from console.audit import conversation_target
+    from console.references import audit_target
 
     transcript.flag_message(console_url, world["lost"], "rita", _first_user_event(console_url, world["lost"]), "")
-    audit.record(console_url, "rita", "transcript.view", conversation_target(world["screened"]))
+    audit.record(console_url, "rita", "transcript.view", audit_target(ref_of(reviewer_client, world["screened"])))
     transcript.set_reviewed(console_url, world["plain"], True, "rita")
     page = reviewer_client.get("/inbox").text
-    rows = {sender: row for row in page.split("<tr") for sender in world.values() if sender in row}
+    rows = {
+        sender: row for row in page.split("<tr") for sender in world.values() if ref_of(reviewer_client, sender) in row
+    }
     assert "what is mesotherapy" in rows[world["plain"]]
     assert "I&#39;d like to book a consultation" in rows[world["booked"]]
     assert "Ann Example" in rows[world["booked"]] and "Ann Example" not in rows[world["plain"]]

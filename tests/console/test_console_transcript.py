@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from console import db
-from tests.console.console_helpers import Convo, store
+from tests.console.console_helpers import Convo, conversation_path, ref_of, store
 
 
 def event_ids(url: str, sender: str, type_name: str):
@@ -71,7 +71,7 @@ def convo(console_url) -> Convo:
 
 
 def page_of(client, sender: str, details: bool = False) -> str:
-    response = client.get(f"/conversations/{sender}" + ("?details=1" if details else ""))
+    response = client.get(conversation_path(client, sender) + ("?details=1" if details else ""))
     assert response.status_code == 200
     return response.text
 
@@ -138,7 +138,7 @@ def test_slots_are_shown_as_they_were_at_each_message(reviewer_client, convo):
 
 def test_viewing_a_transcript_is_audited(reviewer_client, convo, console_url):
     page_of(reviewer_client, convo.sender_id)
-    assert ("rita", "transcript.view", f"conversation:{convo.sender_id}", "") in audit_rows(console_url)
+    assert ("rita", "transcript.view", "conversation:ref:" + ref_of(reviewer_client, convo.sender_id), "") in audit_rows(console_url)
 
 
 def test_unknown_conversation_is_404(reviewer_client, console_url):
@@ -150,7 +150,7 @@ def test_unknown_conversation_is_404(reviewer_client, console_url):
 
 
 def test_tag_and_untag(reviewer_client, convo, console_url):
-    path = f"/conversations/{convo.sender_id}"
+    path = conversation_path(reviewer_client, convo.sender_id)
     response = reviewer_client.post(
         f"{path}/tags", data={"csrf_token": reviewer_client.csrf, "name": " needs  review "}
     )
@@ -163,7 +163,7 @@ def test_tag_and_untag(reviewer_client, convo, console_url):
     page = page_of(reviewer_client, convo.sender_id)
     assert page.count('<span class="tag">needs review</span>') == 1
     tag_id = re.search(r"/tags/(\d+)/remove", page).group(1)
-    assert reviewer_client.get("/inbox?tag=needs+review").text.count(convo.sender_id) >= 1
+    assert reviewer_client.get("/inbox?tag=needs+review").text.count(ref_of(reviewer_client, convo.sender_id)) >= 1
     reviewer_client.post(f"{path}/tags/{tag_id}/remove", data={"csrf_token": reviewer_client.csrf})
     assert '<span class="tag">needs review</span>' not in page_of(reviewer_client, convo.sender_id)
     actions = [r[1] for r in audit_rows(console_url)]
@@ -171,7 +171,7 @@ def test_tag_and_untag(reviewer_client, convo, console_url):
 
 
 def test_invalid_tag_is_refused(reviewer_client, convo):
-    path = f"/conversations/{convo.sender_id}"
+    path = conversation_path(reviewer_client, convo.sender_id)
     response = reviewer_client.post(
         f"{path}/tags", data={"csrf_token": reviewer_client.csrf, "name": "a" * 65}
     )
@@ -179,18 +179,18 @@ def test_invalid_tag_is_refused(reviewer_client, convo):
 
 
 def test_mark_reviewed_and_back(reviewer_client, convo, console_url):
-    path = f"/conversations/{convo.sender_id}"
+    path = conversation_path(reviewer_client, convo.sender_id)
     reviewer_client.post(f"{path}/review", data={"csrf_token": reviewer_client.csrf, "reviewed": "1"})
     page = page_of(reviewer_client, convo.sender_id)
     assert "Reviewed</span> by rita" in page and "Mark as not reviewed" in page
-    assert convo.sender_id in reviewer_client.get("/inbox?reviewed=yes").text
+    assert ref_of(reviewer_client, convo.sender_id) in reviewer_client.get("/inbox?reviewed=yes").text
     reviewer_client.post(f"{path}/review", data={"csrf_token": reviewer_client.csrf, "reviewed": "0"})
     assert "Mark as reviewed" in page_of(reviewer_client, convo.sender_id)
-    assert convo.sender_id in reviewer_client.get("/inbox?reviewed=no").text
+    assert ref_of(reviewer_client, convo.sender_id) in reviewer_client.get("/inbox?reviewed=no").text
 
 
 def test_notes_on_the_conversation_and_on_a_message(reviewer_client, convo, console_url):
-    path = f"/conversations/{convo.sender_id}"
+    path = conversation_path(reviewer_client, convo.sender_id)
     first_user = event_ids(console_url, convo.sender_id, "user")[0]
     loose = reviewer_client.post(
         f"{path}/notes", data={"csrf_token": reviewer_client.csrf, "text": "Call back Monday"}
@@ -210,7 +210,7 @@ def test_notes_on_the_conversation_and_on_a_message(reviewer_client, convo, cons
 
 
 def test_flag_a_message(reviewer_client, convo, console_url):
-    path = f"/conversations/{convo.sender_id}"
+    path = conversation_path(reviewer_client, convo.sender_id)
     bot = event_ids(console_url, convo.sender_id, "bot")[1]
     response = reviewer_client.post(
         f"{path}/flags",
@@ -219,7 +219,7 @@ def test_flag_a_message(reviewer_client, convo, console_url):
     assert response.headers["location"].endswith(f"msg=flagged#e{bot}")
     page = page_of(reviewer_client, convo.sender_id)
     assert "Flagged by rita: too vague" in page.split(f'id="e{bot}"')[1].split("</li>")[0]
-    assert ("rita", "message.flag", f"conversation:{convo.sender_id}", f"event {bot}") in audit_rows(
+    assert ("rita", "message.flag", "conversation:ref:" + ref_of(reviewer_client, convo.sender_id), f"event {bot}") in audit_rows(
         console_url
     )
 
@@ -229,7 +229,7 @@ def test_flags_and_notes_cannot_point_into_another_conversation(reviewer_client,
     store(console_url, other)
     foreign = event_ids(console_url, other.sender_id, "user")[0]
     slot_event = event_ids(console_url, convo.sender_id, "slot")[0]
-    path = f"/conversations/{convo.sender_id}"
+    path = conversation_path(reviewer_client, convo.sender_id)
     for event_id in (foreign, slot_event, 999999):
         response = reviewer_client.post(
             f"{path}/flags", data={"csrf_token": reviewer_client.csrf, "event_id": str(event_id)}

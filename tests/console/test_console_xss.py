@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from console.csvexport import neutralise, to_csv
-from tests.console.console_helpers import SQLITE_ONLY, Convo, store
+from tests.console.console_helpers import SQLITE_ONLY, Convo, conversation_path, ref_of, store
 
 SCRIPT = "<script>alert('xss')</script>"
 IMG = '<img src=x onerror="alert(1)">'
@@ -92,7 +92,7 @@ def test_inbox_and_search_results_are_inert(admin_client, hostile, console_url):
     transcript.add_tag(console_url, hostile.sender_id, "x")
     for query in ("", "?q=script", "?q=%3Cimg", "?fallback=1"):
         page = admin_client.get(f"/inbox{query}").text
-        assert hostile.sender_id in page, query
+        assert ref_of(admin_client, hostile.sender_id) in page, query
         assert_inert(page)
     page = admin_client.get(f"/inbox?q={SCRIPT}&intent={IMG}&tag={ATTR}").text
     assert_inert(page)
@@ -101,7 +101,7 @@ def test_inbox_and_search_results_are_inert(admin_client, hostile, console_url):
 
 @SQLITE_ONLY
 def test_transcript_is_inert(admin_client, hostile):
-    path = f"/conversations/{hostile.sender_id}"
+    path = conversation_path(admin_client, hostile.sender_id)
     for text in PAYLOADS:
         admin_client.post(f"{path}/notes", data={"csrf_token": admin_client.csrf, "text": text})
     assert_inert(admin_client.get(path).text)
@@ -115,7 +115,7 @@ def test_transcript_is_inert(admin_client, hostile):
 def test_home_page_is_inert(admin_client, hostile, console_url):
     # on the home page through its consultation request and its first message
     page = admin_client.get("/").text
-    assert hostile.sender_id in page
+    assert ref_of(admin_client, hostile.sender_id) in page
     assert_inert(page)
 
 
@@ -145,7 +145,7 @@ def test_follow_up_csv_neutralises_formulas_and_keeps_payloads_as_text(admin_cli
 def test_transcript_csv_export_neutralises_formulas(admin_client, console_url):
     c = Convo().turn("=1+2", "greet", "@cmd|' /C calc'!A0").turn("-5 hairs", "inform")
     store(console_url, c)
-    response = admin_client.get(f"/conversations/{c.sender_id}/export.csv")
+    response = admin_client.get(conversation_path(admin_client, c.sender_id) + "/export.csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     texts = [r["text"] for r in rows if r["text"]]
     assert "'=1+2" in texts and "'@cmd|' /C calc'!A0" in texts and "'-5 hairs" in texts

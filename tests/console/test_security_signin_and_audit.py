@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from console import accounts, db, limits, security
 from records import store
-from tests.console.console_helpers import PASSWORD, SQLITE_ONLY, Convo, csrf_from, login
+from tests.console.console_helpers import PASSWORD, SQLITE_ONLY, Convo, conversation_path, csrf_from, login
 from tests.console.console_helpers import store as store_convo
 
 WRONG = "wrong password 123"
@@ -192,7 +192,7 @@ def test_viewing_visitors_words_is_audited_without_the_search_text(admin_client,
     assert admin_client.get("/").status_code == 200  # "Needs attention" shows first messages and names
     assert admin_client.get("/inbox", params={"q": "scalp itches", "page": "1"}).status_code == 200
     assert admin_client.get("/improve", params={"view": "sample"}).status_code == 200
-    assert admin_client.get(f"/conversations/{convo.sender_id}").status_code == 200
+    assert admin_client.get(conversation_path(admin_client, convo.sender_id)).status_code == 200
     rows = [(u, a, d) for u, a, _, d in _audit(console_url)[already:]]
     viewed = [row for row in rows if row[1] in ("home.view", "inbox.view", "improve.view", "transcript.view")]
     assert [(u, a) for u, a, _ in viewed] == [
