@@ -784,6 +784,25 @@ def test_the_wait_follows_retry_after(widget, fake_rasa, header, exposed, second
     assert len(fake_rasa.requests) == 1
 
 
+def test_a_stored_wait_is_never_longer_than_the_maximum(widget, fake_rasa):
+    """A wait read back from the device (clock changed, copy edited) is capped like a header."""
+    now = stop_the_clock(widget.page)
+    fake_rasa.retry_after = "3"
+    fake_rasa.failures.append("http429list")
+    widget.goto()
+    widget.open()
+    widget.send("hello")
+    expect(widget.error.locator(".mg-wait")).to_have_text(wait_notice(3))
+    widget.page.evaluate(
+        "([at]) => { const s = JSON.parse(localStorage.getItem('mesoguide.chat.v1'));"
+        " s.messages[s.messages.length - 1].retryAt = at; localStorage.setItem('mesoguide.chat.v1', JSON.stringify(s)); }",
+        [(now + 10 * 86400) * 1000],
+    )
+    widget.page.reload()
+    widget.open()
+    expect(widget.error.locator(".mg-wait")).to_have_text(wait_notice(600))
+
+
 def test_a_rate_limited_session_request_shows_the_servers_text(chat):
     chat.fake.session_mode = "http429list"
     chat.fake.retry_after = "2"

@@ -829,7 +829,7 @@
        out every second), then "you can send again" is. Typed text stays in the field. */
     function waitBeforeSending(until, countdown, retryButton) {
       stopWaiting();
-      waitUntil = until;
+      waitUntil = Math.min(until, Date.now() + MAX_RETRY_AFTER_S * 1000); /* a stored time may be off */
       panel.classList.add("mg-waiting");
       countdown.setAttribute("aria-live", "off");
       function tick() {
@@ -857,7 +857,7 @@
       var countdown = null;
       if (kind === "rateLimited") {
         box.appendChild(el("p", null, serverText || t.rateLimited));
-        countdown = retryAt ? box.appendChild(el("p", "mg-wait")) : null;
+        countdown = typeof retryAt === "number" && retryAt > 0 ? box.appendChild(el("p", "mg-wait")) : null;
       } else {
         fillInto(box.appendChild(el("p")), kind === "noAnswer" ? t.noAnswer : t.unreachable, { phone: phoneNode() });
       }
