@@ -32,11 +32,13 @@ import logging
 import threading
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Text
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    BotUttered,
     Event,
     Restarted,
     SessionStarted,
@@ -47,7 +49,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 
 from contentfiles import load as load_content
-from records import copies, db, private_answers, spool
+from records import copies, db, private_answers, spool, tracker_window
 from records.redaction import CONTACT_ANSWER_PLACEHOLDER, redact
 from records.store import is_unreachable, replay_spool, retry_seconds, spooled_sender
 
@@ -170,7 +172,7 @@ class MesoTrackerStore(SQLTrackerStore):
         masked = contact_answers(tracker.events)
         new = [
             _RedactedEvent(event, keep, id(event) in masked)
-            for event in super()._additional_events(session, tracker)
+            for event in self._unsaved_events(session, tracker)
         ]
         if tracker.get_slot(private_answers.KEEP_SLOT) is False:
             self._mask_private_answers(session, tracker.sender_id, new)
@@ -218,8 +220,49 @@ class MesoTrackerStore(SQLTrackerStore):
         except Exception as exc:  # noqa: BLE001 - kept on disk, never lost or logged with its text
             self._spool_tracker(tracker, type(exc).__name__, outage=is_unreachable(exc))
 
+    def _unsaved_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """Rasa's new events (those past the stored count), or for a tracker loaded as a
+        window (``records.tracker_window``) the same count shifted by the window."""
+        if tracker_window.window_of(tracker) is None:
+            return super()._additional_events(session, tracker)
+        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        return tracker_window.unsaved_events(tracker, stored)
+
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        return await self._retrieve_or_spooled(sender_id, super().retrieve)
+        """The current session as a window of recent events after a summary of the
+        earlier ones (``records.tracker_window``); ``retrieve_full_tracker`` loads all."""
+        return await self._retrieve_or_spooled(sender_id, self._retrieve_window)
+
+    async def _retrieve_window(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        if not self.domain:
+            return await super().retrieve(sender_id)
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            rows = query.with_entities(event.id, event.type_name, event.action_name).all()
+            hidden = query.filter(
+                event.type_name == ActionExecuted.type_name,
+                sa.or_(*(event.data.like(pattern) for pattern in tracker_window.HIDDEN_PATTERNS)),
+            ).with_entities(event.id)
+            boundary = tracker_window.choose_boundary(rows, (row.id for row in hidden)) if rows else None
+            if boundary is not None:
+                boundary_id = rows[boundary][0]
+                last_bot = max((row[0] for row in rows[:boundary] if row[1] == BotUttered.type_name), default=-1)
+                needed = query.filter(
+                    sa.or_(
+                        event.id >= boundary_id,
+                        event.id == last_bot,
+                        event.type_name.in_((UserUttered.type_name, *tracker_window.STATE_TYPES)),
+                    )
+                ).with_entities(event.id, event.data)
+                before, recent = [], []
+                for row_id, data in needed:
+                    (recent if row_id >= boundary_id else before).append(json.loads(data))
+        if boundary is None:  # too short, or no safe boundary: the whole session, as Rasa loads it
+            return await super().retrieve(sender_id)
+        prefix = tracker_window.prefix_events(sender_id, before, self.domain.slots)
+        tracker = DialogueStateTracker.from_dict(sender_id, prefix + recent, self.domain.slots)
+        return tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), skipped=boundary))
 
     async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         return await self._retrieve_or_spooled(sender_id, super().retrieve_full_tracker)
@@ -272,7 +315,11 @@ class MesoTrackerStore(SQLTrackerStore):
         events = [_RedactedEvent(event, keep, id(event) in masked).as_dict() for event in tracker.events]
         if tracker.get_slot(private_answers.KEEP_SLOT) is False:
             events, _texts = private_answers.mask(events)
-        spool.append("events", {"sender_id": tracker.sender_id, "events": events}, spool.EVENTS_FILE)
+        record = {"sender_id": tracker.sender_id, "events": events}
+        window = tracker_window.window_of(tracker)
+        if window is not None:  # the prefix is a summary: kept to read back, never inserted
+            record.update(events=events[window.prefix:], prefix=events[: window.prefix], skipped=window.skipped)
+        spool.append("events", record, spool.EVENTS_FILE)
         if outage:
             self._went_down(reason)
         else:
@@ -300,11 +347,15 @@ class MesoTrackerStore(SQLTrackerStore):
         for entry in spool.entries(spool.EVENTS_FILE):
             if spooled_sender(entry) != sender_id:
                 continue
-            latest = entry["record"].get("events") if entry.get("op") == "events" else None
-        if not latest:
+            latest = entry["record"] if entry.get("op") == "events" else None
+        if not latest or not latest.get("events"):
             return None
         slots = self.domain.slots if self.domain else []
-        return DialogueStateTracker.from_dict(sender_id, latest, slots)
+        prefix = latest.get("prefix") or []
+        tracker = DialogueStateTracker.from_dict(sender_id, prefix + latest["events"], slots)
+        if "skipped" in latest:
+            tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), skipped=latest["skipped"]))
+        return tracker
 
     def spool_pending(self) -> bool:
         return spool.pending(spool.EVENTS_FILE) or spool.pending(spool.SPOOL_FILE)

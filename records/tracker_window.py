@@ -1,0 +1,241 @@
+"""A conversation's recent window and a summary of what came before it (issue 14).
+
+Rasa 3.6 rebuilds the whole session on every message: the SQL store loads every event
+since the session start, replays them, each policy computes a state for every action of
+the session, and every custom-action call posts all of them to the action server. At
+turn 200 that is about 1,300 events and x3 the time of turn 1 (docs/performance.md,
+"Turn 1 vs turn 200"). ``records.tracker_store.MesoTrackerStore`` loads instead:
+
+1. a summary of the events before a boundary (the *prefix*, built here, never stored):
+   the session's ``SessionStarted``; every earlier visitor message in a light form
+   (text, intent, entities: the ranking and response selector left out), because the
+   actions read what the visitor said since the session start
+   (``actions.common.user_entities_since_session_start``, the triage form's prefill);
+   the last bot message (what ``actions.conversation.offered_flow`` reads when the
+   window holds none); one ``SlotSet`` per slot that had been set, with its value at
+   the boundary; ``ConversationPaused`` when paused;
+2. every stored event from the boundary on, as stored.
+
+The boundary (``choose_boundary``) is an ``action_listen`` directly followed by a
+visitor message, chosen as late as possible such that
+
+- no loop (form) is active there, so every loop run in the window starts in the
+  window and Rasa's ``applied_events`` collapses its turns the same way as on the whole
+  session (``DialogueStateTracker._first_loop_execution_or_unhappy_path`` stops at a
+  visitor message answered by another action, or at the loop's deactivation);
+- no undo event (``rewind``, ``undo``) comes before it: those make Rasa recompute the
+  state from the applied events, which the slot summary would not reproduce;
+- the window holds at least ``MIN_USER_TURNS`` visitor messages, ``MIN_STATES``
+  applied actions (the states the rule policy matches from the end) and
+  ``MIN_ML_STATES`` applied actions not hidden as rule-only turns (TED and
+  memoization skip those: with ``max_history`` 5 they look at the last 5 visible
+  states, which may lie far back when the recent turns were rule-only form turns).
+  ``tests/records/test_tracker_store_window.py`` checks these against config.yml.
+
+When no such boundary exists the whole session is loaded, as Rasa does. The applied
+events (and so the states the policies see) are then the same from the boundary on,
+and the state at the boundary (slots, no active loop, paused or not) is the same.
+
+What the prefix changes: ``tracker.events`` is shorter (the console and
+``retrieve_full_tracker`` read the whole stored conversation; nothing in MesoGuide
+counts events), the earlier visitor messages carry no intent ranking, and an active
+loop's ``trigger_message`` may differ (nothing reads it).
+
+Saving: the tracker carries a ``Window`` (how many events of it are the prefix, how
+many stored events of the session lie before the boundary), and
+``unsaved_events`` slices the new events by the stored count as Rasa does, shifted by
+the two.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Text, Tuple
+
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    AllSlotsReset,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    DefinePrevUserUtteredFeaturization,
+    Event,
+    LegacyForm,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+    UserUtteranceReverted,
+)
+from rasa.shared.core.slots import Slot
+from rasa.shared.core.trackers import DialogueStateTracker
+
+MIN_USER_TURNS = 5
+MIN_STATES = 12
+MIN_ML_STATES = 9
+"""Policies' largest ``max_history`` (5, config.yml) plus a margin: the earliest of the
+last 5 visible states takes its previous action from the visible turn before it, and a
+turn that follows a follow-up action or a loop's happy path keeps the hidden flag of the
+turn before."""
+
+ATTRIBUTE = "_mesoguide_window"
+STATE_TYPES = (
+    SlotSet.type_name,
+    AllSlotsReset.type_name,
+    Restarted.type_name,
+    SessionStarted.type_name,
+    ConversationPaused.type_name,
+    ConversationResumed.type_name,
+)
+"""Event types that decide the state at the boundary once no loop is active there."""
+UNDO_TYPES = (UserUtteranceReverted.type_name, ActionReverted.type_name)
+LOOP_TYPES = (ActiveLoop.type_name, LegacyForm.type_name)
+LIGHT_USER_DROPS = ("intent_ranking", "response_selector")
+HIDDEN_PATTERNS = ('%"hide_rule_turn": true%', '%"hide_rule_turn":true%')
+"""How a rule-only turn's ``action`` row looks in the ``data`` column (json.dumps)."""
+
+Row = Tuple[int, Text, Optional[Text]]
+"""(id, type_name, action_name) of a stored event; ``action_name`` is the event's
+``name`` field: the action, the slot or the loop."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    prefix: int
+    """Events at the start of the tracker that summarise the skipped ones (not stored)."""
+    skipped: int
+    """Stored events of the session before the boundary."""
+
+
+def window_of(tracker: DialogueStateTracker) -> Optional[Window]:
+    return getattr(tracker, ATTRIBUTE, None)
+
+
+def attach(tracker: DialogueStateTracker, window: Window) -> DialogueStateTracker:
+    setattr(tracker, ATTRIBUTE, window)
+    return tracker
+
+
+def stored_part(tracker: DialogueStateTracker) -> List[Event]:
+    """The tracker's events without the prefix (what is, or will be, stored)."""
+    window = window_of(tracker)
+    return list(tracker.events)[window.prefix:] if window else list(tracker.events)
+
+
+def unsaved_events(tracker: DialogueStateTracker, stored: int) -> Iterator[Event]:
+    """The events of a windowed tracker not stored yet, given how many events of the
+    session are stored (Rasa's ``SQLTrackerStore._additional_events`` count)."""
+    window = window_of(tracker)
+    start = window.prefix + stored - window.skipped
+    return itertools.islice(tracker.events, max(start, window.prefix), len(tracker.events))
+
+
+def _stub(row: Row, hidden: bool) -> Optional[Event]:
+    """An event with only what ``applied_events`` looks at."""
+    _id, type_name, name = row
+    if type_name == ActionExecuted.type_name:
+        return ActionExecuted(name, hide_rule_turn=hidden)
+    if type_name == UserUttered.type_name:
+        return UserUttered()
+    if type_name in LOOP_TYPES:
+        return ActiveLoop(name)
+    if type_name == ActionExecutionRejected.type_name:
+        return ActionExecutionRejected(name)
+    if type_name == DefinePrevUserUtteredFeaturization.type_name:
+        return DefinePrevUserUtteredFeaturization(False)
+    if type_name == UserUtteranceReverted.type_name:
+        return UserUtteranceReverted()
+    if type_name == ActionReverted.type_name:
+        return ActionReverted()
+    if type_name == Restarted.type_name:
+        return Restarted()
+    if type_name == SessionStarted.type_name:
+        return SessionStarted()
+    return None
+
+
+def choose_boundary(rows: Sequence[Row], hidden_ids: Iterable[int]) -> Optional[int]:
+    """Index in ``rows`` (the session's stored events in order) where the window starts,
+    or None when the whole session has to be loaded (see the module docstring)."""
+    hidden = set(hidden_ids)
+    stubs: Dict[int, int] = {}
+    scratch = DialogueStateTracker("window", [])
+    for index, row in enumerate(rows):
+        stub = _stub(row, row[0] in hidden)
+        if stub is not None:
+            stubs[id(stub)] = index
+            scratch.events.append(stub)  # not applied: only applied_events() is used
+    applied = [False] * len(rows)
+    for event in scratch.applied_events():
+        if isinstance(event, ActionExecuted):
+            applied[stubs[id(event)]] = True
+
+    loop_active = [False] * len(rows)
+    first_undo = len(rows)
+    active: Optional[Text] = None
+    for index, (_id, type_name, name) in enumerate(rows):
+        loop_active[index] = active is not None
+        if type_name in LOOP_TYPES:
+            active = name
+        elif type_name in (Restarted.type_name, SessionStarted.type_name):
+            active = None
+        elif type_name in UNDO_TYPES:
+            first_undo = min(first_undo, index)
+
+    users = states = ml_states = 0
+    for index in range(len(rows) - 1, 0, -1):
+        event_id, type_name, name = rows[index]
+        if type_name == UserUttered.type_name:
+            users += 1
+        if applied[index]:
+            states += 1
+            ml_states += event_id not in hidden
+        if (
+            type_name == ActionExecuted.type_name
+            and name == ACTION_LISTEN_NAME
+            and index + 1 < len(rows)
+            and rows[index + 1][1] == UserUttered.type_name
+            and users >= MIN_USER_TURNS
+            and states >= MIN_STATES
+            and ml_states >= MIN_ML_STATES
+            and not loop_active[index]
+            and index <= first_undo
+        ):
+            return index
+    return None
+
+
+def _light_user(data: Dict[Text, Any]) -> Dict[Text, Any]:
+    light = dict(data)
+    light["parse_data"] = {
+        key: value for key, value in (data.get("parse_data") or {}).items() if key not in LIGHT_USER_DROPS
+    }
+    return light
+
+
+def prefix_events(
+    sender_id: Text, before: List[Dict[Text, Any]], slots: Iterable[Slot]
+) -> List[Dict[Text, Any]]:
+    """The summary of ``before`` (serialised events before the boundary: those of
+    ``STATE_TYPES``, every visitor message and the last bot message), serialised."""
+    state = DialogueStateTracker.from_dict(
+        sender_id, [data for data in before if data.get("event") in STATE_TYPES], slots
+    )
+    timestamp = before[-1].get("timestamp") if before else None
+    prefix: List[Dict[Text, Any]] = []
+    if before and before[0].get("event") == SessionStarted.type_name:
+        prefix.append(before[0])
+    prefix += [_light_user(data) for data in before if data.get("event") == UserUttered.type_name]
+    prefix += [data for data in before if data.get("event") == BotUttered.type_name][-1:]
+    prefix += [
+        SlotSet(name, slot.value, timestamp=timestamp).as_dict()
+        for name, slot in state.slots.items()
+        if slot.has_been_set
+    ]
+    if state.is_paused():
+        prefix.append(ConversationPaused(timestamp=timestamp).as_dict())
+    return prefix
