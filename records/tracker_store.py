@@ -38,7 +38,6 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
-    BotUttered,
     Event,
     Restarted,
     SessionStarted,
@@ -245,23 +244,22 @@ class MesoTrackerStore(SQLTrackerStore):
                 sa.or_(*(event.data.like(pattern) for pattern in tracker_window.HIDDEN_PATTERNS)),
             ).with_entities(event.id)
             boundary = tracker_window.choose_boundary(rows, (row.id for row in hidden)) if rows else None
-            if boundary is not None:
-                boundary_id = rows[boundary][0]
-                last_bot = max((row[0] for row in rows[:boundary] if row[1] == BotUttered.type_name), default=-1)
-                needed = query.filter(
-                    sa.or_(
-                        event.id >= boundary_id,
-                        event.id == last_bot,
-                        event.type_name.in_((UserUttered.type_name, *tracker_window.STATE_TYPES)),
-                    )
-                ).with_entities(event.id, event.data)
-                before, recent = [], []
-                for row_id, data in needed:
-                    (recent if row_id >= boundary_id else before).append(json.loads(data))
-        if boundary is None:  # too short, or no safe boundary: the whole session, as Rasa loads it
-            return await super().retrieve(sender_id)
+            if boundary is None:  # short, or no safe boundary: the whole session, as Rasa loads it
+                recent = [json.loads(data) for (data,) in query.with_entities(event.data)]
+                return tracker_window.tracker_from_dicts(sender_id, recent, self.domain.slots) if recent else None
+            boundary_id = rows[boundary][0]
+            needed = query.filter(
+                sa.or_(
+                    event.id >= boundary_id,
+                    event.id.in_(tracker_window.summarised_ids(rows[:boundary])),
+                    event.type_name.in_((UserUttered.type_name, *tracker_window.RESET_TYPES)),
+                )
+            ).with_entities(event.id, event.data)
+            before, recent = [], []
+            for row_id, data in needed:
+                (recent if row_id >= boundary_id else before).append(json.loads(data))
         prefix = tracker_window.prefix_events(sender_id, before, self.domain.slots)
-        tracker = DialogueStateTracker.from_dict(sender_id, prefix + recent, self.domain.slots)
+        tracker = tracker_window.tracker_from_dicts(sender_id, prefix + recent, self.domain.slots)
         return tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), skipped=boundary))
 
     async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:

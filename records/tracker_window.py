@@ -83,14 +83,14 @@ turn that follows a follow-up action or a loop's happy path keeps the hidden fla
 turn before."""
 
 ATTRIBUTE = "_mesoguide_window"
-STATE_TYPES = (
-    SlotSet.type_name,
+RESET_TYPES = (
     AllSlotsReset.type_name,
     Restarted.type_name,
     SessionStarted.type_name,
     ConversationPaused.type_name,
     ConversationResumed.type_name,
 )
+STATE_TYPES = (SlotSet.type_name, *RESET_TYPES)
 """Event types that decide the state at the boundary once no loop is active there."""
 UNDO_TYPES = (UserUtteranceReverted.type_name, ActionReverted.type_name)
 LOOP_TYPES = (ActiveLoop.type_name, LegacyForm.type_name)
@@ -109,6 +109,33 @@ class Window:
     """Events at the start of the tracker that summarise the skipped ones (not stored)."""
     skipped: int
     """Stored events of the session before the boundary."""
+
+
+_EVENT_CLASSES: Dict[Text, Any] = {}
+
+
+def deserialise(events: Iterable[Dict[Text, Any]]) -> List[Event]:
+    """``rasa.shared.core.events.deserialise_events`` without its cost per event: Rasa
+    looks the class up by walking every ``Event`` subclass (``inspect.isabstract`` on
+    each) for every event, about half of what loading a tracker costs; the class is
+    looked up once per event type here, the same way."""
+    result = []
+    for data in events:
+        type_name = data.get("event")
+        cls = _EVENT_CLASSES.get(type_name)
+        if cls is None:
+            cls = _EVENT_CLASSES[type_name] = Event.resolve_by_type(type_name)
+        event = cls._from_parameters(data) if cls else None
+        if event is not None:
+            result.append(event)
+    return result
+
+
+def tracker_from_dicts(
+    sender_id: Text, events: Iterable[Dict[Text, Any]], slots: Iterable[Slot]
+) -> DialogueStateTracker:
+    """``DialogueStateTracker.from_dict`` with ``deserialise``."""
+    return DialogueStateTracker.from_events(sender_id, deserialise(events), slots)
 
 
 def window_of(tracker: DialogueStateTracker) -> Optional[Window]:
@@ -209,6 +236,22 @@ def choose_boundary(rows: Sequence[Row], hidden_ids: Iterable[int]) -> Optional[
     return None
 
 
+def summarised_ids(before: Sequence[Row]) -> List[int]:
+    """ids of the events before the boundary that the summary needs besides the visitor
+    messages and ``RESET_TYPES``: the last bot message, and the last ``SlotSet`` of each
+    slot since slots were last reset (``action_name`` holds the slot's name)."""
+    latest: Dict[Optional[Text], int] = {}
+    last_bot = []
+    for event_id, type_name, name in before:
+        if type_name == SlotSet.type_name:
+            latest[name] = event_id
+        elif type_name in (AllSlotsReset.type_name, Restarted.type_name, SessionStarted.type_name):
+            latest = {}
+        elif type_name == BotUttered.type_name:
+            last_bot = [event_id]
+    return sorted(latest.values()) + last_bot
+
+
 def _light_user(data: Dict[Text, Any]) -> Dict[Text, Any]:
     light = dict(data)
     light["parse_data"] = {
@@ -221,10 +264,8 @@ def prefix_events(
     sender_id: Text, before: List[Dict[Text, Any]], slots: Iterable[Slot]
 ) -> List[Dict[Text, Any]]:
     """The summary of ``before`` (serialised events before the boundary: those of
-    ``STATE_TYPES``, every visitor message and the last bot message), serialised."""
-    state = DialogueStateTracker.from_dict(
-        sender_id, [data for data in before if data.get("event") in STATE_TYPES], slots
-    )
+    ``RESET_TYPES``, those of ``summarised_ids`` and every visitor message), serialised."""
+    state = tracker_from_dicts(sender_id, [data for data in before if data.get("event") in STATE_TYPES], slots)
     timestamp = before[-1].get("timestamp") if before else None
     prefix: List[Dict[Text, Any]] = []
     if before and before[0].get("event") == SessionStarted.type_name:
