@@ -3,7 +3,10 @@
 A request is due within `followup_due_working_days` working days (Monday to
 Friday) of being made, the time the assistant promises the visitor
 (messages.yml `consult_confirm`, console_labels.yml); a request still "new" after
-that is overdue. The status history comes from the audit log ("followup.status").
+that is overdue. Each request can be assigned to a member of staff
+(`followup_assignment`, records migration 0006); the list filters on "mine" and
+"nobody". The history of status changes and assignments comes from the audit log
+("followup.status", "followup.assign").
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from records.vocabulary import CONSULTATION_STATUSES
 
 PAGE_SIZE = 50
 STATUS_ACTION = "followup.status"
+ASSIGN_ACTION = "followup.assign"
+ASSIGNEE_FILTERS = ("mine", "none")
 CSV_COLUMNS = (
     "created_at",
     "status",
@@ -35,6 +40,7 @@ CSV_COLUMNS = (
     "reason",
     "consent_at",
     "conversation",
+    "assignee",
 )
 
 
@@ -71,6 +77,7 @@ class FollowupFilter:
     status: str = ""
     overdue: bool = False
     page: int = 1
+    assignee: str = ""  # "", "mine" (the signed-in user's) or "none" (nobody's)
 
     @classmethod
     def from_params(cls, params) -> "FollowupFilter":
@@ -80,10 +87,21 @@ class FollowupFilter:
         except ValueError:
             page = 1
         overdue = params.get("overdue") in ("1", "on", "true")
-        return cls(status if status in CONSULTATION_STATUSES else "", overdue, page)
+        assignee = params.get("assignee", "")
+        return cls(
+            status if status in CONSULTATION_STATUSES else "",
+            overdue,
+            page,
+            assignee if assignee in ASSIGNEE_FILTERS else "",
+        )
 
     def query_string(self, page: int = 1) -> str:
-        pairs = (("status", self.status), ("overdue", "1" if self.overdue else ""), ("page", page))
+        pairs = (
+            ("status", self.status),
+            ("overdue", "1" if self.overdue else ""),
+            ("assignee", self.assignee),
+            ("page", page),
+        )
         return urlencode({k: v for k, v in pairs if v and v != 1})
 
 
@@ -119,9 +137,14 @@ class Followup:
         return ("+" if phone.strip().startswith("+") else "") + digits
 
 
-def _query(flt: FollowupFilter, now: Optional[dt.datetime] = None):
-    cr = db.tables().consultation_request
-    query = sa.select(cr)
+def _query(flt: FollowupFilter, username: str, now: Optional[dt.datetime] = None):
+    t = db.tables()
+    cr, fa = t.consultation_request, t.followup_assignment
+    query = sa.select(cr, fa.c.assignee).select_from(cr.outerjoin(fa, fa.c.request_id == cr.c.id))
+    if flt.assignee == "mine":
+        query = query.where(fa.c.assignee == username)
+    elif flt.assignee == "none":
+        query = query.where(fa.c.assignee.is_(None))
     if flt.status:
         query = query.where(cr.c.status == flt.status)
     if flt.overdue:
@@ -132,29 +155,35 @@ def _query(flt: FollowupFilter, now: Optional[dt.datetime] = None):
     return query.order_by(cr.c.created_at.desc(), cr.c.id.desc())
 
 
+def _change(action: str, detail: str) -> str:
+    if action == ASSIGN_ACTION:
+        return f"Assigned to {detail}" if detail else "Unassigned"
+    return labels.status(detail)
+
+
 def history(session, refs: Dict[str, str]) -> Dict[str, List[Tuple[dt.datetime, str, str]]]:
-    """(when, who, new status) per sender (`refs`: sender id -> reference), oldest
-    first, from the audit log."""
+    """(when, who, what changed: the new status or assignee) per sender (`refs`: sender
+    id -> reference), oldest first, from the audit log."""
     if not refs:
         return {}
     a = db.tables().audit_log
     out: Dict[str, list] = defaultdict(list)
     targets = {refs_.audit_target(ref): s for s, ref in refs.items()}
     for row in session.execute(
-        sa.select(a.c.at, a.c.username, a.c.detail, a.c.target)
-        .where(a.c.action == STATUS_ACTION, a.c.target.in_(list(targets)))
+        sa.select(a.c.at, a.c.username, a.c.action, a.c.detail, a.c.target)
+        .where(a.c.action.in_((STATUS_ACTION, ASSIGN_ACTION)), a.c.target.in_(list(targets)))
         .order_by(a.c.at, a.c.id)
     ):
-        out[targets[row.target]].append((as_utc(row.at), row.username or "", labels.status(row.detail)))
+        out[targets[row.target]].append((as_utc(row.at), row.username or "", _change(row.action, row.detail)))
     return out
 
 
 def listing(
-    url: str, flt: FollowupFilter, references: refs_.References, now: Optional[dt.datetime] = None
+    url: str, flt: FollowupFilter, references: refs_.References, username: str, now: Optional[dt.datetime] = None
 ) -> Tuple[List[Followup], int]:
     now = now or utcnow()
     days = labels.followup_due_working_days()
-    query = _query(flt, now)
+    query = _query(flt, username, now)
     with db.session(url) as s:
         if flt.overdue:
             rows = [r for r in s.execute(query).all() if is_overdue(r.created_at, now, r.status, days)]
@@ -179,10 +208,10 @@ def listing(
     ], total
 
 
-def export(url: str, flt: FollowupFilter, references: refs_.References) -> Tuple[str, int]:
+def export(url: str, flt: FollowupFilter, references: refs_.References, username: str) -> Tuple[str, int]:
     """The requests as CSV; the conversation column is its reference, never the sender id."""
     with db.session(url) as s:
-        rows = s.execute(_query(flt)).all()
+        rows = s.execute(_query(flt, username)).all()
     if flt.overdue:
         now = utcnow()
         rows = [r for r in rows if is_overdue(r.created_at, now, r.status)]
@@ -199,6 +228,7 @@ def export(url: str, flt: FollowupFilter, references: refs_.References) -> Tuple
             r.reason,
             r.consent_at.isoformat() if r.consent_at else "",
             refs[r.sender_id],
+            r.assignee or "",
         ]
         for r in rows
     )
@@ -214,4 +244,28 @@ def set_status(url: str, request_id: int, status: str) -> Optional[str]:
         sender = s.scalar(sa.select(cr.c.sender_id).where(cr.c.id == request_id))
         if sender is not None:
             s.execute(sa.update(cr).where(cr.c.id == request_id).values(status=status, updated_at=utcnow()))
+    return sender
+
+
+def assignable(url: str) -> List[str]:
+    """User names a request can be assigned to: the active accounts."""
+    from console import accounts
+
+    return [r.username for r in accounts.list_users(url) if r.active]
+
+
+def assign(url: str, request_id: int, assignee: str, by: str) -> Optional[str]:
+    """Assign the request to `assignee` ("" for nobody); returns the request's sender
+    id, or None when there is no such request."""
+    t = db.tables()
+    cr, fa = t.consultation_request, t.followup_assignment
+    with db.session(url) as s:
+        sender = s.scalar(sa.select(cr.c.sender_id).where(cr.c.id == request_id))
+        if sender is None:
+            return None
+        s.execute(sa.delete(fa).where(fa.c.request_id == request_id))
+        if assignee:
+            s.execute(
+                sa.insert(fa).values(request_id=request_id, assignee=assignee, assigned_by=by, created_at=utcnow())
+            )
     return sender

@@ -33,6 +33,9 @@ MESSAGES = {
     "user_created": "Account created.",
     "user_updated": "Account updated.",
     "logged_out": "You are signed out.",
+    "view_saved": "View saved.",
+    "view_deleted": "View deleted.",
+    "assigned": "Assignee updated.",
 }
 ERRORS = {
     "tag": "Tags are 1-64 letters, digits, spaces, '.', ':', '_' or '-'.",
@@ -41,6 +44,10 @@ ERRORS = {
     "confirm": "Type the first 8 characters of the conversation reference to confirm the deletion.",
     "intent": "Choose an intent from the list.",
     "nothing": "Select at least one message.",
+    "view_name": "A saved view needs a name (at most 80 characters).",
+    "view_filters": "Choose some filters before saving them as a view (the text search is not saved).",
+    "view_too_many": "You have 50 saved views; delete one first.",
+    "assignee": "Choose an active staff member.",
 }
 
 

@@ -286,6 +286,41 @@ class ConversationSummary(_Record, Base):
     search_text = sa.Column(sa.Text, nullable=False, default="", server_default="")
 
 
+class ConsoleSavedView(_Record, Base):
+    """An inbox filter set a member of staff saved under a name (``console/savedviews.py``).
+
+    ``query`` is the inbox's query string without the text search (which may quote a
+    visitor); ``shared`` views are listed for all staff.
+    """
+
+    __tablename__ = "console_saved_view"
+    __table_args__ = (sa.UniqueConstraint("owner", "name", name="uq_console_saved_view_owner_name"),)
+
+    owner = sa.Column(sa.String(USERNAME_LENGTH), nullable=False)
+    name = sa.Column(sa.String(80), nullable=False)
+    query = sa.Column(sa.String(2000), nullable=False)
+    shared = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+
+
+class FollowupAssignment(_Record, Base):
+    """Who on the staff looks after a consultation request (``console/followups.py``);
+    deleted with the request."""
+
+    __tablename__ = "followup_assignment"
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", name="uq_followup_assignment_request_id"),
+        sa.Index("ix_followup_assignment_assignee", "assignee"),
+    )
+
+    request_id = sa.Column(
+        sa.Integer,
+        sa.ForeignKey("consultation_request.id", name="fk_followup_assignment_request_id", ondelete="CASCADE"),
+        nullable=False,
+    )
+    assignee = sa.Column(sa.String(USERNAME_LENGTH), nullable=False)
+    assigned_by = sa.Column(sa.String(USERNAME_LENGTH), nullable=True)
+
+
 CONVERSATION_REFERENCE_TARGET = "ref:"
 """Audit targets naming a conversation by its console reference are
 ``conversation_target(CONVERSATION_REFERENCE_TARGET + ref)``."""

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import QueryParams
 
-from console import attention, audit, improve, inbox, labels, summary, transcript
+from console import attention, audit, improve, inbox, labels, savedviews, summary, transcript
 from console.accounts import Staff
 from console.csvexport import to_csv
 from console.references import audit_target, label
 from console.web import (
+    Forbidden,
     conversation_path,
     csrf_protect,
     current_user,
@@ -74,7 +76,41 @@ def inbox_page(request: Request, user: Staff = Depends(current_user)):
         outcomes=inbox.outcome_labels(),
         intents=[(name, labels.intent(name)) for name in improve.known_intents(settings.db_url, settings.domain_path)],
         tags=transcript.all_tags(settings.db_url),
+        views=savedviews.visible_to(settings.db_url, user),
+        filters_query=flt.query_string(q="", page=1),
     )
+
+
+@staff.post("/inbox/views")
+def save_view(
+    request: Request,
+    name: str = Form(""),
+    filters: str = Form(""),
+    shared: str = Form(""),
+    user: Staff = Depends(current_user),
+):
+    """Save the inbox's current filters under a name (the text search is left out)."""
+    url = settings_of(request).db_url
+    try:
+        view = savedviews.save(url, user, name, filters, shared == "1")
+    except savedviews.ViewError as exc:
+        back = savedviews.filters_query(QueryParams(filters))
+        return RedirectResponse(f"/inbox?{back + '&' if back else ''}err=view_{exc}#views", status_code=303)
+    audit.record(url, user.username, "inbox.view_save", f"view:{view.id}", f"{'shared ' if view.shared else ''}{view.query}"[:500])
+    return RedirectResponse(f"{view.href}{'&' if view.query else '?'}msg=view_saved#views", status_code=303)
+
+
+@staff.post("/inbox/views/{view_id}/delete")
+def delete_view(request: Request, view_id: int, user: Staff = Depends(current_user)):
+    url = settings_of(request).db_url
+    try:
+        view = savedviews.delete(url, user, view_id)
+    except PermissionError:
+        raise Forbidden()
+    if view is None:
+        raise HTTPException(status_code=404)
+    audit.record(url, user.username, "inbox.view_delete", f"view:{view.id}", view.name)
+    return redirect("/inbox", anchor="views", msg="view_deleted")
 
 
 def _sender(request: Request, ref: str) -> str:

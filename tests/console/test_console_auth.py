@@ -36,6 +36,9 @@ STAFF = {
     ("POST", "/conversations/{ref}/flags"),
     ("GET", "/followups"),
     ("POST", "/followups/{request_id}/status"),
+    ("POST", "/followups/{request_id}/assignee"),
+    ("POST", "/inbox/views"),
+    ("POST", "/inbox/views/{view_id}/delete"),
     ("GET", "/improve"),
     ("POST", "/improve/add"),
     ("GET", "/improve/files/{intent}.yml"),
@@ -57,6 +60,7 @@ def fill(path: str, ref: str) -> str:
         path.replace("{ref}", ref)
         .replace("{tag_id}", "1")
         .replace("{request_id}", "1")
+        .replace("{view_id}", "1")
         .replace("{user_id}", "1")
         .replace("{intent}", "ask_cost")
     )

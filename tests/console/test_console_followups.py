@@ -169,3 +169,105 @@ def test_export_is_for_admins_and_audited(client, admin, reviewer, requests_, co
     assert {r["phone"] for r in full} == {"", "'+44 7700 900001"}
     assert ("alice", "followups.export", "status=booked rows=1") in audit_actions(console_url)
     assert ("alice", "followups.export", "status=any rows=3") in audit_actions(console_url)
+
+
+def names(page: str) -> list:
+    return re.findall(r"<td>(\w+ Example)</td>", page)
+
+
+def assignees(console_url) -> dict:
+    t = db.tables()
+    with db.session(console_url) as s:
+        return dict(
+            s.execute(
+                sa.select(t.consultation_request.c.name, t.followup_assignment.c.assignee).join(
+                    t.followup_assignment, t.followup_assignment.c.request_id == t.consultation_request.c.id
+                )
+            ).all()
+        )
+
+
+def test_a_request_is_assigned_shown_filtered_and_its_history_kept(
+    reviewer_client, admin, requests_, console_url
+):
+    from console import accounts
+
+    gone = accounts.create_user(console_url, "gone", "correct horse battery", "reviewer")
+    accounts.update_user(console_url, gone.id, active=False)
+    ids = request_ids(console_url)
+    page = reviewer_client.get("/followups").text
+    select = page.split(f'id="as{ids["Ann Example"]}"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\w*)"', select) == ["", "alice", "rita"]  # active accounts only
+    assert names(reviewer_client.get("/followups?assignee=mine").text) == []
+    assert names(reviewer_client.get("/followups?assignee=none").text) == ["Cy Example", "Bob Example", "Ann Example"]
+
+    response = reviewer_client.post(
+        f"/followups/{ids['Ann Example']}/assignee?status=new",
+        data={"csrf_token": reviewer_client.csrf, "assignee": "rita"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/followups?msg=assigned&status=new#as{ids['Ann Example']}"
+    reviewer_client.post(
+        f"/followups/{ids['Bob Example']}/assignee", data={"csrf_token": reviewer_client.csrf, "assignee": "alice"}
+    )
+    assert assignees(console_url) == {"Ann Example": "rita", "Bob Example": "alice"}
+    assert names(reviewer_client.get("/followups?assignee=mine").text) == ["Ann Example"]
+    assert names(reviewer_client.get("/followups?assignee=none").text) == ["Cy Example"]
+    assert names(reviewer_client.get("/followups?assignee=mine&status=booked").text) == []
+    row = rows_by_name(reviewer_client.get("/followups").text)["Ann Example"]
+    assert '<option value="rita" selected>rita (me)</option>' in row
+
+    # reassigned, then unassigned: each step in the history, with who did it
+    reviewer_client.post(
+        f"/followups/{ids['Ann Example']}/assignee", data={"csrf_token": reviewer_client.csrf, "assignee": "alice"}
+    )
+    reviewer_client.post(f"/followups/{ids['Ann Example']}/status", data={"csrf_token": reviewer_client.csrf, "status": "contacted"})
+    reviewer_client.post(f"/followups/{ids['Ann Example']}/assignee", data={"csrf_token": reviewer_client.csrf, "assignee": ""})
+    history = rows_by_name(reviewer_client.get("/followups").text)["Ann Example"].split("<details")[1]
+    steps = ["Assigned to rita · rita", "Assigned to alice · rita", "Contacted · rita", "Unassigned · rita"]
+    assert [history.index(step) for step in steps] == sorted(history.index(step) for step in steps)
+    assert "Ann Example" not in assignees(console_url)
+    ann, bob = (ref_of(reviewer_client, r.sender_id) for r in requests_[:2])
+    log = db.tables().audit_log
+    with db.session(console_url) as s:
+        assigned = s.execute(
+            sa.select(log.c.username, log.c.target, log.c.detail)
+            .where(log.c.action == "followup.assign")
+            .order_by(log.c.id)
+        ).all()
+    assert [tuple(r) for r in assigned] == [
+        ("rita", f"conversation:ref:{ann}", "rita"),
+        ("rita", f"conversation:ref:{bob}", "alice"),
+        ("rita", f"conversation:ref:{ann}", "alice"),
+        ("rita", f"conversation:ref:{ann}", ""),
+    ]
+
+
+def test_only_active_staff_can_be_assigned_and_unknown_requests_are_404(reviewer_client, requests_, console_url):
+    ids = request_ids(console_url)
+    for bad in ("mallory", "RITA", "rita "):
+        response = reviewer_client.post(
+            f"/followups/{ids['Ann Example']}/assignee", data={"csrf_token": reviewer_client.csrf, "assignee": bad}
+        )
+        if bad == "rita ":  # surrounding spaces are not part of a name
+            assert response.headers["location"].startswith("/followups?msg=assigned")
+            continue
+        assert response.status_code == 303 and "err=assignee" in response.headers["location"], bad
+    assert assignees(console_url) == {"Ann Example": "rita"}
+    missing = reviewer_client.post("/followups/99999/assignee", data={"csrf_token": reviewer_client.csrf, "assignee": "rita"})
+    assert missing.status_code == 404
+    no_csrf = reviewer_client.post(f"/followups/{ids['Bob Example']}/assignee", data={"assignee": "rita"})
+    assert no_csrf.status_code == 403 and "Bob Example" not in assignees(console_url)
+
+
+def test_the_export_names_the_assignee_and_deletion_takes_the_assignment_along(admin_client, requests_, console_url):
+    from records import store as records
+
+    ids = request_ids(console_url)
+    admin_client.post(f"/followups/{ids['Cy Example']}/assignee", data={"csrf_token": admin_client.csrf, "assignee": "alice"})
+    rows = list(csv.DictReader(io.StringIO(admin_client.get("/followups/export.csv?assignee=mine").text)))
+    assert [(r["name"], r["assignee"]) for r in rows] == [("Cy Example", "alice")]
+    records.forget_sender(requests_[2].sender_id, url=console_url)
+    t = db.tables().followup_assignment
+    with db.session(console_url) as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(t)) == 0
