@@ -161,7 +161,9 @@ class LimitedRestInput(RestInput):
             return None
         self._note(f"rate limit per {kind} (429)")
         retry_after = str(max(1, math.ceil(wait)))
-        return self._reply(sender_id, RATE_LIMITED_KEY, status=429, headers={"Retry-After": retry_after})
+        # Rasa's CORS set-up exposes only "filename" to pages; the widget must read the wait.
+        headers = {"Retry-After": retry_after, "Access-Control-Expose-Headers": "Retry-After"}
+        return self._reply(sender_id, RATE_LIMITED_KEY, status=429, headers=headers)
 
     # --- routes -------------------------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:

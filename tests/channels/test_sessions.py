@@ -88,6 +88,9 @@ def test_cors_answers_on_the_session_route_and_on_refusals_like_on_the_webhook(r
     rasa.post(WEBHOOK, {"sender": sender, "message": "one"}, headers=origin)
     limited = rasa.post(WEBHOOK, {"sender": sender, "message": "two"}, headers=origin)
     assert limited.status_code == 429 and limited.headers.get("access-control-allow-origin") == ORIGIN
+    # the widget on the clinic's page can read how long to wait (CORS exposes the header)
+    exposed = limited.headers.get("access-control-expose-headers", "").lower()
+    assert "retry-after" in exposed and limited.headers.get("retry-after")
     # another site gets no CORS permission, on any route
     other = {"Origin": "https://attacker.example"}
     assert "access-control-allow-origin" not in rasa.post(SESSION, headers=other).headers
