@@ -67,7 +67,16 @@ def create_admin(db_url: str, monkeypatch) -> None:
     assert cli.create_account(ADMIN, "admin", db_url) == 0
 
 
-def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) -> str:
+def stored_ref(db_url: str, sender_id: str) -> str:
+    """The reference the console named the conversation by (console/references.py)."""
+    t = db.tables().conversation_reference
+    with db.session(db_url) as s:
+        ref = s.scalar(sa.select(t.c.ref).where(t.c.sender_id == sender_id))
+    assert ref, "the console has not shown the conversation yet"
+    return ref
+
+
+def review_flow(browser, base_url: str, db_url: str, sender_id: str, name: str, prefix: str) -> str:
     """Runs the reviewer's flow in Chromium; returns the exported follow-up CSV."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
@@ -97,8 +106,10 @@ def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) 
         assert name in new_requests.inner_text()
         assert int(new_requests.locator("h2 .badge").inner_text()) >= 1
         page.screenshot(path=str(SHOTS / f"console-{prefix}-0-home.png"), full_page=True)
+        ref = stored_ref(db_url, sender_id)  # staff see the reference, never the sender id
         new_requests.get_by_role("link", name=name).click()
-        page.wait_for_url(re.compile(f".*/conversations/{sender_id}$"))
+        page.wait_for_url(re.compile(f".*/conversations/{ref}$"))
+        assert sender_id not in page.content()
         page.go_back()
 
         page.get_by_role("link", name="Inbox", exact=True).click()
@@ -106,7 +117,13 @@ def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) 
         page.get_by_role("checkbox", name="Consultation requested").check()
         page.get_by_role("button", name="Apply filters").click()
         page.wait_for_url(re.compile(r".*outcome=consultation.*"))
-        row = page.locator("table.inbox tbody tr", has=page.locator(f'a[href="/conversations/{sender_id}"]'))
+        # the filters saved as a view: a link above the inbox from now on
+        page.get_by_label("Save these filters as a view").fill(f"{prefix} consultations")
+        page.get_by_role("button", name="Save view").click()
+        page.wait_for_url(re.compile(r".*msg=view_saved#views$"))
+        saved = page.locator("nav.saved-views").get_by_role("link", name=f"{prefix} consultations")
+        assert saved.get_attribute("aria-current") == "page"
+        row = page.locator("table.inbox tbody tr", has=page.locator(f'a[href="/conversations/{ref}"]'))
         row_text = row.inner_text()
         assert "Consultation requested" in row_text and name in row_text
         assert "Opened" in row_text  # opened once from the home page, not reviewed yet
@@ -114,7 +131,7 @@ def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) 
         page.screenshot(path=str(SHOTS / f"console-{prefix}-1-inbox-consultations.png"), full_page=True)
 
         row.get_by_role("link", name=re.compile("Open")).click()
-        page.wait_for_url(re.compile(f".*/conversations/{sender_id}$"))
+        page.wait_for_url(re.compile(f".*/conversations/{ref}$"))
         assert "Consultation requested" in page.locator("aside").inner_text()
         # conversation only by default: no action or slot lines, no intent codes
         assert page.locator("li.ev.user").count() >= 1 and page.locator("li.ev.action").count() == 0
@@ -126,7 +143,7 @@ def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) 
         assert "Understood as" in page.locator("section.turns").inner_text()
         page.screenshot(path=str(SHOTS / f"console-{prefix}-2b-transcript-details.png"), full_page=True)
         page.get_by_role("link", name="Show the conversation only").click()
-        page.wait_for_url(re.compile(f".*/conversations/{sender_id}$"))
+        page.wait_for_url(re.compile(f".*/conversations/{ref}$"))
 
         page.get_by_label("Add a tag").fill(TAG)
         page.get_by_role("button", name="Add tag").click()
@@ -143,6 +160,14 @@ def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) 
         followup_row = page.locator("table.followups tbody tr", has_text=name)
         assert followup_row.locator(f'a[href="mailto:{CONTACT}"]').count() == 1
         assert "ago" in followup_row.inner_text()
+        followup_row.get_by_label(f"Who follows up the request from {name}").select_option(ADMIN)
+        followup_row.get_by_role("button", name="Assign").click()
+        page.wait_for_url(re.compile(r".*msg=assigned#as\d+$"))
+        page.get_by_label("Assigned to").select_option("mine")
+        page.get_by_role("button", name="Apply").click()
+        page.wait_for_url(re.compile(r".*assignee=mine.*"))
+        followup_row = page.locator("table.followups tbody tr", has_text=name)
+        assert f"Assigned to {ADMIN}" in followup_row.locator("details.history").text_content()
         page.screenshot(path=str(SHOTS / f"console-{prefix}-4-followups.png"), full_page=True)
         with page.expect_download() as download:
             page.get_by_role("link", name="Export CSV").click()
@@ -154,10 +179,13 @@ def review_flow(browser, base_url: str, sender_id: str, name: str, prefix: str) 
         page.screenshot(path=str(SHOTS / f"console-{prefix}-5-overview.png"), full_page=True)
         page.locator(".stats a", has_text="consultation requests").click()
         page.wait_for_url(re.compile(r".*/inbox\?outcome=consultation&date_from=.*"))
-        assert page.locator(f'table.inbox a[href="/conversations/{sender_id}"]').count() == 1
+        assert page.locator(f'table.inbox a[href="/conversations/{ref}"]').count() == 1
+        page.locator("nav.saved-views").get_by_role("link", name=f"{prefix} consultations").click()
+        page.wait_for_url(re.compile(r".*/inbox\?outcome=consultation$"))
+        assert page.locator(f'table.inbox a[href="/conversations/{ref}"]').count() == 1
 
         page.set_viewport_size({"width": 820, "height": 1180})
-        page.goto(f"{base_url}/conversations/{sender_id}")
+        page.goto(f"{base_url}/conversations/{ref}")
         page.get_by_role("button", name="Mark as not reviewed").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 820
         page.screenshot(path=str(SHOTS / f"console-{prefix}-6-transcript-tablet.png"), full_page=True)
@@ -188,9 +216,9 @@ def assert_reviewed_and_tagged(db_url: str, sender_id: str) -> None:
         )
 
 
-def assert_contact_exported(exported: str, sender_id: str, name: str) -> None:
-    rows = [r for r in csv.DictReader(io.StringIO(exported)) if r["conversation"] == sender_id]
-    assert len(rows) == 1
+def assert_contact_exported(exported: str, db_url: str, sender_id: str, name: str) -> None:
+    rows = [r for r in csv.DictReader(io.StringIO(exported)) if r["conversation"] == stored_ref(db_url, sender_id)]
+    assert len(rows) == 1 and sender_id not in exported
     assert rows[0]["email"] == CONTACT and rows[0]["name"] == name
 
 
@@ -227,8 +255,8 @@ def test_review_flow_on_a_live_conversation(live_stack, browser, monkeypatch):
     create_admin(live_stack.db_url, monkeypatch)
     sender_id = new_sender(live_stack.rasa_url)  # the channel accepts only ids it issued
     book_consultation(live_stack.rasa_url, sender_id)
-    exported = review_flow(browser, live_stack.console_url, sender_id, "Test Patient", "live")
-    assert_contact_exported(exported, sender_id, "Test Patient")
+    exported = review_flow(browser, live_stack.console_url, live_stack.db_url, sender_id, "Test Patient", "live")
+    assert_contact_exported(exported, live_stack.db_url, sender_id, "Test Patient")
     assert_reviewed_and_tagged(live_stack.db_url, sender_id)
     e = db.tables().events
     with db.session(live_stack.db_url) as s:
@@ -282,8 +310,8 @@ def test_review_flow_on_a_seeded_database(app, console_url, browser, monkeypatch
     )
     store(console_url, booked)
     with served(app) as base_url:
-        exported = review_flow(browser, base_url, booked.sender_id, "Seeded Patient", "seeded")
-    assert_contact_exported(exported, booked.sender_id, "Seeded Patient")
+        exported = review_flow(browser, base_url, console_url, booked.sender_id, "Seeded Patient", "seeded")
+    assert_contact_exported(exported, console_url, booked.sender_id, "Seeded Patient")
     assert_reviewed_and_tagged(console_url, booked.sender_id)
 
 
@@ -302,16 +330,17 @@ def test_plain_language_transcript_of_a_seeded_screening(app, console_url, brows
             .limit(1)
         )
     assert sender_id, "the seed has a completed screening with a contraindication"
+    ref = app.state.references.one(sender_id)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with served(app) as base_url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         try:
-            page.goto(f"{base_url}/conversations/{sender_id}")
+            page.goto(f"{base_url}/conversations/{ref}")
             page.get_by_label("User name").fill(ADMIN)
             page.get_by_label("Password").fill(ADMIN_PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(re.compile(f".*/conversations/{sender_id}$"))
+            page.wait_for_url(re.compile(f".*/conversations/{ref}$"))
             turns = page.locator("section.turns").inner_text()
             outcomes = page.locator("aside").inner_text()
             assert "Are you pregnant, or could you be?" in turns and "Are you pregnant, or could you be?" in outcomes
