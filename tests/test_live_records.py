@@ -54,3 +54,24 @@ def test_forget_me_removes_the_conversation_and_its_records(live_stack):
     assert "deleted" in say(live_stack, sender, "/forget_me")
     assert rows(live_stack, "select count(*) from consultation_request where sender_id = :s", s=sender)[0][0] == 0
     assert rows(live_stack, "select count(*) from events where sender_id = :s", s=sender)[0][0] == 0
+
+
+def test_dont_keep_my_answers_leaves_no_answer_in_the_log_or_the_records(live_stack):
+    """Issue 12 §4 through Rasa and the action server: the choice, then a finished screening."""
+    sender = new_sender(live_stack.rasa_url)
+    assert "Are you pregnant" in say(live_stack, sender, "can I have mesotherapy?")
+    assert "breastfeeding" in say(live_stack, sender, "yes qzxprivate-pregnant")
+    assert "won't be kept" in say(live_stack, sender, "Don't keep my answers")
+    reply = ""
+    for _ in range(8):
+        reply = say(live_stack, sender, "no qzxprivate-no")
+        if "You mentioned" in reply:
+            break
+    assert "You mentioned" in reply and "pregnan" in reply  # the visitor still hears the outcome
+    log = " ".join(r[0] for r in rows(live_stack, "select data from events where sender_id = :s", s=sender))
+    assert "qzxprivate" not in log and "You mentioned" not in log and "contraindication_reported" not in log
+    assert "can I have mesotherapy?" in log  # the question before the questionnaire stays
+    assert rows(live_stack, "select count(*) from screening_result where sender_id = :s", s=sender)[0][0] == 0
+    # the conversation goes on: "yes" to the offered consultation still starts it
+    reply = say(live_stack, sender, "/book_consultation")
+    assert "What kind of consultation" in reply or "Do you agree" in reply, reply
