@@ -13,7 +13,7 @@ so that both see the same machine load (the design of ``bench/peer.py``).
 
 Per turn the timers of ``bench/profile_turn.py`` (imported) split the time into NLU,
 policy prediction, custom-action calls, tracker retrieve and save; added here:
-replaying the events into a tracker (``DialogueStateTracker.from_dict``, inside
+replaying the events into a tracker (``DialogueStateTracker.from_events``, inside
 retrieve), building the action server's payload (``RemoteAction._action_call_format``)
 and its size, and, outside the timed turn, what the action server's side costs for
 that payload (JSON decoding and ``rasa_sdk``'s ``Tracker.from_dict``).
@@ -57,7 +57,7 @@ LABELS = {
     "payload_kb": "  payload size per call (kB of JSON)",
     "sdk_parse": "  action server's side: decoding the payload (per turn, not in the turn)",
     "tracker_retrieve": "tracker retrieve",
-    "replay": "  of which replaying the events (`from_dict`)",
+    "replay": "  of which replaying the events (`from_events`)",
     "tracker_save": "tracker save (redaction included)",
     "events_loaded": "events in the retrieved tracker",
     "other": "rest of the turn (processor, channel, events applied)",
@@ -169,7 +169,7 @@ async def measure(model: Path, work: Path, turns: int, compared: int) -> Dict[st
         profile.install_timers()
         payloads = PayloadLog()
         payloads.install()
-        profile.wrap_sync(DialogueStateTracker, "from_dict", "replay")
+        profile.wrap_sync(DialogueStateTracker, "from_events", "replay")
         agent = Agent.load(str(model), action_endpoint=endpoint)
         from records.tracker_store import MesoTrackerStore
 

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Text, Tuple
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
@@ -94,7 +94,10 @@ STATE_TYPES = (SlotSet.type_name, *RESET_TYPES)
 """Event types that decide the state at the boundary once no loop is active there."""
 UNDO_TYPES = (UserUtteranceReverted.type_name, ActionReverted.type_name)
 LOOP_TYPES = (ActiveLoop.type_name, LegacyForm.type_name)
-LIGHT_USER_DROPS = ("intent_ranking", "response_selector")
+LIGHT_USER_KEYS = ("event", "timestamp", "text", "parse_data", "input_channel")
+LIGHT_PARSE_KEYS = ("intent", "entities", "text")
+"""What an earlier visitor message keeps in the summary: its text, intent and entities
+(the ranking, tokens, signals and ids are read from the latest message only)."""
 HIDDEN_PATTERNS = ('%"hide_rule_turn": true%', '%"hide_rule_turn":true%')
 """How a rule-only turn's ``action`` row looks in the ``data`` column (json.dumps)."""
 
@@ -185,22 +188,8 @@ def _stub(row: Row, hidden: bool) -> Optional[Event]:
     return None
 
 
-def choose_boundary(rows: Sequence[Row], hidden_ids: Iterable[int]) -> Optional[int]:
-    """Index in ``rows`` (the session's stored events in order) where the window starts,
-    or None when the whole session has to be loaded (see the module docstring)."""
-    hidden = set(hidden_ids)
-    stubs: Dict[int, int] = {}
-    scratch = DialogueStateTracker("window", [])
-    for index, row in enumerate(rows):
-        stub = _stub(row, row[0] in hidden)
-        if stub is not None:
-            stubs[id(stub)] = index
-            scratch.events.append(stub)  # not applied: only applied_events() is used
-    applied = [False] * len(rows)
-    for event in scratch.applied_events():
-        if isinstance(event, ActionExecuted):
-            applied[stubs[id(event)]] = True
-
+def _loop_state(rows: Sequence[Row]) -> Tuple[List[bool], int]:
+    """Whether a loop is active before each row, and the index of the first undo event."""
     loop_active = [False] * len(rows)
     first_undo = len(rows)
     active: Optional[Text] = None
@@ -212,27 +201,60 @@ def choose_boundary(rows: Sequence[Row], hidden_ids: Iterable[int]) -> Optional[
             active = None
         elif type_name in UNDO_TYPES:
             first_undo = min(first_undo, index)
+    return loop_active, first_undo
 
-    users = states = ml_states = 0
-    for index in range(len(rows) - 1, 0, -1):
-        event_id, type_name, name = rows[index]
-        if type_name == UserUttered.type_name:
-            users += 1
-        if applied[index]:
-            states += 1
-            ml_states += event_id not in hidden
-        if (
-            type_name == ActionExecuted.type_name
-            and name == ACTION_LISTEN_NAME
-            and index + 1 < len(rows)
-            and rows[index + 1][1] == UserUttered.type_name
-            and users >= MIN_USER_TURNS
-            and states >= MIN_STATES
-            and ml_states >= MIN_ML_STATES
-            and not loop_active[index]
-            and index <= first_undo
-        ):
-            return index
+
+def _applied_actions(rows: Sequence[Row], start: int, hidden: Set[int]) -> List[bool]:
+    """For each row from ``start`` on: an action that Rasa's ``applied_events`` keeps (on
+    stand-in events; ``start`` must itself be a possible boundary)."""
+    stubs: Dict[int, int] = {}
+    scratch = DialogueStateTracker("window", [])
+    for index in range(start, len(rows)):
+        stub = _stub(rows[index], rows[index][0] in hidden)
+        if stub is not None:
+            stubs[id(stub)] = index
+            scratch.events.append(stub)  # not applied: only applied_events() is used
+    applied = [False] * len(rows)
+    for event in scratch.applied_events():
+        if isinstance(event, ActionExecuted):
+            applied[stubs[id(event)]] = True
+    return applied
+
+
+def choose_boundary(rows: Sequence[Row], hidden_ids: Iterable[int]) -> Optional[int]:
+    """Index in ``rows`` (the session's stored events in order) where the window starts,
+    or None when the whole session has to be loaded (see the module docstring)."""
+    hidden = set(hidden_ids)
+    loop_active, first_undo = _loop_state(rows)
+    possible = [
+        index
+        for index in range(1, min(len(rows) - 1, first_undo + 1))
+        if rows[index][1] == ActionExecuted.type_name
+        and rows[index][2] == ACTION_LISTEN_NAME
+        and rows[index + 1][1] == UserUttered.type_name
+        and not loop_active[index]
+    ]
+    # The applied events from a possible boundary on are the same as on the whole
+    # session, so they are computed on a suffix first (a few windows long), and on the
+    # whole session only when the suffix holds no boundary.
+    for start in sorted({possible[-4 * MIN_USER_TURNS] if len(possible) >= 4 * MIN_USER_TURNS else 0, 0},
+                        reverse=True):
+        applied = _applied_actions(rows, start, hidden)
+        users = states = ml_states = 0
+        candidates = set(possible)
+        for index in range(len(rows) - 1, max(start, 1) - 1, -1):
+            event_id, type_name, _name = rows[index]
+            users += type_name == UserUttered.type_name
+            if applied[index]:
+                states += 1
+                ml_states += event_id not in hidden
+            if (
+                index in candidates
+                and users >= MIN_USER_TURNS
+                and states >= MIN_STATES
+                and ml_states >= MIN_ML_STATES
+            ):
+                return index
     return None
 
 
@@ -253,10 +275,9 @@ def summarised_ids(before: Sequence[Row]) -> List[int]:
 
 
 def _light_user(data: Dict[Text, Any]) -> Dict[Text, Any]:
-    light = dict(data)
-    light["parse_data"] = {
-        key: value for key, value in (data.get("parse_data") or {}).items() if key not in LIGHT_USER_DROPS
-    }
+    light = {key: data[key] for key in LIGHT_USER_KEYS if key in data}
+    parse_data = data.get("parse_data") or {}
+    light["parse_data"] = {key: parse_data[key] for key in LIGHT_PARSE_KEYS if key in parse_data}
     return light
 
 

@@ -322,3 +322,25 @@ def test_the_trained_policies_predict_the_same_on_the_window(sqlite_url, agent, 
         for text in ("no", "what does it cost?", "is that proven?", "can I have mesotherapy?"):
             window, whole = _both(store, "predict")
             assert asyncio.run(_predict(agent, window, text)) == asyncio.run(_predict(agent, whole, text))
+
+
+def _as_rows(events):
+    return [(i, e.type_name, e.as_dict().get("name")) for i, e in enumerate(events)]
+
+
+@pytest.mark.parametrize("ending", ["triage", "knowledge", "unhappy form"])
+def test_from_any_possible_boundary_rasa_applies_the_same_actions_as_on_the_whole_session(ending):
+    """What choose_boundary relies on: cut at an action_listen before a visitor message
+    where no loop is active, Rasa's applied_events keeps the same actions after the cut."""
+    events = long_conversation(turns=40, ending="knowledge" if ending == "unhappy form" else ending)
+    if ending == "unhappy form":
+        events += _form(*TRIAGE, finish=False) + [e for _ in range(10) for e in _unhappy_side_turn()]
+    rows = _as_rows(events)
+    hidden = {i for i, e in enumerate(events) if isinstance(e, ActionExecuted) and e.hide_rule_turn}
+    loop_active, _first_undo = tracker_window._loop_state(rows)
+    whole = tracker_window._applied_actions(rows, 0, hidden)
+    cuts = [i for i, row in enumerate(rows[:-1]) if row[2] == "action_listen" and rows[i + 1][1] == "user"
+            and not loop_active[i]]
+    assert len(cuts) > 40
+    for cut in cuts:
+        assert tracker_window._applied_actions(rows, cut, hidden)[cut:] == whole[cut:], cut
