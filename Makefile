@@ -94,7 +94,7 @@ audit: $(VENV)/.installed
 test: audit validate nlu-eval story-test pytest
 
 bench: $(MODEL)
-	$(PY) bench/run.py; status=$$?; $(PY) bench/peer.py || status=1; exit $$status
+	$(PY) bench/run.py; status=$$?; $(PY) bench/peer.py || status=1; $(PY) bench/turn_n.py || status=1; exit $$status
 
 clean:
 	rm -rf results artifacts .pytest_cache

@@ -18,6 +18,10 @@ retrieve), building the action server's payload (``RemoteAction._action_call_for
 and its size, and, outside the timed turn, what the action server's side costs for
 that payload (JSON decoding and ``rasa_sdk``'s ``Tracker.from_dict``).
 
+``--whole-session`` loads the whole session on every turn with Rasa's own
+``SQLTrackerStore.retrieve`` (the behaviour before the window of
+``records/tracker_window.py``), for a before/after comparison on the same machine.
+
 Prints one table (median per turn, early vs late, and the ratio) with the issue-14
 target for the whole turn (late / early <= 1.2), and writes ``bench/results/turn_n.json``
 (ignored by git).
@@ -47,7 +51,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from bench import profile_turn as profile  # noqa: E402
 from bench.peer import LONG_MESSAGES, LONG_TURNS, TARGETS  # noqa: E402
 
-STAGES = ("nlu", "policy", "action_calls", "payload_build", "tracker_retrieve", "replay", "tracker_save")
+STAGES = ("nlu", "policy", "action_calls", "payload_build", "tracker_retrieve", "boundary", "summary", "deserialise",
+          "replay", "tracker_save")
 LABELS = {
     "turn": "**whole turn**",
     "nlu": "NLU",
@@ -57,6 +62,9 @@ LABELS = {
     "payload_kb": "  payload size per call (kB of JSON)",
     "sdk_parse": "  action server's side: decoding the payload (per turn, not in the turn)",
     "tracker_retrieve": "tracker retrieve",
+    "boundary": "  of which choosing the window (`tracker_window.choose_boundary`)",
+    "summary": "  of which summarising the earlier events (`tracker_window.prefix_events`)",
+    "deserialise": "  of which deserialising the events",
     "replay": "  of which replaying the events (`from_events`)",
     "tracker_save": "tracker save (redaction included)",
     "events_loaded": "events in the retrieved tracker",
@@ -146,7 +154,7 @@ async def play(agent, turns: int, compared: int, payloads: PayloadLog) -> Dict[s
             "ratio": medians["late"]["turn"] / medians["early"]["turn"]}
 
 
-async def measure(model: Path, work: Path, turns: int, compared: int) -> Dict[str, Any]:
+async def measure(model: Path, work: Path, turns: int, compared: int, whole_session: bool) -> Dict[str, Any]:
     from rasa.core.agent import Agent
     from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -170,8 +178,18 @@ async def measure(model: Path, work: Path, turns: int, compared: int) -> Dict[st
         payloads = PayloadLog()
         payloads.install()
         profile.wrap_sync(DialogueStateTracker, "from_events", "replay")
+        from records import tracker_window
+
+        profile.wrap_sync(tracker_window, "choose_boundary", "boundary")
+        profile.wrap_sync(tracker_window, "prefix_events", "summary")
+        profile.wrap_sync(tracker_window, "deserialise", "deserialise")
         agent = Agent.load(str(model), action_endpoint=endpoint)
         from records.tracker_store import MesoTrackerStore
+
+        if whole_session:  # as before issue 14: Rasa's own retrieve of the whole session
+            from rasa.core.tracker_store import SQLTrackerStore
+
+            MesoTrackerStore._retrieve_window = SQLTrackerStore.retrieve
 
         # as rasa run wraps it (rasa.core.agent.load_agent, Agent._create_tracker_store)
         store = FailSafeTrackerStore(AwaitableTrackerStore.create(MesoTrackerStore(domain=agent.domain)))
@@ -192,7 +210,8 @@ def table(res: Dict[str, Any], turns: int, compared: int) -> List[str]:
     rows = [f"| median per turn | turns 2-{compared + 1} (fresh) | turns {turns - compared + 1}-{turns} | late / early |",
             "| --- | --- | --- | --- |"]
     for key in ("turn", "nlu", "policy", "action_calls", "payload_build", "payload_kb", "sdk_parse",
-                "tracker_retrieve", "replay", "tracker_save", "other", "events_loaded"):
+                "tracker_retrieve", "boundary", "summary", "deserialise", "replay", "tracker_save", "other",
+                "events_loaded"):
         a, b = early.get(key, 0.0), late.get(key, 0.0)
         ratio = f"{b / a:.2f}" if a else "-"
         unit = "" if key in ("payload_kb", "events_loaded") else " ms"
@@ -206,6 +225,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--compared", type=int, default=10)
     parser.add_argument("--model", default=os.environ.get("MESOGUIDE_MODEL") or str(ROOT / "models" / "mesoguide.tar.gz"))
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "turn_n.json"))
+    parser.add_argument("--whole-session", action="store_true",
+                        help="load the whole session on every turn (Rasa's SQLTrackerStore.retrieve), as before "
+                             "the window: the figures before issue 14's change")
     args = parser.parse_args(argv)
 
     if not Path(args.model).is_file():
@@ -213,10 +235,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="mesoguide-turn-n-"))
     model = work / "mesoguide.tar.gz"
     results: Dict[str, Any] = {"load_average_start": os.getloadavg(), "turns": args.turns, "compared": args.compared,
+                               "whole_session": args.whole_session,
                                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     try:
         shutil.copy2(args.model, model)
-        results.update(asyncio.run(measure(model, work, args.turns, args.compared)))
+        results.update(asyncio.run(measure(model, work, args.turns, args.compared, args.whole_session)))
         results["load_average_end"] = os.getloadavg()
     finally:
         out = Path(args.out)

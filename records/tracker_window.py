@@ -125,6 +125,8 @@ def deserialise(events: Iterable[Dict[Text, Any]]) -> List[Event]:
     result = []
     for data in events:
         type_name = data.get("event")
+        if type_name is None:  # as Rasa: skipped
+            continue
         cls = _EVENT_CLASSES.get(type_name)
         if cls is None:
             cls = _EVENT_CLASSES[type_name] = Event.resolve_by_type(type_name)

@@ -344,3 +344,12 @@ def test_from_any_possible_boundary_rasa_applies_the_same_actions_as_on_the_whol
     assert len(cuts) > 40
     for cut in cuts:
         assert tracker_window._applied_actions(rows, cut, hidden)[cut:] == whole[cut:], cut
+
+
+def test_events_deserialise_as_rasa_deserialises_them():
+    from rasa.shared.core.events import deserialise_events
+
+    dicts = [e.as_dict() for e in long_conversation(turns=20)] + [{"timestamp": 1.0}]  # no "event": skipped
+    mine, rasas = tracker_window.deserialise(dicts), deserialise_events(dicts)
+    assert [type(e) for e in mine] == [type(e) for e in rasas]
+    assert [e.as_dict() for e in mine] == [e.as_dict() for e in rasas]
