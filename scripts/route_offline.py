@@ -99,6 +99,8 @@ async def main() -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--model", default=str(ROOT / "models" / "mesoguide.tar.gz"))
     parser.add_argument("--show-wrong", action="store_true")
+    parser.add_argument("--terminology", type=Path, default=ROOT / "data" / "content" / "terminology.yml",
+                        help="another terminology file (e.g. the committed one, for a before/after)")
     parser.add_argument("--by-topic", action="store_true", help="right / wrong / clarify per expected topic")
     args = parser.parse_args()
     if args.file.name in ("questions.yml", "out_of_scope.yml"):
@@ -109,7 +111,7 @@ async def main() -> int:
                   if p["name"].endswith("SafetyRoutingPolicy"))
     high_stakes, answer = float(policy["high_stakes_confidence"]), float(policy["answer_confidence"])
     agent = Agent.load(args.model)
-    analyser = Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
+    analyser = Analyser.from_terminology_file(args.terminology)
     items = yaml.safe_load(args.file.read_text(encoding="utf-8"))
     patterns = topic_patterns()
     outcome = collections.Counter()
