@@ -38,7 +38,7 @@ INFO_CASES = (
     ("overview, last 30 days (not gated)", "/overview?days=30"),
     ("improve, last 30 days (not gated)", "/improve"),
     ("improve spot check, random sample (not gated)", "/improve?view=sample"),
-    ("one transcript (not gated)", "/conversations/{sender}"),
+    ("one transcript (not gated)", "/conversations/{ref}"),
 )
 PASSWORD = "bench-password-not-secret"
 
@@ -98,7 +98,8 @@ def run_backend(
                 sa.select(summary_table.c.sender_id).order_by(summary_table.c.turns.desc()).limit(1)
             )
         cases = [(label, path, True) for label, path in CASES]
-        cases += [(label, path.format(sender=sender), False) for label, path in INFO_CASES]
+        ref = client.app.state.references.one(sender)  # transcripts open by reference (console/references.py)
+        cases += [(label, path.format(ref=ref), False) for label, path in INFO_CASES]
         for label, path, gated in cases:
             assert client.get(path).status_code == 200
             timings = []
