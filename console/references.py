@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from console import db
 from console.accounts import utcnow
-from records.models import CONVERSATION_REFERENCE_TARGET
+from records.models import CONVERSATION_REFERENCE_TARGET, SENDER_ID_LENGTH
 from records.store import conversation_target
 
 REF_LENGTH = 16
@@ -136,6 +136,8 @@ class References:
                 )
                 .distinct()
             ).all()
+        # only what could be a sender id (records.store checks the same length)
+        old = [target for target in old if 0 < len(target) - len(prefix) <= SENDER_ID_LENGTH]
         if not old:
             return 0
         refs = self.of([target[len(prefix) :] for target in old])

@@ -179,13 +179,14 @@ def test_references_are_keyed_stored_and_survive_a_new_secret(settings, seeded, 
     assert references.References(console_url, "z" * 40).resolve(ref) == seeded.sender_id
 
 
-@SQLITE_ONLY
 def test_audit_rows_written_before_references_are_renamed_at_start(settings, seeded, console_url, admin):
     log = db.tables().audit_log
     with db.session(console_url) as s:
         for action, detail in (("transcript.view", ""), ("followup.status", "booked")):
             s.execute(sa.insert(log).values(at=AT, created_at=AT, username="olga", action=action,
                                             target=f"conversation:{seeded.sender_id}", detail=detail))
+        for odd in ("conversation:", "conversation:" + "x" * 300):  # nothing a sender id could be: left alone
+            s.execute(sa.insert(log).values(at=AT, created_at=AT, username="olga", action="probe", target=odd, detail=""))
     with TestClient(create_app(settings=settings), follow_redirects=False) as client:
         signed_in(client, admin.username)
         ref = ref_of(client, seeded.sender_id)
@@ -194,5 +195,6 @@ def test_audit_rows_written_before_references_are_renamed_at_start(settings, see
     rows = audit_rows(console_url)
     assert leaks(seeded.sender_id, repr(rows)) == []
     assert [r.target for r in rows if r.action in ("transcript.view", "followup.status")] == [f"conversation:ref:{ref}"] * 2
+    assert [r.target for r in rows if r.action == "probe"] == ["conversation:", "conversation:" + "x" * 300]
     # idempotent: a second start finds nothing to rename
     assert references.References(console_url, settings.secret_key).upgrade_audit_targets() == 0
