@@ -238,23 +238,28 @@ class MesoTrackerStore(SQLTrackerStore):
         event = self.SQLEvent
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            rows = query.with_entities(event.id, event.type_name, event.action_name).all()
-            hidden = query.filter(
+            hidden = sa.and_(  # a rule-only turn (action rows are short: no overflow pages read)
                 event.type_name == ActionExecuted.type_name,
                 sa.or_(*(event.data.like(pattern) for pattern in tracker_window.HIDDEN_PATTERNS)),
-            ).with_entities(event.id)
-            boundary = tracker_window.choose_boundary(rows, (row.id for row in hidden)) if rows else None
+            )
+            listed = query.with_entities(
+                event.id, event.type_name, event.action_name, sa.case((hidden, True), else_=False)
+            ).all()
+            rows = [(event_id, type_name, name) for event_id, type_name, name, _hidden in listed]
+            hidden_ids = [row[0] for row in listed if row[3]]
+            boundary = tracker_window.choose_boundary(rows, hidden_ids) if rows else None
             if boundary is None:  # short, or no safe boundary: the whole session, as Rasa loads it
                 recent = [json.loads(data) for (data,) in query.with_entities(event.data)]
                 return tracker_window.tracker_from_dicts(sender_id, recent, self.domain.slots) if recent else None
             boundary_id = rows[boundary][0]
-            needed = query.filter(
-                sa.or_(
-                    event.id >= boundary_id,
-                    event.id.in_(tracker_window.summarised_ids(rows[:boundary])),
-                    event.type_name.in_((UserUttered.type_name, *tracker_window.RESET_TYPES)),
-                )
-            ).with_entities(event.id, event.data)
+            summarised = tracker_window.summarised_ids(rows[:boundary]) + [
+                row[0] for row in rows[:boundary] if row[1] in (UserUttered.type_name, *tracker_window.RESET_TYPES)
+            ]
+            needed = session.execute(  # by primary key: no second pass over the conversation
+                sa.select(event.id, event.data)
+                .where(event.sender_id == sender_id, sa.or_(event.id >= boundary_id, event.id.in_(summarised)))
+                .order_by(event.id)
+            )
             before, recent = [], []
             for row_id, data in needed:
                 (recent if row_id >= boundary_id else before).append(json.loads(data))
