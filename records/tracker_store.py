@@ -222,9 +222,14 @@ class MesoTrackerStore(SQLTrackerStore):
     def _unsaved_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         """Rasa's new events (those past the stored count), or for a tracker loaded as a
         window (``records.tracker_window``) the same count shifted by the window."""
-        if tracker_window.window_of(tracker) is None:
+        window = tracker_window.window_of(tracker)
+        if window is None:
             return super()._additional_events(session, tracker)
-        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        stored = (  # an index range (sender_id, id): the window's rows only
+            session.query(sa.func.count(self.SQLEvent.id))
+            .filter(self.SQLEvent.sender_id == tracker.sender_id, self.SQLEvent.id >= window.boundary_id)
+            .scalar()
+        )
         return tracker_window.unsaved_events(tracker, stored)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
@@ -237,18 +242,19 @@ class MesoTrackerStore(SQLTrackerStore):
             return await super().retrieve(sender_id)
         event = self.SQLEvent
         with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
             hidden = sa.and_(  # a rule-only turn (action rows are short: no overflow pages read)
                 event.type_name == ActionExecuted.type_name,
                 sa.or_(*(event.data.like(pattern) for pattern in tracker_window.HIDDEN_PATTERNS)),
             )
-            listed = query.with_entities(
-                event.id, event.type_name, event.action_name, sa.case((hidden, True), else_=False)
+            listed = session.execute(  # one pass; the session filter of _event_query below
+                sa.select(event.id, event.type_name, event.action_name, event.timestamp, sa.case((hidden, True), else_=False))
+                .where(event.sender_id == sender_id)
+                .order_by(event.id)
             ).all()
-            rows = [(event_id, type_name, name) for event_id, type_name, name, _hidden in listed]
-            hidden_ids = [row[0] for row in listed if row[3]]
+            rows, hidden_ids = tracker_window.current_session(listed)
             boundary = tracker_window.choose_boundary(rows, hidden_ids) if rows else None
             if boundary is None:  # short, or no safe boundary: the whole session, as Rasa loads it
+                query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
                 recent = [json.loads(data) for (data,) in query.with_entities(event.data)]
                 return tracker_window.tracker_from_dicts(sender_id, recent, self.domain.slots) if recent else None
             boundary_id = rows[boundary][0]
@@ -265,7 +271,7 @@ class MesoTrackerStore(SQLTrackerStore):
                 (recent if row_id >= boundary_id else before).append(json.loads(data))
         prefix = tracker_window.prefix_events(sender_id, before, self.domain.slots)
         tracker = tracker_window.tracker_from_dicts(sender_id, prefix + recent, self.domain.slots)
-        return tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), skipped=boundary))
+        return tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), boundary_id=boundary_id))
 
     async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         return await self._retrieve_or_spooled(sender_id, super().retrieve_full_tracker)
@@ -321,7 +327,7 @@ class MesoTrackerStore(SQLTrackerStore):
         record = {"sender_id": tracker.sender_id, "events": events}
         window = tracker_window.window_of(tracker)
         if window is not None:  # the prefix is a summary: kept to read back, never inserted
-            record.update(events=events[window.prefix:], prefix=events[: window.prefix], skipped=window.skipped)
+            record.update(events=events[window.prefix:], prefix=events[: window.prefix], boundary_id=window.boundary_id)
         spool.append("events", record, spool.EVENTS_FILE)
         if outage:
             self._went_down(reason)
@@ -356,8 +362,8 @@ class MesoTrackerStore(SQLTrackerStore):
         slots = self.domain.slots if self.domain else []
         prefix = latest.get("prefix") or []
         tracker = DialogueStateTracker.from_dict(sender_id, prefix + latest["events"], slots)
-        if "skipped" in latest:
-            tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), skipped=latest["skipped"]))
+        if "boundary_id" in latest:
+            tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), boundary_id=latest["boundary_id"]))
         return tracker
 
     def spool_pending(self) -> bool:

@@ -41,10 +41,9 @@ What the prefix changes: ``tracker.events`` is shorter (the console and
 counts events), the earlier visitor messages carry no intent ranking, and an active
 loop's ``trigger_message`` may differ (nothing reads it).
 
-Saving: the tracker carries a ``Window`` (how many events of it are the prefix, how
-many stored events of the session lie before the boundary), and
-``unsaved_events`` slices the new events by the stored count as Rasa does, shifted by
-the two.
+Saving: the tracker carries a ``Window`` (how many events of it are the prefix, and
+the id of the boundary's row), and ``unsaved_events`` slices the new events by the
+count of stored events from the boundary on, as Rasa slices by the session's count.
 """
 from __future__ import annotations
 
@@ -110,8 +109,8 @@ Row = Tuple[int, Text, Optional[Text]]
 class Window:
     prefix: int
     """Events at the start of the tracker that summarise the skipped ones (not stored)."""
-    skipped: int
-    """Stored events of the session before the boundary."""
+    boundary_id: int
+    """``events.id`` of the first stored event in the tracker (the boundary)."""
 
 
 _EVENT_CLASSES: Dict[Text, Any] = {}
@@ -160,10 +159,21 @@ def stored_part(tracker: DialogueStateTracker) -> List[Event]:
 
 def unsaved_events(tracker: DialogueStateTracker, stored: int) -> Iterator[Event]:
     """The events of a windowed tracker not stored yet, given how many events of the
-    session are stored (Rasa's ``SQLTrackerStore._additional_events`` count)."""
-    window = window_of(tracker)
-    start = window.prefix + stored - window.skipped
-    return itertools.islice(tracker.events, max(start, window.prefix), len(tracker.events))
+    conversation are stored from the boundary on (Rasa's ``_additional_events`` slices
+    by the stored count of the session the same way)."""
+    start = window_of(tracker).prefix + stored
+    return itertools.islice(tracker.events, start, len(tracker.events))
+
+
+def current_session(listed: Sequence[Tuple[int, Text, Optional[Text], Optional[float], bool]]) -> Tuple[List[Row], List[int]]:
+    """From (id, type_name, action_name, timestamp, rule-only) of all of a conversation's
+    events in order: the rows of the latest session as Rasa's ``_event_query`` selects
+    them (timestamp at or after the latest ``SessionStarted``'s, or all when none), and
+    the ids of the rule-only turns."""
+    starts = [timestamp for _id, type_name, _name, timestamp, _h in listed if type_name == SessionStarted.type_name]
+    start = max((t for t in starts if t is not None), default=None)
+    kept = [row for row in listed if start is None or (row[3] is not None and row[3] >= start)]
+    return [(event_id, type_name, name) for event_id, type_name, name, _t, _h in kept], [r[0] for r in kept if r[4]]
 
 
 def _stub(row: Row, hidden: bool) -> Optional[Event]:

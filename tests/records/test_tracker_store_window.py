@@ -353,3 +353,18 @@ def test_events_deserialise_as_rasa_deserialises_them():
     mine, rasas = tracker_window.deserialise(dicts), deserialise_events(dicts)
     assert [type(e) for e in mine] == [type(e) for e in rasas]
     assert [e.as_dict() for e in mine] == [e.as_dict() for e in rasas]
+
+
+def test_only_the_latest_session_is_summarised(db_url):
+    store = _store()
+    old = long_conversation(turns=30, ending="knowledge") + [SlotSet("screening_outcome", "suitable")]
+    new = [ActionExecuted("action_session_start"), SessionStarted(), _listen()]
+    new += [e for i in range(30) for e in _knowledge_turn(i)]
+    asyncio.run(store.save(_tracker("sessions", old + new)))
+    window, whole = _both(store, "sessions")
+    assert tracker_window.window_of(window) is not None
+    assert len(whole.events) < len(new)  # Rasa's own retrieve: the latest session only
+    assert window.get_slot("screening_outcome") is None
+    _same_state(window, whole)
+    stored_users = {e.text for e in whole.events if isinstance(e, UserUttered)}
+    assert {e.text for e in window.events if isinstance(e, UserUttered)} == stored_users
