@@ -294,9 +294,10 @@ def test_the_database_restarted_during_traffic_loses_nothing(pg_live_stack):
     assert any("ERROR" in line and "conversation database unreachable" in line for line in rasa_lines.splitlines()), \
         rasa_lines[-3000:]
     # the action server spools each clinic record with a WARNING (records.store; nothing
-    # is lost) and says when it wrote them back
+    # is lost); whichever process's retry thread comes first (both share the spool) says
+    # it wrote them back
     assert "records database unreachable" in action_lines and "spooled for replay" in action_lines, action_lines
-    assert "replayed" in action_lines, action_lines[-3000:]
+    assert "spooled record(s) from records.jsonl" in rasa_lines + action_lines
     assert "reachable again" in rasa_lines
     assert_no_visitor_text_in_logs(stack)
     assert relay.cuts == cuts_before + 1
