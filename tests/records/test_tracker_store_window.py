@@ -368,3 +368,73 @@ def test_only_the_latest_session_is_summarised(db_url):
     _same_state(window, whole)
     stored_users = {e.text for e in whole.events if isinstance(e, UserUttered)}
     assert {e.text for e in window.events if isinstance(e, UserUttered)} == stored_users
+
+
+# --- the whole assistant, in-process: the same replies with and without the window ----------
+SCRIPT = (["hello", "what is mesotherapy?", "is that proven?", "I have dandruff and my scalp itches"]
+          + ["how many sessions are needed?", "what is injected?", "who should do it?", "thanks"] * 4
+          + ["can I have mesotherapy?", "no", "what does it cost?", "no", "not sure", "no", "is it painful?", "no",
+             "no", "yes"]
+          + ["how many sessions are needed?", "is DHI non-invasive?", "thanks"] * 3
+          + ["my hair is thinning at the crown", "temples and crown", "what does it cost?", "gradually", "no",
+             "is that proven?", "no", "no", "what is injected?", "yes", "what's your source?", "bye"])
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def action_server(tmp_path_factory):
+    from scripts.stack import Stack
+
+    work = tmp_path_factory.mktemp("actions")
+    env = dict(os.environ, ACTION_PORT=str(_free_port()), RASA_PORT=str(_free_port()),
+               MESOGUIDE_DATA_DIR=str(work / "data"), MESOGUIDE_DB_URL=f"sqlite:///{work / 'actions.db'}")
+    env.pop("MESOGUIDE_ACTION_SECRET", None)
+    stack = Stack(env=env, log_dir=work / "logs")
+    stack.migrate()
+    stack.start("actions")
+    try:
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+async def _play(agent, store, sender):
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    replies, windowed = [], 0
+    for text in SCRIPT:
+        loaded = await store.retrieve(sender)
+        windowed += bool(loaded is not None and tracker_window.window_of(loaded))
+        out = CollectingOutputChannel()
+        await agent.handle_message(UserMessage(text, out, sender, input_channel="rest"))
+        replies.append([(m.get("text"), [b.get("payload") for b in m.get("buttons") or []]) for m in out.messages])
+    whole = await store.retrieve_full_tracker(sender)
+    return replies, windowed, whole.current_slot_values(), [e.type_name for e in whole.events]
+
+
+def test_a_long_conversation_gets_the_same_replies_with_the_window(sqlite_url, agent, action_server, monkeypatch):
+    from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoint = EndpointConfig(url=f"{action_server.url('actions')}/webhook",
+                              headers={"X-MesoGuide-Action-Secret": action_server.env["MESOGUIDE_ACTION_SECRET"]})
+    monkeypatch.setattr(agent, "action_endpoint", endpoint)
+    monkeypatch.setattr(agent.processor, "action_endpoint", endpoint)
+    store = FailSafeTrackerStore(AwaitableTrackerStore.create(MesoTrackerStore(domain=agent.domain)))
+    monkeypatch.setattr(agent, "tracker_store", store)
+    monkeypatch.setattr(agent.processor, "tracker_store", store)
+    with_window = asyncio.run(_play(agent, store, "with-window"))
+    monkeypatch.setattr(MesoTrackerStore, "_retrieve_window", SQLTrackerStore.retrieve)  # as before issue 14
+    whole_session = asyncio.run(_play(agent, store, "whole-session"))
+    assert with_window[1] > len(SCRIPT) // 2, "most turns were loaded as a window"
+    assert whole_session[1] == 0
+    for turn, (text, mine, rasas) in enumerate(zip(SCRIPT, with_window[0], whole_session[0])):
+        assert mine == rasas, (turn, text)
+    assert with_window[2:] == whole_session[2:]  # the same slots and the same stored events
