@@ -28,8 +28,9 @@ visitor message, chosen as late as possible such that
 - the window holds at least ``MIN_USER_TURNS`` visitor messages, ``MIN_STATES``
   applied actions (the states the rule policy matches from the end) and
   ``MIN_ML_STATES`` applied actions not hidden as rule-only turns (TED and
-  memoization skip those: with ``max_history`` 5 they look at the last 5 visible
-  states, which may lie far back when the recent turns were rule-only form turns).
+  memoization skip those: with ``max_history`` 5 or 4 they look at the last 5 or 4
+  visible states, which may lie far back when the recent turns were rule-only form
+  turns).
   ``tests/records/test_tracker_store_window.py`` checks these against config.yml.
 
 When no such boundary exists the whole session is loaded, as Rasa does. The applied
@@ -76,7 +77,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 MIN_USER_TURNS = 5
 MIN_STATES = 12
 MIN_ML_STATES = 9
-"""Policies' largest ``max_history`` (5, config.yml) plus a margin: the earliest of the
+"""Policies' largest ``max_history`` (at most 5 in config.yml) plus a margin: the earliest of the
 last 5 visible states takes its previous action from the visible turn before it, and a
 turn that follows a follow-up action or a loop's happy path keeps the hidden flag of the
 turn before."""
