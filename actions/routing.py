@@ -88,10 +88,24 @@ def ask_which(dispatcher: CollectingDispatcher, options: List[Tuple[str, str]]) 
     say(dispatcher, "clarify", buttons=buttons)
 
 
+def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]]) -> List[Tuple[str, Dict[str, Any]]]:
+    """What follows "see a doctor" (at most ``MAX_TOPICS_ANSWERED`` entries): the topic
+    the visitor named first ("after giving birth", "my thyroid": their own question),
+    then general information on that kind of hair loss (entries with
+    ``when: ["red_flag:<reason>"]``), then any other topic named."""
+    topics = content.entries_for_mentions([(TOPIC, v) for v in positive_values(entities, TOPIC)])
+    kinds = content.entries_for_mentions([(sig.RED_FLAG_ENTITY, r) for r in reasons])
+    chosen: List[Tuple[str, Dict[str, Any]]] = []
+    for entry in topics[:1] + kinds + topics[1:]:
+        if entry[0] not in [i for i, _ in chosen]:
+            chosen.append(entry)
+    return chosen[:MAX_TOPICS_ANSWERED]
+
+
 class ActionRedFlag(Action):
     """A red flag typed outside the question flows: "see a doctor" with the reason
-    first, then general information on that kind of hair loss or on a topic asked
-    about, then the offers."""
+    first, then the topic the visitor named and general information on that kind of
+    hair loss (``red_flag_entries``), then the offers."""
 
     def name(self) -> Text:
         return "action_red_flag"
@@ -99,13 +113,10 @@ class ActionRedFlag(Action):
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
         reasons = red_flag_reasons(tracker) or ["scalp_symptoms"]
         send_red_flag(dispatcher, reasons)
-        # General information on that kind of hair loss (entries with
-        # `when: ["red_flag:<reason>"]`), then any topic asked about.
-        extra = content.entries_for_mentions([(sig.RED_FLAG_ENTITY, r) for r in reasons])
-        extra += [e for e in topic_entries(tracker) if e[0] not in [x[0] for x in extra]]
+        extra = red_flag_entries(reasons, latest_entities(tracker))
         events: List[Dict[Text, Any]] = []
         if extra:
-            events = send_entries(dispatcher, extra[:MAX_TOPICS_ANSWERED])
+            events = send_entries(dispatcher, extra)
         await record(store().log_safety_event, tracker.sender_id, RED_FLAG_EVENT, ",".join(reasons))
         return events
 

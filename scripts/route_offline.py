@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 from actions import content  # noqa: E402
+from actions.routing import red_flag_entries  # noqa: E402
 from components import signals as sig  # noqa: E402
 from components.routing_policy import choose_action  # noqa: E402
 from components.terminology import Analyser  # noqa: E402
@@ -74,7 +75,9 @@ def labels_for(action, intent, conf, entities, patterns):
             texts.append(content.messages().get("offer_triage", {}).get("text", ""))
         return sorted({i for i, _ in found} | set(text_labels(texts, patterns))) or ["?"]
     if action == "action_red_flag":
-        return ["red_flag"]
+        reasons = sig.safety_route(entities, {}, "")[1] or ["scalp_symptoms"]
+        found = red_flag_entries(reasons, entities)
+        return sorted({"red_flag"} | {i for i, _ in found} | set(text_labels([e.get("answer", "") for _, e in found], patterns)))
     if action == "utter_complication":
         return ["complication"]
     if action == "utter_out_of_scope":

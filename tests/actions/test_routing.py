@@ -37,6 +37,31 @@ def test_red_flag_for_patches_adds_the_general_information_on_alopecia_areata(sq
     assert slot_events(events)["last_answer"] == f"knowledge:{linked[0][0]}"
 
 
+def test_a_red_flag_in_a_story_that_names_a_cause_answers_the_cause_first_after_see_a_doctor(sqlite_url):
+    """"Four months after my baby, it comes out in clumps": "see a doctor" first, then the
+    visitor's own question (postpartum shedding), then what that kind of loss can be."""
+    trk = tracker(
+        "I had my baby four months ago and now my hair comes out in round patches, what can I do?",
+        "describe_hair_loss", entities=[entity("red_flag", "patchy_loss"), entity("topic", "postpartum")],
+        signals=PLAIN,
+    )
+    messages, events = run(ActionRedFlag(), trk)
+    kind = content.entries_for_mentions([("red_flag", "patchy_loss")])[0]
+    assert "doctor or dermatologist" in messages[0]["text"]
+    assert [m["text"] for m in messages[1:]] == [
+        content.knowledge_entries()["postpartum"]["answer"].strip(), kind[1]["answer"].strip()]
+    assert slot_events(events)["last_answer"] == f"knowledge:{kind[0]}"
+
+
+def test_a_red_flag_never_sends_more_than_two_entries_after_see_a_doctor(sqlite_url):
+    names = ["postpartum", "thyroid", "stress"]
+    trk = tracker("after my baby, with my thyroid and stress, bald patches", "describe_hair_loss",
+                  entities=[entity("red_flag", "patchy_loss")] + [entity("topic", n) for n in names], signals=PLAIN)
+    messages, _ = run(ActionRedFlag(), trk)
+    assert len(messages) == 3
+    assert messages[1]["text"] == content.knowledge_entries()["postpartum"]["answer"].strip()
+
+
 def test_a_topic_answers_the_question_whatever_the_intent():
     messages, events = run(ActionAnswerTopic(), tracker("does it hurt", "ask_price", entities=[entity("topic", "pain")]))
     entry = content.knowledge_entries()["pain"]
