@@ -37,9 +37,11 @@ _LOSS = re.compile(
     r"disappear\w*|coming out|came out|come out|hair loss|alopecia|bare)\b",
     re.IGNORECASE,
 )
-# "since my son was born" talks about a birth, not about a child's hair.
+# "since my son was born" or "since having kids" talks about a birth, not about a
+# child's hair.
 _BIRTH = re.compile(
-    r"\b(born|birth|deliver\w*|post-?partum|partum|pregnan\w*|c-section|labou?r|breastfe\w*|nursing|newborn)\b",
+    r"\b(born|birth|deliver\w*|post-?partum|partum|pregnan\w*|c-section|labou?r|breastfe\w*|nursing|newborn|"
+    r"(having|had|have had) (children|kids|a baby|my baby|my kids|my children))\b",
     re.IGNORECASE,
 )
 # Asking whether something could happen, not telling that it did.

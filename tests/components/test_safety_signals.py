@@ -68,6 +68,9 @@ RED_FLAGS = {
         "my son is 14 and his hair is thinning at the crown",
         "can my teenager have mesotherapy for hair loss?",
         "hair loss in a child, is mesotherapy safe",
+        "what makes kids lose their hair?",
+        "is thinning hair common in young children",
+        "my children are losing hair in the back",
     ],
     "systemic": [
         "I'm shedding a lot and I've lost weight without trying",
@@ -97,6 +100,8 @@ ORDINARY = [
     "no eyebrow loss, only the top of my head",
     "my hair has been thinning slowly for years like my dad",
     "since my son was born my hair has been falling out",
+    "since having kids my hair has been thinning",
+    "after having children I lost a lot of hair",
     "my daughter wants to know about mesotherapy",
     "is it suitable for people with dandruff?",
     "can I have mesotherapy if I have a fever?",
