@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Dict, Iterator, Optional
 
 import sqlalchemy as sa
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,7 +89,12 @@ def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _create_private_file(parsed.database)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        # A pool of open connections (SQLAlchemy 1.4 opens and closes a file database's
+        # connection per session, with its PRAGMAs: about 3 ms of each tracker save and
+        # read, docs/performance.md). check_same_thread is off because the pool hands a
+        # connection to one thread at a time.
+        pooled = {"poolclass": QueuePool} if parsed.database not in (None, "", ":memory:") else {}
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **pooled)
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     connect_args = {}

@@ -82,14 +82,21 @@ def pg_outage(pg_url, monkeypatch, fast_retry):
 
 @pytest.fixture
 def sqlite_outage(sqlite_url, tmp_path, monkeypatch, fast_retry):
-    """(url, cut, restore): the database file's directory is moved away and back."""
+    """(url, cut, restore): the database file's directory is moved away and back. The
+    cut also closes the pooled connections (records.db keeps SQLite connections open,
+    and an open file stays writable wherever it moves): what is lost is the database,
+    not only the way to open it."""
     home = tmp_path / "dbdir"
     home.mkdir()
     path = home / "mesoguide.db"
     os.replace(make_url(sqlite_url).database, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("MESOGUIDE_DB_URL", url)
-    yield url, lambda: os.replace(home, tmp_path / "away"), lambda: os.replace(tmp_path / "away", home)
+    def cut():
+        os.replace(home, tmp_path / "away")
+        db.dispose_engine(url)
+
+    yield url, cut, lambda: os.replace(tmp_path / "away", home)
     db.dispose_engine(url)
 
 
@@ -142,6 +149,33 @@ def test_an_outage_is_spooled_loudly_read_back_and_written_when_the_database_ret
         after = during + _turn("thanks", "thank", "You're welcome.")
         asyncio.run(tracker_store.save(_tracker(SENDER, after)))
         assert len(_stored(url, SENDER)) == len(after)
+    finally:
+        tracker_store.stop_retrying()
+
+
+def test_a_conversation_read_during_an_outage_before_anything_is_spooled_goes_on(outage):
+    """A visitor's first message after the cut: nothing of theirs is spooled yet, so the
+    store gives the last tracker this process saw (not None, which would make Rasa
+    start a new session and drop an open questionnaire), and what the turn adds is
+    spooled and written back with nothing twice."""
+    url, cut, restore = outage
+    domain = Domain.load("domain.yml")
+    tracker_store = MesoTrackerStore(domain=domain)
+    try:
+        before = [SessionStarted()] + _turn("can I have mesotherapy?", "check_eligibility", "Are you pregnant?") + [
+            SlotSet("requested_slot", "sc_pregnancy")]
+        asyncio.run(tracker_store.save(DialogueStateTracker.from_events(SENDER, before, domain.slots)))
+        cut()
+        seen = asyncio.run(tracker_store.retrieve(SENDER))
+        assert seen is not None and seen.get_slot("requested_slot") == "sc_pregnancy"
+        assert [e.as_dict()["event"] for e in seen.events] == [e.as_dict()["event"] for e in before]
+        assert asyncio.run(tracker_store.retrieve(OTHER)) is None  # never seen: a new conversation
+        for event in _turn("no", "deny", "Are you breastfeeding?"):
+            seen.update(event)
+        asyncio.run(tracker_store.save(seen))
+        restore()
+        assert _wait_for(lambda: not tracker_store.spool_pending()), "spool not replayed"
+        assert len(_stored(url, SENDER)) == len(before) + 4
     finally:
         tracker_store.stop_retrying()
 
