@@ -22,12 +22,14 @@ Use it in ``endpoints.yml``::
   conversation's events (redacted) are appended to the disk spool
   ``<data dir>/spool/events.jsonl`` with an ERROR log line (no visitor text, no
   conversation id), the conversation is read back from the spool while the outage
-  lasts, and a background thread retries every ``MESOGUIDE_SPOOL_RETRY_SECONDS``
+  lasts (a conversation with nothing spooled yet from the last tracker this process
+  saw), and a background thread retries every ``MESOGUIDE_SPOOL_RETRY_SECONDS``
   (default 10): as soon as the database answers, it writes the spooled events (only
   those not stored yet) and the spooled clinic records (``records.store``), whether
   or not a visitor writes again.
 """
 import json
+from collections import OrderedDict
 import logging
 import threading
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Text
@@ -56,6 +58,11 @@ logger = logging.getLogger(__name__)
 
 FORGET_ME_ACTION = "action_forget_me"
 """The action after which (with its restart) the conversation's events are purged."""
+
+LAST_KNOWN_MAX = 2000
+"""Conversations whose last tracker this process keeps in memory, so that one read
+during an outage (nothing spooled for it yet) continues the conversation instead of
+starting a new one."""
 
 CONTACT_SLOT = "cs_contact"
 READABLE_AT_CONTACT_STEP = frozenset({"emergency", "report_complication"})
@@ -159,6 +166,8 @@ class MesoTrackerStore(SQLTrackerStore):
         self._outage = False
         self._retry_thread: Optional[threading.Thread] = None
         self._stopped = threading.Event()
+        self._last_known: "OrderedDict[Text, DialogueStateTracker]" = OrderedDict()
+        self._last_known_lock = threading.Lock()
         if self.spool_pending():
             self._start_retrying()
 
@@ -202,6 +211,7 @@ class MesoTrackerStore(SQLTrackerStore):
         """Store the tracker's new events redacted, or purge the conversation on "forget me";
         spool them when the database is unreachable."""
         if forget_requested(tracker):
+            self._forget_known(tracker.sender_id)
             try:
                 self.purge(tracker.sender_id)
             except Exception as exc:  # noqa: BLE001 - retried from the spool; never logged with its text
@@ -212,6 +222,7 @@ class MesoTrackerStore(SQLTrackerStore):
         if self._outage:
             self._spool_tracker(tracker, "still unreachable")
             return
+        self._remember(tracker)
         try:
             with self._replay_lock:
                 self._replay_events()
@@ -279,17 +290,54 @@ class MesoTrackerStore(SQLTrackerStore):
     async def _retrieve_or_spooled(self, sender_id: Text, retrieve) -> Optional[DialogueStateTracker]:
         if not self._outage:
             try:
-                return await retrieve(sender_id)
+                tracker = await retrieve(sender_id)
             except Exception as exc:  # noqa: BLE001 - Rasa would log the error's text (SQL parameters)
                 if not is_unreachable(exc):
                     logger.error("conversation could not be read (%s)", type(exc).__name__)
                     raise RuntimeError(f"tracker store read failed ({type(exc).__name__})") from None
                 self._went_down(type(exc).__name__)
-        return self._spooled_tracker(sender_id)
+            else:
+                if tracker is not None:
+                    self._remember(tracker)
+                return tracker
+        return self._spooled_tracker(sender_id) or self._known_tracker(sender_id)
+
+    # --- the last tracker seen, for reads during an outage -------------------------------
+
+    def _remember(self, tracker: DialogueStateTracker) -> None:
+        """Keep a reference to the conversation's latest tracker (no copy: Rasa saves the
+        object it read, so the reference follows the turn); the oldest are dropped."""
+        with self._last_known_lock:
+            self._last_known[tracker.sender_id] = tracker
+            self._last_known.move_to_end(tracker.sender_id)
+            while len(self._last_known) > LAST_KNOWN_MAX:
+                self._last_known.popitem(last=False)
+
+    def _forget_known(self, sender_id: Text) -> None:
+        with self._last_known_lock:
+            self._last_known.pop(sender_id, None)
+
+    def _known_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """A copy of the conversation's last tracker seen by this process, when the
+        database is unreachable and nothing of it is spooled yet: the visitor goes on
+        where they were (a new session would repeat the disclosure and drop an open
+        questionnaire). None for a conversation this process has not seen."""
+        with self._last_known_lock:
+            known = self._last_known.get(sender_id)
+        if known is None:
+            return None
+        slots = self.domain.slots if self.domain else []
+        copy = DialogueStateTracker.from_dict(sender_id, [e.as_dict() for e in known.events], slots)
+        window = tracker_window.window_of(known)
+        if window is not None:
+            tracker_window.attach(copy, window)
+        logger.warning("conversation read from this process's memory while the database is unreachable")
+        return copy
 
     def purge(self, sender_id: Text) -> int:
         """Delete every stored event of ``sender_id``; return how many. When the database
         is unreachable the purge is spooled and carried out when it is back."""
+        self._forget_known(sender_id)
         spool.remove(lambda _line, entry: spooled_sender(entry) == sender_id, (spool.EVENTS_FILE,))
         try:
             with self.session_scope() as session:

@@ -130,7 +130,7 @@ CONSULTATION = [(BEFORE, "hello"), (ANY, "how much does it cost?"), (ANY, f"does
                 (DURING + CONTACT, "sam.lee@example.com"), (AFTER, "thanks")]
 MID_SCREENING = [(BEFORE, "can I have mesotherapy?"), (BEFORE, "no")] + [(DURING, "no")] * 6 + [(AFTER, "thanks")]
 """Cut in the middle of the questionnaire: its events count like the others'; where its
-conversation goes during the outage is the xfail test below."""
+conversation goes during the outage is the test below."""
 VISITORS = [SCREENING, SCREENING, MID_SCREENING, CONSULTATION, CONSULTATION]
 
 
@@ -311,13 +311,9 @@ def test_the_database_restarted_during_traffic_loses_nothing(pg_live_stack):
     assert reply and took < 10, (reply, took)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "records/tracker_store.py: during an outage a conversation with nothing spooled yet is read "
-    "as a new one (retrieve returns None), so Rasa starts a new session (the disclosure again) "
-    "and the open questionnaire is dropped; no event is lost. Remove this mark when fixed."))
 def test_a_visitor_mid_questionnaire_stays_in_it_while_the_database_restarts(pg_live_stack):
-    # Only the last three asserts are the known failure (AssertionError); anything else
-    # going wrong here is reported as a failure (pytest.fail), not as the expected one.
+    # The store gives the last tracker this process saw when nothing of the conversation
+    # is spooled yet (records/tracker_store.py, _known_tracker): the questions go on.
     stack, relay = pg_live_stack, pg_live_stack.relay
     sender = new_sender(stack.rasa_url)
     for text, expected in (("can I have mesotherapy?", "Are you pregnant"), ("no", "breastfeeding")):
