@@ -180,7 +180,7 @@ def install_timers() -> None:
     from rasa.core.processor import MessageProcessor
 
     import records.tracker_store as meso_store
-    from channels import action_faults
+    from channels import action_faults, rasa_hot_paths
     from rasa.utils.log_utils import configure_structlog
 
     # As `rasa run` with LOG_LEVEL=INFO (scripts/stack.py): without this, structlog
@@ -191,6 +191,7 @@ def install_timers() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
     action_faults.install()  # as the REST channel does in Rasa's process
+    rasa_hot_paths.install()  # likewise
     wrap_async(MessageProcessor, "parse_message", "nlu")
     wrap_sync(MessageProcessor, "_predict_next_with_tracker", "policy")
     wrap_async(RemoteAction, "run", "action_calls", per_name=lambda self, *a: self.name())
