@@ -39,6 +39,7 @@ import sqlalchemy as sa
 
 from records import copies, db
 from records.models import ScreeningResult, TriageOutcome
+from records.store import delete_rows
 from records.vocabulary import KEEP_ANSWERS_SLOT
 
 KEEP_SLOT = KEEP_ANSWERS_SLOT
@@ -167,14 +168,7 @@ def forget_answers(sender_id: str, *, url: Optional[str] = None) -> Dict[str, in
     """Delete the conversation's screening results and triage outcomes (the visitor
     chose not to keep answers); return the counts per table."""
     with db.session_scope(url) as session:
-        return {
-            model.__tablename__: session.execute(
-                sa.delete(model)
-                .where(model.sender_id == sender_id)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            for model in ANSWER_TABLES
-        }
+        return delete_rows(session, ANSWER_TABLES, sender_id)
 
 
 EVENTS_TABLE = "events"

@@ -462,15 +462,20 @@ def forget_sender(sender_id: str, *, url: Optional[str] = None) -> Dict[str, int
     return counts
 
 
-def _delete_conversation_rows(session: Session, sender_id: str) -> Dict[str, int]:
-    counts = {
+def delete_rows(session: Session, models: Iterable[Any], sender_id: str) -> Dict[str, int]:
+    """Delete ``sender_id``'s rows from each of ``models``; return the counts by table."""
+    return {
         model.__tablename__: session.execute(
             sa.delete(model)
             .where(model.sender_id == sender_id)
             .execution_options(synchronize_session=False)
         ).rowcount
-        for model in SENDER_TABLES
+        for model in models
     }
+
+
+def _delete_conversation_rows(session: Session, sender_id: str) -> Dict[str, int]:
+    counts = delete_rows(session, SENDER_TABLES, sender_id)
     counts[EVENTS_TABLE] = _delete_rasa_events(session, sender_id)
     return counts
 
