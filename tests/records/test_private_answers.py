@@ -167,3 +167,16 @@ def test_forget_answers_deletes_the_conversations_screening_and_triage_records(d
     with db.session_scope() as session:
         assert session.query(ScreeningResult).count() == 0
         assert session.query(TriageOutcome).filter_by(sender_id="someone-else").count() == 1
+
+
+def test_the_masked_slots_and_forms_are_the_domains_questionnaires():
+    """No drift: every answer slot of the questionnaires is masked, the masked forms exist,
+    and the choice's slot is in the domain."""
+    forms = DOMAIN.forms
+    assert set(private_answers.QUESTIONNAIRES) <= set(forms)
+    for form in private_answers.QUESTIONNAIRES:
+        for slot in forms[form]["required_slots"]:
+            assert private_answers.is_private_slot(slot), slot
+    assert not any(private_answers.is_private_slot(s) for s in forms["consultation_form"]["required_slots"])
+    assert private_answers.KEEP_SLOT in [s.name for s in DOMAIN.slots]
+    assert set(private_answers.OUTCOME_SLOTS) <= {s.name for s in DOMAIN.slots}
