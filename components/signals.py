@@ -61,6 +61,27 @@ _REPORT = re.compile(
 )
 
 
+# Asking whether the treatment can bring a sign about ("can mesotherapy cause bald
+# patches?", "is shedding a side effect of the injections?"): patchy hair loss where the
+# needles went in is a listed side effect, so the side-effects answer answers it; "see
+# a doctor" would answer another question. Anything that reads as a report of the sign
+# (``_REPORT``, "my hair is ...") keeps the red flag.
+_TREATMENT_CAUSE = re.compile(
+    r"\b(can|could|does|do|will|would|might|may)\s+"
+    r"(it|mesotherapy|meso|this|the (injections?|treatments?|sessions?|procedure|mesotherapy)|injections?|treatments?)\b"
+    r"[^.?!]{0,40}\b(cause|causes|give|gives|lead to|leads to|result in|make)\b"
+    r"|\b(a|the)?\s*side[ -]effects? of (the )?(mesotherapy|meso|injections?|treatments?|sessions?|it|this)\b",
+    re.IGNORECASE,
+)
+_OWN_HAIR_NOW = re.compile(r"\bmy (hair|scalp|head|eyebrows|eyelashes)\s+(is|are|has|have|was|were|keeps|started)\b", re.IGNORECASE)
+
+
+def asks_if_treatment_causes(text: str) -> bool:
+    """A question whether the treatment can cause a sign, not a report of one."""
+    text = text or ""
+    return bool(_TREATMENT_CAUSE.search(text)) and not _REPORT.search(text) and not _OWN_HAIR_NOW.search(text)
+
+
 def affirmed(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
     """Canonical values of the mentions of ``entity`` that are not negated or uncertain."""
     values: List[str] = []
@@ -113,6 +134,8 @@ def safety_route(
             return COMPLICATION, ["systemic"]
 
     reasons: List[str] = []
+    if asks_if_treatment_causes(text):
+        flags = []  # "can mesotherapy cause bald patches?": the side effects answer it
     for flag in flags:
         if flag in NEEDS_LOSS_CONTEXT and not about_losing_hair(entities, text):
             continue

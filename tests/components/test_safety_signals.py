@@ -109,6 +109,34 @@ ORDINARY = [
 ]
 
 
+# Asking whether the treatment causes a sign: the side-effects answer, not "see a doctor"
+# (patchy loss where the needles went in is a listed side effect) ...
+TREATMENT_QUESTIONS = [
+    "can mesotherapy cause bald patches?",
+    "could the injections cause patchy hair loss",
+    "is sudden shedding a side effect of mesotherapy?",
+    "does meso make your hair fall out in clumps?",
+]
+# ... but a question that also reports the sign keeps the red flag.
+REPORTS_WITH_A_QUESTION = [
+    "can mesotherapy cause bald patches? I have two since my last session",
+    "after my second session my hair is falling out in clumps, can the injections cause that?",
+    "could the treatment cause the bald spots I have?",
+    "can meso help my bald patches?",
+]
+
+
+@pytest.mark.parametrize("text", TREATMENT_QUESTIONS)
+def test_asking_whether_the_treatment_causes_a_sign_is_not_a_red_flag(analyser, text):
+    assert route(analyser, text) == (None, []), text
+
+
+@pytest.mark.parametrize("text", REPORTS_WITH_A_QUESTION)
+def test_a_sign_reported_beside_a_question_about_the_treatment_stays_a_red_flag(analyser, text):
+    found, reasons = route(analyser, text)
+    assert found == sig.RED_FLAG and reasons, (text, found, reasons)
+
+
 @pytest.mark.parametrize("reason,text", [(r, t) for r, texts in RED_FLAGS.items() for t in texts])
 def test_each_red_flag_is_recognised_with_its_reason(analyser, reason, text):
     found, reasons = route(analyser, text)
