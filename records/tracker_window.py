@@ -70,6 +70,7 @@ from rasa.shared.core.events import (
     SlotSet,
     UserUttered,
     UserUtteranceReverted,
+    deserialise_events,
 )
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -114,26 +115,12 @@ class Window:
     """``events.id`` of the first stored event in the tracker (the boundary)."""
 
 
-_EVENT_CLASSES: Dict[Text, Any] = {}
-
-
 def deserialise(events: Iterable[Dict[Text, Any]]) -> List[Event]:
-    """``rasa.shared.core.events.deserialise_events`` without its cost per event: Rasa
-    looks the class up by walking every ``Event`` subclass (``inspect.isabstract`` on
-    each) for every event, about half of what loading a tracker costs; the class is
-    looked up once per event type here, the same way."""
-    result = []
-    for data in events:
-        type_name = data.get("event")
-        if type_name is None:  # as Rasa: skipped
-            continue
-        cls = _EVENT_CLASSES.get(type_name)
-        if cls is None:
-            cls = _EVENT_CLASSES[type_name] = Event.resolve_by_type(type_name)
-        event = cls._from_parameters(data) if cls else None
-        if event is not None:
-            result.append(event)
-    return result
+    """The events of ``events`` (dictionaries without an ``event`` skipped), as Rasa's
+    ``deserialise_events`` reads them. Rasa finds each event's class by walking every
+    ``Event`` subclass; in Rasa's process ``channels/rasa_hot_paths.py`` (installed with
+    the REST channel) makes that a table lookup, for this read and every other one."""
+    return deserialise_events(list(events))
 
 
 def tracker_from_dicts(
