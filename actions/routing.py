@@ -155,6 +155,43 @@ class ActionAnswerTopic(Action):
         return events
 
 
+def other_treatment_reply(entities: List[Dict[str, Any]], intent: str) -> Tuple[str, Dict[str, Any]]:
+    """What a question about another treatment gets (routing.yml ``other_treatments``):
+    ``("entry", {"id": ...})`` when it asks who can have it and the content answers
+    that, else ``("cannot_answer", {"name": ..., "follow_ups": [...]})``."""
+    treatment = sig.other_treatment(entities) or ""
+    settings = content.routing()
+    group = next(
+        (g for g in (settings.get("other_treatments") or {}).values() if treatment in (g.get("procedures") or [])),
+        {},
+    )
+    asked = {f"intent:{intent}"} | {f"topic:{t}" for t in sig.affirmed(entities, TOPIC)}
+    entries = content.knowledge_entries()
+    candidacy = group.get("candidacy_entry")
+    if candidacy in entries and asked & set(settings.get("candidacy_questions") or []):
+        return "entry", {"id": candidacy}
+    follow_ups = [e for e in group.get("entries") or [] if e in entries] + ["consultation"]
+    return "cannot_answer", {"name": group.get("name") or treatment.replace("_", " "), "follow_ups": follow_ups}
+
+
+class ActionOtherTreatment(Action):
+    """A question about another treatment (a transplant, DHI, FUE, microneedling) that
+    the classifier took for a question about mesotherapy: the content's answer when it
+    asks who can have that treatment, else "I can't answer that reliably", who can, and
+    buttons to what the content does say about it and to a consultation."""
+
+    def name(self) -> Text:
+        return "action_other_treatment"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        kind, reply = other_treatment_reply(latest_entities(tracker), latest_intent(tracker))
+        if kind == "entry":
+            entry_id = reply["id"]
+            return send_entries(dispatcher, [(entry_id, content.knowledge_entries()[entry_id])])
+        say(dispatcher, "cannot_answer", treatment=reply["name"], buttons=content.buttons_for(reply["follow_ups"]))
+        return []
+
+
 def candidates(tracker: Tracker) -> List[Tuple[str, str]]:
     """(title, payload) of the likeliest intents worth offering, best first."""
     settings = content.routing()

@@ -23,6 +23,11 @@ forms' validation does the same checks, ``actions/forms.py``):
    at a question that names an advertised benefit gets that claim's evidence
    (``action_explain_claim``) instead of "did you mean".
 
+6. a question about another treatment (a hair transplant, DHI, FUE, microneedling;
+   mesotherapy not named) that would get an answer about mesotherapy (its side
+   effects, steps, sessions, pain, downtime...) -> ``action_other_treatment``: "I can't
+   answer that reliably", who can, and what the content says about that treatment.
+
 After its own action it predicts ``action_listen``. Everything else is left to the
 rules and the other policies. The decisions use ``components/signals.py``, shared
 with the actions. Nothing is trained; the policy stores only its settings.
@@ -45,11 +50,12 @@ ACTION_RED_FLAG = "action_red_flag"
 ACTION_TOPIC = "action_answer_topic"
 ACTION_CLARIFY = "action_clarify"
 ACTION_CONFIRM_FORGET = "action_confirm_forget_me"
+ACTION_OTHER_TREATMENT = "action_other_treatment"
 UTTER_COMPLICATION = "utter_complication"
 ACTION_COMPLICATION = "action_report_complication"
 UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
 ACTION_CLAIM = "action_explain_claim"
-OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET}
+OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT}
 CLAIM_ENTITY = "claim_topic"
 
 FALLBACK = "nlu_fallback"
@@ -77,6 +83,17 @@ HIGH_STAKES_INTENTS = {"emergency", "report_complication", "forget_me"}
 # more often wrong than right on real visitors' questions (development set), so the
 # assistant asks which topic was meant.
 ANSWER_PREFIX = "ask_"
+# Answers that are about mesotherapy itself: given to a question about another
+# treatment ("what are the risks of a hair transplant?", "does FUE hurt?") they would
+# answer a different question, so such a question gets ``action_other_treatment``
+# ("I can't answer that reliably; here is who can") instead. Intents, and the topics
+# of knowledge.yml whose entries describe mesotherapy sessions.
+MESO_INTENTS = {
+    "ask_what_is", "ask_procedure", "ask_ingredients", "ask_personalised", "ask_who_performs", "ask_sessions",
+    "ask_indications", "ask_contraindications", "ask_side_effects", "ask_photos", "ask_limitations", "ask_claim",
+    "check_eligibility",
+}
+MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications"}
 NOT_ANSWERS = {"ask_capabilities"}
 
 
@@ -133,6 +150,11 @@ def choose_action(
     weak_complication = intent == "report_complication" and (
         confidence < high_stakes_confidence or not sig.not_negated(entities, sig.COMPLICATION_ENTITY)
     )
+    # a question about another treatment that would get mesotherapy's answer
+    if not payload and not claim_asked and sig.other_treatment(entities):
+        topics = sig.affirmed(entities, TOPIC_ENTITY)
+        if set(topics) <= MESO_TOPICS and (topics or intent in MESO_INTENTS):
+            return ACTION_OTHER_TREATMENT
     topical = intent not in NOT_TOPIC_INTENTS or weak_complication
     if topical and not sure_out_of_scope and not claim_asked and sig.affirmed(entities, TOPIC_ENTITY):
         return ACTION_TOPIC

@@ -23,6 +23,8 @@ COMPLICATION = "complication"
 RED_FLAG_ENTITY = "red_flag"
 COMPLICATION_ENTITY = "complication_sign"
 SIGNALS = "meso_signals"  # the parse-data key DomainSpacyNLP writes
+PROCEDURE_ENTITY = "procedure"
+MESOTHERAPY = "mesotherapy"  # the procedure the content is about
 
 # Red flags that are about hair loss only when the message is about losing hair
 # ("my son has bald patches" is; "my son wants to know" is not; a fever alone is a
@@ -89,6 +91,17 @@ def affirmed(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
         if e.get("entity") == entity and not e.get("role") and e.get("value") not in values:
             values.append(e.get("value"))
     return values
+
+
+def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
+    """The treatment a message asks about when it is not mesotherapy: the first
+    procedure named (a hair transplant, DHI, FUE, microneedling) when mesotherapy
+    itself is not named, else None. ("What are the risks of a hair transplant?" is
+    not a question about mesotherapy's side effects.)"""
+    named = affirmed(entities, PROCEDURE_ENTITY)
+    if not named or MESOTHERAPY in named:
+        return None
+    return named[0]
 
 
 def not_negated(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 from actions import content  # noqa: E402
-from actions.routing import red_flag_entries  # noqa: E402
+from actions.routing import other_treatment_reply, red_flag_entries  # noqa: E402
 from components import signals as sig  # noqa: E402
 from components.routing_policy import choose_action  # noqa: E402
 from components.terminology import Analyser  # noqa: E402
@@ -84,6 +84,12 @@ def labels_for(action, intent, conf, entities, patterns):
         return ["out_of_scope"]
     if action == "action_clarify":
         return ["clarify"]
+    if action == "action_other_treatment":
+        kind, reply = other_treatment_reply(entities, intent)
+        if kind == "entry":
+            entry = content.knowledge_entries()[reply["id"]]
+            return sorted({reply["id"]} | set(text_labels([entry.get("answer", "")], patterns)))
+        return ["declined"]  # "I can't answer that reliably" (messages.yml cannot_answer)
     if action == "action_explain_claim":
         return ["claim"]
     if action is not None:
@@ -131,7 +137,11 @@ async def main() -> int:
         action = choose_action("action_listen", None, intent, conf, entities, signals, text, high_stakes, answer)
         got = labels_for(action, intent, conf, entities, patterns)
         expected = set(item["topics"])
-        kind = "right" if expected & set(got) else "clarify" if got == ["clarify"] else "wrong"
+        declined = got in (["declined"], ["out_of_scope"])
+        if expected & set(got) or (declined and "out_of_scope" in expected):
+            kind = "right"
+        else:
+            kind = "clarify" if got == ["clarify"] else "declined" if declined else "wrong"
         outcome[kind] += 1
         for topic in expected:
             per_topic[topic][kind] += 1

@@ -62,7 +62,7 @@ def test_every_form_question_and_flow_message_exists():
 def test_message_placeholders_are_known():
     allowed = {"clinic_name", "clinic_phone", "clinic_email", "clinic_hours", "emergency_number", "urgent_care",
                "items", "advice", "signs", "causes", "family", "kind", "contact", "time", "questions",
-               "reasons", "conditions", "options", "max_chars"}
+               "reasons", "conditions", "options", "max_chars", "treatment"}
     for key, message in content.messages().items():
         assert set(re.findall(r"{(\w+)}", message["text"])) <= allowed, key
 

@@ -165,3 +165,41 @@ def test_a_sure_question_is_answered_beside_the_topic_it_names():
     assert [m["text"] for m in messages[:2]] == [entries["side_effects"]["answer"].strip(), entries["pain"]["answer"].strip()]
     weak = tracker("does it hurt", "ask_side_effects", confidence=0.5, entities=[entity("topic", "pain")])
     assert [m["text"] for m in run(ActionAnswerTopic(), weak)[0]][:1] == [entries["pain"]["answer"].strip()]
+
+
+def test_a_question_about_another_treatment_says_it_cannot_answer_and_who_can():
+    from actions.routing import ActionOtherTreatment
+
+    trk = tracker("what are the risks of a hair transplant?", "ask_side_effects",
+                  entities=[entity("procedure", "hair_transplant")], signals=PLAIN)
+    messages, events = run(ActionOtherTreatment(), trk)
+    assert len(messages) == 1 and events == []
+    text = messages[0]["text"]
+    group = content.routing()["other_treatments"]["transplant"]
+    assert text.startswith("I can't answer that one reliably.")
+    assert group["name"] in text and "consultation" in text
+    # nothing of mesotherapy's side effects is said as if it answered the question
+    assert content.knowledge_entries()["side_effects"]["answer"].strip()[:60] not in text
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[-1] == "/book_consultation"
+    assert any("transplant_candidacy" in p for p in payloads) and "/ask_dhi" in payloads
+
+
+def test_who_can_have_a_transplant_gets_the_candidacy_answer_not_mesotherapys_contraindications():
+    from actions.routing import ActionOtherTreatment
+
+    trk = tracker("what would be a reason a woman would not qualify for FUE?", "ask_contraindications",
+                  entities=[entity("procedure", "fue")], signals=PLAIN)
+    messages, events = run(ActionOtherTreatment(), trk)
+    assert [m["text"] for m in messages] == [content.knowledge_entries()["transplant_candidacy"]["answer"].strip()]
+    assert slot_events(events)["last_answer"] == "knowledge:transplant_candidacy"
+
+
+def test_microneedling_questions_offer_the_treatments_with_evidence():
+    from actions.routing import ActionOtherTreatment
+
+    trk = tracker("how many sessions of microneedling do I need", "ask_sessions",
+                  entities=[entity("procedure", "microneedling")], signals=PLAIN)
+    messages, _ = run(ActionOtherTreatment(), trk)
+    assert "microneedling" in messages[0]["text"]
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_alternatives", "/book_consultation"]

@@ -187,3 +187,34 @@ def test_a_question_about_an_advertised_benefit_gets_the_claim_when_the_guess_is
     # a negated benefit names nothing
     assert choose("nlu_fallback", "not about sebum, what is it?", confidence=0.3,
                   entities=[ent("claim_topic", "sebum", "negated")]) == "action_clarify"
+
+
+# --- a question about another treatment (rule 6) ------------------------------------
+def test_a_question_about_a_transplant_does_not_get_mesotherapys_answer():
+    """"What are the risks of a hair transplant?" classified as side effects would get
+    mesotherapy's side effects: a confident answer to a different question."""
+    transplant = [ent("procedure", "hair_transplant")]
+    for intent in ("ask_side_effects", "ask_procedure", "ask_sessions", "ask_what_is", "check_eligibility"):
+        assert choose(intent, entities=transplant) == "action_other_treatment", intent
+    # a mesotherapy topic named about another treatment ("does FUE hurt?")
+    assert choose("ask_side_effects", entities=[ent("procedure", "fue"), ent("topic", "pain")]) == "action_other_treatment"
+
+
+def test_the_other_treatment_guard_leaves_what_it_should():
+    transplant = ent("procedure", "hair_transplant")
+    # mesotherapy named too: a comparison, left to the classifier's answer
+    assert choose("ask_side_effects", entities=[transplant, ent("procedure", "mesotherapy")]) is None
+    # the question is about transplants already (DHI's answer, the price, a consultation)
+    assert choose("ask_dhi", entities=[transplant]) is None
+    assert choose("ask_price", entities=[transplant]) is None
+    assert choose("book_consultation", entities=[transplant]) is None
+    # a topic that is not about mesotherapy sessions answers itself
+    assert choose("ask_side_effects", entities=[transplant, ent("topic", "transplant_candidacy")]) == "action_answer_topic"
+    # a negated mention ("not a transplant") is not a question about one
+    assert choose("ask_side_effects", entities=[ent("procedure", "hair_transplant", "negated")]) is None
+    # the claim about DHI ("is DHI really non-invasive?") keeps its evidence answer
+    assert choose("ask_claim", entities=[ent("procedure", "dhi"), ent("claim_topic", "dhi_noninvasive")]) is None
+    # safety first: a red flag in the same message still gets "see a doctor"
+    assert choose("ask_side_effects", entities=[transplant, ent("red_flag", "patchy_loss")]) == "action_red_flag"
+    # a clicked button is never second-guessed
+    assert choose("ask_side_effects", text="/ask_side_effects", entities=[transplant]) is None
