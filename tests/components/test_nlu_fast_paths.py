@@ -1,0 +1,171 @@
+"""The NLU's shortcuts give exactly what the longer way gave (issue 14).
+
+Each shortcut in ``components/`` is checked here against the code it replaces, on
+the same inputs, for equality of every number (not closeness).
+"""
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.featurizers.sparse_featurizer.lexical_syntactic_featurizer import LexicalSyntacticFeaturizer
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.ensemble import LogisticRegression, NeuralNetwork, has_features, sentence_row
+
+EXAMPLES = [
+    ("what is mesotherapy", "ask_what_is"), ("explain mesotherapy to me", "ask_what_is"),
+    ("what's meso", "ask_what_is"), ("tell me about hair mesotherapy", "ask_what_is"),
+    ("how much does it cost", "ask_price"), ("what is the price", "ask_price"),
+    ("price of a session?", "ask_price"), ("is it expensive", "ask_price"),
+    ("does it hurt", "ask_pain"), ("is mesotherapy painful", "ask_pain"),
+    ("will the needles hurt", "ask_pain"), ("how painful is a session", "ask_pain"),
+]
+TEXTS = [
+    "how much is the price", "price price price price", "does meso hurt a lot?", "what",
+    "mesotherapy", "tell me the cost of the needles and whether it is painful",
+    "zzz qqq", "", "!!!", "Is It EXPENSIVE", "hair hair hair mesotherapy explain",
+]
+
+
+def _add_floats(message):
+    """A float64 sentence feature after the int64 ones, as WordClusterFeaturizer adds."""
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    n = len(message.get("text_tokens") or [])
+    seq = scipy.sparse.coo_matrix(np.ones((n, 3)) * [1.0, 0.0, 2.0])
+    message.add_features(Features(seq, "sequence", "text", "floats"))
+    message.add_features(Features(scipy.sparse.coo_matrix(seq.sum(axis=0)), "sentence", "text", "floats"))
+    return message
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """A tokenizer, a lexical featurizer (sequence features only), word and char
+    count vectors (int64) and a float sentence featurizer, like config.yml."""
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    context = ExecutionContext(GraphSchema({}), "test")
+    data = TrainingData([Message(data={"text": t, "intent": i}) for t, i in EXAMPLES])
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    lexical = LexicalSyntacticFeaturizer.create(
+        LexicalSyntacticFeaturizer.get_default_config(), storage, Resource("lex"), context)
+    words = CountVectorsFeaturizer.create(
+        {**CountVectorsFeaturizer.get_default_config(), "ngram_range": (1, 2)}, storage, Resource("cv1"), context)
+    chars = CountVectorsFeaturizer.create(
+        {**CountVectorsFeaturizer.get_default_config(), "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4},
+        storage, Resource("cv2"), context)
+    tokenizer.process_training_data(data)
+    for step in (lexical, words, chars):
+        step.train(data)
+        step.process_training_data(data)
+
+    for message in data.training_examples:
+        _add_floats(message)
+
+    def featurized(text):
+        message = Message(data={"text": text})
+        tokenizer.process([message])
+        for step in (lexical, words, chars):
+            step.process([message])
+        return _add_floats(message)
+
+    return storage, context, data, featurized
+
+
+def _same_matrix(a, b):
+    assert a.shape == b.shape and a.dtype == b.dtype
+    a, b = a.tocsr(), b.tocsr()
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_array_equal(a.indices, b.indices)  # same columns, same order
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_message_row_is_the_row_rasa_builds(pipeline, text):
+    *_, featurized = pipeline
+    message = featurized(text)
+    rasa_x = LogisticRegressionClassifier._create_X(None, [featurized(text)])
+    row = sentence_row(message)
+    assert row is not None
+    _same_matrix(row, rasa_x)
+    assert bool(row.shape[1] and np.count_nonzero(row.data)) == has_features(featurized(text))
+
+
+def test_several_messages_stack_as_rasa_stacks_them(pipeline):
+    storage, context, data, featurized = pipeline
+    lr = LogisticRegression.create(LogisticRegression.get_default_config(), storage, Resource("x"), context)
+    messages = [featurized(t) for t in TEXTS]
+    _same_matrix(lr._create_X(messages), LogisticRegressionClassifier._create_X(lr, messages))
+
+
+def test_messages_with_dense_features_take_rasa_s_own_way(pipeline):
+    from rasa.shared.nlu.training_data.features import Features
+
+    *_, featurized = pipeline
+    message = featurized("how much is the price")
+    message.add_features(Features(np.array([[0.5, 0.25]]), "sentence", "text", "dense"))
+    assert sentence_row(message) is None
+    assert sentence_row(Message(data={"text": "nothing featurized"})) is None
+
+
+def _rasa_process(component, messages):
+    """Rasa's own process, with Rasa's own way of building the features."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(component), "_create_X", LogisticRegressionClassifier._create_X)
+        LogisticRegressionClassifier.process(component, messages)
+
+
+@pytest.mark.parametrize("cls", [LogisticRegression, NeuralNetwork])
+def test_the_classifiers_rank_exactly_as_rasa_s_process_did(pipeline, cls):
+    """The same intents, confidences (to the last bit) and order as Rasa's process on
+    the messages that have features, also after loading (coef_ kept in Fortran order)."""
+    storage, context, data, featurized = pipeline
+    config = {**cls.get_default_config(), "random_state": 42}
+    if cls is NeuralNetwork:
+        config.update(epochs=50, hidden_layer_size=16)
+    resource = Resource(f"clf_{cls.__name__}")
+    trained = cls.create(config, storage, resource, context)
+    trained.train(data)
+    loaded = cls.load(config, storage, resource, context)
+    if cls is LogisticRegression:
+        assert loaded.clf.coef_.flags["F_CONTIGUOUS"]
+        np.testing.assert_array_equal(loaded.clf.coef_, trained.clf.coef_)
+    for component in (trained, loaded):
+        ours = [featurized(t) for t in TEXTS]
+        component.process(ours)
+        theirs = [featurized(t) for t in TEXTS]
+        _rasa_process(component, [m for m in theirs if has_features(m)])
+        for a, b in zip(ours, theirs):
+            assert a.get("intent") == b.get("intent")
+            assert a.get("intent_ranking") == b.get("intent_ranking")
+            for x, y in zip(a.get("intent_ranking") or [], b.get("intent_ranking") or []):
+                assert type(x["confidence"]) is type(y["confidence"]) and type(x["name"]) is type(y["name"])
+        # and one message at a time, as in a conversation (a batch may round differently)
+        for text in TEXTS:
+            ours, theirs = featurized(text), featurized(text)
+            component.process([ours])
+            if has_features(theirs):
+                _rasa_process(component, [theirs])
+            assert ours.get("intent") == theirs.get("intent")
+            assert ours.get("intent_ranking") == theirs.get("intent_ranking")
+
+
+def test_the_fortran_ordered_coefficients_give_the_same_numbers(pipeline):
+    """The loaded logistic regression (coef_ in Fortran order) against the one just
+    trained (C order): the same probabilities to the last bit, message by message."""
+    storage, context, data, featurized = pipeline
+    config = {**LogisticRegression.get_default_config(), "random_state": 42}
+    trained = LogisticRegression.create(config, storage, Resource("lr_order"), context)
+    trained.train(data)
+    loaded = LogisticRegression.load(config, storage, Resource("lr_order"), context)
+    assert not trained.clf.coef_.flags["F_CONTIGUOUS"] and loaded.clf.coef_.flags["F_CONTIGUOUS"]
+    for text in TEXTS:
+        message = featurized(text)
+        if has_features(message):
+            X = sentence_row(message)
+            np.testing.assert_array_equal(trained.clf.predict_proba(X), loaded.clf.predict_proba(X))
