@@ -169,3 +169,60 @@ def test_the_fortran_ordered_coefficients_give_the_same_numbers(pipeline):
         if has_features(message):
             X = sentence_row(message)
             np.testing.assert_array_equal(trained.clf.predict_proba(X), loaded.clf.predict_proba(X))
+
+
+def _nlu_examples():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    texts = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "data" / "nlu").glob("*.yml")):
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            for line in (item.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    texts.append(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:]))
+    return texts
+
+
+@pytest.fixture(scope="module")
+def analyser():
+    from pathlib import Path
+
+    from components.terminology import Analyser
+
+    return Analyser.from_terminology_file(Path(__file__).resolve().parents[2] / "data" / "content" / "terminology.yml")
+
+
+def test_the_overlay_matcher_on_the_allowed_patterns_finds_what_the_full_one_finds(analyser):
+    """Every training example, and texts stringing several topics' words together:
+    the same (key, start, end) matches in the same order as the full matcher."""
+    assert analyser._prefilter and len(analyser._overlay_patterns) > 100
+    texts = _nlu_examples()
+    assert len(texts) > 1000
+    words = sorted(analyser._needs_by_form)
+    import random
+
+    rnd = random.Random(7)
+    texts += [" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 12))) for _ in range(400)]
+    texts += ["", "   ", "how long ... results last", "PCOS, thyroid, iron and minoxidil? finasteride!"]
+    matched = 0
+    for text in texts:
+        doc = analyser.nlp(text)
+        found = analyser.overlay_matches(doc)
+        assert found == analyser.overlay(doc), text
+        matched += len(found) > 1
+    assert matched > 100  # texts with several matches, whose order counts
+    # and again from the cache of matchers
+    for text in texts[:300]:
+        doc = analyser.nlp(text)
+        assert analyser.overlay_matches(doc) == analyser.overlay(doc), text
+
+
+def test_a_pattern_s_required_words():
+    from components.terminology import _required_words
+
+    pattern = [{"LOWER": {"IN": ["result", "results"]}}, {"IS_PUNCT": False, "OP": "?"},
+               {"LOWER": "last"}, {"LOWER": {"IN": ["x"]}, "OP": "*"}, {"LOWER": {"NOT_IN": ["y"]}}]
+    assert _required_words(pattern) == (frozenset({"result", "results"}), frozenset({"last"}))
