@@ -24,6 +24,14 @@ VERSION_TABLE = "mesoguide_alembic_version"
 """Alembic's version table for these migrations, named so it never clashes with another
 application's ``alembic_version`` in a shared database."""
 
+EVENTS_TABLE = "events"
+EVENTS_INDEX = "ix_events_sender_id_id"
+EVENTS_INDEX_COLUMNS = ("sender_id", "id", "type_name", "action_name", "timestamp")
+"""An index on Rasa's ``events`` table (migration 0007, issue 14): a conversation's rows in
+order with the columns the tracker store's windowed read passes over
+(``records.tracker_store.MesoTrackerStore.retrieve``), so that pass reads the index
+instead of every row's record (Rasa's schema indexes only ``sender_id``)."""
+
 _lock = threading.Lock()
 _engines: Dict[str, Engine] = {}
 _sessionmakers: Dict[str, sessionmaker] = {}
@@ -191,3 +199,19 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def ensure_events_index(connection) -> bool:
+    """Create ``EVENTS_INDEX`` on Rasa's ``events`` table when the table exists and the index
+    does not; return whether it was created. Migration 0007 calls it for a database whose
+    ``events`` table exists; on a fresh database Rasa creates the table only when the
+    tracker store starts, which calls it then."""
+    inspector = sa.inspect(connection)
+    if EVENTS_TABLE not in inspector.get_table_names():
+        return False
+    if EVENTS_INDEX in {index["name"] for index in inspector.get_indexes(EVENTS_TABLE)}:
+        return False
+    connection.execute(sa.text(
+        f"CREATE INDEX IF NOT EXISTS {EVENTS_INDEX} ON {EVENTS_TABLE} ({', '.join(EVENTS_INDEX_COLUMNS)})"
+    ))
+    return True

@@ -168,8 +168,19 @@ class MesoTrackerStore(SQLTrackerStore):
         self._stopped = threading.Event()
         self._last_known: "OrderedDict[Text, DialogueStateTracker]" = OrderedDict()
         self._last_known_lock = threading.Lock()
+        self._ensure_window_index()
         if self.spool_pending():
             self._start_retrying()
+
+    def _ensure_window_index(self) -> None:
+        """The index of the windowed read (migration 0007), for a database whose ``events``
+        table Rasa has just created (a fresh database migrated before it existed)."""
+        try:
+            with self.engine.begin() as connection:
+                if db.ensure_events_index(connection):
+                    logger.info("index %s created on the events table", db.EVENTS_INDEX)
+        except Exception as exc:  # noqa: BLE001 - reads work without it, only slower
+            logger.warning("index %s not checked (%s)", db.EVENTS_INDEX, type(exc).__name__)
 
     # --- saving, reading and purging ------------------------------------------------------
 
@@ -248,39 +259,71 @@ class MesoTrackerStore(SQLTrackerStore):
         earlier ones (``records.tracker_window``); ``retrieve_full_tracker`` loads all."""
         return await self._retrieve_or_spooled(sender_id, self._retrieve_window)
 
+    def _window_queries(self) -> Dict[Text, Any]:
+        """The windowed read's statements, built once (SQLAlchemy Core on the table: the
+        ORM's row handling cost more than the SQL on a 1,300-row conversation)."""
+        queries = getattr(self, "_window_statements", None)
+        if queries is None:
+            table = self.SQLEvent.__table__
+            c = table.c
+            hidden = sa.and_(  # a rule-only turn (action rows are short: no overflow pages read)
+                c.type_name == ActionExecuted.type_name,
+                sa.or_(*(c.data.like(pattern) for pattern in tracker_window.HIDDEN_PATTERNS)),
+            )
+            sender = sa.bindparam("sender_id")
+            light = tracker_window.light_users_sql(self.engine.dialect.name)
+            queries = self._window_statements = {
+                # one pass over the conversation, in the index ix_events_sender_id_id
+                # (migration 0007) except the rule-only flag of action rows
+                "listed": sa.select(c.id, c.type_name, c.action_name, c.timestamp,
+                                    sa.case((hidden, True), else_=False))
+                .where(c.sender_id == sender).order_by(c.id),
+                "needed": sa.select(c.id, c.data)
+                .where(c.sender_id == sender, sa.or_(c.id >= sa.bindparam("boundary_id"),
+                                                     c.id.in_(sa.bindparam("ids", expanding=True))))
+                .order_by(c.id),
+                "light": sa.text(light) if light else None,
+            }
+        return queries
+
     async def _retrieve_window(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         if not self.domain:
             return await super().retrieve(sender_id)
-        event = self.SQLEvent
+        queries = self._window_queries()
         with self.session_scope() as session:
-            hidden = sa.and_(  # a rule-only turn (action rows are short: no overflow pages read)
-                event.type_name == ActionExecuted.type_name,
-                sa.or_(*(event.data.like(pattern) for pattern in tracker_window.HIDDEN_PATTERNS)),
-            )
-            listed = session.execute(  # one pass; the session filter of _event_query below
-                sa.select(event.id, event.type_name, event.action_name, event.timestamp, sa.case((hidden, True), else_=False))
-                .where(event.sender_id == sender_id)
-                .order_by(event.id)
-            ).all()
+            connection = session.connection()
+            listed = connection.execute(queries["listed"], {"sender_id": sender_id}).all()
             rows, hidden_ids = tracker_window.current_session(listed)
             boundary = tracker_window.choose_boundary(rows, hidden_ids) if rows else None
             if boundary is None:  # short, or no safe boundary: the whole session, as Rasa loads it
                 query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-                recent = [json.loads(data) for (data,) in query.with_entities(event.data)]
+                recent = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
                 return tracker_window.tracker_from_dicts(sender_id, recent, self.domain.slots) if recent else None
             boundary_id = rows[boundary][0]
-            summarised = tracker_window.summarised_ids(rows[:boundary]) + [
-                row[0] for row in rows[:boundary] if row[1] in (UserUttered.type_name, *tracker_window.RESET_TYPES)
-            ]
-            needed = session.execute(  # by primary key: no second pass over the conversation
-                sa.select(event.id, event.data)
-                .where(event.sender_id == sender_id, sa.or_(event.id >= boundary_id, event.id.in_(summarised)))
-                .order_by(event.id)
-            )
-            before, recent = [], []
+            earlier = rows[:boundary]
+            users = {row[0] for row in earlier if row[1] == UserUttered.type_name}
+            light_sql = queries["light"]
+            kept_types = tracker_window.RESET_TYPES if light_sql is not None else (
+                UserUttered.type_name, *tracker_window.RESET_TYPES)
+            summarised = tracker_window.summarised_ids(earlier) + [row[0] for row in earlier if row[1] in kept_types]
+            needed = connection.execute(  # by primary key: no second pass over the conversation
+                queries["needed"], {"sender_id": sender_id, "boundary_id": boundary_id, "ids": summarised}
+            ).all()
+            before: List[Any] = []
+            recent = []
             for row_id, data in needed:
-                (recent if row_id >= boundary_id else before).append(json.loads(data))
-        prefix = tracker_window.prefix_events(sender_id, before, self.domain.slots)
+                if row_id >= boundary_id:
+                    recent.append(json.loads(data))
+                else:
+                    before.append((row_id, json.loads(data)))
+            if light_sql is not None:  # the earlier visitor messages, extracted by the database
+                extracted = connection.execute(
+                    light_sql, {"sender_id": sender_id, "first_id": rows[0][0], "boundary_id": boundary_id}
+                ).scalar()
+                timestamps = {row[0]: row[3] for row in listed if row[0] in users}
+                before += [pair for pair in tracker_window.light_users(extracted, timestamps) if pair[0] in users]
+                before.sort(key=lambda pair: pair[0])
+        prefix = tracker_window.prefix_events(sender_id, [data for _id, data in before], self.domain.slots)
         tracker = tracker_window.tracker_from_dicts(sender_id, prefix + recent, self.domain.slots)
         return tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), boundary_id=boundary_id))
 

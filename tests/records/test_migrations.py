@@ -201,3 +201,69 @@ def test_cli_upgrade_creates_the_schema_on_a_fresh_sqlite_file(tmp_path):
         assert CLINIC_TABLES <= set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def _rasa_events_table(url):
+    """Rasa's ``events`` table as ``SQLTrackerStore`` creates it (only ``sender_id`` indexed)."""
+    metadata = sa.MetaData()
+    events = sa.Table(
+        "events",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+        sa.Column("type_name", sa.String(255), nullable=False),
+        sa.Column("timestamp", sa.Float),
+        sa.Column("intent_name", sa.String(255)),
+        sa.Column("action_name", sa.String(255)),
+        sa.Column("data", sa.Text),
+    )
+    metadata.create_all(db.get_engine(url))
+    return events
+
+
+def _events_index_columns(url):
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.get_engine(url)).get_indexes("events")}
+    return indexes.get(db.EVENTS_INDEX)
+
+
+def test_0007_indexes_rasa_events_of_an_existing_database_and_keeps_its_rows(empty_db_url):
+    db.upgrade(empty_db_url, "0006")
+    events = _rasa_events_table(empty_db_url)
+    with db.get_engine(empty_db_url).begin() as connection:
+        connection.execute(events.insert().values(sender_id=SENDER, type_name="user", timestamp=1.5, data="{}"))
+    assert _events_index_columns(empty_db_url) is None
+
+    db.upgrade(empty_db_url, "0007")
+
+    assert _events_index_columns(empty_db_url) == list(db.EVENTS_INDEX_COLUMNS)
+    db.downgrade(empty_db_url, "0006")
+    assert _events_index_columns(empty_db_url) is None
+    db.upgrade(empty_db_url)
+    assert _events_index_columns(empty_db_url) == list(db.EVENTS_INDEX_COLUMNS)
+    with db.get_engine(empty_db_url).connect() as connection:
+        assert connection.execute(sa.select(events.c.sender_id, events.c.data)).all() == [(SENDER, "{}")]
+
+
+def test_0007_on_a_database_without_rasa_events_does_nothing_and_the_index_comes_later(empty_db_url):
+    db.upgrade(empty_db_url)  # fresh: Rasa has not created its table yet
+    assert "events" not in sa.inspect(db.get_engine(empty_db_url)).get_table_names()
+    db.downgrade(empty_db_url, "0006")
+    db.upgrade(empty_db_url)
+    _rasa_events_table(empty_db_url)  # what Rasa's tracker store does when it first starts
+
+    with db.get_engine(empty_db_url).begin() as connection:
+        assert db.ensure_events_index(connection) is True
+        assert db.ensure_events_index(connection) is False  # once only
+    assert _events_index_columns(empty_db_url) == list(db.EVENTS_INDEX_COLUMNS)
+
+
+def test_the_pass_over_a_conversation_reads_the_index_only_on_sqlite(empty_sqlite_url):
+    db.upgrade(empty_sqlite_url)
+    _rasa_events_table(empty_sqlite_url)
+    with db.get_engine(empty_sqlite_url).begin() as connection:
+        db.ensure_events_index(connection)
+        plan = " ".join(str(row) for row in connection.execute(sa.text(
+            "EXPLAIN QUERY PLAN SELECT id, type_name, action_name, timestamp FROM events "
+            "WHERE sender_id = :s ORDER BY id"), {"s": SENDER}))
+    assert f"COVERING INDEX {db.EVENTS_INDEX}" in plan
+    assert "TEMP B-TREE" not in plan  # in id order from the index, no sort

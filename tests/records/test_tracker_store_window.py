@@ -438,3 +438,49 @@ def test_a_long_conversation_gets_the_same_replies_with_the_window(sqlite_url, a
     for turn, (text, mine, rasas) in enumerate(zip(SCRIPT, with_window[0], whole_session[0])):
         assert mine == rasas, (turn, text)
     assert with_window[2:] == whole_session[2:]  # the same slots and the same stored events
+
+
+# --- the earlier messages extracted by the database, the index (issue 14) ------------------
+def test_the_database_extracts_the_earlier_messages_as_python_reads_them(db_url):
+    """What the summary keeps of each earlier visitor message (text, channel, intent,
+    entities, parse text), taken out of the row by SQLite's json_extract or PostgreSQL's
+    jsonb operators, is what decoding the row in Python keeps (``_light_user``)."""
+    store = _store()
+    odd = [
+        UserUttered('she said "it\'s itchy" \\ naïve – 100 % ✓', {"name": "describe_hair_loss", "confidence": 0.123456789012345678},
+                    [{"entity": "hair_problem", "value": "itchy scalp", "start": 13, "end": 18, "role": None,
+                      "confidence_entity": 0.98765432109876}],
+                    {"intent_ranking": RANKING}, timestamp=1796240114.7949081, input_channel="rest"),
+        UserUttered("/affirm", {"name": "affirm", "confidence": 1.0}, [], timestamp=1796240115.1234567),
+        UserUttered(None, None, None, {"text": None}),
+    ]
+    events = long_conversation(turns=30, ending="knowledge")
+    events = events[:10] + odd + events[10:]
+    asyncio.run(store.save(_tracker("light", events)))
+    sparse = {"event": "user", "text": "raw", "parse_data": {"entities": [{"entity": "hair_problem", "value": "x"}]}}
+    with db.get_engine(db_url).begin() as connection:  # an older row: no timestamp, channel, intent
+        connection.execute(sa.text("insert into events (sender_id, type_name, data) values ('light', 'user', :d)"),
+                           {"d": json.dumps(sparse)})
+    events.append(UserUttered("raw"))
+    with db.get_engine(db_url).connect() as connection:
+        rows = connection.execute(sa.text(
+            "select id, timestamp, data from events where sender_id = 'light' and type_name = 'user' order by id")).all()
+        sql = tracker_window.light_users_sql(connection.dialect.name)
+        extracted = connection.execute(sa.text(sql), {"sender_id": "light", "first_id": rows[0].id,
+                                                      "boundary_id": rows[-1].id + 1}).scalar()
+    from_sql = tracker_window.light_users(extracted, {row.id: row.timestamp for row in rows})
+    in_python = [(row.id, tracker_window._light_user(json.loads(row.data))) for row in rows]
+    assert len(in_python) == sum(isinstance(e, UserUttered) for e in events)
+    assert from_sql == in_python
+    assert from_sql[-1][1] == {"event": "user", "text": "raw", "parse_data": {"entities": sparse["parse_data"]["entities"]}}
+    mine, pythons = ([{k: v for k, v in e.as_dict().items() if k != "timestamp" or e.text != "raw"}  # now, if none
+                      for e in tracker_window.deserialise(d for _i, d in light)] for light in (from_sql, in_python))
+    assert mine == pythons
+
+
+def test_on_a_fresh_database_the_tracker_store_creates_the_window_index(empty_db_url):
+    db.upgrade(empty_db_url)  # migration 0007 finds no events table: Rasa creates it with its store
+    _store()
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.get_engine(empty_db_url)).get_indexes("events")}
+    assert indexes[db.EVENTS_INDEX] == list(db.EVENTS_INDEX_COLUMNS)
+    _store()  # a second start (another replica) finds it
