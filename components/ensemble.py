@@ -187,18 +187,23 @@ def sentence_row(message: Message) -> Optional[scipy.sparse.csr_matrix]:
     keeps its place, the columns shifted by the widths before it), converts the result
     to CSR, which sorts each row's columns and sums duplicates, and appends the (empty)
     dense part, which makes the values float64 at least. This does the same in one go,
-    with scipy's own ``sum_duplicates`` for the sorting and summing.
+    with scipy's own ``sum_duplicates`` for the sorting and summing when the columns
+    are not in order already. The last row is kept for the next classifier, as long as
+    the message and its feature matrices are the same objects.
     """
     features = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
     if not features:
         return None
+    matrices = tuple(f.features for f in features)
+    last = _LAST_ROW  # both classifiers read the same message in turn: built once
+    if last is not None and last[0] is message and len(last[1]) == len(matrices) and all(
+        a is b for a, b in zip(last[1], matrices)
+    ):
+        return last[2]
     datas, cols = [], []
     width = 0
-    for f in features:
-        if not f.is_sparse():
-            return None
-        matrix = f.features
-        if matrix.ndim != 2 or matrix.shape[0] != 1:
+    for f, matrix in zip(features, matrices):
+        if not f.is_sparse() or matrix.ndim != 2 or matrix.shape[0] != 1:
             return None
         coo = matrix if matrix.format == "coo" else matrix.tocoo()
         datas.append(coo.data)
@@ -207,9 +212,22 @@ def sentence_row(message: Message) -> Optional[scipy.sparse.csr_matrix]:
     dtype = np.result_type(np.float64, *[d.dtype for d in datas])
     data = np.concatenate(datas).astype(dtype, copy=False)
     col = np.concatenate(cols)
-    row = scipy.sparse.csr_matrix((data, col, np.array([0, len(data)])), shape=(1, width))
-    row.sum_duplicates()
+    index = np.int32 if max(width, len(col)) < np.iinfo(np.int32).max else np.int64
+    row = scipy.sparse.csr_matrix(
+        (data, col.astype(index), np.array([0, len(col)], dtype=index)), shape=(1, width)
+    )
+    if len(col) > 1 and not bool((col[1:] > col[:-1]).all()):
+        row.sum_duplicates()  # columns out of order or repeated: scipy sorts and sums
+    _set_last_row((message, matrices, row))
     return row
+
+
+_LAST_ROW: Optional[tuple] = None  # (message, its sentence feature matrices, row)
+
+
+def _set_last_row(value: tuple) -> None:
+    global _LAST_ROW
+    _LAST_ROW = value
 
 
 def has_features(message: Message) -> bool:

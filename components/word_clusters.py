@@ -110,6 +110,7 @@ class WordClusterFeaturizer(SparseFeaturizer, GraphComponent):
         self.prefix_lengths = [int(k) for k in self._config["prefix_lengths"]]
         self.clusters = clusters or {}
         self.vocabulary = {name: i for i, name in enumerate(vocabulary or [])}
+        self._columns: Dict[int, List[int]] = {}  # cluster -> its classes' columns, in order
 
     @classmethod
     def create(
@@ -161,6 +162,18 @@ class WordClusterFeaturizer(SparseFeaturizer, GraphComponent):
         self.process(training_data.training_examples)
         return training_data
 
+    def _token_columns(self, token) -> List[int]:
+        """The vocabulary columns of the token's classes that are in the vocabulary, in
+        the order of ``_token_classes`` (kept per cluster: the same for every word in it)."""
+        cluster = self.clusters.get(token.text.lower()) or self.clusters.get((token.lemma or "").lower())
+        if not cluster:
+            return []
+        columns = self._columns.get(cluster)
+        if columns is None:
+            columns = [self.vocabulary[name] for name in classes(cluster, self.prefix_lengths) if name in self.vocabulary]
+            self._columns[cluster] = columns
+        return columns
+
     def process(self, messages: List[Message]) -> List[Message]:
         if not self.vocabulary:
             return messages
@@ -170,13 +183,14 @@ class WordClusterFeaturizer(SparseFeaturizer, GraphComponent):
                 continue
             rows, cols = [], []
             for row, token in enumerate(tokens):
-                for name in self._token_classes(token):
-                    col = self.vocabulary.get(name)
-                    if col is not None:
-                        rows.append(row)
-                        cols.append(col)
+                columns = self._token_columns(token)
+                rows += [row] * len(columns)
+                cols += columns
             shape = (len(tokens), len(self.vocabulary))
             sequence = scipy.sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
-            sentence = scipy.sparse.coo_matrix(sequence.sum(axis=0))
+            # the column sums of ``sequence`` (what ``sequence.sum(axis=0)`` gives: counts
+            # of ones, exact in float64), as a dense row made sparse the same way
+            counts = np.bincount(np.asarray(cols, dtype=np.intp), minlength=shape[1]).astype(np.float64)
+            sentence = scipy.sparse.coo_matrix(counts[np.newaxis, :])
             self.add_features_to_message(sequence, sentence, TEXT, message)
         return messages

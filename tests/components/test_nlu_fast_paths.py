@@ -96,6 +96,33 @@ def test_a_message_row_is_the_row_rasa_builds(pipeline, text):
     assert bool(row.shape[1] and np.count_nonzero(row.data)) == has_features(featurized(text))
 
 
+def test_the_kept_row_is_only_reused_for_the_same_features(pipeline):
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    *_, featurized = pipeline
+    message = featurized("how much is the price")
+    first = sentence_row(message)
+    assert sentence_row(message) is first
+    message.add_features(Features(scipy.sparse.coo_matrix(np.array([[0.0, 3.0]])), "sentence", "text", "more"))
+    again = sentence_row(message)
+    assert again is not first and again.shape[1] == first.shape[1] + 2
+    _same_matrix(again, LogisticRegressionClassifier._create_X(None, [message]))
+    other = featurized("how much is the price")
+    assert sentence_row(other) is not again
+
+
+def test_columns_out_of_order_or_repeated_are_sorted_and_summed_as_rasa_does(pipeline):
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    message = Message(data={"text": "x"})
+    coo = scipy.sparse.coo_matrix((np.array([1, 2, 3, 4]), (np.zeros(4, int), np.array([5, 1, 5, 0]))), shape=(1, 7))
+    message.add_features(Features(coo, "sentence", "text", "a"))
+    message.add_features(Features(scipy.sparse.coo_matrix(np.array([[0.5, 0.0, 1.5]])), "sentence", "text", "b"))
+    _same_matrix(sentence_row(message), LogisticRegressionClassifier._create_X(None, [message]))
+
+
 def test_several_messages_stack_as_rasa_stacks_them(pipeline):
     storage, context, data, featurized = pipeline
     lr = LogisticRegression.create(LogisticRegression.get_default_config(), storage, Resource("x"), context)
@@ -226,3 +253,59 @@ def test_a_pattern_s_required_words():
     pattern = [{"LOWER": {"IN": ["result", "results"]}}, {"IS_PUNCT": False, "OP": "?"},
                {"LOWER": "last"}, {"LOWER": {"IN": ["x"]}, "OP": "*"}, {"LOWER": {"NOT_IN": ["y"]}}]
     assert _required_words(pattern) == (frozenset({"result", "results"}), frozenset({"last"}))
+
+
+def _word_cluster_features_the_old_way(featurizer, message):
+    """components/word_clusters.py before the shortcut: class names per token, looked up
+    one by one, and the sentence row from ``sequence.sum(axis=0)``."""
+    import scipy.sparse
+
+    tokens = message.get("text_tokens")
+    rows, cols = [], []
+    for row, token in enumerate(tokens):
+        for name in featurizer._token_classes(token):
+            col = featurizer.vocabulary.get(name)
+            if col is not None:
+                rows.append(row)
+                cols.append(col)
+    shape = (len(tokens), len(featurizer.vocabulary))
+    sequence = scipy.sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+    return sequence, scipy.sparse.coo_matrix(sequence.sum(axis=0))
+
+
+def _same_coo(a, b):
+    assert a.format == b.format == "coo" and a.shape == b.shape and a.dtype == b.dtype
+    for attr in ("row", "col", "data"):
+        x, y = getattr(a, attr), getattr(b, attr)
+        assert x.dtype == y.dtype
+        np.testing.assert_array_equal(x, y)
+
+
+def test_word_cluster_features_are_the_ones_the_old_code_made(tmp_path):
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    from components.word_clusters import WordClusterFeaturizer
+
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+
+    def tokenized(text):
+        message = Message(data={"text": text})
+        tokenizer.process([message])
+        return message
+
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "clusters")
+    texts = _nlu_examples()
+    featurizer = WordClusterFeaturizer.create(
+        WordClusterFeaturizer.get_default_config(), storage, Resource("wc"), context)
+    featurizer.train(TrainingData([tokenized(t) for t in texts[::3]]))  # a third: some words unseen
+    for text in texts[1::2] + ["photos photos pictures", "zzzqx", "the the the the"]:
+        message = tokenized(text)
+        featurizer.process([message])
+        ours = [f for f in message.features if f.origin == featurizer._identifier]
+        if not message.get("text_tokens"):
+            assert ours == []
+            continue
+        sequence, sentence = _word_cluster_features_the_old_way(featurizer, message)
+        assert [f.type for f in ours] == ["sequence", "sentence"]
+        _same_coo(ours[0].features, sequence)
+        _same_coo(ours[1].features, sentence)
