@@ -196,8 +196,13 @@ class CueMatcher:
     def _has_phrase(words: Sequence[str], phrases: List[List[str]]) -> bool:
         for phrase in phrases:
             n = len(phrase)
+            if not n:
+                if list(words[0:0]) == phrase:  # the empty phrase is in every text
+                    return True
+                continue
+            first = phrase[0]  # compare the first word before slicing
             for i in range(len(words) - n + 1):
-                if list(words[i : i + n]) == phrase:
+                if words[i] == first and list(words[i : i + n]) == phrase:
                     return True
         return False
 

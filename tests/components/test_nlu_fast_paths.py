@@ -309,3 +309,25 @@ def test_word_cluster_features_are_the_ones_the_old_code_made(tmp_path):
         assert [f.type for f in ours] == ["sequence", "sentence"]
         _same_coo(ours[0].features, sequence)
         _same_coo(ours[1].features, sentence)
+
+
+def test_has_phrase_answers_as_the_plain_scan_did():
+    import random
+
+    from components.terminology import CueMatcher
+
+    def plain(words, phrases):
+        for phrase in phrases:
+            n = len(phrase)
+            for i in range(len(words) - n + 1):
+                if list(words[i : i + n]) == phrase:
+                    return True
+        return False
+
+    rnd = random.Random(3)
+    vocab = ["no", "not", "since", "my", "last", "session", "the", "injection", "sites"]
+    for _ in range(3000):
+        words = [rnd.choice(vocab) for _ in range(rnd.randint(0, 8))]
+        phrases = [[rnd.choice(vocab) for _ in range(rnd.randint(0, 3))] for _ in range(rnd.randint(0, 3))]
+        for seq in (words, tuple(words)):
+            assert CueMatcher._has_phrase(seq, phrases) == plain(seq, phrases), (words, phrases)
