@@ -37,7 +37,7 @@ from actions.common import (
     yes_no_unsure,
     store,
 )
-from actions.forms import GuidedFormValidation, question_actions, reset_events
+from actions.forms import GuidedFormValidation, reset_events
 from actions.routing import condition_note
 from contentfiles.patterns import is_email, is_phone_digits
 from records.redaction import find_emails, find_phones
@@ -176,8 +176,8 @@ class ValidateConsultationForm(GuidedFormValidation):
             kept["contact_attempts"] = None
         return kept
 
-    async def run(self, dispatcher, tracker, domain):
-        events = await super().run(dispatcher, tracker, domain)
+    async def validate_turn(self, dispatcher, tracker, domain):
+        events = await super().validate_turn(dispatcher, tracker, domain)
         if any(e.get("name") == "cs_consent" and e.get("value") == NO for e in events):
             return self.stop("no_consent")
         return events
@@ -224,12 +224,3 @@ class ActionConsultationSubmit(Action):
             **clinic,
         )
         return reset_events(domain, FORM)
-
-
-QUESTIONS = question_actions(
-    "action_ask_cs_kind",
-    "action_ask_cs_consent",
-    "action_ask_cs_name",
-    "action_ask_cs_time",
-    "action_ask_cs_contact",
-)

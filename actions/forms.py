@@ -23,8 +23,9 @@ The base class gives all of them the same behaviour with real people:
 When a flow ends early the slot ``flow_stopped`` says why; the flow's summary
 action reads it.
 
-The protocol (validation action, ``action_ask_<slot>`` questions, a worked example)
-is in docs/contracts.md, "Question flows".
+The validation action also asks the next question (``ask_next``): the domain has no
+``action_ask_<slot>``, so each form turn is one call to the action server. The protocol
+(validation action, questions, a worked example) is in docs/contracts.md, "Question flows".
 """
 from __future__ import annotations
 
@@ -214,6 +215,44 @@ class GuidedFormValidation(Action, abc.ABC):
         return self._finish({requested: fallback}, tracker, domain)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
+        events = await self.validate_turn(dispatcher, tracker, domain)
+        return events + self.ask_next(dispatcher, tracker, domain, events)
+
+    def ask_next(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], events: List[Dict[Text, Any]]
+    ) -> List[Dict[Text, Any]]:
+        """Asks the flow's next question in the same call (messages.yml ``ask_<slot>``)
+        and names it as the requested slot.
+
+        Rasa's form asks the next empty required slot through ``action_ask_<slot>`` or
+        ``utter_ask_<slot>``; the domain has neither, so Rasa asks nothing itself (it
+        expects the validation to have asked) and takes the requested slot from this
+        call's events. That is one action-server round trip per form turn instead of
+        two. The next slot is found as Rasa finds it: the first required slot still
+        empty once this turn's slot events are applied. Nothing is asked when the turn
+        ended the flow (``stop``) or every slot is filled (the form completes).
+        """
+        for event in events:
+            if event.get("event") == "active_loop" and event.get("name") is None:
+                return []
+            if event.get("event") == "slot" and event.get("name") == "requested_slot" and event.get("value") is None:
+                return []
+        slots = self.form_slots(domain, self.form_name)
+        values = {s: tracker.get_slot(s) for s in slots}
+        for event in events:
+            if event.get("event") == "slot" and event.get("name") in values:
+                values[event["name"]] = event.get("value")
+        following = next((s for s in slots if values[s] is None), None)
+        if following is None:
+            return []
+        say(dispatcher, f"ask_{following}")
+        return [SlotSet("requested_slot", following)]
+
+    async def validate_turn(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """This turn's slot events: the answer read, a question answered in between, a
+        safety answer, a stop (the shared behaviour of the module docstring)."""
         requested = tracker.get_slot("requested_slot")
         if requested is None:  # the form is being activated: nothing has been asked yet
             await self.on_start(dispatcher, tracker)
@@ -273,38 +312,6 @@ def offer_not_keeping(dispatcher: CollectingDispatcher, tracker: Tracker) -> Non
     the visitor taps "Don't keep my answers" (not offered again once chosen)."""
     if answers_kept(tracker):
         say(dispatcher, "answers_kept_notice")
-
-
-class AskQuestion(Action, abc.ABC):
-    """Asks a form's question from data/content/messages.yml (``ask_<slot>``)."""
-
-    @property
-    @abc.abstractmethod
-    def slot(self) -> str:
-        """The slot this question fills."""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
-
-    async def run(self, dispatcher, tracker, domain):
-        say(dispatcher, f"ask_{self.slot}")
-        return []
-
-
-ASK_PREFIX = "action_ask_"
-
-
-def question_actions(*action_names: str) -> Dict[str, type]:
-    """One ``AskQuestion`` subclass per action name ``action_ask_<slot>`` (the action
-    server finds subclasses), keyed by slot. The names are written out in full where
-    this is called, so that searching the code for an action name finds it."""
-    classes = {}
-    for action_name in action_names:
-        if not action_name.startswith(ASK_PREFIX):
-            raise ValueError(f"{action_name!r} is not an {ASK_PREFIX}<slot> name")
-        slot = action_name[len(ASK_PREFIX):]
-        classes[slot] = type(f"Ask_{slot}", (AskQuestion,), {"slot": slot, "__module__": __name__})
-    return classes
 
 
 def reset_events(domain: Dict[Text, Any], form_name: str, keep: bool = False) -> List[Dict[Text, Any]]:

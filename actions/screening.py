@@ -27,7 +27,7 @@ from actions.common import (
     yes_no_unsure,
     store,
 )
-from actions.forms import GuidedFormValidation, offer_not_keeping, question_actions, reset_events
+from actions.forms import GuidedFormValidation, offer_not_keeping, reset_events
 
 FORM = "screening_form"
 
@@ -145,16 +145,3 @@ class ActionScreeningIntro(Action):
         if left:
             offer_not_keeping(dispatcher, tracker)
         return [FollowupAction(FORM)]
-
-
-# One per item of data/content/screening.yml (tests/actions/test_contracts_actions.py
-# checks they agree with it and with the form's slots in domain.yml).
-QUESTIONS = question_actions(
-    "action_ask_sc_pregnancy",
-    "action_ask_sc_breastfeeding",
-    "action_ask_sc_allergy",
-    "action_ask_sc_menstruation",
-    "action_ask_sc_endocrine",
-    "action_ask_sc_tumour",
-    "action_ask_sc_infection",
-)

@@ -35,7 +35,7 @@ from actions.common import (
     yes_no_unsure,
     store,
 )
-from actions.forms import GuidedFormValidation, offer_not_keeping, question_actions, reset_events
+from actions.forms import GuidedFormValidation, offer_not_keeping, reset_events
 
 FORM = "triage_form"
 SKIPPED = "skipped"
@@ -225,14 +225,3 @@ class ActionTriageIntro(Action):
             say(dispatcher, "triage_intro")
         offer_not_keeping(dispatcher, tracker)
         return [FollowupAction(FORM)]
-
-
-QUESTIONS = question_actions(
-    "action_ask_tr_pattern",
-    "action_ask_tr_onset",
-    "action_ask_tr_patches",
-    "action_ask_tr_scalp",
-    "action_ask_tr_trigger",
-    "action_ask_tr_deficiency",
-    "action_ask_tr_family",
-)

@@ -244,11 +244,12 @@ def _tokens(text: str) -> List[List[int]]:
 
 
 def _ask(c: Conversation, slot: str) -> List[dict]:
-    """The form asks for `slot` as Rasa logs it: requested_slot, then the question (the
-    form runs `action_ask_<slot>` and the validation itself, without events of their own)."""
-    c.slot("requested_slot", slot)
+    """The form asks for `slot` as Rasa logs it: the question, then requested_slot (the
+    form's validation action asks it, actions/forms.py `ask_next`; Rasa puts a custom
+    action's messages before its other events, all without an event of their own)."""
     text, buttons = message(f"ask_{slot}")
     c.bot(text, None, buttons)
+    c.slot("requested_slot", slot)
     c.listen()
     return buttons or []
 

@@ -82,3 +82,10 @@ def texts(messages) -> str:
 
 def slot_events(events) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def answers(events) -> Dict[str, Any]:
+    """The slot events of a form turn without ``requested_slot``: what was read. (The
+    validation also names and asks the next question; tests/actions/test_contracts_actions.py
+    checks that part.)"""
+    return {k: v for k, v in slot_events(events).items() if k != "requested_slot"}

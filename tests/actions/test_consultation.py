@@ -11,7 +11,7 @@ from actions.consultation import (
 )
 from records import db
 from records.models import ConsultationRequest
-from tests.actions.helpers import entity, run, slot_events, texts, tracker
+from tests.actions.helpers import answers, entity, run, slot_events, texts, tracker
 from tests.probe_runner import load_clinic
 
 FORM = "consultation_form"
@@ -58,13 +58,13 @@ def test_parse_time():
 
 def test_kind_comes_from_the_triage_outcome():
     _, events = run(ValidateConsultationForm(), tracker("/book_consultation", "book_consultation", slots={"triage_outcome": "likely_aga"}))
-    assert slot_events(events) == {"cs_kind": "transplant"}
+    assert answers(events) == {"cs_kind": "transplant"}
 
 
 def test_kind_from_the_request_text():
     _, events = run(ValidateConsultationForm(), tracker("book me a mesotherapy appointment", "book_consultation",
                                                         entities=[entity("procedure", "mesotherapy")]))
-    assert slot_events(events) == {"cs_kind": "mesotherapy"}
+    assert answers(events) == {"cs_kind": "mesotherapy"}
 
 
 def test_declining_consent_in_words_is_an_answer_even_when_it_sounds_like_stop():
@@ -82,9 +82,9 @@ def test_no_consent_ends_the_request():
 
 def test_malformed_contact_is_asked_again_twice_then_a_way_out():
     messages, events = ask("anna at example", "cs_contact")
-    assert "doesn't look like" in texts(messages) and slot_events(events) == {"contact_attempts": 1.0}
+    assert "doesn't look like" in texts(messages) and answers(events) == {"contact_attempts": 1.0}
     messages, events = ask("anna at example dot com", "cs_contact", slots={"contact_attempts": 1.0})
-    assert slot_events(events) == {"contact_attempts": 2.0}
+    assert answers(events) == {"contact_attempts": 2.0}
     messages, events = ask("still wrong", "cs_contact", slots={"contact_attempts": 2.0})
     assert slot_events(events)["flow_stopped"] == "contact_failed"
 

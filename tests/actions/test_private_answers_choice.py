@@ -49,12 +49,15 @@ def test_each_questionnaire_says_its_answers_are_kept_and_offers_not_keeping_the
 def test_the_choice_typed_at_a_question_is_confirmed_and_the_same_question_asked_again(text, db_url):
     records_store.save_screening(SENDER, {"sc_pregnancy": "no"}, "none_reported", [], False)
     messages, events = run(
-        ValidateScreeningForm(), tracker(text, "forget_me", active_loop="screening_form", requested_slot="sc_breastfeeding")
+        ValidateScreeningForm(), tracker(text, "forget_me", slots={"sc_pregnancy": "no"}, active_loop="screening_form",
+                                         requested_slot="sc_breastfeeding")
     )
     slots = slot_events(events)
     assert slots[KEEP_ANSWERS_SLOT] is False and "sc_breastfeeding" not in slots
     assert "form_turns_kept" in slots  # the form stays in charge and asks the same question
-    assert texts(messages) == content.messages()["answers_not_kept"]["text"]
+    assert slots["requested_slot"] == "sc_breastfeeding"
+    assert [m["text"] for m in messages] == [
+        content.messages()["answers_not_kept"]["text"].strip(), content.messages()["ask_sc_breastfeeding"]["text"].strip()]
     assert _count(ScreeningResult) == 0  # the earlier answers' record is gone
 
 

@@ -11,7 +11,7 @@ from actions.screening import (
 )
 from records import db
 from records.models import ScreeningResult
-from tests.actions.helpers import entity, run, slot_events, texts, tracker, user_event
+from tests.actions.helpers import answers, entity, run, slot_events, texts, tracker, user_event
 from tests.probe_runner import load_clinic
 
 FORM = "screening_form"
@@ -45,7 +45,7 @@ def ask(text, intent=None, requested="sc_pregnancy", entities=None, slots=None, 
 )
 def test_plain_answers(text, intent, expected):
     _, events = ask(text, intent)
-    assert slot_events(events) == {"sc_pregnancy": expected}
+    assert answers(events) == {"sc_pregnancy": expected}
 
 
 def test_a_stated_fact_answers_the_question():
@@ -56,12 +56,12 @@ def test_a_stated_fact_answers_the_question():
 def test_negated_and_uncertain_mentions_fill_several_items():
     ents = [entity("condition", "pregnancy", "negated"), entity("condition", "breastfeeding", "uncertain")]
     _, events = ask("I'm not pregnant and not sure about breastfeeding", "inform", entities=ents)
-    assert slot_events(events) == {"sc_pregnancy": "no", "sc_breastfeeding": "unsure"}
+    assert answers(events) == {"sc_pregnancy": "no", "sc_breastfeeding": "unsure"}
 
 
 def test_an_answer_about_another_item_does_not_answer_the_question_asked():
     _, events = ask("yes I'm breastfeeding", "inform", entities=[entity("condition", "breastfeeding")])
-    assert slot_events(events) == {"sc_breastfeeding": "yes"}
+    assert answers(events) == {"sc_breastfeeding": "yes"}
 
 
 def test_facts_given_before_the_screening_are_not_asked_again():
@@ -69,7 +69,7 @@ def test_facts_given_before_the_screening_are_not_asked_again():
                user_event("no allergies at all", "deny", entities=[entity("condition", "allergy", "negated")])]
     trk = tracker("can I have mesotherapy?", "check_eligibility", history=history)
     _, events = run(ValidateScreeningForm(), trk)
-    assert slot_events(events) == {"sc_breastfeeding": "yes", "sc_allergy": "no"}
+    assert answers(events) == {"sc_breastfeeding": "yes", "sc_allergy": "no"}
 
 
 def test_intro_counts_every_question_on_a_fresh_start_and_hands_over_to_the_form():
@@ -117,13 +117,13 @@ def test_an_answer_that_fits_no_option_is_asked_again_with_the_options():
     messages, events = ask("purple", "nlu_fallback", confidence=0.2)
     said = texts(messages)
     assert "didn't catch" in said and '"Yes"' in said and '"No"' in said and '"Not sure"' in said
-    assert slot_events(events) == {"unclear_answers": 1.0, "form_turns_kept": 1.0}
+    assert answers(events) == {"unclear_answers": 1.0, "form_turns_kept": 1.0}
 
 
 def test_a_second_answer_that_fits_no_option_is_taken_as_not_sure_and_the_questions_go_on():
     messages, events = ask("purple again", "nlu_fallback", confidence=0.2, slots={"unclear_answers": 1.0})
     assert "not sure" in texts(messages)
-    assert slot_events(events) == {"sc_pregnancy": "unsure", "unclear_answers": None}
+    assert answers(events) == {"sc_pregnancy": "unsure", "unclear_answers": None}
 
 
 def test_a_red_flag_typed_during_the_screening_gets_see_a_doctor_and_the_question_again():

@@ -10,7 +10,7 @@ from actions.triage import (
 )
 from records import db
 from records.models import SafetyEvent, TriageOutcome
-from tests.actions.helpers import entity, run, slot_events, texts, tracker, user_event
+from tests.actions.helpers import answers, entity, run, slot_events, texts, tracker, user_event
 
 FORM = "triage_form"
 
@@ -48,7 +48,7 @@ def test_round_patches_is_a_red_flag_and_stops_the_questions():
 
 def test_not_sure_about_the_pattern():
     _, events = ask("/dont_know", "dont_know")
-    assert slot_events(events) == {"tr_pattern": "unsure"}
+    assert answers(events) == {"tr_pattern": "unsure"}
 
 
 def test_answers_given_up_front_are_not_asked_again():
