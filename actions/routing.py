@@ -140,10 +140,12 @@ class ActionAnswerTopic(Action):
         if latest_intent(tracker) == "request_medical_advice":
             say(dispatcher, "topic_general_info")
         sure = content.knowledge_entry_for_intent(latest_intent(tracker))
-        if sure and latest_confidence(tracker) >= SURE_INTENT and sure[0] not in [i for i, _ in entries]:
+        if (sure and latest_confidence(tracker) >= SURE_INTENT and sure[0] not in [i for i, _ in entries]
+                and len(entries) < MAX_TOPICS_ANSWERED):
             # "is it painful, are there side effects?": the question the classifier is
-            # sure of is answered too, first.
-            entries = [sure] + entries[: MAX_TOPICS_ANSWERED - 1]
+            # sure of is answered too, first; a topic the visitor named is never pushed
+            # out for it
+            entries = [sure] + entries
         events = send_entries(dispatcher, entries)
         if not any(i == "contraindications" for i, _ in entries):
             condition_note(dispatcher, tracker)
@@ -165,7 +167,7 @@ def other_treatment_reply(entities: List[Dict[str, Any]], intent: str) -> Tuple[
         (g for g in (settings.get("other_treatments") or {}).values() if treatment in (g.get("procedures") or [])),
         {},
     )
-    asked = {f"intent:{intent}"} | {f"topic:{t}" for t in sig.affirmed(entities, TOPIC)}
+    asked = {f"intent:{intent}"} | {f"topic:{t}" for t in sig.mentioned(entities, TOPIC)}
     entries = content.knowledge_entries()
     candidacy = group.get("candidacy_entry")
     if candidacy in entries and asked & set(settings.get("candidacy_questions") or []):

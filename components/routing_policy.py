@@ -93,6 +93,11 @@ MESO_INTENTS = {
     "ask_indications", "ask_contraindications", "ask_side_effects", "ask_photos", "ask_limitations", "ask_claim",
     "check_eligibility",
 }
+# Topics that name a treatment: named, they are the question even when the classifier
+# is sure the message is out of scope.
+TREATMENT_TOPICS = {"prp", "drug_mesotherapy", "minoxidil", "finasteride", "transplant_candidacy"}
+# Entity types whose mention puts a message in the domain (terminology.yml).
+DOMAIN_ENTITIES = ("topic", "procedure")  # specific phrases; not "iron", "volume", "flu"
 MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications"}
 NOT_ANSWERS = {"ask_capabilities"}
 
@@ -133,14 +138,22 @@ def choose_action(
             return None if intent == "report_complication" else UTTER_COMPLICATION
         if route == sig.RED_FLAG:
             return ACTION_RED_FLAG
-        in_domain = (signals or {}).get("in_domain", True)
+        # a message that names a term of the domain (a topic, a treatment, a
+        # condition...) is about it, whatever words surround the term
+        in_domain = (signals or {}).get("in_domain", True) or any(sig.affirmed(entities, e) for e in DOMAIN_ENTITIES)
         if not in_domain and intent not in NOT_GUARDED_INTENTS:
             return UTTER_OUT_OF_SCOPE
         asked = "?" in text or text.strip().lower().startswith(_QUESTION_START)
         weak = confidence < high_stakes_confidence
         if not in_domain and intent in WEAKLY_GUARDED_INTENTS and asked and weak and intent != "out_of_scope":
             return UTTER_OUT_OF_SCOPE
-    sure_out_of_scope = intent == "out_of_scope" and confidence >= high_stakes_confidence
+    # a sure "out of scope" keeps a topic named in passing from answering ("how do I
+    # beat stress at work?"), but not a treatment named by name ("can my husband use
+    # Rogaine while I'm pregnant?")
+    sure_out_of_scope = (
+        intent == "out_of_scope" and confidence >= high_stakes_confidence
+        and not set(sig.affirmed(entities, TOPIC_ENTITY)) & TREATMENT_TOPICS
+    )
     # "does it protect from stress?" asks about an advertised claim, not about stress
     claim_asked = intent == "ask_claim" and sig.affirmed(entities, "claim_topic")
     # a complication guessed with no sign of one named (no pus, spreading redness,
@@ -153,7 +166,8 @@ def choose_action(
     # a question about another treatment that would get mesotherapy's answer
     if not payload and not claim_asked and sig.other_treatment(entities):
         topics = sig.affirmed(entities, TOPIC_ENTITY)
-        if set(topics) <= MESO_TOPICS and (topics or intent in MESO_INTENTS):
+        who = set(sig.mentioned(entities, TOPIC_ENTITY)) & sig.WHO_CAN_HAVE_TOPICS
+        if who or (set(topics) <= MESO_TOPICS and (topics or intent in MESO_INTENTS)):
             return ACTION_OTHER_TREATMENT
     topical = intent not in NOT_TOPIC_INTENTS or weak_complication
     if topical and not sure_out_of_scope and not claim_asked and sig.affirmed(entities, TOPIC_ENTITY):

@@ -25,6 +25,8 @@ COMPLICATION_ENTITY = "complication_sign"
 SIGNALS = "meso_signals"  # the parse-data key DomainSpacyNLP writes
 PROCEDURE_ENTITY = "procedure"
 MESOTHERAPY = "mesotherapy"  # the procedure the content is about
+# Topics that ask who can have a treatment (terminology `topic` values).
+WHO_CAN_HAVE_TOPICS = {"contraindications", "transplant_candidacy"}
 
 # Red flags that are about hair loss only when the message is about losing hair
 # ("my son has bald patches" is; "my son wants to know" is not; a fever alone is a
@@ -99,9 +101,22 @@ def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
     itself is not named, else None. ("What are the risks of a hair transplant?" is
     not a question about mesotherapy's side effects.)"""
     named = affirmed(entities, PROCEDURE_ENTITY)
+    if not named and set(mentioned(entities, "topic")) & WHO_CAN_HAVE_TOPICS:
+        # "who is not suitable for a transplant?": the "not" is the question's, not a
+        # denial of the treatment
+        named = mentioned(entities, PROCEDURE_ENTITY)
     if not named or MESOTHERAPY in named:
         return None
     return named[0]
+
+
+def mentioned(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
+    """Values of every mention of ``entity``, whatever its role."""
+    values: List[str] = []
+    for e in entities or []:
+        if e.get("entity") == entity and e.get("value") not in values:
+            values.append(e.get("value"))
+    return values
 
 
 def not_negated(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:

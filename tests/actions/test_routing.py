@@ -167,6 +167,16 @@ def test_a_sure_question_is_answered_beside_the_topic_it_names():
     assert [m["text"] for m in run(ActionAnswerTopic(), weak)[0]][:1] == [entries["pain"]["answer"].strip()]
 
 
+def test_two_topics_the_visitor_named_are_both_answered_even_beside_a_sure_guess():
+    """"Should you wash your hair before PRP?": the named topics (aftercare, PRP) are
+    the question; a sure guess at another intent does not push one of them out."""
+    trk = tracker("should you wash your hair to prepare for PRP?", "ask_alternatives", confidence=0.93,
+                  entities=[entity("topic", "aftercare"), entity("topic", "prp")])
+    messages, _ = run(ActionAnswerTopic(), trk)
+    entries = content.knowledge_entries()
+    assert [m["text"] for m in messages[:2]] == [entries["aftercare"]["answer"].strip(), entries["prp"]["answer"].strip()]
+
+
 def test_a_question_about_another_treatment_says_it_cannot_answer_and_who_can():
     from actions.routing import ActionOtherTreatment
 
@@ -203,3 +213,14 @@ def test_microneedling_questions_offer_the_treatments_with_evidence():
     messages, _ = run(ActionOtherTreatment(), trk)
     assert "microneedling" in messages[0]["text"]
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_alternatives", "/book_consultation"]
+
+
+def test_hair_loss_medicines_in_general_offer_minoxidil_and_finasteride():
+    from actions.routing import ActionOtherTreatment
+
+    trk = tracker("is it true that the medications for hair loss have side effects?", "ask_side_effects",
+                  entities=[entity("procedure", "hair_loss_medicines")], signals=PLAIN)
+    messages, _ = run(ActionOtherTreatment(), trk)
+    assert messages[0]["text"].startswith("I can't answer that one reliably.")
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert any("minoxidil" in p for p in payloads) and any("finasteride" in p for p in payloads)

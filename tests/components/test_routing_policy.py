@@ -209,7 +209,10 @@ def test_the_other_treatment_guard_leaves_what_it_should():
     assert choose("ask_price", entities=[transplant]) is None
     assert choose("book_consultation", entities=[transplant]) is None
     # a topic that is not about mesotherapy sessions answers itself
-    assert choose("ask_side_effects", entities=[transplant, ent("topic", "transplant_candidacy")]) == "action_answer_topic"
+    assert choose("ask_side_effects", entities=[transplant, ent("topic", "prp")]) == "action_answer_topic"
+    # who can have a transplant: the other-treatment action, which answers with the candidacy entry
+    assert choose("ask_side_effects", entities=[transplant, ent("topic", "transplant_candidacy")]) == (
+        "action_other_treatment")
     # a negated mention ("not a transplant") is not a question about one
     assert choose("ask_side_effects", entities=[ent("procedure", "hair_transplant", "negated")]) is None
     # the claim about DHI ("is DHI really non-invasive?") keeps its evidence answer
@@ -218,3 +221,27 @@ def test_the_other_treatment_guard_leaves_what_it_should():
     assert choose("ask_side_effects", entities=[transplant, ent("red_flag", "patchy_loss")]) == "action_red_flag"
     # a clicked button is never second-guessed
     assert choose("ask_side_effects", text="/ask_side_effects", entities=[transplant]) is None
+
+
+def test_a_named_treatment_answers_even_when_the_classifier_is_sure_it_is_out_of_scope():
+    rogaine = [ent("topic", "minoxidil")]
+    assert choose("out_of_scope", "can my husband use Rogaine while I'm pregnant?", 0.95, entities=rogaine) == (
+        "action_answer_topic")
+    # a topic named in passing in an everyday question stays declined
+    assert choose("out_of_scope", "how do I beat stress at work?", 0.95, entities=[ent("topic", "stress")]) is None
+
+
+def test_a_message_that_names_a_topic_or_a_treatment_is_in_the_domain():
+    """"how to control hairfall after delivery" has no domain word the guard knows, but
+    it names a topic: it is answered, not declined."""
+    assert choose("ask_photos", "how to control hairfall after delivery", 0.8, entities=[ent("topic", "postpartum")],
+                  signals=OFF_TOPIC) == "action_answer_topic"
+    assert choose("ask_photos", "how to back up photos", 0.8, signals=OFF_TOPIC) == "utter_out_of_scope"
+
+
+def test_who_is_not_suitable_for_a_transplant_is_a_question_about_transplants():
+    """The negation cue "not" marks the treatment as negated, but it belongs to the question."""
+    entities = [ent("procedure", "hair_transplant", "negated"), ent("topic", "transplant_candidacy", "negated")]
+    assert choose("ask_dhi", "who is not suitable for a hair transplant?", entities=entities) == "action_other_treatment"
+    # a treatment really turned down is not the subject: "no transplant for me, how many sessions?"
+    assert choose("ask_sessions", entities=[ent("procedure", "hair_transplant", "negated")]) is None

@@ -72,6 +72,11 @@ RED_FLAGS = {
         "is thinning hair common in young children",
         "my children are losing hair in the back",
     ],
+    "hair_pulling": [
+        "my son keeps pulling at his hair and he won't stop, can anything help?",
+        "I think my daughter has trichotillomania",
+        "my teenager pulls out her hair when she is anxious",
+    ],
     "systemic": [
         "I'm shedding a lot and I've lost weight without trying",
         "hair falling out plus fever and night sweats",
@@ -106,6 +111,7 @@ ORDINARY = [
     "is it suitable for people with dandruff?",
     "can I have mesotherapy if I have a fever?",
     "how long does a session take?",
+    "I'm pulling my hair out trying to choose a clinic",  # the idiom, not the habit
 ]
 
 
