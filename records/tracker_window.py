@@ -324,7 +324,14 @@ def light_users(extracted: Optional[Text], timestamps: Dict[int, Optional[float]
     """(id, light visitor message) from the result of ``light_users_sql`` and the messages'
     ``timestamp`` column: what ``_light_user`` keeps of each message's ``data``."""
     light = []
+    every_field = (1 << len(LIGHT_FIELDS)) - 1
     for event_id, text, input_channel, intent, entities, parse_text, present in json.loads(extracted or "[]"):
+        if present == every_field:  # as Rasa writes them
+            light.append((event_id, {
+                "event": UserUttered.type_name, "timestamp": timestamps.get(event_id), "text": text,
+                "input_channel": input_channel, "parse_data": {"intent": intent, "entities": entities, "text": parse_text},
+            }))
+            continue
         data: Dict[Text, Any] = {"event": UserUttered.type_name}
         parse_data: Dict[Text, Any] = {}
         values = (timestamps.get(event_id), text, input_channel, intent, entities, parse_text)

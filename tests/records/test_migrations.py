@@ -1,4 +1,5 @@
-"""Alembic migrations: they keep existing records, match the models, spare Rasa's table."""
+"""Alembic migrations: they keep existing records, match the models, spare Rasa's table
+(0007 adds an index to it and its downgrade drops only that index)."""
 import os
 import subprocess
 import sys

@@ -484,3 +484,16 @@ def test_on_a_fresh_database_the_tracker_store_creates_the_window_index(empty_db
     indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.get_engine(empty_db_url)).get_indexes("events")}
     assert indexes[db.EVENTS_INDEX] == list(db.EVENTS_INDEX_COLUMNS)
     _store()  # a second start (another replica) finds it
+
+
+def test_without_sql_extraction_the_earlier_messages_are_decoded_in_python_the_same(db_url, monkeypatch):
+    """A database other than SQLite and PostgreSQL (no ``light_users_sql``) reads the
+    earlier visitor messages' rows and decodes them in Python: the same tracker."""
+    events = long_conversation(ending="triage")
+    asyncio.run(_store().save(_tracker("long", events)))
+    extracted = asyncio.run(_store().retrieve("long"))
+    monkeypatch.setattr(tracker_window, "light_users_sql", lambda dialect: None)
+    decoded = asyncio.run(_store().retrieve("long"))
+    assert tracker_window.window_of(decoded) == tracker_window.window_of(extracted) is not None
+    assert [e.as_dict() for e in decoded.events] == [e.as_dict() for e in extracted.events]
+    _same_state(decoded, asyncio.run(SQLTrackerStore.retrieve(_store(), "long")))
