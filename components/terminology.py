@@ -18,7 +18,7 @@ import spacy
 import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
@@ -174,7 +174,107 @@ def load_pipeline(directory: Path) -> tuple:
     """Returns (nlp, cues) saved by ``save_pipeline``."""
     nlp = spacy.load(directory)
     cues = json.loads((Path(directory) / META_FILE).read_text(encoding="utf-8"))
+    prefilter_entity_ruler(nlp)
     return nlp, cues
+
+
+def prefilter_entity_ruler(nlp: Language) -> bool:
+    """Gives the pipeline's entity ruler a ``PrefilteredMatcher`` in place of its
+    matcher (in memory only: nothing stored changes). False when there is no ruler or
+    its patterns are not all token patterns."""
+    if "entity_ruler" not in nlp.pipe_names:
+        return False
+    ruler = nlp.get_pipe("entity_ruler")
+    if isinstance(ruler.matcher, PrefilteredMatcher) or ruler.phrase_patterns:
+        return False
+    # The matcher's keys and patterns in the order the ruler added them when loaded:
+    # saved from ``ruler.patterns``, which lists them key by key, as here.
+    keyed = [(key, pattern) for key, patterns in ruler.token_patterns.items() for pattern in patterns]
+    if len(ruler.matcher) != len(ruler.token_patterns) or not all(isinstance(p, list) for _, p in keyed):
+        return False
+    if any(len(ruler.matcher.get(key)[1]) != len(patterns) for key, patterns in ruler.token_patterns.items()):
+        return False
+    ruler.matcher = PrefilteredMatcher(ruler.matcher, keyed)
+    return True
+
+
+class PrefilteredMatcher:
+    """A token matcher that runs only the patterns a text's words allow.
+
+    Stands in for the entity ruler's matcher (about 1,100 patterns, each tried at
+    every word: 0.15 ms of a message's 0.4 ms in the pipeline). A pattern can only
+    match when, for each of its tokens that must match (no ``OP``, ``"1"``, ``"+"``),
+    the text has a word with that ``LOWER`` or ``LEMMA`` value (or one from its
+    ``IN`` list). A matcher holding only those patterns, in the same order, finds the
+    same matches in the same order: spaCy follows each pattern's states on their own
+    and lists matches in the order of the states (see ``Analyser.overlay_matches``).
+    Anything else (keyword arguments, spans, a text without lemmas) goes to the full
+    matcher, as do texts that allow every pattern.
+    """
+
+    def __init__(self, matcher: Matcher, keyed_patterns: List[tuple]) -> None:
+        self._full = matcher
+        self._patterns = [(key, pattern, _required_values(pattern)) for key, pattern in keyed_patterns]
+        self._by_value: Dict[tuple, List[tuple]] = {}
+        self._always: List[int] = []
+        for i, (_, _, needed) in enumerate(self._patterns):
+            if not needed:
+                self._always.append(i)
+            for j, values in enumerate(needed):
+                for value in values:
+                    self._by_value.setdefault(value, []).append((i, j))
+        self._subsets: Dict[tuple, Matcher] = {}
+        self._uses_lemma = any(str(attr).upper() == "LEMMA" for _, p, _ in self._patterns for spec in p for attr in spec)
+        self._usable = bool(self._patterns) and not any(
+            str(attr).upper() in ANNOTATION_ATTRS - {"LEMMA"} for _, p, _ in self._patterns for spec in p for attr in spec
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_full", "_usable"):
+            raise AttributeError(name)
+        return getattr(self._full, name)
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        self._usable = False  # patterns added later: the full matcher from now on
+        self._full.add(*args, **kwargs)
+
+    def remove(self, *args: Any, **kwargs: Any) -> None:
+        self._usable = False
+        self._full.remove(*args, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self._full)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._full
+
+    def __call__(self, doclike, **kwargs):
+        if kwargs or not self._usable or not isinstance(doclike, Doc) or (
+            self._uses_lemma and not doclike.has_annotation("LEMMA")
+        ):
+            return self._full(doclike, **kwargs)
+        present = {("LOWER", t.lower_) for t in doclike}
+        if self._uses_lemma:
+            present |= {("LEMMA", t.lemma_) for t in doclike}
+        met = {pair for value in present for pair in self._by_value.get(value, ())}
+        counts: Dict[int, int] = {}
+        for i, _ in met:
+            counts[i] = counts.get(i, 0) + 1
+        patterns = self._patterns
+        chosen = tuple(sorted(self._always + [i for i, n in counts.items() if n == len(patterns[i][2])]))
+        if len(chosen) == len(patterns):
+            return self._full(doclike)
+        if not chosen:
+            return []
+        matcher = self._subsets.get(chosen)
+        if matcher is None:
+            if len(self._subsets) >= OVERLAY_SUBSETS_KEPT:
+                self._subsets.clear()
+            matcher = Matcher(self._full.vocab)
+            for i in chosen:
+                matcher.add(patterns[i][0], [patterns[i][1]])
+            self._subsets[chosen] = matcher
+        return matcher(doclike)
 
 
 def _phrases(items: Iterable[str], nlp: Language) -> List[List[str]]:
@@ -399,6 +499,27 @@ def _required_words(pattern: List[Dict[str, Any]]) -> tuple:
                 and all(isinstance(v, str) for v in value["IN"])
             ):
                 needed.append(frozenset(value["IN"]))
+    return tuple(needed)
+
+
+def _required_values(pattern: List[Dict[str, Any]]) -> tuple:
+    """Like ``_required_words``, for ``LOWER`` and ``LEMMA``: for each token that must
+    match, the (attribute, value) pairs it accepts, one set per attribute tested."""
+    needed = []
+    for spec in pattern:
+        if not isinstance(spec, dict) or spec.get("OP", "1") not in ("1", "+"):
+            continue
+        for attr, value in spec.items():
+            name = str(attr).upper()
+            if name not in ("LOWER", "LEMMA"):
+                continue
+            if isinstance(value, str):
+                needed.append(frozenset([(name, value)]))
+            elif (
+                isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list)
+                and all(isinstance(v, str) for v in value["IN"])
+            ):
+                needed.append(frozenset((name, v) for v in value["IN"]))
     return tuple(needed)
 
 

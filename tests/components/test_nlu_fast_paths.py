@@ -331,3 +331,54 @@ def test_has_phrase_answers_as_the_plain_scan_did():
         phrases = [[rnd.choice(vocab) for _ in range(rnd.randint(0, 3))] for _ in range(rnd.randint(0, 3))]
         for seq in (words, tuple(words)):
             assert CueMatcher._has_phrase(seq, phrases) == plain(seq, phrases), (words, phrases)
+
+
+def test_the_entity_ruler_on_the_allowed_patterns_finds_what_the_full_one_finds(tmp_path):
+    """A pipeline saved and loaded as a trained model loads it: the ruler's matcher is
+    the prefiltered one, and it gives the full matcher's matches in the same order,
+    and the same entities as a pipeline without it."""
+    import random
+    from pathlib import Path
+
+    import spacy
+
+    from components.terminology import PrefilteredMatcher, build_pipeline, load_pipeline, load_terminology, save_pipeline
+
+    terminology = load_terminology(Path(__file__).resolve().parents[2] / "data" / "content" / "terminology.yml")
+    save_pipeline(build_pipeline(terminology), terminology, tmp_path)
+    nlp, _ = load_pipeline(tmp_path)
+    plain = spacy.load(tmp_path)  # without the prefilter
+    matcher = nlp.get_pipe("entity_ruler").matcher
+    assert isinstance(matcher, PrefilteredMatcher) and matcher._uses_lemma and len(matcher._patterns) > 500
+    assert not isinstance(plain.get_pipe("entity_ruler").matcher, PrefilteredMatcher)
+
+    rnd = random.Random(11)
+    values = sorted(v for _, v in matcher._by_value)
+    texts = _nlu_examples()
+    texts += [" ".join(rnd.choice(values) for _ in range(rnd.randint(1, 10))) for _ in range(400)]
+    texts += ["", "  ", "I'm not pregnant but I had two tumours removed", "<b>pregnant</b>"]
+    several = 0
+    for text in texts:
+        doc = nlp(text)
+        found = matcher(doc)
+        assert found == matcher._full(doc), text
+        several += len(found) > 1
+        other = plain(text)
+        assert [(e.start, e.end, e.label_, e.ent_id_) for e in doc.ents] == [
+            (e.start, e.end, e.label_, e.ent_id_) for e in other.ents], text
+    assert several > 100
+
+
+def test_patterns_added_later_turn_the_prefilter_off():
+    import spacy
+    from spacy.matcher import Matcher
+
+    from components.terminology import PrefilteredMatcher
+
+    nlp = spacy.blank("en")
+    full = Matcher(nlp.vocab)
+    full.add("A", [[{"LOWER": "hair"}, {"LOWER": "loss"}]])
+    matcher = PrefilteredMatcher(full, [("A", [{"LOWER": "hair"}, {"LOWER": "loss"}])])
+    assert matcher(nlp("no match here")) == []
+    matcher.add("B", [[{"LOWER": "here"}]])
+    assert len(matcher(nlp("no match here"))) == 1
