@@ -34,6 +34,7 @@ with the actions. Nothing is trained; the policy stores only its settings.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.policies.policy import Policy, PolicyPrediction, confidence_scores_for
@@ -96,10 +97,16 @@ MESO_INTENTS = {
 # Topics that name a treatment: named, they are the question even when the classifier
 # is sure the message is out of scope.
 TREATMENT_TOPICS = {"prp", "drug_mesotherapy", "minoxidil", "finasteride", "transplant_candidacy"}
+# Topics that are a cause of hair loss (knowledge.yml entries on them).
+CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
+                "alopecia_areata", "hair_loss_causes"}
 # Entity types whose mention puts a message in the domain (terminology.yml).
 DOMAIN_ENTITIES = ("topic", "procedure")  # specific phrases; not "iron", "volume", "flu"
 MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications"}
 NOT_ANSWERS = {"ask_capabilities"}
+
+
+_TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
 
 
 def _is_payload(text: str) -> bool:
@@ -155,7 +162,15 @@ def choose_action(
         and not set(sig.affirmed(entities, TOPIC_ENTITY)) & TREATMENT_TOPICS
     )
     # "does it protect from stress?" asks about an advertised claim, not about stress
-    claim_asked = intent == "ask_claim" and sig.affirmed(entities, "claim_topic")
+    # "when does postpartum hair loss stop?" names a cause, not the treatment: the
+    # cause's answer, not the claim that mesotherapy stops hair loss
+    # ("does it protect my hair from stress?" asks about the treatment: the claim)
+    about_a_cause = (
+        bool(set(sig.affirmed(entities, TOPIC_ENTITY)) & CAUSE_TOPICS)
+        and sig.MESOTHERAPY not in sig.mentioned(entities, sig.PROCEDURE_ENTITY)
+        and not _TREATMENT_POINTER.search(text or "")
+    )
+    claim_asked = intent == "ask_claim" and bool(sig.affirmed(entities, "claim_topic")) and not about_a_cause
     # a complication guessed with no sign of one named (no pus, spreading redness,
     # fever...: those were routed above) while the message names an aftercare topic
     # ("a bit sore after the session"): the topic's answer, which says when to get

@@ -267,7 +267,15 @@ def test_the_database_restarted_during_traffic_loses_nothing(pg_live_stack):
         lost += missing(users, stored_users) + missing(bots, stored_bots)
         duplicated += missing(stored_users, users) + missing(stored_bots, bots)
         if stored_users != users or stored_bots != bots:
-            problems.append({"sent": users, "stored": stored_users, "received": bots, "stored_bots": stored_bots})
+            problems.append({
+                "sender": visitor.sender[:8],
+                "visitor messages lost": list((Counter(users) - Counter(stored_users)).elements()),
+                "replies lost": [t[:80] for t in (Counter(bots) - Counter(stored_bots)).elements()],
+                "stored twice": [t[:80] for t in ((Counter(stored_users) - Counter(users))
+                                                  + (Counter(stored_bots) - Counter(bots))).elements()],
+                "order": "differs" if not (Counter(users) - Counter(stored_users) or Counter(bots) - Counter(stored_bots))
+                else "",
+            })
     slowest = max(seconds for v in visitors for phase, _, _, seconds in v.turns if phase.startswith(DURING))
     print(f"\ndatabase restart during traffic: {len(visitors)} visitors, outage {outage:.1f} s, "
           f"{sent} messages sent, {received} replies received, events lost = {lost}, duplicated = {duplicated}, "

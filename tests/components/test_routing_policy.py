@@ -245,3 +245,13 @@ def test_who_is_not_suitable_for_a_transplant_is_a_question_about_transplants():
     assert choose("ask_dhi", "who is not suitable for a hair transplant?", entities=entities) == "action_other_treatment"
     # a treatment really turned down is not the subject: "no transplant for me, how many sessions?"
     assert choose("ask_sessions", entities=[ent("procedure", "hair_transplant", "negated")]) is None
+
+
+def test_a_question_about_a_cause_gets_the_cause_not_the_claim():
+    """"When does postpartum hair loss stop?" names a cause and no treatment: the
+    postpartum answer, not the evidence on "mesotherapy stops hair loss"."""
+    entities = [ent("topic", "postpartum"), ent("claim_topic", "stops_hair_loss")]
+    assert choose("ask_claim", "When does postpartum hair loss stop?", 0.59, entities=entities) == "action_answer_topic"
+    # about the treatment, the claim stays ("does meso stop hair loss after a baby?")
+    assert choose("ask_claim", "does meso stop hair loss after a baby?", 0.9,
+                  entities=entities + [ent("procedure", "mesotherapy")]) is None
