@@ -236,10 +236,25 @@ class MesoTrackerStore(SQLTrackerStore):
         self._remember(tracker)
         try:
             with self._replay_lock:
+                behind = self._has_spooled(tracker.sender_id)
                 self._replay_events()
-                await super().save(tracker)
+                if behind:
+                    # The turn may have read the conversation before its spooled events
+                    # were written (a save spooled during the outage, appended after the
+                    # replay that ended it): Rasa's count of stored rows would then skip
+                    # this turn's events. Write by content instead, as a replay does.
+                    self._apply_spooled("events", self._spool_record(tracker))
+                else:
+                    await super().save(tracker)
         except Exception as exc:  # noqa: BLE001 - kept on disk, never lost or logged with its text
             self._spool_tracker(tracker, type(exc).__name__, outage=is_unreachable(exc))
+
+    def _has_spooled(self, sender_id: Text) -> bool:
+        """Whether the events spool holds anything of this conversation (one ``stat``
+        when the spool is empty)."""
+        if not spool.pending(spool.EVENTS_FILE):
+            return False
+        return any(spooled_sender(entry) == sender_id for entry in spool.entries(spool.EVENTS_FILE))
 
     def _unsaved_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         """Rasa's new events (those past the stored count), or for a tracker loaded as a
@@ -333,6 +348,10 @@ class MesoTrackerStore(SQLTrackerStore):
     async def _retrieve_or_spooled(self, sender_id: Text, retrieve) -> Optional[DialogueStateTracker]:
         if not self._outage:
             try:
+                if self._has_spooled(sender_id):
+                    # written first, so that the turn reads the whole conversation
+                    with self._replay_lock:
+                        self._replay_events()
                 tracker = await retrieve(sender_id)
             except Exception as exc:  # noqa: BLE001 - Rasa would log the error's text (SQL parameters)
                 if not is_unreachable(exc):
@@ -409,7 +428,10 @@ class MesoTrackerStore(SQLTrackerStore):
 
     # --- the outage --------------------------------------------------------------------------
 
-    def _spool_tracker(self, tracker: DialogueStateTracker, reason: str, outage: bool = True) -> None:
+    @staticmethod
+    def _spool_record(tracker: DialogueStateTracker) -> Dict[str, Any]:
+        """The tracker's events as the spool keeps them: redacted and masked as a save
+        stores them; for a windowed tracker the summary apart from the events."""
         keep = clinic_contacts()
         masked = contact_answers(tracker.events)
         events = [_RedactedEvent(event, keep, id(event) in masked).as_dict() for event in tracker.events]
@@ -419,6 +441,11 @@ class MesoTrackerStore(SQLTrackerStore):
         window = tracker_window.window_of(tracker)
         if window is not None:  # the prefix is a summary: kept to read back, never inserted
             record.update(events=events[window.prefix:], prefix=events[: window.prefix], boundary_id=window.boundary_id)
+        return record
+
+    def _spool_tracker(self, tracker: DialogueStateTracker, reason: str, outage: bool = True) -> None:
+        record = self._spool_record(tracker)
+        events = record["events"]
         spool.append("events", record, spool.EVENTS_FILE)
         if outage:
             self._went_down(reason)

@@ -207,3 +207,43 @@ def test_a_spool_left_by_an_earlier_process_is_written_at_start(sqlite_url, fast
         assert len(_stored(sqlite_url, SENDER)) == len(events)
     finally:
         tracker_store.stop_retrying()
+
+
+def test_a_turn_spooled_as_the_outage_ends_is_neither_lost_nor_read_stale(outage):
+    """A save that was spooled during the outage but appended after the replay that ended
+    it (it waited for the spool's lock) leaves the conversation's last turn on disk while
+    the database is already back. The next read writes it first; and a turn that had
+    read the conversation before it was written is stored by content, not by Rasa's
+    count of stored rows (which would skip the new turn's events: 2 lost in
+    tests/test_faults_live.py before this)."""
+    url, _cut, _restore = outage
+    domain = Domain.empty()
+    tracker_store = MesoTrackerStore(domain=domain)
+    try:
+        first = [SessionStarted()] + _turn("hello", "greet", "Hi!")
+        asyncio.run(tracker_store.save(_tracker(SENDER, first)))
+        second = first + _turn("how many sessions?", "ask_sessions", "Usually several.")
+        tracker_store._outage = True  # as during the outage: this turn is spooled
+        asyncio.run(tracker_store.save(_tracker(SENDER, second)))
+        tracker_store._outage = False  # the replay that ended the outage ran before the append
+        assert tracker_store._has_spooled(SENDER) and len(_stored(url, SENDER)) == len(first)
+
+        seen = asyncio.run(tracker_store.retrieve(SENDER))  # writes the spooled turn first
+        assert seen.latest_message.text == "how many sessions?"
+        assert len(_stored(url, SENDER)) == len(second) and not tracker_store._has_spooled(SENDER)
+
+        # a turn that read the conversation before the spooled one was written
+        stale = _tracker(SENDER, second)
+        third = second + _turn("does it hurt?", "ask_pain", "A little.")
+        tracker_store._outage = True
+        asyncio.run(tracker_store.save(_tracker(SENDER, third)))  # spooled behind the stale read
+        tracker_store._outage = False
+        for event in _turn("thanks", "thank", "You're welcome."):
+            stale.update(event)
+        asyncio.run(tracker_store.save(stale))
+        texts = [e.get("text") for e in _stored(url, SENDER) if e["event"] in ("user", "bot")]
+        assert texts == ["hello", "Hi!", "how many sessions?", "Usually several.", "does it hurt?", "A little.",
+                         "thanks", "You're welcome."]
+        assert not tracker_store.spool_pending()
+    finally:
+        tracker_store.stop_retrying()
