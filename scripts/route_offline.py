@@ -1,6 +1,6 @@
 """Which answer each message of a question set would get, without a running stack and
 without retraining after a terminology edit: for tuning terminology and content on the
-DEVELOPMENT sets (tests/realworld/dev_questions.yml, dev_questions_2.yml), never on the held-out set.
+DEVELOPMENT sets (tests/realworld/dev_questions*.yml), never on the held-out set.
 
 The trained model gives the intent and its ranking; the entities and signals come from
 the CURRENT data/content/terminology.yml (built as DomainSpacyNLP builds it), so a
