@@ -160,7 +160,8 @@ class ActionAnswerTopic(Action):
 def other_treatment_reply(entities: List[Dict[str, Any]], intent: str) -> Tuple[str, Dict[str, Any]]:
     """What a question about another treatment gets (routing.yml ``other_treatments``):
     ``("entry", {"id": ...})`` when it asks who can have it and the content answers
-    that, else ``("cannot_answer", {"name": ..., "follow_ups": [...]})``."""
+    that, else (a messages.yml key, ``{"name": ..., "follow_ups": [...]}``): "I can't
+    answer that one reliably", or its variant for a treatment the sources do not cover."""
     treatment = sig.other_treatment(entities) or ""
     settings = content.routing()
     group = next(
@@ -173,7 +174,8 @@ def other_treatment_reply(entities: List[Dict[str, Any]], intent: str) -> Tuple[
     if candidacy in entries and asked & set(settings.get("candidacy_questions") or []):
         return "entry", {"id": candidacy}
     follow_ups = [e for e in group.get("entries") or [] if e in entries] + ["consultation"]
-    return "cannot_answer", {"name": group.get("name") or treatment.replace("_", " "), "follow_ups": follow_ups}
+    message = "cannot_answer" if group.get("covered", True) else "cannot_answer_not_covered"
+    return message, {"name": group.get("name") or treatment.replace("_", " "), "follow_ups": follow_ups}
 
 
 class ActionOtherTreatment(Action):
@@ -190,7 +192,7 @@ class ActionOtherTreatment(Action):
         if kind == "entry":
             entry_id = reply["id"]
             return send_entries(dispatcher, [(entry_id, content.knowledge_entries()[entry_id])])
-        say(dispatcher, "cannot_answer", treatment=reply["name"], buttons=content.buttons_for(reply["follow_ups"]))
+        say(dispatcher, kind, treatment=reply["name"], buttons=content.buttons_for(reply["follow_ups"]))
         return []
 
 

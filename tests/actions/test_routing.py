@@ -224,3 +224,16 @@ def test_hair_loss_medicines_in_general_offer_minoxidil_and_finasteride():
     assert messages[0]["text"].startswith("I can't answer that one reliably.")
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert any("minoxidil" in p for p in payloads) and any("finasteride" in p for p in payloads)
+
+
+def test_a_treatment_the_sources_do_not_cover_is_not_said_to_be_known_in_outline():
+    from actions.routing import ActionOtherTreatment
+
+    trk = tracker("are exosomes safe for hair loss?", "ask_side_effects",
+                  entities=[entity("procedure", "exosomes")], signals=PLAIN)
+    messages, _ = run(ActionOtherTreatment(), trk)
+    text = messages[0]["text"]
+    assert text.startswith("I can't answer that one reliably.")  # the same first sentence: a decline
+    assert "say nothing about exosome treatments" in text and "only the basics" not in text
+    transplant = tracker("does FUE hurt?", "ask_side_effects", entities=[entity("procedure", "fue")], signals=PLAIN)
+    assert "only the basics" in run(ActionOtherTreatment(), transplant)[0][0]["text"]
