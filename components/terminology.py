@@ -341,30 +341,15 @@ class Analyser:
         self.injection_times = {str(w).lower() for w in cues.get("injection_time_words") or []}
         self.injection_places = _phrases(cues.get("injection_places") or [], nlp)
         found = cues.get("overlay_patterns")
+        # the full matcher, and the same patterns run only where a text's words allow
+        # them (``PrefilteredMatcher``, as for the entity ruler)
         self.overlay = Matcher(nlp.vocab)
-        # (key, pattern, the word sets a match needs a word from), in the order added
-        self._overlay_patterns: List[tuple] = []
+        keyed = []
         for p in found if found is not None else overlay_patterns(nlp, cues):
             key = f"{p['label']}|{p['id']}"
             self.overlay.add(key, [p["pattern"]])
-            self._overlay_patterns.append((key, p["pattern"], _required_words(p["pattern"])))
-        # Matchers with only the patterns a text's words allow, by pattern indices.
-        self._overlay_subsets: Dict[tuple, Matcher] = {}
-        # form -> the (pattern, token) pairs it satisfies; patterns with nothing needed
-        self._needs_by_form: Dict[str, List[tuple]] = {}
-        self._always: List[int] = []
-        for i, (_, _, needed) in enumerate(self._overlay_patterns):
-            if not needed:
-                self._always.append(i)
-            for j, forms in enumerate(needed):
-                for form in forms:
-                    self._needs_by_form.setdefault(form, []).append((i, j))
-        self._prefilter = bool(self._overlay_patterns) and not any(
-            str(attr).upper() in ANNOTATION_ATTRS
-            for _, pattern, _ in self._overlay_patterns
-            for spec in pattern
-            for attr in spec
-        )
+            keyed.append((key, p["pattern"]))
+        self._overlay_fast = PrefilteredMatcher(self.overlay, keyed)
 
     @classmethod
     def from_terminology_file(cls, path: Path) -> "Analyser":
@@ -379,7 +364,7 @@ class Analyser:
         """Mentions of the overlay types (topics): per type, the longest matches that
         do not overlap each other, in text order."""
         words = [t.lower_ for t in doc]
-        spans = [Span(doc, start, end, label=doc.vocab.strings[key]) for key, start, end in self.overlay_matches(doc, words)]
+        spans = [Span(doc, start, end, label=doc.vocab.strings[key]) for key, start, end in self.overlay_matches(doc)]
         found = []
         for span in sorted(filter_spans(spans), key=lambda sp: sp.start):
             label, _, value = span.label_.partition("|")
@@ -388,42 +373,16 @@ class Analyser:
             )
         return found
 
-    def overlay_matches(self, doc, words: Optional[Sequence[str]] = None) -> List[tuple]:
+    def overlay_matches(self, doc) -> List[tuple]:
         """``self.overlay(doc)``: the same matches in the same order, found faster.
 
         The overlay patterns test each word against lists of forms (``LOWER`` ``IN``),
-        which spaCy's matcher checks in Python for every pattern at every word: about
-        1 ms a message for some 850 patterns. A pattern can only match when, for each
-        of its words that is not optional, the text has one of its forms; the matcher
-        here holds only those patterns, added in the same order. spaCy's matcher
-        follows each pattern on its own and lists matches in the order of its
-        patterns' states, so the other patterns' states never change which matches
-        are found or their order (tests/components/test_nlu_fast_paths.py compares
-        both on every training example).
+        which spaCy's matcher checks for every pattern at every word (about 1 ms a
+        message for some 850 patterns); ``PrefilteredMatcher`` runs only the patterns
+        the text's words allow (tests/components/test_nlu_fast_paths.py compares both
+        on every training example).
         """
-        if not self._prefilter:
-            return self.overlay(doc)
-        present = set(words if words is not None else (t.lower_ for t in doc))
-        met = {pair for word in present for pair in self._needs_by_form.get(word, ())}
-        counts: Dict[int, int] = {}
-        for i, _ in met:
-            counts[i] = counts.get(i, 0) + 1
-        patterns = self._overlay_patterns
-        chosen = tuple(sorted(self._always + [i for i, n in counts.items() if n == len(patterns[i][2])]))
-        if len(chosen) == len(self._overlay_patterns):
-            return self.overlay(doc)
-        if not chosen:
-            return []
-        matcher = self._overlay_subsets.get(chosen)
-        if matcher is None:
-            if len(self._overlay_subsets) >= OVERLAY_SUBSETS_KEPT:
-                self._overlay_subsets.clear()
-            matcher = Matcher(self.overlay.vocab)
-            for i in chosen:
-                key, pattern, _ = self._overlay_patterns[i]
-                matcher.add(key, [pattern])
-            self._overlay_subsets[chosen] = matcher
-        return matcher(doc)
+        return self._overlay_fast(doc)
 
     def looks_non_english(self, text: str, doc=None) -> bool:
         """Four or more words, none of them a common English word or a known term."""
@@ -481,30 +440,11 @@ ANNOTATION_ATTRS = {"TAG", "POS", "MORPH", "LEMMA", "DEP"}
 OVERLAY_SUBSETS_KEPT = 1024
 
 
-def _required_words(pattern: List[Dict[str, Any]]) -> tuple:
-    """For each token of a matcher pattern that must match exactly one word or more
-    (no ``OP``, ``"1"`` or ``"+"``) and tests ``LOWER``: the lower-case forms it
-    accepts. A text without any of one set's forms cannot match the pattern."""
-    needed = []
-    for spec in pattern:
-        if not isinstance(spec, dict) or spec.get("OP", "1") not in ("1", "+"):
-            continue
-        for attr, value in spec.items():
-            if str(attr).upper() != "LOWER":
-                continue
-            if isinstance(value, str):
-                needed.append(frozenset([value]))
-            elif (
-                isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list)
-                and all(isinstance(v, str) for v in value["IN"])
-            ):
-                needed.append(frozenset(value["IN"]))
-    return tuple(needed)
-
-
 def _required_values(pattern: List[Dict[str, Any]]) -> tuple:
-    """Like ``_required_words``, for ``LOWER`` and ``LEMMA``: for each token that must
-    match, the (attribute, value) pairs it accepts, one set per attribute tested."""
+    """For each token of a matcher pattern that must match exactly one word or more
+    (no ``OP``, ``"1"`` or ``"+"``) and tests ``LOWER`` or ``LEMMA``: the (attribute,
+    value) pairs it accepts, one set per attribute tested. A text without any pair of
+    one set cannot match the pattern."""
     needed = []
     for spec in pattern:
         if not isinstance(spec, dict) or spec.get("OP", "1") not in ("1", "+"):

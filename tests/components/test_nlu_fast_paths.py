@@ -225,10 +225,11 @@ def analyser():
 def test_the_overlay_matcher_on_the_allowed_patterns_finds_what_the_full_one_finds(analyser):
     """Every training example, and texts stringing several topics' words together:
     the same (key, start, end) matches in the same order as the full matcher."""
-    assert analyser._prefilter and len(analyser._overlay_patterns) > 100
+    fast = analyser._overlay_fast
+    assert fast._usable and len(fast._patterns) > 100
     texts = _nlu_examples()
     assert len(texts) > 1000
-    words = sorted(analyser._needs_by_form)
+    words = sorted({value for _attr, value in fast._by_value})
     import random
 
     rnd = random.Random(7)
@@ -248,11 +249,12 @@ def test_the_overlay_matcher_on_the_allowed_patterns_finds_what_the_full_one_fin
 
 
 def test_a_pattern_s_required_words():
-    from components.terminology import _required_words
+    from components.terminology import _required_values
 
     pattern = [{"LOWER": {"IN": ["result", "results"]}}, {"IS_PUNCT": False, "OP": "?"},
                {"LOWER": "last"}, {"LOWER": {"IN": ["x"]}, "OP": "*"}, {"LOWER": {"NOT_IN": ["y"]}}]
-    assert _required_words(pattern) == (frozenset({"result", "results"}), frozenset({"last"}))
+    assert _required_values(pattern) == (
+        frozenset({("LOWER", "result"), ("LOWER", "results")}), frozenset({("LOWER", "last")}))
 
 
 def _word_cluster_features_the_old_way(featurizer, message):
