@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from console import improve
 from console.security import AccessLogFilter, access_log_path
 from records import copies, db, spool, store
+from tests.fixtures.rasa_events import rasa_events_table
 
 SENDER = "5c4b3a29-1807-4f6e-9d5c-4b3a29180700"
 OTHER = "6d5c4b3a-2918-4a7f-8e6d-5c4b3a291801"
@@ -18,16 +19,7 @@ OTHER_TEXT = "how long does each session take"
 
 def _events(url):
     metadata = sa.MetaData()
-    events = sa.Table(
-        "events", metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("sender_id", sa.String(255), nullable=False),
-        sa.Column("type_name", sa.String(255), nullable=False),
-        sa.Column("timestamp", sa.Float),
-        sa.Column("intent_name", sa.String(255)),
-        sa.Column("action_name", sa.String(255)),
-        sa.Column("data", sa.Text),
-    )
+    events = rasa_events_table(metadata)
     metadata.create_all(db.get_engine(url))
     rows = [(SENDER, TEXT), (SENDER, "yes"), (OTHER, OTHER_TEXT)]
     with db.get_engine(url).begin() as connection:

@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from records import db, store
+from tests.fixtures.rasa_events import rasa_events_table
 from records.models import Base
 
 SENDER = "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
@@ -106,17 +107,7 @@ def test_upgrade_from_0001_to_0002_keeps_every_record(empty_db_url):
 
 def test_migrations_never_touch_rasa_events(empty_db_url):
     metadata = sa.MetaData()
-    events = sa.Table(
-        "events",
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("sender_id", sa.String(255), nullable=False),
-        sa.Column("type_name", sa.String(255), nullable=False),
-        sa.Column("timestamp", sa.Float),
-        sa.Column("intent_name", sa.String(255)),
-        sa.Column("action_name", sa.String(255)),
-        sa.Column("data", sa.Text),
-    )
+    events = rasa_events_table(metadata)
     engine = db.get_engine(empty_db_url)
     metadata.create_all(engine)
     with engine.begin() as connection:
@@ -207,17 +198,7 @@ def test_cli_upgrade_creates_the_schema_on_a_fresh_sqlite_file(tmp_path):
 def _rasa_events_table(url):
     """Rasa's ``events`` table as ``SQLTrackerStore`` creates it (only ``sender_id`` indexed)."""
     metadata = sa.MetaData()
-    events = sa.Table(
-        "events",
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-        sa.Column("type_name", sa.String(255), nullable=False),
-        sa.Column("timestamp", sa.Float),
-        sa.Column("intent_name", sa.String(255)),
-        sa.Column("action_name", sa.String(255)),
-        sa.Column("data", sa.Text),
-    )
+    events = rasa_events_table(metadata)
     metadata.create_all(db.get_engine(url))
     return events
 

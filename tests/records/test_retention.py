@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import yaml
 
 from records import copies, db, retention, spool, store
+from tests.fixtures.rasa_events import rasa_events_table
 from records.models import (
     AuditLog,
     ConsultationRequest,
@@ -32,16 +33,7 @@ NEW_TEXT = "how many sessions would i need for thinning"
 
 
 def _events_table(metadata):
-    return sa.Table(
-        "events", metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-        sa.Column("type_name", sa.String(255), nullable=False),
-        sa.Column("timestamp", sa.Float),
-        sa.Column("intent_name", sa.String(255)),
-        sa.Column("action_name", sa.String(255)),
-        sa.Column("data", sa.Text),
-    )
+    return rasa_events_table(metadata)
 
 
 def _fill():

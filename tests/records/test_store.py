@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from records import db, spool, store
+from tests.fixtures.rasa_events import rasa_events_table
 from records.models import (
     AuditLog,
     ConsultationRequest,
@@ -211,17 +212,7 @@ def test_vocabularies_match_the_contract():
 
 
 def _rasa_events_table(metadata):
-    return sa.Table(
-        "events",
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-        sa.Column("type_name", sa.String(255), nullable=False),
-        sa.Column("timestamp", sa.Float),
-        sa.Column("intent_name", sa.String(255)),
-        sa.Column("action_name", sa.String(255)),
-        sa.Column("data", sa.Text),
-    )
+    return rasa_events_table(metadata)
 
 
 def _fill_everything_for(sender_id, events):
