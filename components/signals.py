@@ -86,13 +86,18 @@ def asks_if_treatment_causes(text: str) -> bool:
     return bool(_TREATMENT_CAUSE.search(text)) and not _REPORT.search(text) and not _OWN_HAIR_NOW.search(text)
 
 
-def affirmed(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
-    """Canonical values of the mentions of ``entity`` that are not negated or uncertain."""
+def _values(entities: Iterable[Dict[str, Any]], entity: str, keep) -> List[str]:
+    """Canonical values of the mentions of ``entity`` whose role ``keep`` accepts, each once."""
     values: List[str] = []
     for e in entities or []:
-        if e.get("entity") == entity and not e.get("role") and e.get("value") not in values:
+        if e.get("entity") == entity and keep(e.get("role")) and e.get("value") not in values:
             values.append(e.get("value"))
     return values
+
+
+def affirmed(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
+    """Canonical values of the mentions of ``entity`` that are not negated or uncertain."""
+    return _values(entities, entity, lambda role: not role)
 
 
 def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
@@ -112,21 +117,13 @@ def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
 
 def mentioned(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
     """Values of every mention of ``entity``, whatever its role."""
-    values: List[str] = []
-    for e in entities or []:
-        if e.get("entity") == entity and e.get("value") not in values:
-            values.append(e.get("value"))
-    return values
+    return _values(entities, entity, lambda role: True)
 
 
 def not_negated(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
     """Values of the mentions of ``entity`` that are not negated. For safety signs an
     uncertain mention ("I might have alopecia areata") counts: a doctor should see it."""
-    values: List[str] = []
-    for e in entities or []:
-        if e.get("entity") == entity and e.get("role") != "negated" and e.get("value") not in values:
-            values.append(e.get("value"))
-    return values
+    return _values(entities, entity, lambda role: role != "negated")
 
 
 def is_hypothetical(text: str) -> bool:
