@@ -1,32 +1,18 @@
 """The production configuration works against the real PostgreSQL and Redis."""
 import asyncio
-import os
-import socket
 from pathlib import Path
 
-import pytest
-from rasa.core.lock_store import LockStore, RedisLockStore
+from rasa.core.lock_store import LockStore
 from rasa.core.utils import read_endpoints_from_path
+
+from records.lock_store import AtomicRedisLockStore
+from tests.fixtures.services import need_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _reachable(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _need(port: int, what: str) -> None:
-    if not _reachable(port):
-        message = f"{what} is not reachable on 127.0.0.1:{port}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set: failing instead of skipping)", pytrace=False)
-        pytest.skip(message)
-
-
 def test_production_lock_store_is_redis_and_locks(monkeypatch):
-    _need(6379, "Redis")
+    need_port(6379, "Redis")
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://actions.internal:5055/webhook")
     monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
     monkeypatch.setenv("REDIS_PORT", "6379")
@@ -36,7 +22,7 @@ def test_production_lock_store_is_redis_and_locks(monkeypatch):
     assert endpoints.action.url == "http://actions.internal:5055/webhook"
     assert endpoints.action.headers == {"X-MesoGuide-Action-Secret": "deploy-test-secret-" + "z" * 24}
     store = LockStore.create(endpoints.lock_store)
-    assert isinstance(store, RedisLockStore)
+    assert isinstance(store, AtomicRedisLockStore)
 
     async def hold():
         async with store.lock("deploy-test-conversation"):

@@ -1,16 +1,20 @@
 """endpoints.yml switches tracker and lock store by environment variables, no edits."""
 import asyncio
-import os
-import socket
 import uuid
 from pathlib import Path
 
 import pytest
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.core.tracker_store import TrackerStore
 from rasa.core.utils import read_endpoints_from_path
 
-from records.lock_store import create_lock_store, lock_store_kind, redis_settings
+from records.lock_store import (
+    AtomicRedisLockStore,
+    create_lock_store,
+    lock_store_kind,
+    redis_settings,
+)
+from tests.fixtures.services import need_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,16 +25,6 @@ def _endpoints(monkeypatch):
     return read_endpoints_from_path(ROOT / "endpoints.yml")
 
 
-def _need_redis() -> None:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        if sock.connect_ex(("127.0.0.1", 6379)) != 0:
-            message = "Redis is not reachable on 127.0.0.1:6379"
-            if os.environ.get("CI"):
-                pytest.fail(message + " (CI is set: failing instead of skipping)", pytrace=False)
-            pytest.skip(message)
-
-
 def test_lock_store_defaults_to_memory_without_any_variable(monkeypatch):
     monkeypatch.delenv("MESOGUIDE_LOCK_STORE", raising=False)
     monkeypatch.delenv("SANIC_WORKERS", raising=False)
@@ -39,13 +33,13 @@ def test_lock_store_defaults_to_memory_without_any_variable(monkeypatch):
 
 
 def test_lock_store_redis_from_environment(monkeypatch):
-    _need_redis()
+    need_port(6379, "Redis")
     monkeypatch.setenv("MESOGUIDE_LOCK_STORE", "redis")
     monkeypatch.setenv("MESOGUIDE_REDIS_HOST", "127.0.0.1")
     monkeypatch.setenv("MESOGUIDE_REDIS_PORT", "6379")
     monkeypatch.setenv("MESOGUIDE_REDIS_DB", "3")
     store = LockStore.create(_endpoints(monkeypatch).lock_store)
-    assert isinstance(store, RedisLockStore)
+    assert isinstance(store, AtomicRedisLockStore)
     assert store.red.connection_pool.connection_kwargs["db"] == 3
     conversation = "endpoints-env-" + uuid.uuid4().hex
 

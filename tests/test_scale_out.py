@@ -16,7 +16,6 @@ start-ups dominate).
 """
 import json
 import os
-import socket
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ import sqlalchemy as sa
 from channels.client import new_sender, send
 from scripts.replicas import Replicas, find_nginx
 from scripts.stack import ROOT
+from tests.fixtures.services import redis_client, unavailable
 
 CONVERSATIONS = 50
 FIRST = "hello"
@@ -37,22 +37,6 @@ TOGETHER = ("what is mesotherapy?", "how many sessions are needed?")
 """Sent at the same moment in every conversation (different replicas, one lock)."""
 LAST = "thanks"
 REDIS_DB = 7
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
-    pytest.skip(reason)
-
-
-def _redis_client():
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        if sock.connect_ex(("127.0.0.1", 6379)) != 0:
-            _unavailable("Redis is not reachable on 127.0.0.1:6379")
-    import redis
-
-    return redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
 
 
 def _texts(messages):
@@ -80,10 +64,10 @@ def replicas(pg_url, tmp_path):
     model = Path(os.environ.get("MESOGUIDE_MODEL") or ROOT / "models" / "mesoguide.tar.gz")
     if not model.exists():
         pytest.fail(f"No trained model at {model}: run `make train` first", pytrace=False)
-    redis_client = _redis_client()
+    client = redis_client(REDIS_DB)
     nginx = find_nginx()
     if not nginx:
-        _unavailable("nginx is not installed and could not be installed (apt-get install nginx-light)")
+        unavailable("nginx is not installed and could not be installed (apt-get install nginx-light)")
     prefix = "scaleout" + uuid.uuid4().hex[:10]
     env = dict(os.environ)
     env.update(
@@ -107,12 +91,12 @@ def replicas(pg_url, tmp_path):
         print(group.log_tails())
         group.stop()
         raise
-    group.redis = redis_client
+    group.redis = client
     group.lock_prefix = prefix
     yield group
     group.stop()
-    for key in redis_client.scan_iter(match=f"{prefix}:*"):
-        redis_client.delete(key)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
 
 
 def _conversation(url: str, pool: ThreadPoolExecutor):
