@@ -62,7 +62,7 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
 
 
 def topic_entries(tracker: Tracker) -> List[Tuple[str, Dict[str, Any]]]:
-    values = positive_values(latest_entities(tracker), TOPIC)
+    values = sig.topics(latest_entities(tracker), tracker.latest_message.get("text") or "")
     return content.entries_for_mentions([(TOPIC, v) for v in values])
 
 
@@ -93,7 +93,9 @@ def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]]) -> List
     the visitor named first ("after giving birth", "my thyroid": their own question),
     then general information on that kind of hair loss (entries with
     ``when: ["red_flag:<reason>"]``), then any other topic named."""
-    topics = content.entries_for_mentions([(TOPIC, v) for v in positive_values(entities, TOPIC)])
+    # "see a doctor" is the answer to "what can I do?" here: no treatment options after it
+    named = [v for v in positive_values(entities, TOPIC) if v not in sig.STORY_TOPICS]
+    topics = content.entries_for_mentions([(TOPIC, v) for v in named])
     kinds = content.entries_for_mentions([(sig.RED_FLAG_ENTITY, r) for r in reasons])
     chosen: List[Tuple[str, Dict[str, Any]]] = []
     for entry in topics[:1] + kinds + topics[1:]:
@@ -151,7 +153,7 @@ class ActionAnswerTopic(Action):
             condition_note(dispatcher, tracker)
         own_story = latest_intent(tracker) in ("describe_hair_loss", "inform") or positive_values(
             latest_entities(tracker), "hair_problem"
-        )
+        ) or bool(set(sig.topics(latest_entities(tracker), tracker.latest_message.get("text") or "")) & sig.STORY_TOPICS)
         if own_story:
             say(dispatcher, "offer_triage")
         return events

@@ -25,8 +25,9 @@ forms' validation does the same checks, ``actions/forms.py``):
 
 6. a question about another treatment (a hair transplant, DHI, FUE, microneedling;
    mesotherapy not named) that would get an answer about mesotherapy (its side
-   effects, steps, sessions, pain, downtime...) -> ``action_other_treatment``: "I can't
-   answer that reliably", who can, and what the content says about that treatment.
+   effects, steps, sessions, pain, downtime...), or about the time after a transplant
+   that would get what DHI is -> ``action_other_treatment``: "I can't answer that
+   reliably", who can, and what the content says about that treatment.
 
 After its own action it predicts ``action_listen``. Everything else is left to the
 rules and the other policies. The decisions use ``components/signals.py``, shared
@@ -67,6 +68,8 @@ NOT_TOPIC_INTENTS = {
     "emergency", "report_complication", "forget_me", "book_consultation", "check_eligibility",
     "human_handoff", "affirm", "deny", "stop", "thank", "goodbye", "bot_challenge", "ask_source",
 }
+# Short social replies: a typed question that names a topic is answered as the topic.
+SMALL_TALK = {"goodbye", "thank"}
 # Intents that a message with nothing about the domain cannot have.
 NOT_GUARDED_INTENTS = NOT_TOPIC_INTENTS - {"book_consultation", "check_eligibility", "ask_source"} | {
     "greet", "ask_capabilities", "inform", "out_of_scope", "dont_know",
@@ -99,13 +102,21 @@ MESO_INTENTS = {
 TREATMENT_TOPICS = {"prp", "drug_mesotherapy", "minoxidil", "finasteride", "transplant_candidacy"}
 # Topics that are a cause of hair loss (knowledge.yml entries on them).
 CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
-                "alopecia_areata", "hair_loss_causes"}
-# Entity types whose mention puts a message in the domain (terminology.yml).
-DOMAIN_ENTITIES = ("topic", "procedure")  # specific phrases; not "iron", "volume", "flu"
+                "alopecia_areata", "hair_loss_causes", "normal_shedding"}
 MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications"}
 NOT_ANSWERS = {"ask_capabilities"}
 
 
+# Asking about the time after another treatment ("bumps after my transplant", "gym
+# after FUE", "2 months out from surgery"): recovery, aftercare and results of that
+# treatment, which DHI's entry (what DHI is, that it is surgery) does not answer.
+_AFTER_PROCEDURE = re.compile(
+    r"\b(after|post|since|following|months? out from|weeks? out from|recover\w* from)\s+"
+    r"((my|a|the|your|his|her|having|having had|getting|i had|i got|i've had)\s+)?"
+    r"(\w+\s+){0,2}(transplant\w*|surgery|operation|procedure|fue|fut|dhi|implant\w*|grafts?|grafting)\b"
+    r"|\bpost-?(op|operative|transplant|surgery|surgical)\b",
+    re.IGNORECASE,
+)
 _TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
 
 
@@ -145,9 +156,10 @@ def choose_action(
             return None if intent == "report_complication" else UTTER_COMPLICATION
         if route == sig.RED_FLAG:
             return ACTION_RED_FLAG
-        # a message that names a term of the domain (a topic, a treatment, a
-        # condition...) is about it, whatever words surround the term
-        in_domain = (signals or {}).get("in_domain", True) or any(sig.affirmed(entities, e) for e in DOMAIN_ENTITIES)
+        # a message that names a topic or a treatment of the terminology is about it,
+        # whatever words surround the term (not "iron", "volume", "flu": too general)
+        in_domain = (signals or {}).get("in_domain", True) or bool(
+            sig.topics(entities, text) or sig.affirmed(entities, sig.PROCEDURE_ENTITY))
         if not in_domain and intent not in NOT_GUARDED_INTENTS:
             return UTTER_OUT_OF_SCOPE
         asked = "?" in text or text.strip().lower().startswith(_QUESTION_START)
@@ -157,9 +169,13 @@ def choose_action(
     # a sure "out of scope" keeps a topic named in passing from answering ("how do I
     # beat stress at work?"), but not a treatment named by name ("can my husband use
     # Rogaine while I'm pregnant?")
+    # or a cause of hair loss named beside hair loss ("is it normal to lose your hair
+    # on a vegan diet?")
+    named_topics = set(sig.affirmed(entities, TOPIC_ENTITY))
     sure_out_of_scope = (
         intent == "out_of_scope" and confidence >= high_stakes_confidence
-        and not set(sig.affirmed(entities, TOPIC_ENTITY)) & TREATMENT_TOPICS
+        and not named_topics & TREATMENT_TOPICS
+        and not (named_topics & CAUSE_TOPICS and sig.losing_hair(entities, text))
     )
     # "does it protect from stress?" asks about an advertised claim, not about stress
     # "when does postpartum hair loss stop?" names a cause, not the treatment: the
@@ -180,12 +196,18 @@ def choose_action(
     )
     # a question about another treatment that would get mesotherapy's answer
     if not payload and not claim_asked and sig.other_treatment(entities):
-        topics = sig.affirmed(entities, TOPIC_ENTITY)
+        topics = sig.topics(entities, text)
         who = set(sig.mentioned(entities, TOPIC_ENTITY)) & sig.WHO_CAN_HAVE_TOPICS
         if who or (set(topics) <= MESO_TOPICS and (topics or intent in MESO_INTENTS)):
             return ACTION_OTHER_TREATMENT
-    topical = intent not in NOT_TOPIC_INTENTS or weak_complication
-    if topical and not sure_out_of_scope and not claim_asked and sig.affirmed(entities, TOPIC_ENTITY):
+        # DHI's entry says what DHI is; the weeks after a transplant are another question
+        if intent == "ask_dhi" and not topics and _AFTER_PROCEDURE.search(text or ""):
+            return ACTION_OTHER_TREATMENT
+    # "will I need time off work?" taken for a goodbye: a question that names a topic
+    # is the question, whatever small talk the classifier heard in it
+    small_talk_question = intent in SMALL_TALK and ("?" in text or text.strip().lower().startswith(_QUESTION_START))
+    topical = intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question
+    if topical and not sure_out_of_scope and not claim_asked and sig.topics(entities, text):
         return ACTION_TOPIC
     if payload:
         return None

@@ -24,6 +24,7 @@ RED_FLAG_ENTITY = "red_flag"
 COMPLICATION_ENTITY = "complication_sign"
 SIGNALS = "meso_signals"  # the parse-data key DomainSpacyNLP writes
 PROCEDURE_ENTITY = "procedure"
+TOPIC_ENTITY = "topic"
 MESOTHERAPY = "mesotherapy"  # the procedure the content is about
 # Topics that ask who can have a treatment (terminology `topic` values).
 WHO_CAN_HAVE_TOPICS = {"contraindications", "transplant_candidacy"}
@@ -35,12 +36,18 @@ NEEDS_LOSS_CONTEXT = {"child", "body_hair_loss", "systemic"}
 # A reason added when infection signs appear without an injection: a scalp
 # infection is for a doctor.
 SCALP_INFECTION = "scalp_infection"
+# An itchy scalp is a question about the treatment's claims on its own; with hair loss
+# it is a reason to see a doctor (NHS: hair loss with a scalp that burns or itches).
+ITCHY_SCALP = "itchy_scalp"
+SCALP_SYMPTOMS = "scalp_symptoms"
+HAIR_LOSS_PROBLEMS = {"hair_loss", "androgenetic_alopecia", "telogen_effluvium", "autoimmune_hair_loss"}
 
 _LOSS = re.compile(
     r"\b(fall\w*|fell|los[ei]\w*|lost|thin\w*|bald\w*|gone|missing|shed\w*|patch\w*|"
     r"disappear\w*|coming out|came out|come out|hair loss|alopecia|bare)\b",
     re.IGNORECASE,
 )
+_HAIR = re.compile(r"\bhairs?\b", re.IGNORECASE)
 # "since my son was born" or "since having kids" talks about a birth, not about a
 # child's hair.
 _BIRTH = re.compile(
@@ -115,6 +122,26 @@ def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
     return named[0]
 
 
+# Topics that are a question only in a story about one's own hair loss: "what can I
+# do?" after "my hair has thinned on top" asks for the options; after "the session" it
+# asks about aftercare, and next to a named topic ("after giving birth ... what should
+# I do?") that topic's answer is the one.
+STORY_TOPICS = {"treatment_options"}
+
+
+def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
+    """The topics a message asks about: its affirmed ``topic`` mentions, without the
+    story topics unless they are the only topic of a message about losing hair that
+    names no treatment."""
+    entities = list(entities or [])
+    found = affirmed(entities, TOPIC_ENTITY)
+    if set(found) & STORY_TOPICS and (
+        len(found) > 1 or affirmed(entities, PROCEDURE_ENTITY) or not about_losing_hair(entities, text)
+    ):
+        found = [t for t in found if t not in STORY_TOPICS]
+    return found
+
+
 def mentioned(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
     """Values of every mention of ``entity``, whatever its role."""
     return _values(entities, entity, lambda role: True)
@@ -133,6 +160,13 @@ def is_hypothetical(text: str) -> bool:
     if _CONDITIONAL.search(text):
         return True
     return bool(_HYPOTHETICAL.search(text)) and not _REPORT.search(text)
+
+
+def losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """Hair loss itself named (not only an itchy or flaky scalp; "lost my job" is not)."""
+    text = text or ""
+    return bool(set(affirmed(entities, "hair_problem")) & HAIR_LOSS_PROBLEMS) or bool(
+        _HAIR.search(text) and _LOSS.search(text))
 
 
 def about_losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
@@ -169,6 +203,11 @@ def safety_route(
         if flag in ("scalp_symptoms", "systemic") and injection:
             continue  # soreness after a session is aftercare; a fever question is answered as one
         reasons.append(flag)
+    if (
+        ITCHY_SCALP in affirmed(entities, "hair_problem") and losing_hair(entities, text)
+        and not injection and not asks_if_treatment_causes(text) and SCALP_SYMPTOMS not in reasons
+    ):
+        reasons.append(SCALP_SYMPTOMS)  # an itchy scalp with hair loss: a doctor should look
     if signs and not injection and not hypothetical:
         reasons.append(SCALP_INFECTION)
     return (RED_FLAG, reasons) if reasons else (None, [])

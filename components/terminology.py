@@ -289,6 +289,7 @@ class CueMatcher:
         self.window = int(negation.get("window", 6))
         self.neg_before = _phrases(negation.get("before", []), nlp)
         self.neg_after = _phrases(negation.get("after", []), nlp)
+        self.pseudo = _phrases(negation.get("pseudo", []), nlp)
         self.unc_before = _phrases((cues.get("uncertainty") or {}).get("before", []), nlp)
         self.breaks = {str(b).lower() for b in cues.get("clause_breaks", [])}
 
@@ -314,7 +315,7 @@ class CueMatcher:
             i -= 1
         if self._has_phrase(left, self.unc_before):
             return UNCERTAIN
-        if self._has_phrase(left, self.neg_before):
+        if self._has_phrase(left, self.neg_before) and not self._has_phrase(left, self.pseudo):
             return NEGATED
         right: List[str] = []
         j = end

@@ -60,18 +60,19 @@ def text_labels(texts, patterns):
     return sorted({t for t, rx in patterns.items() for text in texts if text and rx.search(text)})
 
 
-def labels_for(action, intent, conf, entities, patterns):
+def labels_for(action, intent, conf, entities, patterns, text=""):
     """The topics the reply would be counted on, approximately: the answer's id and
     every topic whose regex (topics.yml) matches the answer's text."""
     if action == "action_answer_topic":
-        found = content.entries_for_mentions([("topic", v) for v in sig.affirmed(entities, "topic")])
+        found = content.entries_for_mentions([("topic", v) for v in sig.topics(entities, text)])
         if len(found) > MAX_TOPICS_ANSWERED:
             return ["clarify"]
         sure = content.knowledge_entry_for_intent(intent)
         if sure and conf >= SURE_INTENT and sure[0] not in [i for i, _ in found] and len(found) < MAX_TOPICS_ANSWERED:
             found = [sure] + found
         texts = [e.get("answer", "") for _, e in found]
-        if intent in ("describe_hair_loss", "inform") or sig.affirmed(entities, "hair_problem"):
+        if intent in ("describe_hair_loss", "inform") or sig.affirmed(entities, "hair_problem") or (
+                set(sig.topics(entities, text)) & sig.STORY_TOPICS):
             texts.append(content.messages().get("offer_triage", {}).get("text", ""))
         return sorted({i for i, _ in found} | set(text_labels(texts, patterns))) or ["?"]
     if action == "action_red_flag":
@@ -135,7 +136,7 @@ async def main() -> int:
         intent = parse["intent"]["name"]
         conf = float(parse["intent"].get("confidence") or 0.0)
         action = choose_action("action_listen", None, intent, conf, entities, signals, text, high_stakes, answer)
-        got = labels_for(action, intent, conf, entities, patterns)
+        got = labels_for(action, intent, conf, entities, patterns, text)
         expected = set(item["topics"])
         declined = got in (["declined"], ["out_of_scope"])
         if expected & set(got) or (declined and "out_of_scope" in expected):

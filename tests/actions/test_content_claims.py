@@ -195,7 +195,7 @@ def test_medicine_answers_never_give_a_dose():
 def test_hair_loss_causes_point_to_a_doctor_and_never_diagnose():
     entries = content.knowledge_entries()
     for entry_id in ["postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
-                     "alopecia_areata"]:
+                     "alopecia_areata", "normal_shedding"]:
         text = entries[entry_id]["answer"]
         assert re.search(r"\b(?:doctor|GP|dermatologist)\b", text), entry_id
         assert not re.search(r"\b(?:you (?:probably |likely |clearly )?have|this is|it is) (?:alopecia|telogen|pcos|"
@@ -203,6 +203,9 @@ def test_hair_loss_causes_point_to_a_doctor_and_never_diagnose():
     for entry_id in ["postpartum", "after_illness", "stress", "crash_diet"]:
         assert re.search(r"settles?|back to normal", entries[entry_id]["answer"]), entry_id
     assert "dermatologist" in entries["alopecia_areata"]["answer"]
+    # "is it normal to lose 100 hairs a day?": what is normal, never "yours is normal"
+    normal = entries["normal_shedding"]["answer"]
+    assert "50 to 100 hairs a day" in normal and "can't tell whether your hair loss is normal" in normal
 
 
 # --- the topic entries and their triggers ---------------------------------------

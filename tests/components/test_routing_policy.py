@@ -10,6 +10,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from components import signals as sig
 from components.routing_policy import SafetyRoutingPolicy, choose_action
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,6 +238,57 @@ def test_a_message_that_names_a_topic_or_a_treatment_is_in_the_domain():
     assert choose("ask_photos", "how to control hairfall after delivery", 0.8, entities=[ent("topic", "postpartum")],
                   signals=OFF_TOPIC) == "action_answer_topic"
     assert choose("ask_photos", "how to back up photos", 0.8, signals=OFF_TOPIC) == "utter_out_of_scope"
+
+
+def test_a_cause_named_beside_hair_loss_is_answered_even_when_out_of_scope_is_sure():
+    diet = [ent("topic", "crash_diet")]
+    assert choose("out_of_scope", "Is it normal to lose your hair on a vegan diet?", 0.9,
+                  entities=diet) == "action_answer_topic"
+    # the cause without hair loss stays out of scope ("how do I beat stress at work?"):
+    # no topic answer, the rules' decline
+    assert choose("out_of_scope", "I lost my job, how do I beat stress at work?", 0.9,
+                  entities=[ent("topic", "stress")]) is None
+
+
+def test_what_can_i_do_is_the_options_only_in_a_story_about_hair_loss():
+    options = [ent("topic", "treatment_options")]
+    story = "My hair has thinned out on top. What can I do?"
+    assert choose("describe_hair_loss", story, 0.99, entities=options) == "action_answer_topic"
+    assert sig.topics(options, story) == ["treatment_options"]
+    # no hair loss in it: not a question about treatments ("I twisted my ankle, what should I do?")
+    assert sig.topics(options, "I have just twisted my ankle! What should I do?") == []
+    assert choose("request_medical_advice", "I have just twisted my ankle! What should I do?", 0.99,
+                  entities=options, signals={"in_domain": False}) == "utter_out_of_scope"
+    # after the session, or beside a named topic, the other topic is the question
+    assert sig.topics(options + [ent("topic", "postpartum")], "after my baby my hair fell out, what should I do?") == [
+        "postpartum"]
+    assert sig.topics(options + [ent("procedure", "mesotherapy")], "my hair is thin, what can I do after mesotherapy?") == []
+
+
+def test_a_question_naming_a_topic_is_not_small_talk():
+    """"Will I need time off work?" heard as a goodbye: the topic answers it."""
+    downtime = [ent("topic", "downtime")]
+    assert choose("goodbye", "Will I need time off work?", 0.97, entities=downtime) == "action_answer_topic"
+    assert choose("thank", "thanks, and can I wash my hair after?", 0.9,
+                  entities=[ent("topic", "aftercare")]) == "action_answer_topic"
+    # a goodbye that is not a question stays a goodbye ("off to work now, bye")
+    assert choose("goodbye", "off to work now, bye", 0.97, entities=downtime) is None
+
+
+def test_the_time_after_a_transplant_is_not_answered_with_what_dhi_is():
+    """DHI's entry says what DHI is; bumps, the gym or results after a transplant are
+    recovery questions it does not answer: "I can't answer that reliably" and who can."""
+    transplant = [ent("procedure", "hair_transplant")]
+    for text in ("Why do bumps occur after hair transplant?", "How soon can I hit the gym after my hair transplant?",
+                 "I'm 2 months out from a hair transplant, no growth yet. Did I waste my money?",
+                 "Should I keep using minoxidil post-op?", "redness following my FUE procedure"):
+        assert choose("ask_dhi", text, 0.95, entities=transplant) == "action_other_treatment", text
+    # what DHI or a transplant is stays DHI's answer
+    for text in ("What is a hair transplant?", "Is DHI really non-invasive?", "How is DHI different from FUE?"):
+        assert choose("ask_dhi", text, 0.95, entities=transplant) is None, text
+    # a topic named answers itself as before (pain after a transplant: other treatment via the topic)
+    assert choose("ask_dhi", "does it hurt after the transplant?", 0.95,
+                  entities=transplant + [ent("topic", "pain")]) == "action_other_treatment"
 
 
 def test_who_is_not_suitable_for_a_transplant_is_a_question_about_transplants():

@@ -159,6 +159,25 @@ def test_ordinary_questions_and_negated_signs_raise_nothing(analyser, text):
     assert route(analyser, text) == (None, []), text
 
 
+@pytest.mark.parametrize("text", [
+    "What should I do about an itchy scalp and hair loss?",
+    "my scalp itches all day and my hair is thinning",
+    "itchy scalp and losing hair, is mesotherapy an option?",
+])
+def test_an_itchy_scalp_with_hair_loss_is_for_a_doctor(analyser, text):
+    found, reasons = route(analyser, text)
+    assert found == sig.RED_FLAG and sig.SCALP_SYMPTOMS in reasons, (text, found, reasons)
+
+
+@pytest.mark.parametrize("text", [
+    "does mesotherapy help an itchy scalp?",  # a claim question: no hair loss named
+    "my scalp is a bit itchy after the injections and some hair came out",  # aftercare
+    "I have no itchy scalp, just thinning hair",
+])
+def test_an_itchy_scalp_alone_or_after_an_injection_is_not_a_red_flag(analyser, text):
+    assert route(analyser, text)[0] != sig.RED_FLAG, (text, route(analyser, text))
+
+
 def test_pus_on_the_scalp_without_an_injection_is_a_red_flag_for_a_doctor(analyser):
     found, reasons = route(analyser, "I have pus on my scalp and my hair is thinning")
     assert found == sig.RED_FLAG and sig.SCALP_INFECTION in reasons

@@ -62,6 +62,20 @@ def test_negation_and_uncertainty(analyser, text, expected):
     assert found(analyser, text) == expected
 
 
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # a negation word that denies something else: the term is what is asked about
+        ("Why am I not seeing results from my PRP treatments?", [("topic", "prp", None)]),
+        ("minoxidil didn't help so what about PRP?", [("topic", "minoxidil", None), ("topic", "prp", None)]),
+        ("no PRP for me thanks", [("topic", "prp", "negated")]),
+        ("I don't want PRP", [("topic", "prp", "negated")]),
+    ],
+)
+def test_a_negation_of_something_else_leaves_the_topic_affirmed(analyser, text, expected):
+    assert [(m.entity, m.value, m.role) for m in analyser.mentions(text) if m.entity == "topic"] == expected
+
+
 def _trained(tmp_path):
     """(component, a function that loads it back from model storage), trained on TERMS."""
     storage = LocalModelStorage(tmp_path)
