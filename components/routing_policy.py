@@ -103,7 +103,8 @@ TREATMENT_TOPICS = {"prp", "drug_mesotherapy", "minoxidil", "finasteride", "tran
 # Topics that are a cause of hair loss (knowledge.yml entries on them).
 CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
                 "alopecia_areata", "hair_loss_causes", "normal_shedding"}
-MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications"}
+MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications",
+               "preparation"}
 NOT_ANSWERS = {"ask_capabilities"}
 
 

@@ -203,6 +203,9 @@ def test_hair_loss_causes_point_to_a_doctor_and_never_diagnose():
     for entry_id in ["postpartum", "after_illness", "stress", "crash_diet"]:
         assert re.search(r"settles?|back to normal", entries[entry_id]["answer"]), entry_id
     assert "dermatologist" in entries["alopecia_areata"]["answer"]
+    # getting ready: the doctor decides about medicines, never the visitor alone
+    prep = entries["preparation"]["answer"]
+    assert "tell the doctor about every medicine" in prep and "Don't stop a medicine" in prep
     # "is it normal to lose 100 hairs a day?": what is normal, never "yours is normal"
     normal = entries["normal_shedding"]["answer"]
     assert "50 to 100 hairs a day" in normal and "can't tell whether your hair loss is normal" in normal

@@ -62,6 +62,24 @@ def test_negation_and_uncertainty(analyser, text, expected):
     assert found(analyser, text) == expected
 
 
+@pytest.mark.parametrize("text,topic", [
+    ("Do I need to stop taking ibuprofen before mesotherapy?", "preparation"),
+    ("How should I prepare for my first session?", "preparation"),
+    ("Can I take a painkiller before the session?", "preparation"),
+    ("Does microneedling for hair hurt?", "pain"),
+    ("Do I need someone to drive me home afterwards?", "downtime"),
+    ("I had meso this morning, is it ok to shower tonight?", "aftercare"),
+    ("Is it normal to lose 100 hairs a day?", "normal_shedding"),
+    ("My hair has thinned on top, what can I do?", "treatment_options"),
+])
+def test_practical_questions_name_their_topic(analyser, text, topic):
+    assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text
+
+
+def test_before_and_after_photos_are_not_preparation(analyser):
+    assert "preparation" not in [m.value for m in analyser.mentions("can I see before and after photos?")]
+
+
 @pytest.mark.parametrize(
     "text,expected",
     [
