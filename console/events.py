@@ -37,6 +37,23 @@ CONSOLE_INDEXES = (
 FALLBACK_INTENT = "nlu_fallback"
 LOW_CONFIDENCE = 0.5
 EMERGENCY_ACTIONS = ("action_emergency", "action_report_complication")
+ACTION_LISTEN = "action_listen"
+
+# Actions that take a visitor's turn without answering it (components/routing_policy.py,
+# data/rules/scope.yml, config.yml's core fallback): when one of them is the first action
+# after a message, the message counts as not understood even if the classifier was
+# confident. Each name is in domain.yml, or is Rasa's own default action
+# (tests/console/test_console_names.py); the words staff see for each are under
+# `not_understood_reasons` in data/content/console_labels.yml.
+NOT_ANSWERED_ACTIONS = (
+    "action_clarify",  # "do you mean X or Y?" (also the policies' core fallback)
+    "action_other_treatment",  # "I can't answer that reliably": another treatment
+    "utter_out_of_scope",  # declines a question outside the topic
+    "action_default_fallback",  # Rasa's default fallback, should config name it again
+)
+# Why a message counts as not understood when the classifier said so.
+REASON_FALLBACK = FALLBACK_INTENT
+REASON_LOW_CONFIDENCE = "low_confidence"
 
 
 _ready: Set[str] = set()

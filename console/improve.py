@@ -23,7 +23,7 @@ import yaml
 
 from console import db
 from console import events as ev
-from console.summary import is_fallback
+from console.summary import first_actions, not_understood_reason
 
 INTENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 NLU_VERSION = "3.1"
@@ -50,6 +50,7 @@ class Message:
     confidence: Optional[float]
     predicted: str
     added: bool = False
+    reason: str = ""  # why it is not understood (summary.not_understood_reason), "" when answered
 
 
 def text_key(text: str) -> str:
@@ -268,8 +269,9 @@ def _already_added(directory: Path) -> Set[str]:
     return added
 
 
-def _message(row, added: Set[str]) -> Tuple[Message, bool]:
-    """The console's view of one user event row, and whether it was not understood."""
+def _message(row, added: Set[str], first_action: Optional[str] = None) -> Message:
+    """The console's view of one user event row; `first_action` is the first action Rasa
+    ran after it (`summary.first_actions`)."""
     data = ev.parse(row.data)
     intent = (data.get("parse_data") or {}).get("intent") or {}
     name = intent.get("name") or row.intent_name
@@ -284,8 +286,9 @@ def _message(row, added: Set[str]) -> Tuple[Message, bool]:
         confidence if isinstance(confidence, (int, float)) else None,
         predicted_intent(data),
         clean_example(text) in added,
+        not_understood_reason(name, confidence, first_action) or "",
     )
-    return message, is_fallback(name, confidence)
+    return message
 
 
 def _grouped(messages: Iterable[Message]) -> List[Group]:
@@ -304,6 +307,28 @@ def _user_events():
     return e, sa.select(e.c.id, e.c.sender_id, e.c.timestamp, e.c.intent_name, e.c.data).where(e.c.type_name == "user")
 
 
+def _first_actions(session, rows: Sequence) -> Dict[int, str]:
+    """`summary.first_actions` of the given user event rows, read from their senders' events."""
+    if not rows:
+        return {}
+    e = db.tables().events
+    senders = sorted({row.sender_id for row in rows})
+    start = min(row.id for row in rows)
+    found: Dict[int, str] = {}
+    for first in range(0, len(senders), 500):
+        query = (
+            sa.select(e.c.id, e.c.sender_id, e.c.type_name, e.c.action_name)
+            .where(
+                e.c.sender_id.in_(senders[first : first + 500]),
+                e.c.id >= start,
+                e.c.type_name.in_(("user", "action")),
+            )
+            .order_by(e.c.sender_id, e.c.id)
+        )
+        found.update(first_actions(session.execute(query)))
+    return found
+
+
 def not_understood(
     url: str,
     directory: Path,
@@ -311,7 +336,9 @@ def not_understood(
     limit: Optional[int] = None,
     keep: Optional[Callable[[Message], bool]] = None,
 ) -> List[Group]:
-    """Fallback and low-confidence user messages since `since`, grouped by predicted intent;
+    """User messages since `since` that the assistant did not understand, grouped by
+    predicted intent: fallback and low-confidence ones, and those whose first action was
+    one that does not answer (`summary.not_understood_reason`; each Message says why);
     the newest `limit` (MAX_MESSAGES) of them for which `keep` holds."""
     limit = limit or MAX_MESSAGES
     if not db.events_ready(url):
@@ -326,12 +353,16 @@ def not_understood(
     added = _already_added(directory)
     found: List[Message] = []
     with db.session(url) as session:
-        for row in session.execute(query):
-            message, fallback = _message(row, added)
-            if fallback and (keep is None or keep(message)):
-                found.append(message)
-                if len(found) >= limit:
-                    break
+        messages = [(row, _message(row, added)) for row in session.execute(query)]
+        # the classifier's fallbacks need no more rows; the other messages their first action
+        actions = _first_actions(session, [row for row, message in messages if not message.reason])
+    for row, message in messages:
+        if not message.reason and row.id in actions:
+            message.reason = not_understood_reason(message.intent, message.confidence, actions[row.id]) or ""
+        if message.reason and (keep is None or keep(message)):
+            found.append(message)
+            if len(found) >= limit:
+                break
     return _grouped(found)
 
 
@@ -343,8 +374,9 @@ def spot_check(
     keep: Optional[Callable[[Message], bool]] = None,
 ) -> List[Group]:
     """A random sample of `size` (SAMPLE_SIZE) typed messages since `since` that the
-    assistant did act on (not a fallback, not low confidence), grouped by the intent it
-    chose. The not-understood list cannot show a confident wrong answer; a sample can."""
+    assistant did answer (not a fallback, not low confidence, not followed by an action
+    that does not answer), grouped by the intent it chose. The not-understood list cannot
+    show a confident wrong answer; a sample can."""
     size = size or SAMPLE_SIZE
     if not db.events_ready(url):
         return []
@@ -357,13 +389,15 @@ def spot_check(
     added = _already_added(directory)
     found: List[Message] = []
     with db.session(url) as session:
-        for row in session.execute(query):
-            message, fallback = _message(row, added)
-            typed = message.text.strip() and not message.text.startswith("/")  # not a button
-            if typed and not fallback and (keep is None or keep(message)):
-                found.append(message)
-                if len(found) >= size:
-                    break
+        rows = session.execute(query).all()
+        actions = _first_actions(session, rows)
+    for row in rows:
+        message = _message(row, added, actions.get(row.id))
+        typed = message.text.strip() and not message.text.startswith("/")  # not a button
+        if typed and not message.reason and (keep is None or keep(message)):
+            found.append(message)
+            if len(found) >= size:
+                break
     return _grouped(found)
 
 

@@ -39,7 +39,7 @@ def outcome_labels() -> Dict[str, str]:
         "contraindication": "Contraindication reported",
         "consultation": "Consultation requested",
         "questionnaire": "Answered a questionnaire",
-        "fallback": "Not understood (fallback)",
+        "fallback": "Not understood or not answered",
         **{f"screening:{o}": f"Screening: {labels.screening_outcome(o)}" for o in SCREENING_OUTCOMES},
         **{f"triage:{o}": f"Hair loss: {labels.triage_outcome(o)}" for o in TRIAGE_OUTCOMES},
     }

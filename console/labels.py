@@ -108,6 +108,12 @@ def claim(code: Optional[str]) -> str:
     return _from("claims", code)
 
 
+def not_understood_reason(code: Optional[str]) -> str:
+    """Why a message is listed as not understood (summary.not_understood_reason's codes:
+    nlu_fallback, low_confidence, or the action that took the turn without answering)."""
+    return _from("not_understood_reasons", code)
+
+
 def reason(code: Optional[str]) -> str:
     """Why a consultation was requested (the outcome of a questionnaire before it)."""
     if not code:

@@ -29,18 +29,57 @@ _last_sweep: Dict[str, float] = {}
 _locks: Dict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
-def is_fallback(intent: Optional[str], confidence) -> bool:
+def classifier_reason(intent: Optional[str], confidence) -> Optional[str]:
+    """The classifier did not understand: `nlu_fallback`, or a confidence below LOW_CONFIDENCE."""
     if intent == ev.FALLBACK_INTENT:
-        return True
-    return isinstance(confidence, (int, float)) and confidence < ev.LOW_CONFIDENCE
+        return ev.REASON_FALLBACK
+    if isinstance(confidence, (int, float)) and confidence < ev.LOW_CONFIDENCE:
+        return ev.REASON_LOW_CONFIDENCE
+    return None
+
+
+def not_understood_reason(
+    intent: Optional[str], confidence, first_action: Optional[str] = None
+) -> Optional[str]:
+    """Why a visitor message counts as not understood (a code labelled in console_labels.yml
+    `not_understood_reasons`), or None when it was answered: the classifier's fallback or
+    low confidence first; else the first action after the message, when it is one that
+    takes the turn without answering (ev.NOT_ANSWERED_ACTIONS: "do you mean...?", "I
+    can't answer that reliably", out of scope), however confident the classifier was."""
+    reason = classifier_reason(intent, confidence)
+    if reason is None and first_action in ev.NOT_ANSWERED_ACTIONS:
+        return first_action
+    return reason
+
+
+def first_actions(rows: Iterable) -> Dict[int, str]:
+    """User event id -> the first action Rasa ran after that message, for each message of
+    `rows` followed by an action other than `action_listen` before the next message.
+
+    `rows` have `id`, `sender_id`, `type_name` and `action_name`; each sender's rows in
+    id order (several senders may be interleaved). Other event types are skipped."""
+    found: Dict[int, str] = {}
+    waiting: Dict[str, int] = {}
+    for row in rows:
+        if row.type_name == "user":
+            waiting[row.sender_id] = row.id
+        elif row.type_name == "action":
+            user_id = waiting.pop(row.sender_id, None)
+            if user_id is not None and row.action_name and row.action_name != ev.ACTION_LISTEN:
+                found[user_id] = row.action_name
+    return found
 
 
 def summarise(sender_id: str, rows: Sequence) -> dict:
-    """Summary values for one sender from its event rows (ordered by id)."""
+    """Summary values for one sender from its event rows (ordered by id).
+
+    `fallback_turns` counts the visitor messages not understood (`not_understood_reason`),
+    each at most once: a fallback that the policy then clarifies is one turn."""
     channel = None
     turns = fallback_turns = 0
     escalated = False
     texts: List[str] = []
+    actions = first_actions(rows)
     for row in rows:
         if row.type_name == "action" and row.action_name in ev.EMERGENCY_ACTIONS:
             escalated = True
@@ -55,7 +94,8 @@ def summarise(sender_id: str, rows: Sequence) -> dict:
             if channel is None:
                 channel = data.get("input_channel")
             intent = (data.get("parse_data") or {}).get("intent") or {}
-            if is_fallback(intent.get("name") or row.intent_name, intent.get("confidence")):
+            name, confidence = intent.get("name") or row.intent_name, intent.get("confidence")
+            if not_understood_reason(name, confidence, actions.get(row.id)):
                 fallback_turns += 1
     stamps = [row.timestamp for row in rows if row.timestamp is not None] or [0.0]
     return {

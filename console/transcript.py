@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from console import db, labels
 from console import events as ev
 from console.accounts import utcnow
-from console.summary import is_fallback
+from console.summary import first_actions, not_understood_reason
 
 TAG_RE = re.compile(r"^[\w .:-]{1,64}$", re.UNICODE)
 MAX_NOTE = 4000
@@ -31,7 +31,8 @@ class Item:
     text: str = ""
     intent: Optional[str] = None
     confidence: Optional[float] = None
-    fallback: bool = False
+    fallback: bool = False  # not understood (summary.not_understood_reason), `reason` says why
+    reason: str = ""
     entities: List[dict] = field(default_factory=list)
     buttons: List[dict] = field(default_factory=list)
     name: Optional[str] = None
@@ -130,6 +131,8 @@ def _offered(text: str, offered: List[dict]) -> bool:
 
 def build_items(rows) -> List[Item]:
     """Turn event rows into display items, tracking slot values as they were set."""
+    rows = list(rows)
+    actions = first_actions(rows)
     items: List[Item] = []
     slots: Dict[str, Any] = {}
     offered: List[dict] = []  # the buttons of the assistant's latest message
@@ -143,6 +146,7 @@ def build_items(rows) -> List[Item]:
             confidence = intent.get("confidence")
             confidence = float(confidence) if isinstance(confidence, (int, float)) else None
             text = str(data.get("text") or "")
+            reason = not_understood_reason(name, confidence, actions.get(row.id)) or ""
             items.append(
                 Item(
                     row.id,
@@ -151,7 +155,8 @@ def build_items(rows) -> List[Item]:
                     text=text,
                     intent=name,
                     confidence=confidence,
-                    fallback=is_fallback(name, confidence),
+                    fallback=bool(reason),
+                    reason=reason,
                     entities=_entities(parse.get("entities")),
                     slots=dict(slots),
                     clicked=labels.payload(text, offered) if text.startswith("/") or _offered(text, offered) else None,

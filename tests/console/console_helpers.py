@@ -81,6 +81,22 @@ class Convo:
         return self
 
 
+POLICY = "policy_0_SafetyRoutingPolicy"  # how Rasa 3.6 names the policy in an action event
+
+
+def policy_turn(
+    c: Convo, text: str, intent: str, action: str, reply: str = "…", confidence: Optional[float] = None
+) -> Convo:
+    """A turn the routing policy (components/routing_policy.py) or a rule takes without
+    answering, as Rasa logs it: the message, the action, its message (a response names
+    itself in `utter_action`, a custom action's message names none), `action_listen`."""
+    c.c.user(text, intent, confidence=confidence)
+    c.c.action(action, policy=POLICY)
+    c.c.bot(reply, action if action.startswith("utter_") else None)
+    c.c.listen()
+    return c
+
+
 def store(url: str, *convos: Convo) -> None:
     write(url, [c.c for c in convos])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
 
@@ -9,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from console import db, improve
-from tests.console.console_helpers import Convo, store
+from console import db, improve, labels, summary
+from tests.console.console_helpers import Convo, policy_turn, store
 
 RECENT = time.time() - 3600
 
@@ -232,3 +233,52 @@ def test_a_wrong_answer_found_in_the_sample_is_added_under_the_right_intent(
     content = yaml.safe_load((settings.nlu_inbox / "ask_claim.yml").read_text(encoding="utf-8"))
     assert content["nlu"] == [{"intent": "ask_claim", "examples": "- will it make my hair grow back\n"}]
     assert '<span class="badge ok">Added</span>' in reviewer_client.get("/improve?view=sample").text
+
+
+@pytest.fixture
+def unanswered(console_url):
+    """Confident messages the routing policy or a rule took without answering, an answered
+    one, and a fallback that the policy then clarified (Rasa's events, console_helpers)."""
+    c = Convo(RECENT)
+    policy_turn(c, "how long until DHI grafts settle", "ask_side_effects", "action_other_treatment", confidence=0.93)
+    policy_turn(c, "how do I open a bank account", "ask_price", "utter_out_of_scope", confidence=0.91)
+    c.turn("what is it exactly", "ask_what_is", "Injections.", confidence=0.97)
+    policy_turn(c, "the needle thing", "nlu_fallback", "action_clarify", confidence=0.3)
+    store(console_url, c)
+    return c
+
+
+def test_messages_taken_without_an_answer_are_listed_with_why(console_url, settings, unanswered):
+    summary.refresh(console_url)
+    groups = improve.not_understood(console_url, settings.nlu_inbox, RECENT - 60)
+    listed = [(m.text, m.reason) for g in groups for m in g.messages]
+    assert sorted(listed) == [
+        ("how do I open a bank account", "utter_out_of_scope"),
+        ("how long until DHI grafts settle", "action_other_treatment"),
+        ("the needle thing", "nlu_fallback"),  # once, as the fallback it was
+    ]
+    by_text = {m.text: g.predicted for g in groups for m in g.messages}
+    assert by_text["how long until DHI grafts settle"] == "ask_side_effects"
+
+
+def test_the_page_shows_why_each_message_is_listed(reviewer_client, console_url, unanswered):
+    page = reviewer_client.get("/improve").text
+    for code, text in (
+        ("action_other_treatment", "how long until DHI grafts settle"),
+        ("utter_out_of_scope", "how do I open a bank account"),
+        ("nlu_fallback", "the needle thing"),
+    ):
+        why = labels.not_understood_reason(code)
+        assert why != labels.humanise(code), f"{code} has no label in console_labels.yml"
+        row = re.search(rf'<tr>(?:(?!</tr>).)*?{re.escape(text)}(?:(?!</tr>).)*</tr>', page, re.S)
+        assert row, text
+        assert f'<td class="reason">{html.escape(why)}</td>' in row.group(0), code
+        assert page.count(f'name="only" value="{event_id(console_url, text)}"') == 1
+    assert "what is it exactly" not in page
+    assert '<th scope="col">Why</th>' in page
+    assert '<th scope="col">Why</th>' not in reviewer_client.get("/improve?view=sample").text
+
+
+def test_the_spot_check_leaves_out_messages_taken_without_an_answer(console_url, settings, unanswered):
+    groups = improve.spot_check(console_url, settings.nlu_inbox, RECENT - 60)
+    assert [m.text for g in groups for m in g.messages] == ["what is it exactly"]

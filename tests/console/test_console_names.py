@@ -20,7 +20,7 @@ from console import labels, overview, seeding
 from records import vocabulary
 
 RASA_BUILTIN_INTENTS = {"nlu_fallback"}
-RASA_BUILTIN_ACTIONS = {"action_listen", "action_session_start", "action_restart"}
+RASA_BUILTIN_ACTIONS = {"action_listen", "action_session_start", "action_restart", "action_default_fallback"}
 RASA_BUILTIN_SLOTS = {"requested_slot"}
 HERE = Path(__file__).parent
 
@@ -42,6 +42,7 @@ def _names(domain):
 def test_console_constants_are_in_the_domain(domain):
     intents, actions, slots = _names(domain)
     assert set(ev.EMERGENCY_ACTIONS) <= actions
+    assert set(ev.NOT_ANSWERED_ACTIONS) <= actions and ev.ACTION_LISTEN in actions
     assert ev.FALLBACK_INTENT in intents
     assert overview.CLAIM_INTENT in intents
     assert overview.ANSWER_SLOT in slots
@@ -108,8 +109,29 @@ def test_the_name_check_catches_an_invented_name(domain, tmp_path):
     assert not {"sc_anticoagulants", "sc_autoimmune", "cr_consent"} & slots
 
 
+def test_rasas_own_names_are_rasas():
+    from rasa.shared.core.constants import DEFAULT_ACTION_NAMES
+
+    assert RASA_BUILTIN_ACTIONS <= set(DEFAULT_ACTION_NAMES)
+
+
+def test_the_actions_that_do_not_answer_are_the_policys_and_the_rules():
+    """The routing policy's and the out-of-scope rule's non-answers, and the policies'
+    core fallback (config.yml), are all in the console's set."""
+    import yaml
+
+    from components import routing_policy as rp
+
+    config = yaml.safe_load((contentfiles.ROOT / "config.yml").read_text(encoding="utf-8"))
+    rule = next(p for p in config["policies"] if p["name"] == "RulePolicy")
+    expected = {rp.ACTION_CLARIFY, rp.ACTION_OTHER_TREATMENT, rp.UTTER_OUT_OF_SCOPE, rule["core_fallback_action_name"]}
+    assert expected <= set(ev.NOT_ANSWERED_ACTIONS)
+
+
 def test_every_record_code_has_a_plain_label():
     data = contentfiles.load(labels.LABELS_FILE)
+    reasons = set(ev.NOT_ANSWERED_ACTIONS) | {ev.REASON_FALLBACK, ev.REASON_LOW_CONFIDENCE}
+    assert reasons <= set(data["not_understood_reasons"])
     assert set(vocabulary.SCREENING_OUTCOMES) <= set(data["screening_outcomes"])
     assert set(vocabulary.TRIAGE_OUTCOMES) <= set(data["triage_outcomes"])
     assert set(vocabulary.SAFETY_KINDS) <= set(data["safety_kinds"])

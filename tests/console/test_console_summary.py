@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from console import db, summary
-from tests.console.console_helpers import Convo, login, store
+from tests.console.console_helpers import Convo, login, policy_turn, store
 
 
 def summaries(url: str) -> dict:
@@ -27,6 +27,50 @@ def test_summary_values(console_url):
     assert 1_700_000_000.0 < row.started_at < row.last_at
     assert "hello there" in row.search_text and "hi! i am mesoguide." in row.search_text
     assert "action_answer_knowledge" not in row.search_text and "[email" not in row.search_text
+
+
+def test_turns_taken_without_an_answer_count_as_not_understood_once(console_url):
+    """A confident message the assistant did not answer counts as a fallback turn; a
+    fallback that the policy then clarifies counts once; an answered message not at all."""
+    c = Convo(1_700_000_000.0)
+    c.turn("what is it", "ask_what_is", "Injections.", confidence=0.97)  # answered
+    policy_turn(c, "how long until DHI grafts settle", "ask_side_effects", "action_other_treatment", confidence=0.93)
+    policy_turn(c, "how do I open a bank account", "ask_price", "utter_out_of_scope", confidence=0.91)
+    policy_turn(c, "the thing with the needles", "nlu_fallback", "action_clarify", confidence=0.3)
+    policy_turn(c, "is it bad", "ask_side_effects", "action_clarify", confidence=0.55)  # weak guess, asked
+    store(console_url, c)
+    summary.refresh(console_url)
+    row = summaries(console_url)[c.sender_id]
+    assert (row.turns, row.fallback_turns) == (5, 4)
+
+
+def test_only_the_first_action_after_a_message_decides(console_url):
+    answered = Convo().turn("side effects?", "ask_side_effects", "Some redness.", confidence=0.95)
+    # the policy's action after a later message does not reach back to an earlier one
+    answered.c.user("ok", "affirm", confidence=0.99)
+    answered.c.listen()
+    policy_turn(answered, "and for DHI?", "ask_side_effects", "action_other_treatment", confidence=0.9)
+    # an action that does not answer, but not first (after the answer), leaves it answered
+    later = Convo().turn("what is it", "ask_what_is", "Injections.", confidence=0.97)
+    later.c.action("utter_out_of_scope")
+    later.c.listen()
+    store(console_url, answered, later)
+    summary.refresh(console_url)
+    rows = summaries(console_url)
+    assert rows[answered.sender_id].fallback_turns == 1
+    assert rows[later.sender_id].fallback_turns == 0
+
+
+def test_not_understood_reason_names_the_classifier_first_then_the_action():
+    reason = summary.not_understood_reason
+    assert reason("nlu_fallback", 0.3, "action_clarify") == "nlu_fallback"
+    assert reason("ask_price", 0.4, "action_clarify") == "low_confidence"
+    assert reason("ask_price", 0.9, "action_clarify") == "action_clarify"
+    assert reason("ask_side_effects", 0.9, "action_other_treatment") == "action_other_treatment"
+    assert reason("ask_price", 0.9, "utter_out_of_scope") == "utter_out_of_scope"
+    assert reason("ask_price", 0.9, "action_default_fallback") == "action_default_fallback"
+    assert reason("ask_price", 0.9, "action_price_info") is None
+    assert reason("ask_price", 0.9) is None
 
 
 def test_refresh_is_incremental_and_idempotent(console_url):

@@ -266,3 +266,16 @@ def test_contact_details_stay_out_of_the_transcript(reviewer_client, console_url
     page = page_of(reviewer_client, c.sender_id)
     assert "Consultation requested" in page
     assert "zed@example.com" not in page and "7700 900123" not in page and "Zed Person" not in page
+
+
+def test_a_turn_taken_without_an_answer_is_marked_not_understood_with_why(reviewer_client, console_url):
+    from console import labels
+    from tests.console.console_helpers import policy_turn
+
+    c = Convo().turn("what is it", "ask_what_is", "Injections.", confidence=0.97)
+    policy_turn(c, "and after my FUE?", "ask_side_effects", "action_other_treatment", confidence=0.92)
+    store(console_url, c)
+    page = reviewer_client.get(conversation_path(reviewer_client, c.sender_id)).text
+    why = html.escape(labels.not_understood_reason("action_other_treatment"))
+    assert page.count('<span class="badge muted" title="') == 1
+    assert f'<span class="badge muted" title="{why}">Not understood</span>' in page
