@@ -129,16 +129,37 @@ def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
 STORY_TOPICS = {"treatment_options"}
 
 
+# Topics whose entries describe mesotherapy sessions (their pain, downtime, aftercare,
+# length, results, preparation). Beside another treatment named without mesotherapy
+# ("does PRP hurt?", "how soon can I wash my hair after PRP?") they would answer about
+# mesotherapy: that treatment's own entry answers instead.
+SESSION_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "preparation"}
+# Topics that are other treatments with an entry of their own.
+OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
+# "after the session", "before my injections": a mesotherapy session, unless a
+# treatment is named ("my PRP session" does not match)
+_OWN_SESSION = re.compile(
+    r"\b(the|my|a|each|every|next|last|first|your)\s+(session|sessions|treatment|treatments|injections?|appointment)\b",
+    re.IGNORECASE,
+)
+
+
 def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
     """The topics a message asks about: its affirmed ``topic`` mentions, without the
     story topics unless they are the only topic of a message about losing hair that
-    names no treatment."""
+    names no treatment, and without the session topics when another treatment is named
+    and mesotherapy is not."""
     entities = list(entities or [])
     found = affirmed(entities, TOPIC_ENTITY)
     if set(found) & STORY_TOPICS and (
         len(found) > 1 or affirmed(entities, PROCEDURE_ENTITY) or not about_losing_hair(entities, text)
     ):
         found = [t for t in found if t not in STORY_TOPICS]
+    if (
+        set(found) & OTHER_TREATMENT_TOPICS and set(found) & SESSION_TOPICS
+        and MESOTHERAPY not in mentioned(entities, PROCEDURE_ENTITY) and not _OWN_SESSION.search(text or "")
+    ):
+        found = [t for t in found if t not in SESSION_TOPICS]
     return found
 
 

@@ -265,6 +265,19 @@ def test_what_can_i_do_is_the_options_only_in_a_story_about_hair_loss():
     assert sig.topics(options + [ent("procedure", "mesotherapy")], "my hair is thin, what can I do after mesotherapy?") == []
 
 
+def test_a_session_topic_beside_another_treatment_is_that_treatments_question():
+    """"Does PRP hurt?": PRP's entry (which gives its side effects), not mesotherapy's pain."""
+    prp_pain = [ent("topic", "prp"), ent("topic", "pain")]
+    assert sig.topics(prp_pain, "Does PRP hurt?") == ["prp"]
+    assert sig.topics([ent("topic", "aftercare"), ent("topic", "prp")],
+                      "How soon can I wash my hair after PRP?") == ["prp"]
+    # mesotherapy named, or its session pointed at: both questions stay
+    assert sig.topics(prp_pain + [ent("procedure", "mesotherapy")], "Is PRP more painful than mesotherapy?") == [
+        "prp", "pain"]
+    assert sig.topics([ent("topic", "minoxidil"), ent("topic", "aftercare")],
+                      "Can I use my minoxidil after the session?") == ["minoxidil", "aftercare"]
+
+
 def test_a_question_naming_a_topic_is_not_small_talk():
     """"Will I need time off work?" heard as a goodbye: the topic answers it."""
     downtime = [ent("topic", "downtime")]
