@@ -129,11 +129,12 @@ def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
 STORY_TOPICS = {"treatment_options"}
 
 
-# Topics whose entries describe mesotherapy sessions (their pain, downtime, aftercare,
-# length, results, preparation). Beside another treatment named without mesotherapy
-# ("does PRP hurt?", "how soon can I wash my hair after PRP?") they would answer about
-# mesotherapy: that treatment's own entry answers instead.
-SESSION_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "preparation"}
+# Topics whose entries give mesotherapy's own findings (its pain, its results), which the
+# other treatments' entries give for themselves. Beside another treatment named without
+# mesotherapy ("does PRP hurt?") they would answer about mesotherapy: that treatment's
+# entry answers instead. (Aftercare, downtime and preparation stay: their entries are
+# "no study; ask the clinic", which the other entries do not say.)
+SESSION_TOPICS = {"pain", "results_timeline"}
 # Topics that are other treatments with an entry of their own.
 OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
 # "after the session", "before my injections": a mesotherapy session, unless a

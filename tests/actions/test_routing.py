@@ -86,11 +86,18 @@ def test_a_request_for_advice_on_a_topic_says_a_doctor_decides_first():
 
 
 def test_three_topics_at_once_ask_which_one():
-    ents = [entity("topic", t) for t in ("pain", "prp", "downtime")]
-    messages, _ = run(ActionAnswerTopic(), tracker("pain prp and downtime?", "ask_claim", entities=ents))
+    ents = [entity("topic", t) for t in ("pain", "aftercare", "downtime")]
+    messages, _ = run(ActionAnswerTopic(), tracker("pain aftercare and downtime?", "ask_claim", entities=ents))
     titles = [b["title"] for b in messages[0]["buttons"]]
     assert messages[0]["text"].startswith(content.messages()["clarify"]["text"][:20])
-    assert titles[:3] == [content.entry_title(t) for t in ("pain", "prp", "downtime")]
+    assert titles[:3] == [content.entry_title(t) for t in ("pain", "aftercare", "downtime")]
+
+
+def test_a_session_topic_beside_another_treatment_gives_way_to_its_entry():
+    """"Does PRP hurt?": PRP's entry (its side effects), not mesotherapy's pain."""
+    ents = [entity("topic", t) for t in ("prp", "pain")]
+    messages, _ = run(ActionAnswerTopic(), tracker("does prp hurt?", "ask_claim", entities=ents))
+    assert [m["text"] for m in messages] == [content.knowledge_entries()["prp"]["answer"].strip()]
 
 
 def test_a_contraindication_mentioned_with_another_question_is_acknowledged():

@@ -269,8 +269,11 @@ def test_a_session_topic_beside_another_treatment_is_that_treatments_question():
     """"Does PRP hurt?": PRP's entry (which gives its side effects), not mesotherapy's pain."""
     prp_pain = [ent("topic", "prp"), ent("topic", "pain")]
     assert sig.topics(prp_pain, "Does PRP hurt?") == ["prp"]
+    assert sig.topics([ent("topic", "results_timeline"), ent("topic", "prp")],
+                      "How soon will I see results from PRP?") == ["prp"]
+    # aftercare is "no study, ask the clinic" whatever the treatment: both answer
     assert sig.topics([ent("topic", "aftercare"), ent("topic", "prp")],
-                      "How soon can I wash my hair after PRP?") == ["prp"]
+                      "How soon can I wash my hair after PRP?") == ["aftercare", "prp"]
     # mesotherapy named, or its session pointed at: both questions stay
     assert sig.topics(prp_pain + [ent("procedure", "mesotherapy")], "Is PRP more painful than mesotherapy?") == [
         "prp", "pain"]
