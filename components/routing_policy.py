@@ -104,7 +104,7 @@ TREATMENT_TOPICS = {"prp", "drug_mesotherapy", "minoxidil", "finasteride", "tran
 CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
                 "alopecia_areata", "hair_loss_causes", "normal_shedding"}
 MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications",
-               "preparation"}
+               "preparation", "indications"}
 NOT_ANSWERS = {"ask_capabilities"}
 
 

@@ -25,6 +25,7 @@ COMPLICATION_ENTITY = "complication_sign"
 SIGNALS = "meso_signals"  # the parse-data key DomainSpacyNLP writes
 PROCEDURE_ENTITY = "procedure"
 TOPIC_ENTITY = "topic"
+CRASH_DIET = "crash_diet"
 MESOTHERAPY = "mesotherapy"  # the procedure the content is about
 # Topics that ask who can have a treatment (terminology `topic` values).
 WHO_CAN_HAVE_TOPICS = {"contraindications", "transplant_candidacy"}
@@ -129,12 +130,12 @@ def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
 STORY_TOPICS = {"treatment_options"}
 
 
-# Topics whose entries give mesotherapy's own findings (its pain, its results), which the
-# other treatments' entries give for themselves. Beside another treatment named without
-# mesotherapy ("does PRP hurt?") they would answer about mesotherapy: that treatment's
-# entry answers instead. (Aftercare, downtime and preparation stay: their entries are
-# "no study; ask the clinic", which the other entries do not say.)
-SESSION_TOPICS = {"pain", "results_timeline"}
+# Topics whose entries state mesotherapy's own facts (its pain, results, uses, who must
+# not have it). Beside another treatment named without mesotherapy ("does PRP hurt?",
+# "who should not have PRP?") they would state mesotherapy's facts as that treatment's:
+# the treatment's own entry answers instead. (Aftercare, downtime and preparation stay:
+# their entries say "no study; ask the clinic", true whatever the treatment.)
+SESSION_TOPICS = {"pain", "results_timeline", "indications", "contraindications"}
 # Topics that are other treatments with an entry of their own.
 OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
 # "after the session", "before my injections": a mesotherapy session, unless a
@@ -152,6 +153,10 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
     and mesotherapy is not."""
     entities = list(entities or [])
     found = affirmed(entities, TOPIC_ENTITY)
+    if set(mentioned(entities, TOPIC_ENTITY)) & WHO_CAN_HAVE_TOPICS:
+        # "who should not have PRP?": the "not" is the question's, not a denial of PRP
+        asked = WHO_CAN_HAVE_TOPICS | OTHER_TREATMENT_TOPICS
+        found = [t for t in mentioned(entities, TOPIC_ENTITY) if t in found or t in asked]
     if set(found) & STORY_TOPICS and (
         len(found) > 1 or affirmed(entities, PROCEDURE_ENTITY) or not about_losing_hair(entities, text)
     ):
@@ -191,6 +196,26 @@ def losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
         _HAIR.search(text) and _LOSS.search(text))
 
 
+_WEIGHT = re.compile(r"\b(weight|kilos?|kg|pounds|lbs|stone)\b", re.IGNORECASE)
+
+
+def _span(entity: Dict[str, Any], text: str) -> str:
+    start, end = entity.get("start"), entity.get("end")
+    return text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+
+
+def _weight_loss_with_a_diet(entities: List[Dict[str, Any]], text: str) -> bool:
+    """Weight loss is the only systemic sign named, and a diet, a weight-loss medicine or
+    an operation for it is named as its cause ("I lost weight on keto"): losing weight on
+    purpose is not the unexplained weight loss that needs a doctor first. Fever,
+    tiredness or night sweats keep the red flag."""
+    systemic = [e for e in entities if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == "systemic"
+                and e.get("role") != "negated"]
+    causes = [e for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == CRASH_DIET
+              and not e.get("role") and not _WEIGHT.search(_span(e, text))]
+    return bool(systemic and causes) and all(_WEIGHT.search(_span(e, text)) for e in systemic)
+
+
 def about_losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     entities = list(entities or [])
     return bool(affirmed(entities, "hair_problem")) or bool(_LOSS.search(text or ""))
@@ -220,6 +245,8 @@ def safety_route(
     for flag in flags:
         if flag in NEEDS_LOSS_CONTEXT and not about_losing_hair(entities, text):
             continue
+        if flag == "systemic" and _weight_loss_with_a_diet(entities, text):
+            continue  # the diet's answer says when weight loss needs a doctor
         if flag == "child" and _BIRTH.search(text):
             continue
         if flag in ("scalp_symptoms", "systemic") and injection:

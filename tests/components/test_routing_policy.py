@@ -281,6 +281,17 @@ def test_a_session_topic_beside_another_treatment_is_that_treatments_question():
                       "Can I use my minoxidil after the session?") == ["minoxidil", "aftercare"]
 
 
+def test_who_should_not_have_another_treatment_is_about_that_treatment():
+    """"Who is not a good candidate for PRP?": the "not" belongs to the question, so PRP
+    is asked about; mesotherapy's list of who must not have it is not PRP's."""
+    entities = [ent("topic", "contraindications", "negated"), ent("topic", "prp", "negated")]
+    assert sig.topics(entities, "Who is not a good candidate for PRP?") == ["prp"]
+    # about mesotherapy itself, the list answers
+    assert sig.topics([ent("topic", "contraindications")], "Who should not have mesotherapy?") == ["contraindications"]
+    # a plain refusal of a treatment stays a refusal ("no PRP for me")
+    assert sig.topics([ent("topic", "prp", "negated")], "no PRP for me") == []
+
+
 def test_a_question_naming_a_topic_is_not_small_talk():
     """"Will I need time off work?" heard as a goodbye: the topic answers it."""
     downtime = [ent("topic", "downtime")]

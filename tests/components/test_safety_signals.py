@@ -178,6 +178,18 @@ def test_an_itchy_scalp_alone_or_after_an_injection_is_not_a_red_flag(analyser, 
     assert route(analyser, text)[0] != sig.RED_FLAG, (text, route(analyser, text))
 
 
+def test_weight_lost_on_purpose_is_not_a_red_flag_but_unexplained_loss_is(analyser):
+    """Losing weight on a diet is the diet's question (its answer says when to see a
+    doctor); weight loss without a cause, or with a fever or tiredness, needs a doctor."""
+    assert route(analyser, "I've been losing weight on keto and now my hair is thinning") == (None, [])
+    assert route(analyser, "lost weight after my gastric sleeve and my hair is falling out") == (None, [])
+    for text in ("I've been losing weight and my hair is falling out",
+                 "I'm on a diet but I'm tired all the time and my hair is falling out",
+                 "losing weight on keto, I have a fever and my hair is thinning"):
+        found, reasons = route(analyser, text)
+        assert found == sig.RED_FLAG and "systemic" in reasons, (text, found, reasons)
+
+
 def test_pus_on_the_scalp_without_an_injection_is_a_red_flag_for_a_doctor(analyser):
     found, reasons = route(analyser, "I have pus on my scalp and my hair is thinning")
     assert found == sig.RED_FLAG and sig.SCALP_INFECTION in reasons

@@ -70,6 +70,12 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("Do I need someone to drive me home afterwards?", "downtime"),
     ("I had meso this morning, is it ok to shower tonight?", "aftercare"),
     ("Is it normal to lose 100 hairs a day?", "normal_shedding"),
+    ("What is mesotherapy used for?", "indications"),
+    ("Who is the ideal candidate for mesotherapy?", "indications"),
+    ("Which types of hair loss can be treated with mesotherapy?", "indications"),
+    ("Who is not a good candidate for mesotherapy?", "contraindications"),
+    ("What can you not do after mesotherapy?", "aftercare"),
+    ("Can grieving make your hair fall out?", "stress"),
     ("My hair has thinned on top, what can I do?", "treatment_options"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
