@@ -159,7 +159,7 @@ class ActionAnswerTopic(Action):
         return events
 
 
-def other_treatment_reply(entities: List[Dict[str, Any]], intent: str) -> Tuple[str, Dict[str, Any]]:
+def other_treatment_reply(entities: List[Dict[str, Any]], intent: str, text: str = "") -> Tuple[str, Dict[str, Any]]:
     """What a question about another treatment gets (routing.yml ``other_treatments``):
     ``("entry", {"id": ...})`` when it asks who can have it and the content answers
     that, else (a messages.yml key, ``{"name": ..., "follow_ups": [...]}``): "I can't
@@ -177,6 +177,8 @@ def other_treatment_reply(entities: List[Dict[str, Any]], intent: str) -> Tuple[
         return "entry", {"id": candidacy}
     follow_ups = [e for e in group.get("entries") or [] if e in entries] + ["consultation"]
     message = "cannot_answer" if group.get("covered", True) else "cannot_answer_not_covered"
+    if sig.after_other_procedure(entities, text):
+        message = "cannot_answer_recovery"  # the doctor who did it, and when to get care today
     return message, {"name": group.get("name") or treatment.replace("_", " "), "follow_ups": follow_ups}
 
 
@@ -190,7 +192,7 @@ class ActionOtherTreatment(Action):
         return "action_other_treatment"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        kind, reply = other_treatment_reply(latest_entities(tracker), latest_intent(tracker))
+        kind, reply = other_treatment_reply(latest_entities(tracker), latest_intent(tracker), latest_text(tracker))
         if kind == "entry":
             entry_id = reply["id"]
             return send_entries(dispatcher, [(entry_id, content.knowledge_entries()[entry_id])])

@@ -108,16 +108,6 @@ MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timel
 NOT_ANSWERS = {"ask_capabilities"}
 
 
-# Asking about the time after another treatment ("bumps after my transplant", "gym
-# after FUE", "2 months out from surgery"): recovery, aftercare and results of that
-# treatment, which DHI's entry (what DHI is, that it is surgery) does not answer.
-_AFTER_PROCEDURE = re.compile(
-    r"\b(after|post|since|following|months? out from|weeks? out from|recover\w* from)\s+"
-    r"((my|a|the|your|his|her|having|having had|getting|i had|i got|i've had)\s+)?"
-    r"(\w+\s+){0,2}(transplant\w*|surgery|operation|procedure|fue|fut|dhi|implant\w*|grafts?|grafting)\b"
-    r"|\bpost-?(op|operative|transplant|surgery|surgical)\b",
-    re.IGNORECASE,
-)
 _TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
 
 
@@ -201,8 +191,9 @@ def choose_action(
         who = set(sig.mentioned(entities, TOPIC_ENTITY)) & sig.WHO_CAN_HAVE_TOPICS
         if who or (set(topics) <= MESO_TOPICS and (topics or intent in MESO_INTENTS)):
             return ACTION_OTHER_TREATMENT
-        # DHI's entry says what DHI is; the weeks after a transplant are another question
-        if intent == "ask_dhi" and not topics and _AFTER_PROCEDURE.search(text or ""):
+        # the weeks after another treatment (recovery, scabs, redness, results) are that
+        # treatment's question: not what DHI is, not the hair-loss questions
+        if intent not in NOT_TOPIC_INTENTS and not topics and sig.after_other_procedure(entities, text):
             return ACTION_OTHER_TREATMENT
     # "will I need time off work?" taken for a goodbye: a question that names a topic
     # is the question, whatever small talk the classifier heard in it

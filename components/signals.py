@@ -169,6 +169,23 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
     return found
 
 
+# The time after another treatment ("scabs after my transplant", "gym after FUE", "2
+# months out from surgery", "post-op"): that treatment's recovery.
+AFTER_PROCEDURE = re.compile(
+    r"\b(after|post|since|following|months? out from|weeks? out from|recover\w* from)\s+"
+    r"((my|a|the|your|his|her|having|having had|getting|i had|i got|i've had)\s+)?"
+    r"(\w+\s+){0,2}(transplant\w*|surgery|operation|procedure|fue|fut|dhi|implant\w*|grafts?|grafting|"
+    r"microneedl\w*|micro-needl\w*|derma ?roll\w*)\b"
+    r"|\bpost-?(op|operative|transplant|surgery|surgical)\b",
+    re.IGNORECASE,
+)
+
+
+def after_other_procedure(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """The message is about the time after a treatment other than mesotherapy."""
+    return bool(other_treatment(entities)) and bool(AFTER_PROCEDURE.search(text or ""))
+
+
 def mentioned(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
     """Values of every mention of ``entity``, whatever its role."""
     return _values(entities, entity, lambda role: True)
@@ -251,6 +268,8 @@ def safety_route(
             continue
         if flag in ("scalp_symptoms", "systemic") and injection:
             continue  # soreness after a session is aftercare; a fever question is answered as one
+        if flag == SCALP_SYMPTOMS and after_other_procedure(entities, text):
+            continue  # scabs or redness after a transplant: its recovery, for the doctor who did it
         reasons.append(flag)
     if (
         ITCHY_SCALP in affirmed(entities, "hair_problem") and losing_hair(entities, text)

@@ -86,7 +86,7 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
     if action == "action_clarify":
         return ["clarify"]
     if action == "action_other_treatment":
-        kind, reply = other_treatment_reply(entities, intent)
+        kind, reply = other_treatment_reply(entities, intent, text)
         if kind == "entry":
             entry = content.knowledge_entries()[reply["id"]]
             return sorted({reply["id"]} | set(text_labels([entry.get("answer", "")], patterns)))

@@ -202,6 +202,21 @@ def test_a_question_about_another_treatment_says_it_cannot_answer_and_who_can():
     assert any("transplant_candidacy" in p for p in payloads) and "/ask_dhi" in payloads
 
 
+def test_the_weeks_after_a_transplant_get_the_doctor_who_did_it_and_the_same_day_signs():
+    from actions.routing import ActionOtherTreatment
+
+    trk = tracker("When will the scabs fall off after my hair transplant?", "ask_dhi",
+                  entities=[entity("procedure", "hair_transplant")], signals=PLAIN)
+    messages, _ = run(ActionOtherTreatment(), trk)
+    text = messages[0]["text"]
+    assert text.startswith("I can't answer that one reliably.")
+    assert "doctor who did it" in text and "pus or a fever need a doctor the same day" in text
+    # a question before any treatment keeps the general wording
+    before = tracker("what are the risks of a hair transplant?", "ask_side_effects",
+                     entities=[entity("procedure", "hair_transplant")], signals=PLAIN)
+    assert "doctor who did it" not in run(ActionOtherTreatment(), before)[0][0]["text"]
+
+
 def test_who_can_have_a_transplant_gets_the_candidacy_answer_not_mesotherapys_contraindications():
     from actions.routing import ActionOtherTreatment
 

@@ -318,6 +318,15 @@ def test_the_time_after_a_transplant_is_not_answered_with_what_dhi_is():
                   entities=transplant + [ent("topic", "pain")]) == "action_other_treatment"
 
 
+def test_a_story_about_the_weeks_after_a_transplant_is_that_treatments_question():
+    transplant = [ent("procedure", "hair_transplant")]
+    for intent in ("describe_hair_loss", "request_medical_advice", "ask_dhi"):
+        assert choose(intent, "my scalp has scabs 10 days after my hair transplant", 0.9,
+                      entities=transplant) == "action_other_treatment", intent
+    # the flows and the safety intents are left alone
+    assert choose("book_consultation", "book me in after my transplant", 0.9, entities=transplant) is None
+
+
 def test_who_is_not_suitable_for_a_transplant_is_a_question_about_transplants():
     """The negation cue "not" marks the treatment as negated, but it belongs to the question."""
     entities = [ent("procedure", "hair_transplant", "negated"), ent("topic", "transplant_candidacy", "negated")]

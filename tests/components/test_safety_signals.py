@@ -178,6 +178,20 @@ def test_an_itchy_scalp_alone_or_after_an_injection_is_not_a_red_flag(analyser, 
     assert route(analyser, text)[0] != sig.RED_FLAG, (text, route(analyser, text))
 
 
+def test_scalp_symptoms_after_another_treatment_are_its_recovery_not_a_red_flag(analyser):
+    """Scabs or redness after a transplant are its recovery, for the doctor who did it;
+    the same signs without that treatment, or an infection after it, still escalate."""
+    for text in ("When will the scabs fall off after my hair transplant?",
+                 "My scalp is red and itchy two weeks after FUE, is that normal?",
+                 "I have scabs on my scalp after microneedling, can I wash my hair?"):
+        assert route(analyser, text) == (None, []), text
+    for text in ("I have a painful red scalp and hair loss, would a transplant help?",
+                 "I have scabs on my scalp and my hair is falling out"):
+        assert route(analyser, text)[0] == sig.RED_FLAG, text
+    found, reasons = route(analyser, "there is pus on my scalp after my hair transplant")
+    assert found == sig.RED_FLAG and sig.SCALP_INFECTION in reasons
+
+
 def test_weight_lost_on_purpose_is_not_a_red_flag_but_unexplained_loss_is(analyser):
     """Losing weight on a diet is the diet's question (its answer says when to see a
     doctor); weight loss without a cause, or with a fever or tiredness, needs a doctor."""
