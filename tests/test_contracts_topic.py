@@ -58,7 +58,7 @@ def test_a_topic_added_as_documented_is_answered(tmp_path, monkeypatch):
     importlib.reload(content)
     try:
         from actions.routing import ActionAnswerTopic
-        from tests.actions.helpers import answers, run, tracker
+        from tests.actions.helpers import run, tracker
 
         messages, events = run(ActionAnswerTopic(), tracker(text, "ask_side_effects", confidence=0.5, entities=entities))
         assert messages[0]["text"] == ANSWER

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Action
 
 import actions  # noqa: F401  (registers every action module)
-from actions import consultation, content, screening, triage
+from actions import content, screening, triage
 from actions.forms import GuidedFormValidation
 from tests.actions.helpers import run, slot_events, texts, tracker
 from tests.actions.helpers import DOMAIN

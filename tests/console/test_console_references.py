@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 
 from console import db, references
 from console.app import create_app
-from console.config import Settings
 from records import retention, store as records
 from tests.console.console_helpers import SQLITE_ONLY, Convo, conversation_path, ref_of, signed_in, store
 
