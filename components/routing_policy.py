@@ -108,6 +108,16 @@ MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timel
 NOT_ANSWERS = {"ask_capabilities"}
 
 
+# What DHI's entry does not answer about a transplant (it says what DHI is, that it is
+# surgery, and how it differs from mesotherapy): its risks, scars, recovery, grafts and
+# donor hair, results, success. Asked with a transplant named, the classifier's "DHI"
+# guess gets "I can't answer that reliably" and who can instead.
+_TRANSPLANT_ASPECT = re.compile(
+    r"\b(side[- ]?effects?|risks?|risky|complications?|dangers?|dangerous|scars?|scarring|"
+    r"swim\w*|wash\w*|shower\w*|gym|exercis\w*|sleep\w*|harvest\w*|grafts?|donor|limit|success|"
+    r"fail\w*|permanent|natural|last|lasts|infect\w*|bleed\w*|swell\w*|numb\w*|shock loss)\b",
+    re.IGNORECASE,
+)
 _TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
 
 
@@ -194,6 +204,8 @@ def choose_action(
         # the weeks after another treatment (recovery, scabs, redness, results) are that
         # treatment's question: not what DHI is, not the hair-loss questions
         if intent not in NOT_TOPIC_INTENTS and not topics and sig.after_other_procedure(entities, text):
+            return ACTION_OTHER_TREATMENT
+        if intent == "ask_dhi" and not topics and _TRANSPLANT_ASPECT.search(text or ""):
             return ACTION_OTHER_TREATMENT
     # "will I need time off work?" taken for a goodbye: a question that names a topic
     # is the question, whatever small talk the classifier heard in it

@@ -327,6 +327,15 @@ def test_a_story_about_the_weeks_after_a_transplant_is_that_treatments_question(
     assert choose("book_consultation", "book me in after my transplant", 0.9, entities=transplant) is None
 
 
+def test_a_transplants_risks_results_or_grafts_are_not_answered_with_what_dhi_is():
+    transplant = [ent("procedure", "hair_transplant")]
+    for text in ("What are the various side effects of hair transplant?", "does a transplant leave scars",
+                 "is a hair transplant permanent", "how many grafts would a transplant need"):
+        assert choose("ask_dhi", text, 0.9, entities=transplant) == "action_other_treatment", text
+    for text in ("what is a hair transplant", "DHI vs FUE", "how does DHI work"):
+        assert choose("ask_dhi", text, 0.9, entities=transplant) is None, text
+
+
 def test_who_is_not_suitable_for_a_transplant_is_a_question_about_transplants():
     """The negation cue "not" marks the treatment as negated, but it belongs to the question."""
     entities = [ent("procedure", "hair_transplant", "negated"), ent("topic", "transplant_candidacy", "negated")]

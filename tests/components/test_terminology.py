@@ -76,6 +76,8 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("Who is not a good candidate for mesotherapy?", "contraindications"),
     ("What can you not do after mesotherapy?", "aftercare"),
     ("Can grieving make your hair fall out?", "stress"),
+    ("Is there a limit to the amount of hair that can be harvested?", "transplant_candidacy"),
+    ("Who can undergo this treatment?", "indications"),
     ("My hair has thinned on top, what can I do?", "treatment_options"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
