@@ -175,25 +175,15 @@ AFTER_PROCEDURE = re.compile(
     r"\b(after|post|since|following|months? out from|weeks? out from|recover\w* from)\s+"
     r"((my|a|the|your|his|her|having|having had|getting|i had|i got|i've had)\s+)?"
     r"(\w+\s+){0,2}(transplant\w*|surgery|operation|procedure|fue|fut|dhi|implant\w*|grafts?|grafting|"
-    r"microneedl\w*|micro-needl\w*|derma ?roll\w*|prp|platelet\w*|minoxidil|rogaine|finasteride|propecia)\b"
+    r"microneedl\w*|micro-needl\w*|derma ?roll\w*)\b"
     r"|\bpost-?(op|operative|transplant|surgery|surgical)\b",
     re.IGNORECASE,
 )
 
 
 def after_other_procedure(entities: Iterable[Dict[str, Any]], text: str) -> bool:
-    """The message is about the time after a procedure other than mesotherapy (a
-    transplant, microneedling: ``action_other_treatment`` answers)."""
+    """The message is about the time after a treatment other than mesotherapy."""
     return bool(other_treatment(entities)) and bool(AFTER_PROCEDURE.search(text or ""))
-
-
-def after_other_treatment(entities: Iterable[Dict[str, Any]], text: str) -> bool:
-    """The same, or after a treatment with an entry of its own ("redness after PRP",
-    "itchy since starting minoxidil": that entry lists its side effects)."""
-    entities = list(entities or [])
-    named = bool(set(affirmed(entities, TOPIC_ENTITY)) & OTHER_TREATMENT_TOPICS) and MESOTHERAPY not in mentioned(
-        entities, PROCEDURE_ENTITY)
-    return after_other_procedure(entities, text) or (named and bool(AFTER_PROCEDURE.search(text or "")))
 
 
 def mentioned(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
@@ -278,7 +268,7 @@ def safety_route(
             continue
         if flag in ("scalp_symptoms", "systemic") and injection:
             continue  # soreness after a session is aftercare; a fever question is answered as one
-        if flag == SCALP_SYMPTOMS and after_other_treatment(entities, text):
+        if flag == SCALP_SYMPTOMS and after_other_procedure(entities, text):
             continue  # scabs or redness after a transplant: its recovery, for the doctor who did it
         reasons.append(flag)
     if (

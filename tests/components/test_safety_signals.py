@@ -183,9 +183,7 @@ def test_scalp_symptoms_after_another_treatment_are_its_recovery_not_a_red_flag(
     the same signs without that treatment, or an infection after it, still escalate."""
     for text in ("When will the scabs fall off after my hair transplant?",
                  "My scalp is red and itchy two weeks after FUE, is that normal?",
-                 "I have scabs on my scalp after microneedling, can I wash my hair?",
-                 "my scalp is red after PRP, is that normal?",
-                 "scalp is itchy and red since starting minoxidil"):
+                 "I have scabs on my scalp after microneedling, can I wash my hair?"):
         assert route(analyser, text) == (None, []), text
     for text in ("I have a painful red scalp and hair loss, would a transplant help?",
                  "I have scabs on my scalp and my hair is falling out"):
