@@ -217,6 +217,21 @@ def test_the_weeks_after_a_transplant_get_the_doctor_who_did_it_and_the_same_day
     assert "doctor who did it" not in run(ActionOtherTreatment(), before)[0][0]["text"]
 
 
+def test_a_question_about_a_transplants_infection_gets_the_same_day_signs():
+    from actions.routing import ActionOtherTreatment
+
+    trk = tracker("What are the signs of infection with a hair transplant?", "ask_dhi",
+                  entities=[entity("procedure", "hair_transplant")], signals=PLAIN)
+    messages, _ = run(ActionOtherTreatment(), trk)
+    assert messages[0]["text"].startswith("I can't answer that one reliably.")
+    assert messages[1]["text"] == content.messages()["same_day_signs"]["text"].strip()
+    assert messages[1]["buttons"] and not messages[0]["buttons"]  # the buttons come last
+    # the risks in general: no extra line
+    plain = tracker("what are the risks of a hair transplant?", "ask_dhi",
+                    entities=[entity("procedure", "hair_transplant")], signals=PLAIN)
+    assert len(run(ActionOtherTreatment(), plain)[0]) == 1
+
+
 def test_who_can_have_a_transplant_gets_the_candidacy_answer_not_mesotherapys_contraindications():
     from actions.routing import ActionOtherTreatment
 
