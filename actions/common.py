@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from rasa_sdk import Tracker
 
 from actions import content
+from components import signals as sig
 from records.vocabulary import (  # noqa: F401 - the actions import these names from here
     ADVICE_DECLINED_EVENT,
     COMPLICATION_EVENT,
@@ -82,13 +83,9 @@ def latest_entities(tracker: Tracker, entity: Optional[str] = None) -> List[Dict
     return [e for e in ents if entity is None or e.get("entity") == entity]
 
 
-def positive_values(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
-    """Canonical values of affirmed mentions (not negated, not uncertain), in order, unique."""
-    seen: List[str] = []
-    for e in entities:
-        if e.get("entity") == entity and not e.get("role") and e.get("value") not in seen:
-            seen.append(e.get("value"))
-    return seen
+# Canonical values of affirmed mentions (not negated, not uncertain), in order, unique:
+# the same decision as the dialogue policy's (components/signals.py).
+positive_values = sig.affirmed
 
 
 def mention_answer(entities: Iterable[Dict[str, Any]], entity: str, value: str) -> Optional[str]:

@@ -21,3 +21,17 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("conversation probes")
         for line in summary.read_text(encoding="utf-8").splitlines():
             terminalreporter.write_line(line)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "browser: drives headless Chromium (deselect with -m 'not browser'; marked by fixture)"
+    )
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that uses a ``browser`` fixture (tests/web, tests/console) is marked
+    ``browser``, so a quick run can leave them out without naming files."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker("browser")
