@@ -62,9 +62,9 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     return True
 
 
-def topic_entries(tracker: Tracker) -> List[Tuple[str, Dict[str, Any]]]:
-    values = sig.topics(latest_entities(tracker), tracker.latest_message.get("text") or "")
-    return content.entries_for_mentions([(TOPIC, v) for v in values])
+def asked_topics(tracker: Tracker) -> List[str]:
+    """The topics the latest message asks about (``signals.topics``, as the policy decides)."""
+    return sig.topics(latest_entities(tracker), latest_text(tracker))
 
 
 def send_entries(dispatcher: CollectingDispatcher, entries: List[Tuple[str, Dict[str, Any]]]) -> List[Dict[Text, Any]]:
@@ -133,7 +133,8 @@ class ActionAnswerTopic(Action):
         return "action_answer_topic"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        entries = topic_entries(tracker)
+        named = asked_topics(tracker)
+        entries = content.entries_for_mentions([(TOPIC, v) for v in named])
         if not entries:
             say_not_understood(dispatcher, domain)
             return []
@@ -154,7 +155,7 @@ class ActionAnswerTopic(Action):
             condition_note(dispatcher, tracker)
         own_story = latest_intent(tracker) in ("describe_hair_loss", "inform") or positive_values(
             latest_entities(tracker), "hair_problem"
-        ) or bool(set(sig.topics(latest_entities(tracker), tracker.latest_message.get("text") or "")) & sig.STORY_TOPICS)
+        ) or bool(set(named) & sig.STORY_TOPICS)
         if own_story:
             say(dispatcher, "offer_triage")
         return events

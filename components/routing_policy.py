@@ -121,6 +121,12 @@ _TRANSPLANT_ASPECT = re.compile(
 _TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
 
 
+def _asked(text: str) -> bool:
+    """Shaped as a question: a question mark, or a question word first."""
+    text = text or ""
+    return "?" in text or text.strip().lower().startswith(_QUESTION_START)
+
+
 def _is_payload(text: str) -> bool:
     return (text or "").startswith("/")
 
@@ -149,6 +155,8 @@ def choose_action(
         return None
 
     payload = _is_payload(text)
+    asked = _asked(text)
+    topics = sig.topics(entities, text)  # what the message asks about (signals.topics)
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
         return None  # the rules answer at once
     if not payload:
@@ -160,10 +168,9 @@ def choose_action(
         # a message that names a topic or a treatment of the terminology is about it,
         # whatever words surround the term (not "iron", "volume", "flu": too general)
         in_domain = (signals or {}).get("in_domain", True) or bool(
-            sig.topics(entities, text) or sig.affirmed(entities, sig.PROCEDURE_ENTITY))
+            topics or sig.affirmed(entities, sig.PROCEDURE_ENTITY))
         if not in_domain and intent not in NOT_GUARDED_INTENTS:
             return UTTER_OUT_OF_SCOPE
-        asked = "?" in text or text.strip().lower().startswith(_QUESTION_START)
         weak = confidence < high_stakes_confidence
         if not in_domain and intent in WEAKLY_GUARDED_INTENTS and asked and weak and intent != "out_of_scope":
             return UTTER_OUT_OF_SCOPE
@@ -197,7 +204,6 @@ def choose_action(
     )
     # a question about another treatment that would get mesotherapy's answer
     if not payload and not claim_asked and sig.other_treatment(entities):
-        topics = sig.topics(entities, text)
         who = set(sig.mentioned(entities, TOPIC_ENTITY)) & sig.WHO_CAN_HAVE_TOPICS
         if who or (set(topics) <= MESO_TOPICS and (topics or intent in MESO_INTENTS)):
             return ACTION_OTHER_TREATMENT
@@ -209,15 +215,14 @@ def choose_action(
             return ACTION_OTHER_TREATMENT
     # "will I need time off work?" taken for a goodbye: a question that names a topic
     # is the question, whatever small talk the classifier heard in it
-    small_talk_question = intent in SMALL_TALK and ("?" in text or text.strip().lower().startswith(_QUESTION_START))
+    small_talk_question = intent in SMALL_TALK and asked
     topical = intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question
-    if topical and not sure_out_of_scope and not claim_asked and sig.topics(entities, text):
+    if topical and not sure_out_of_scope and not claim_asked and topics:
         return ACTION_TOPIC
     if payload:
         return None
     # a question about an advertised benefit ("would it reduce the sebum?") that the
     # classifier could not place: the claim's evidence answers it, not a guess
-    asked = "?" in text or text.strip().lower().startswith(_QUESTION_START)
     unsure = intent == FALLBACK or (
         intent == "report_complication" and confidence < high_stakes_confidence
     ) or (intent.startswith(ANSWER_PREFIX) and intent not in NOT_ANSWERS and confidence < answer_confidence)
