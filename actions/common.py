@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import unicodedata
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
@@ -17,6 +17,7 @@ from records.vocabulary import (  # noqa: F401 - the actions import these names 
     COMPLICATION_EVENT,
     CONTRAINDICATION_REPORTED,
     DOCTOR_CHECK,
+    EARLIER_MESSAGES_SLOT,
     EMERGENCY_EVENT,
     GENERAL,
     HANDOFF_EVENT,
@@ -96,15 +97,27 @@ def mention_answer(entities: Iterable[Dict[str, Any]], entity: str, value: str) 
     return None
 
 
+def user_messages_since_session_start(tracker: Tracker) -> List[Tuple[str, List[Dict[str, Any]]]]:
+    """(text, entities) of every visitor message in the current session, oldest first.
+
+    A long conversation comes as a window of recent events after a summary
+    (records/tracker_window.py), whose ``EARLIER_MESSAGES_SLOT`` event holds the earlier
+    messages, in their place."""
+    found: List[Tuple[str, List[Dict[str, Any]]]] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "session_started":
+            found = []
+        elif kind == "user":
+            found.append((event.get("text") or "", (event.get("parse_data") or {}).get("entities") or []))
+        elif kind == "slot" and event.get("name") == EARLIER_MESSAGES_SLOT:
+            found += [(m.get("text") or "", m.get("entities") or []) for m in event.get("value") or []]
+    return found
+
+
 def user_entities_since_session_start(tracker: Tracker) -> List[Dict[str, Any]]:
     """Entities of every visitor message in the current session, oldest first."""
-    found: List[Dict[str, Any]] = []
-    for event in tracker.events:
-        if event.get("event") == "session_started":
-            found = []
-        elif event.get("event") == "user":
-            found.extend((event.get("parse_data") or {}).get("entities") or [])
-    return found
+    return [entity for _text, entities in user_messages_since_session_start(tracker) for entity in entities]
 
 
 def normalise(text: str) -> str:

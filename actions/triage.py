@@ -31,7 +31,7 @@ from actions.common import (
     positive_values,
     record,
     say,
-    user_entities_since_session_start,
+    user_messages_since_session_start,
     yes_no_unsure,
     store,
 )
@@ -110,12 +110,11 @@ class ValidateTriageForm(GuidedFormValidation):
         return "validate_triage_form"
 
     def prefill(self, tracker, domain):
-        values = _from_entities(user_entities_since_session_start(tracker))
-        for event in tracker.events:  # typed words are more specific than a recognised term
-            if event.get("event") == "session_started":
-                values = _from_entities(user_entities_since_session_start(tracker))
-            elif event.get("event") == "user" and not is_button_payload(event.get("text") or ""):
-                values.update(_from_text(event.get("text") or ""))
+        messages = user_messages_since_session_start(tracker)
+        values = _from_entities([entity for _text, entities in messages for entity in entities])
+        for text, _entities in messages:  # typed words are more specific than a recognised term
+            if not is_button_payload(text):
+                values.update(_from_text(text))
         return values
 
     def extract(self, tracker, requested, domain):

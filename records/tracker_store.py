@@ -168,6 +168,7 @@ class MesoTrackerStore(SQLTrackerStore):
         self._stopped = threading.Event()
         self._last_known: "OrderedDict[Text, DialogueStateTracker]" = OrderedDict()
         self._last_known_lock = threading.Lock()
+        self._prefixes = tracker_window.PrefixCache()
         self._ensure_window_index()
         if self.spool_pending():
             self._start_retrying()
@@ -201,6 +202,7 @@ class MesoTrackerStore(SQLTrackerStore):
         """The visitor chose not to keep questionnaire answers (``records.private_answers``):
         mask them in the stored rows and in the events about to be written, in the same
         transaction as the save; remove the masked texts' copies from the NLU inbox."""
+        self._prefixes.drop(sender_id)
         rows = (
             session.query(self.SQLEvent)
             .filter(self.SQLEvent.sender_id == sender_id)
@@ -298,12 +300,65 @@ class MesoTrackerStore(SQLTrackerStore):
                                                      c.id.in_(sa.bindparam("ids", expanding=True))))
                 .order_by(c.id),
                 "light": sa.text(light) if light else None,
+                # the rows from a cached summary's boundary on (tracker_window.PrefixCache)
+                "from_boundary": sa.select(c.id, c.type_name, c.action_name, c.timestamp,
+                                           sa.case((hidden, True), else_=False), c.data)
+                .where(c.sender_id == sender, c.id >= sa.bindparam("boundary_id")).order_by(c.id),
             }
         return queries
 
     async def _retrieve_window(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         if not self.domain:
             return await super().retrieve(sender_id)
+        cached = self._prefixes.get(sender_id, self.domain)
+        if cached is not None:
+            tracker = self._retrieve_after_cached(sender_id, cached)
+            if tracker is not None:
+                if tracker_window.window_of(tracker).boundary_id != cached.boundary_id:
+                    self._cache_prefix(tracker)  # the summary moved forward with the conversation
+                return tracker
+            self._prefixes.drop(sender_id)
+        tracker = self._retrieve_whole_or_window(sender_id)
+        self._cache_prefix(tracker)
+        return tracker
+
+    def _cache_prefix(self, tracker: Optional[DialogueStateTracker]) -> None:
+        """Keep a windowed tracker's summary for the next read, unless the visitor chose
+        not to keep questionnaire answers (their earlier rows are masked on every save)."""
+        window = tracker_window.window_of(tracker) if tracker is not None else None
+        if window is None or window.prefix_events is None:
+            return
+        if tracker.get_slot(private_answers.KEEP_SLOT) is False:
+            self._prefixes.drop(tracker.sender_id)
+            return
+        self._prefixes.put(tracker.sender_id, tracker_window.CachedPrefix(
+            domain=self.domain, boundary_id=window.boundary_id,
+            boundary_timestamp=window.boundary_timestamp, prefix=window.prefix_events))
+
+    def _retrieve_after_cached(self, sender_id: Text, cached: "tracker_window.CachedPrefix") -> Optional[DialogueStateTracker]:
+        """The window read from this process's last summary of the conversation: only the
+        rows from its boundary on (none before it is read again); None when they no longer
+        continue it (``tracker_window.still_valid``) or the visitor chose not to keep
+        answers, and the conversation is read as if nothing were cached."""
+        with self.session_scope() as session:
+            listed = session.connection().execute(
+                self._window_queries()["from_boundary"], {"sender_id": sender_id, "boundary_id": cached.boundary_id}
+            ).all()
+        if not tracker_window.still_valid(cached, listed):
+            return None
+        rows = [(row[0], row[1], row[2]) for row in listed]
+        data = [json.loads(row[5]) for row in listed]
+        hidden_ids = [row[0] for row in listed if row[4]]
+        prefix, boundary = tracker_window.extend(sender_id, cached, rows, data, hidden_ids, self.domain.slots)
+        tracker = tracker_window.tracker_from_dicts(sender_id, prefix + data[boundary:], self.domain.slots)
+        if tracker.get_slot(private_answers.KEEP_SLOT) is False:
+            return None
+        tracker_window.attach(tracker, tracker_window.Window(
+            prefix=len(prefix), boundary_id=rows[boundary][0], boundary_timestamp=listed[boundary][3],
+            prefix_events=prefix))
+        return tracker
+
+    def _retrieve_whole_or_window(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         queries = self._window_queries()
         with self.session_scope() as session:
             connection = session.connection()
@@ -315,6 +370,7 @@ class MesoTrackerStore(SQLTrackerStore):
                 recent = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
                 return tracker_window.tracker_from_dicts(sender_id, recent, self.domain.slots) if recent else None
             boundary_id = rows[boundary][0]
+            rows_timestamps = {boundary_id: next(row[3] for row in listed if row[0] == boundary_id)}
             earlier = rows[:boundary]
             users = {row[0] for row in earlier if row[1] == UserUttered.type_name}
             light_sql = queries["light"]
@@ -340,7 +396,9 @@ class MesoTrackerStore(SQLTrackerStore):
                 before.sort(key=lambda pair: pair[0])
         prefix = tracker_window.prefix_events(sender_id, [data for _id, data in before], self.domain.slots)
         tracker = tracker_window.tracker_from_dicts(sender_id, prefix + recent, self.domain.slots)
-        return tracker_window.attach(tracker, tracker_window.Window(prefix=len(prefix), boundary_id=boundary_id))
+        return tracker_window.attach(tracker, tracker_window.Window(
+            prefix=len(prefix), boundary_id=boundary_id, boundary_timestamp=rows_timestamps[boundary_id],
+            prefix_events=prefix))
 
     async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         return await self._retrieve_or_spooled(sender_id, super().retrieve_full_tracker)
@@ -378,6 +436,7 @@ class MesoTrackerStore(SQLTrackerStore):
     def _forget_known(self, sender_id: Text) -> None:
         with self._last_known_lock:
             self._last_known.pop(sender_id, None)
+        self._prefixes.drop(sender_id)
 
     def _known_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """A copy of the conversation's last tracker seen by this process, when the

@@ -7,10 +7,10 @@ turn 200 that is about 1,300 events and x3 the time of turn 1 (docs/performance.
 "Turn 1 vs turn 200"). ``records.tracker_store.MesoTrackerStore`` loads instead:
 
 1. a summary of the events before a boundary (the *prefix*, built here, never stored):
-   the session's ``SessionStarted``; every earlier visitor message in a light form
-   (text, intent, entities: the ranking and response selector left out), because the
-   actions read what the visitor said since the session start
-   (``actions.common.user_entities_since_session_start``, the triage form's prefill);
+   the session's ``SessionStarted``; the earlier visitor messages (text and entities)
+   in one ``SlotSet`` of ``EARLIER_MESSAGES_SLOT``, because the actions read what the
+   visitor said since the session start
+   (``actions.common.user_messages_since_session_start``: the questionnaires' prefill);
    the last bot message (what ``actions.conversation.offered_flow`` reads when the
    window holds none); one ``SlotSet`` per slot that had been set, with its value at
    the boundary; ``ConversationPaused`` when paused;
@@ -39,8 +39,8 @@ and the state at the boundary (slots, no active loop, paused or not) is the same
 
 What the prefix changes: ``tracker.events`` is shorter (the console and
 ``retrieve_full_tracker`` read the whole stored conversation; nothing in MesoGuide
-counts events), the earlier visitor messages carry no intent ranking, and an active
-loop's ``trigger_message`` may differ (nothing reads it).
+counts events), the earlier visitor messages are a slot's value instead of events, and
+an active loop's ``trigger_message`` may differ (nothing reads it).
 
 Saving: the tracker carries a ``Window`` (how many events of it are the prefix, and
 the id of the boundary's row), and ``unsaved_events`` slices the new events by the
@@ -48,9 +48,11 @@ count of stored events from the boundary on, as Rasa slices by the session's cou
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import json
+import threading
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Text, Tuple
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -75,6 +77,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from records.vocabulary import EARLIER_MESSAGES_SLOT
 
 MIN_USER_TURNS = 5
 MIN_STATES = 12
@@ -114,6 +118,100 @@ class Window:
     """Events at the start of the tracker that summarise the skipped ones (not stored)."""
     boundary_id: int
     """``events.id`` of the first stored event in the tracker (the boundary)."""
+    boundary_timestamp: Optional[float] = None
+    """That row's ``timestamp`` column (``PrefixCache`` checks it)."""
+    prefix_events: Optional[List[Dict[Text, Any]]] = dataclasses.field(default=None, compare=False, repr=False)
+    """The summary, serialised (what ``PrefixCache`` keeps)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedPrefix:
+    """A summary this process built, and where it ends: reused while the stored rows from
+    ``boundary_id`` on still start with the same boundary (``PrefixCache``)."""
+
+    domain: Any
+    boundary_id: int
+    boundary_timestamp: Optional[float]
+    prefix: List[Dict[Text, Any]]
+
+
+PREFIX_CACHE_SIZE = 2000
+
+
+class PrefixCache:
+    """The last summary built per conversation (least recently used dropped first).
+
+    The stored rows before a boundary never change while a conversation goes on: Rasa
+    only appends, and a later boundary only moves forward (see ``extend``). What can
+    change them is done elsewhere and handled: deleting the conversation (forget me,
+    retention, the console) removes the boundary's row, which the read checks (its id
+    and timestamp); masking the answers of a visitor who chose not to keep them rewrites
+    earlier rows, so such a conversation is never cached (``records.tracker_store``);
+    a new session starts a new summary; a new model (domain) empties the cache."""
+
+    def __init__(self, size: int = PREFIX_CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: "collections.OrderedDict[Text, CachedPrefix]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sender_id: Text, domain: Any) -> Optional[CachedPrefix]:
+        with self._lock:
+            entry = self._entries.get(sender_id)
+            if entry is None or entry.domain is not domain:
+                return None
+            self._entries.move_to_end(sender_id)
+            return entry
+
+    def put(self, sender_id: Text, entry: CachedPrefix) -> None:
+        with self._lock:
+            self._entries[sender_id] = entry
+            self._entries.move_to_end(sender_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def drop(self, sender_id: Text) -> None:
+        with self._lock:
+            self._entries.pop(sender_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def still_valid(entry: CachedPrefix, rows: Sequence[Tuple[int, Text, Optional[Text], Optional[float]]]) -> bool:
+    """Whether the stored rows from the cached boundary on (id, type, name, timestamp)
+    continue the cached summary: they start with the same boundary row (not deleted, nor
+    deleted and written anew) and hold no new session."""
+    if not rows:
+        return False
+    first_id, first_type, first_name, first_timestamp = rows[0][:4]
+    return (
+        first_id == entry.boundary_id
+        and first_type == ActionExecuted.type_name
+        and first_name == ACTION_LISTEN_NAME
+        and first_timestamp == entry.boundary_timestamp
+        and all(row[1] != SessionStarted.type_name for row in rows)
+    )
+
+
+def extend(
+    sender_id: Text, entry: CachedPrefix, rows: Sequence[Row], data: Sequence[Dict[Text, Any]],
+    hidden_ids: Iterable[int], slots: Iterable[Slot],
+) -> Tuple[List[Dict[Text, Any]], int]:
+    """The summary and boundary for the rows from a cached boundary on (``rows``, with
+    their events ``data``): the latest boundary among them, as ``choose_boundary`` picks
+    it on the whole session (a boundary stays possible as the conversation grows, and
+    the applied events from one are those of the whole session), and the summary of the
+    cached summary and the rows before it, selected as a read of the whole session
+    selects them; the same summary as that read builds (tested). Returns (summary,
+    index of the new boundary in ``rows``, 0 when it stays)."""
+    boundary = choose_boundary(rows, hidden_ids)
+    if not boundary:
+        return entry.prefix, 0
+    earlier = rows[:boundary]
+    kept = set(summarised_ids(earlier))
+    kept.update(row[0] for row in earlier if row[1] in RESET_TYPES or row[1] == UserUttered.type_name)
+    before = [event for row, event in zip(earlier, data) if row[0] in kept]
+    return prefix_events(sender_id, list(entry.prefix) + before, slots), boundary
 
 
 def deserialise(events: Iterable[Dict[Text, Any]]) -> List[Event]:
@@ -350,25 +448,54 @@ def prefix_events(
     ``RESET_TYPES``, those of ``summarised_ids`` and every visitor message, which may be
     light already), serialised.
 
-    The light visitor messages cannot go before a synthetic ``Restarted`` (which would
-    keep them out of Rasa's ``applied_events`` and so out of the policies' states): a
-    form's validation action gets a tracker rebuilt from
-    ``events_after_latest_restart`` (``rasa/core/actions/forms.py``,
-    ``FormAction._temporary_tracker``), so the triage prefill would lose them
-    (``test_a_long_conversation_gets_the_same_replies_with_the_window`` fails at the
-    triage)."""
+    The earlier visitor messages go into one ``SlotSet`` of ``EARLIER_MESSAGES_SLOT``
+    (text and entities each, see ``earlier_message``), where the actions read them
+    (``actions.common.user_messages_since_session_start``): as 200 ``UserUttered`` events
+    they were replayed by every policy on every prediction and posted twice a turn to
+    the action server. (They cannot go before a synthetic ``Restarted`` instead: a
+    form's validation action gets a tracker rebuilt from ``events_after_latest_restart``,
+    ``rasa/core/actions/forms.py`` ``FormAction._temporary_tracker``, so the triage
+    prefill would lose them; the slot is after the session start and stays.)
+
+    ``before`` may start with an earlier summary (``prefix_events`` of the events before
+    an earlier boundary): its messages slot is extended, so that summarising a summary
+    and the events after it gives the summary of all of them (``PrefixCache``)."""
     state = tracker_from_dicts(sender_id, [data for data in before if data.get("event") in STATE_TYPES], slots)
     timestamp = before[-1].get("timestamp") if before else None
     prefix: List[Dict[Text, Any]] = []
     if before and before[0].get("event") == SessionStarted.type_name:
         prefix.append(before[0])
-    prefix += [_light_user(data) for data in before if data.get("event") == UserUttered.type_name]
+    messages: List[Dict[Text, Any]] = []
+    for data in before:
+        if data.get("event") == UserUttered.type_name:
+            messages.append(earlier_message(data))
+        elif data.get("event") == SlotSet.type_name and data.get("name") == EARLIER_MESSAGES_SLOT:
+            messages = list(data.get("value") or [])
+    if messages:
+        prefix.append(SlotSet(EARLIER_MESSAGES_SLOT, messages, timestamp=timestamp).as_dict())
     prefix += [data for data in before if data.get("event") == BotUttered.type_name][-1:]
     prefix += [
         SlotSet(name, slot.value, timestamp=timestamp).as_dict()
         for name, slot in state.slots.items()
-        if slot.has_been_set
+        if slot.has_been_set and name != EARLIER_MESSAGES_SLOT
     ]
     if state.is_paused():
         prefix.append(ConversationPaused(timestamp=timestamp).as_dict())
     return prefix
+
+
+ENTITY_KEYS = ("entity", "value", "role")
+
+
+def earlier_message(data: Dict[Text, Any]) -> Dict[Text, Any]:
+    """What the summary keeps of an earlier visitor message (its ``as_dict`` form, light
+    or not): the text and, of each entity, what the actions read (``ENTITY_KEYS``)."""
+    parse_data = data.get("parse_data") or {}
+    entities = [
+        {key: entity[key] for key in ENTITY_KEYS if entity.get(key) is not None}
+        for entity in parse_data.get("entities") or []
+    ]
+    message: Dict[Text, Any] = {"text": data.get("text")}
+    if entities:
+        message["entities"] = entities
+    return message

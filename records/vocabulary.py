@@ -16,6 +16,13 @@ KEEP_ANSWERS_SLOT = "keep_answers"
 """The slot that is False once a visitor chose not to keep questionnaire answers
 (records/private_answers.py)."""
 
+EARLIER_MESSAGES_SLOT = "earlier_messages"
+"""The slot in which a conversation loaded as a window (records/tracker_window.py) carries
+the visitor's messages before the window: a list of ``{"text", "entities"}`` (each
+entity only ``entity``, ``value`` and ``role``), oldest first. The actions read it where
+the messages were (actions/common.py ``user_messages_since_session_start``). Never
+stored: the tracker store builds it on every read."""
+
 SCREENING_ANSWERS = (YES, NO, UNSURE)
 SCREENING_OUTCOMES = (NONE_REPORTED, CONTRAINDICATION_REPORTED, DOCTOR_CHECK)
 TRIAGE_OUTCOMES = (LIKELY_AGA, RED_FLAG, SEE_DOCTOR, UNCLEAR)

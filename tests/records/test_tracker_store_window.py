@@ -26,12 +26,13 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa_sdk import Tracker
 
-from actions.common import user_entities_since_session_start
+from actions.common import user_entities_since_session_start, user_messages_since_session_start
 from actions.conversation import offered_flow
 from actions.triage import ValidateTriageForm
 from records import db, spool, tracker_window
 from records.redaction import CONTACT_ANSWER_PLACEHOLDER
 from records.tracker_store import MesoTrackerStore
+from records.vocabulary import EARLIER_MESSAGES_SLOT, KEEP_ANSWERS_SLOT
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -139,12 +140,26 @@ def _both(store, sender):
     return window, whole
 
 
+def _light(messages):
+    """(text, entities) with each entity's ``ENTITY_KEYS`` only (what the summary keeps)."""
+    return [(text, [_reduced(e) for e in entities]) for text, entities in messages]
+
+
+def _reduced(entity):
+    return {k: v for k, v in entity.items() if k in tracker_window.ENTITY_KEYS and v is not None}
+
+
 def _sdk(tracker):
     return Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
 
 
+def _slots(tracker):
+    return {k: v for k, v in tracker.current_slot_values().items() if k != EARLIER_MESSAGES_SLOT}
+
+
 def _same_state(window, whole):
-    assert window.current_slot_values() == whole.current_slot_values()
+    assert _slots(window) == _slots(whole)
+    assert whole.get_slot(EARLIER_MESSAGES_SLOT) is None
     assert window.active_loop_name == whole.active_loop_name
     if whole.active_loop:
         assert (window.active_loop.rejected, window.active_loop.is_interrupted) == (
@@ -158,7 +173,9 @@ def _same_state(window, whole):
                   for t in (window, whole)]
         assert states[0] == states[1]
     sdk_window, sdk_whole = _sdk(window), _sdk(whole)
-    assert user_entities_since_session_start(sdk_window) == user_entities_since_session_start(sdk_whole)
+    assert _light(user_messages_since_session_start(sdk_window)) == _light(user_messages_since_session_start(sdk_whole))
+    assert [_reduced(e) for e in user_entities_since_session_start(sdk_window)] == [
+        _reduced(e) for e in user_entities_since_session_start(sdk_whole)]
     assert ValidateTriageForm().prefill(sdk_window, {}) == ValidateTriageForm().prefill(sdk_whole, {})
     assert offered_flow(sdk_window) == offered_flow(sdk_whole)
 
@@ -175,9 +192,14 @@ def test_a_long_conversation_loads_as_a_window_with_the_same_state(db_url, endin
     _same_state(window, whole)
     if ending == "triage":
         assert window.active_loop_name == "triage_form" and window.get_slot("requested_slot") == "tr_family"
-    light = [e for e in list(window.events)[: tracker_window.window_of(window).prefix] if isinstance(e, UserUttered)]
-    assert light and all("intent_ranking" not in e.parse_data for e in light)
-    assert any(e.entities for e in light), "earlier entities are kept for the triage prefill"
+    prefix = list(window.events)[: tracker_window.window_of(window).prefix]
+    assert not [e for e in prefix if isinstance(e, UserUttered)], "no earlier message for the policies to replay"
+    earlier = window.get_slot(EARLIER_MESSAGES_SLOT)
+    assert len(earlier) + sum(isinstance(e, UserUttered) for e in window.events) == sum(
+        isinstance(e, UserUttered) for e in whole.events)
+    assert any(m.get("entities") for m in earlier), "earlier entities are kept for the triage prefill"
+    assert all(set(m) <= {"text", "entities"} and all(set(e) <= set(tracker_window.ENTITY_KEYS) for e in
+                                                       m.get("entities", [])) for m in earlier)
 
 
 def test_a_short_conversation_loads_whole(db_url):
@@ -366,8 +388,111 @@ def test_only_the_latest_session_is_summarised(db_url):
     assert len(whole.events) < len(new)  # Rasa's own retrieve: the latest session only
     assert window.get_slot("screening_outcome") is None
     _same_state(window, whole)
-    stored_users = {e.text for e in whole.events if isinstance(e, UserUttered)}
-    assert {e.text for e in window.events if isinstance(e, UserUttered)} == stored_users
+    stored_users = [e.text for e in whole.events if isinstance(e, UserUttered)]
+    assert [text for text, _e in user_messages_since_session_start(_sdk(window))] == stored_users
+
+
+# --- the summary kept between reads (tracker_window.PrefixCache) -------------------------------
+def _dicts(tracker):
+    return [e.as_dict() for e in tracker.events] if tracker is not None else None
+
+
+def _fresh(sender):
+    """The conversation as a store that has never read it loads it."""
+    return asyncio.run(_store().retrieve(sender))
+
+
+def _grow(store, sender, events):
+    asyncio.run(store.save(_tracker(sender, events)))
+
+
+def test_a_cached_summary_gives_the_same_tracker_as_reading_the_whole_conversation(db_url):
+    """A growing conversation (a screening questionnaire with side questions in the middle,
+    a triage questionnaire in progress at the end), read after every save by a store that
+    keeps its summary and by one that has never read it: the same events, in order, and
+    the same window; the summary moves forward with the conversation."""
+    store = _store()
+    events = long_conversation(turns=80, ending="triage")
+    boundaries, cut = set(), 40
+    while cut <= len(events):
+        _grow(store, "grows", events[:cut])
+        kept, fresh = asyncio.run(store.retrieve("grows")), _fresh("grows")
+        assert _dicts(kept) == _dicts(fresh), cut
+        assert tracker_window.window_of(kept) == tracker_window.window_of(fresh), cut
+        if tracker_window.window_of(kept):
+            boundaries.add(tracker_window.window_of(kept).boundary_id)
+            assert store._prefixes.get("grows", store.domain).boundary_id == tracker_window.window_of(kept).boundary_id
+        cut += 37
+    assert len(store._prefixes) == 1 and len(boundaries) > 5, "the cached summary was used and moved forward"
+
+
+def test_a_cached_summary_reads_only_the_rows_from_its_boundary_on(db_url):
+    store = _store()
+    _grow(store, "cached", long_conversation(turns=60, ending="knowledge"))
+    first = asyncio.run(store.retrieve("cached"))
+    boundary_id = tracker_window.window_of(first).boundary_id
+    earlier_text = first.get_slot(EARLIER_MESSAGES_SLOT)[0]["text"]
+    with db.get_engine(db_url).begin() as conn:  # an earlier row changed behind the store's back
+        conn.execute(sa.text("update events set data = replace(data, :old, 'changed') "
+                             "where sender_id = 'cached' and id < :b and type_name = 'user'"),
+                     {"old": earlier_text, "b": boundary_id})
+    again = asyncio.run(store.retrieve("cached"))
+    assert again.get_slot(EARLIER_MESSAGES_SLOT)[0]["text"] == earlier_text, "read from the cached summary"
+    assert _fresh("cached").get_slot(EARLIER_MESSAGES_SLOT)[0]["text"] == "changed"
+
+
+def test_a_conversation_deleted_elsewhere_is_not_read_from_the_cache(db_url):
+    store = _store()
+    events = long_conversation(turns=60, ending="knowledge")
+    _grow(store, "gone", events)
+    assert tracker_window.window_of(asyncio.run(store.retrieve("gone")))
+    with db.get_engine(db_url).begin() as conn:  # the console or the retention command deletes it
+        conn.execute(sa.text("delete from events where sender_id = 'gone'"))
+    assert asyncio.run(store.retrieve("gone")) is None
+    # written anew under the same id (other texts): read as written, not from the old summary
+    other = [SessionStarted(), _listen()] + [e for i in range(40) for e in _knowledge_turn(i + 3)]
+    _grow(_store(), "gone", other)
+    assert _dicts(asyncio.run(store.retrieve("gone"))) == _dicts(_fresh("gone"))
+
+
+def test_a_new_session_is_not_read_from_the_previous_sessions_summary(db_url):
+    store = _store()
+    old = long_conversation(turns=40, ending="knowledge") + [SlotSet("screening_outcome", "suitable")]
+    _grow(store, "two", old)
+    assert tracker_window.window_of(asyncio.run(store.retrieve("two")))
+    new = [ActionExecuted("action_session_start"), SessionStarted(), _listen()]
+    new += [e for i in range(30) for e in _knowledge_turn(i)]
+    _grow(store, "two", old + new)
+    kept = asyncio.run(store.retrieve("two"))
+    assert _dicts(kept) == _dicts(_fresh("two"))
+    assert kept.get_slot("screening_outcome") is None
+
+
+def test_a_visitor_who_chose_not_to_keep_answers_is_never_read_from_the_cache(db_url):
+    """Their earlier rows are masked on every save, here and by the retention command in
+    another process: every read sees the rows as stored."""
+    store = _store()
+    events = long_conversation(turns=60, ending="knowledge") + [SlotSet(KEEP_ANSWERS_SLOT, False)]
+    events += [e for i in range(10) for e in _knowledge_turn(i)]
+    _grow(store, "unkept", events)
+    first = asyncio.run(store.retrieve("unkept"))
+    assert tracker_window.window_of(first) and len(store._prefixes) == 0
+    with db.get_engine(db_url).begin() as conn:  # masked by another process
+        conn.execute(sa.text("update events set data = replace(data, 'what is mesotherapy?', 'masked') "
+                             "where sender_id = 'unkept' and type_name = 'user'"))
+    texts = [m["text"] for m in asyncio.run(store.retrieve("unkept")).get_slot(EARLIER_MESSAGES_SLOT)]
+    assert "masked" in texts and "what is mesotherapy?" not in texts
+
+
+def test_a_new_model_does_not_use_the_summaries_of_the_old_one(db_url):
+    store = _store()
+    _grow(store, "model", long_conversation(turns=60, ending="knowledge"))
+    asyncio.run(store.retrieve("model"))
+    cached = store._prefixes.get("model", store.domain)
+    assert cached is not None
+    store.domain = Domain.load(str(ROOT / "domain.yml"))
+    assert store._prefixes.get("model", store.domain) is None
+    assert _dicts(asyncio.run(store.retrieve("model"))) == _dicts(_fresh("model"))
 
 
 # --- the whole assistant, in-process: the same replies with and without the window ----------
