@@ -7,7 +7,6 @@ wording is in ``data/content/messages.yml`` and ``data/content/routing.yml``.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -161,12 +160,6 @@ class ActionAnswerTopic(Action):
         return events
 
 
-# Words of a question about another treatment that ask about the signs of a problem
-# ("what are the signs of infection after FUE?", "is bleeding normal?").
-_CARE_SIGNS = re.compile(r"\b(infect\w*|bleed\w*|swell\w*|swollen|complications?|pus|fever|redness|inflam\w*)\b",
-                         re.IGNORECASE)
-
-
 def other_treatment_reply(entities: List[Dict[str, Any]], intent: str, text: str = "") -> Tuple[str, Dict[str, Any]]:
     """What a question about another treatment gets (routing.yml ``other_treatments``):
     ``("entry", {"id": ...})`` when it asks who can have it and the content answers
@@ -204,7 +197,7 @@ class ActionOtherTreatment(Action):
         if kind == "entry":
             entry_id = reply["id"]
             return send_entries(dispatcher, [(entry_id, content.knowledge_entries()[entry_id])])
-        care = kind != "cannot_answer_recovery" and _CARE_SIGNS.search(latest_text(tracker))
+        care = kind != "cannot_answer_recovery" and sig.CARE_SIGNS.search(latest_text(tracker))
         say(dispatcher, kind, treatment=reply["name"],
             buttons=[] if care else content.buttons_for(reply["follow_ups"]))
         if care:

@@ -75,8 +75,9 @@ NOT_GUARDED_INTENTS = NOT_TOPIC_INTENTS - {"book_consultation", "check_eligibili
     "greet", "ask_capabilities", "inform", "out_of_scope", "dont_know",
 }
 # Intents a message outside the domain is declined for only when it is shaped as a
-# question and the guess is weak ("how do I convert a pdf" taken for the person route).
-WEAKLY_GUARDED_INTENTS = {"human_handoff", "inform", "ask_capabilities", "bot_challenge", "out_of_scope"}
+# question and the guess is weak ("how do I convert a pdf" taken for the person route;
+# "what can I do to stop my hiccups?" taken for "stop", outside a questionnaire).
+WEAKLY_GUARDED_INTENTS = {"human_handoff", "inform", "ask_capabilities", "bot_challenge", "out_of_scope", "stop"}
 _QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ", "does ")
 # Intents whose answer has large consequences: acted on only when the classifier is
 # sure (or a named sign backs it up; EmergencyOverride gives those 1.0).
@@ -113,9 +114,9 @@ NOT_ANSWERS = {"ask_capabilities"}
 # donor hair, results, success. Asked with a transplant named, the classifier's "DHI"
 # guess gets "I can't answer that reliably" and who can instead.
 _TRANSPLANT_ASPECT = re.compile(
-    r"\b(side[- ]?effects?|risks?|risky|complications?|dangers?|dangerous|scars?|scarring|"
+    r"\b(side[- ]?effects?|risks?|risky|dangers?|dangerous|scars?|scarring|"
     r"swim\w*|wash\w*|shower\w*|gym|exercis\w*|sleep\w*|harvest\w*|grafts?|donor|limit|success|"
-    r"fail\w*|permanent|natural|last|lasts|infect\w*|bleed\w*|swell\w*|numb\w*|shock loss)\b",
+    rf"fail\w*|permanent|natural|last|lasts|numb\w*|shock loss|{sig.CARE_SIGN_WORDS})\b",
     re.IGNORECASE,
 )
 _TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
@@ -211,7 +212,10 @@ def choose_action(
         # treatment's question: not what DHI is, not the hair-loss questions
         if intent not in NOT_TOPIC_INTENTS and not topics and sig.after_other_procedure(entities, text):
             return ACTION_OTHER_TREATMENT
-        if intent == "ask_dhi" and not topics and _TRANSPLANT_ASPECT.search(text or ""):
+        # (DHI itself named: its entry, which says what DHI is and that it is surgery,
+        # is about the question asked)
+        if intent == "ask_dhi" and not topics and _TRANSPLANT_ASPECT.search(text or "") and (
+                sig.DHI not in sig.affirmed(entities, sig.PROCEDURE_ENTITY)):
             return ACTION_OTHER_TREATMENT
     # "will I need time off work?" taken for a goodbye: a question that names a topic
     # is the question, whatever small talk the classifier heard in it

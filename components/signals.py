@@ -27,6 +27,7 @@ PROCEDURE_ENTITY = "procedure"
 TOPIC_ENTITY = "topic"
 CRASH_DIET = "crash_diet"
 MESOTHERAPY = "mesotherapy"  # the procedure the content is about
+DHI = "dhi"  # the transplant technique the content has an entry on (knowledge.yml dhi)
 # Topics that ask who can have a treatment (terminology `topic` values).
 WHO_CAN_HAVE_TOPICS = {"contraindications", "transplant_candidacy"}
 
@@ -179,6 +180,13 @@ AFTER_PROCEDURE = re.compile(
     r"|\bpost-?(op|operative|transplant|surgery|surgical)\b",
     re.IGNORECASE,
 )
+
+
+# Words that ask about the signs of a problem ("what are the signs of infection after
+# FUE?", "is bleeding normal?"): the routing policy reads them as an aspect DHI's entry
+# does not answer, and the other-treatment reply then adds the same-day signs.
+CARE_SIGN_WORDS = r"infect\w*|bleed\w*|swell\w*|swollen|complications?|pus|fever|redness|inflam\w*"
+CARE_SIGNS = re.compile(rf"\b({CARE_SIGN_WORDS})\b", re.IGNORECASE)
 
 
 def after_other_procedure(entities: Iterable[Dict[str, Any]], text: str) -> bool:

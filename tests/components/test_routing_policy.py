@@ -141,6 +141,12 @@ def test_weak_guesses_of_small_intents_on_questions_outside_the_domain_are_decli
     assert choose("inform", "What's in a flu vaccine this year?", confidence=0.78, signals=OFF_TOPIC) == (
         "utter_out_of_scope"
     )
+    # "stop" heard in an everyday question, outside a questionnaire (in one, the form decides)
+    assert choose("stop", "what can I do to stop my hiccups?", confidence=0.58, signals=OFF_TOPIC) == (
+        "utter_out_of_scope"
+    )
+    assert choose("stop", "stop it", confidence=0.58, signals=OFF_TOPIC) is None
+    assert choose("stop", "can you stop?", confidence=0.58, signals=OFF_TOPIC, loop="screening_form") is None
     # statements and sure guesses are left alone
     assert choose("inform", "I'm a teacher", confidence=0.7, signals=OFF_TOPIC) is None
     assert choose("human_handoff", "can I talk to someone?", confidence=0.95, signals=OFF_TOPIC) is None
@@ -334,6 +340,11 @@ def test_a_transplants_risks_results_or_grafts_are_not_answered_with_what_dhi_is
         assert choose("ask_dhi", text, 0.9, entities=transplant) == "action_other_treatment", text
     for text in ("what is a hair transplant", "DHI vs FUE", "how does DHI work"):
         assert choose("ask_dhi", text, 0.9, entities=transplant) is None, text
+    # DHI itself named: its entry (what DHI is, that it is surgery) is about the question
+    dhi = [ent("procedure", "dhi")]
+    for text in ("is DHI risky?", "does DHI leave scars?"):
+        assert choose("ask_dhi", text, 0.9, entities=dhi) is None, text
+    assert choose("ask_dhi", "does DHI leave scars?", 0.9, entities=dhi + transplant) is None
 
 
 def test_who_is_not_suitable_for_a_transplant_is_a_question_about_transplants():

@@ -215,6 +215,11 @@ def test_pus_on_the_scalp_without_an_injection_is_a_red_flag_for_a_doctor(analys
         ("how do I open a bank account online", False),
         ("what's in a good lasagne recipe", False),
         ("is it possible to change my flight date", False),
+        # "you" asks the assistant something, not about hair or the clinic
+        ("can you freeze cooked rice?", False),
+        ("could you recommend a good plumber", False),
+        ("are you a bot?", True),
+        ("can you help me", True),
         ("how is it done?", True),
         ("how many sessions would I need", True),
         ("does it hurt", True),

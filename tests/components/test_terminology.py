@@ -79,9 +79,24 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("Is there a limit to the amount of hair that can be harvested?", "transplant_candidacy"),
     ("Who can undergo this treatment?", "indications"),
     ("My hair has thinned on top, what can I do?", "treatment_options"),
+    ("Can people with diabetes get a hair transplant?", "transplant_candidacy"),
+    ("Is 19 too young to get a hair transplant?", "transplant_candidacy"),
+    ("Could my thinning be because of breastfeeding?", "postpartum"),
+    ("I eat 1000 calories a day, could that thin my hair?", "crash_diet"),
+    ("Is alopecia barbae treatable?", "alopecia_areata"),
+    ("When can I go out in the sun after the session?", "aftercare"),
+    ("Which painkillers should I avoid taking after the injections?", "aftercare"),
+    ("How long does mesotherapy take?", "session_length"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
     assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text
+
+
+def test_cosmetic_injections_are_another_treatment(analyser):
+    """Botox and fillers are not mesotherapy: the question about them gets "I can't answer
+    that one reliably" (routing.yml other_treatments), not mesotherapy's facts."""
+    for text in ("how long does botox last?", "are lip fillers safe?"):
+        assert ("procedure", "cosmetic_injections") in [(m.entity, m.value) for m in analyser.mentions(text)], text
 
 
 def test_before_and_after_photos_are_not_preparation(analyser):
