@@ -46,7 +46,8 @@ HAIR_LOSS_PROBLEMS = {"hair_loss", "androgenetic_alopecia", "telogen_effluvium",
 
 _LOSS = re.compile(
     r"\b(fall\w*|fell|los[ei]\w*|lost|thin\w*|bald\w*|gone|missing|shed\w*|patch\w*|"
-    r"disappear\w*|coming out|came out|come out|hair loss|alopecia|bare)\b",
+    r"disappear\w*|coming out|came out|come out|hair loss|alopecia|bare|"
+    r"(eyebrows?|eyelash(es)?|lashes|beard|body hair) loss|loss of (my )?(eyebrows?|eyelash(es)?|lashes|beard))\b",
     re.IGNORECASE,
 )
 _HAIR = re.compile(r"\bhairs?\b", re.IGNORECASE)
@@ -218,7 +219,11 @@ def losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """Hair loss itself named (not only an itchy or flaky scalp; "lost my job" is not)."""
     text = text or ""
     return bool(set(affirmed(entities, "hair_problem")) & HAIR_LOSS_PROBLEMS) or bool(
-        _HAIR.search(text) and _LOSS.search(text))
+        _HAIR.search(text) and _LOSS.search(text)) or bool(_GOING_BALD.search(text))
+
+
+# "Can fasting make you go bald?": hair loss named without the word hair.
+_GOING_BALD = re.compile(r"\b((go|goes|going|gone|went|turn\w*) bald|balding|baldness)\b", re.IGNORECASE)
 
 
 _WEIGHT = re.compile(r"\b(weight|kilos?|kg|pounds|lbs|stone)\b", re.IGNORECASE)

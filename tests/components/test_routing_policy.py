@@ -230,6 +230,14 @@ def test_the_other_treatment_guard_leaves_what_it_should():
     assert choose("ask_side_effects", text="/ask_side_effects", entities=[transplant]) is None
 
 
+def test_a_diet_named_beside_going_bald_is_answered_even_when_out_of_scope_is_sure():
+    """"Go bald" names hair loss without the word hair."""
+    diet = [ent("topic", "crash_diet")]
+    assert choose("out_of_scope", "Can intermittent fasting make you go bald?", 0.91, entities=diet) == (
+        "action_answer_topic")
+    assert choose("out_of_scope", "is intermittent fasting good for weight?", 0.91, entities=diet) is None
+
+
 def test_a_named_treatment_answers_even_when_the_classifier_is_sure_it_is_out_of_scope():
     rogaine = [ent("topic", "minoxidil")]
     assert choose("out_of_scope", "can my husband use Rogaine while I'm pregnant?", 0.95, entities=rogaine) == (

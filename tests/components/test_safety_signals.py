@@ -57,6 +57,8 @@ RED_FLAGS = {
         "my eyebrows and eyelashes are falling out",
         "I'm losing my eyebrows too, not just scalp hair",
         "I have a bald patch in my beard and my leg hair is gone",
+        "what does eyebrow loss mean?",
+        "is loss of eyelashes serious",
     ],
     "total_loss": [
         "I have alopecia universalis, can this help",

@@ -87,6 +87,7 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("When can I go out in the sun after the session?", "aftercare"),
     ("Which painkillers should I avoid taking after the injections?", "aftercare"),
     ("How long does mesotherapy take?", "session_length"),
+    ("Can diabetics have mesotherapy?", "contraindications"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
     assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text
@@ -97,6 +98,9 @@ def test_cosmetic_injections_are_another_treatment(analyser):
     that one reliably" (routing.yml other_treatments), not mesotherapy's facts."""
     for text in ("how long does botox last?", "are lip fillers safe?"):
         assert ("procedure", "cosmetic_injections") in [(m.entity, m.value) for m in analyser.mentions(text)], text
+    # and so are other medical or cosmetic treatments asked about with the treatment's words
+    for text in ("what is in a flu shot?", "do braces hurt?", "can I use retinol every night?"):
+        assert ("procedure", "other_medical") in [(m.entity, m.value) for m in analyser.mentions(text)], text
 
 
 def test_before_and_after_photos_are_not_preparation(analyser):
