@@ -29,7 +29,6 @@ Use it in ``endpoints.yml``::
   or not a visitor writes again.
 """
 import json
-from collections import OrderedDict
 import logging
 import threading
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Text
@@ -137,6 +136,13 @@ def forget_requested(tracker: DialogueStateTracker) -> bool:
     return False
 
 
+def keeps_summary(tracker: DialogueStateTracker) -> bool:
+    """Whether a read's summary may be kept for the next read: not when the visitor chose
+    not to keep questionnaire answers (their earlier rows are masked on every save, so a
+    kept summary would hold what the masking removed)."""
+    return tracker.get_slot(private_answers.KEEP_SLOT) is not False
+
+
 class MesoTrackerStore(SQLTrackerStore):
     """Rasa's ``SQLTrackerStore`` on the records database, with redaction, purge and a
     disk spool while the database is unreachable."""
@@ -166,8 +172,7 @@ class MesoTrackerStore(SQLTrackerStore):
         self._outage = False
         self._retry_thread: Optional[threading.Thread] = None
         self._stopped = threading.Event()
-        self._last_known: "OrderedDict[Text, DialogueStateTracker]" = OrderedDict()
-        self._last_known_lock = threading.Lock()
+        self._last_known = tracker_window.LruMap(LAST_KNOWN_MAX)
         self._prefixes = tracker_window.PrefixCache()
         self._ensure_window_index()
         if self.spool_pending():
@@ -313,33 +318,29 @@ class MesoTrackerStore(SQLTrackerStore):
         cached = self._prefixes.get(sender_id, self.domain)
         if cached is not None:
             tracker = self._retrieve_after_cached(sender_id, cached)
-            if tracker is not None:
+            if tracker is not None and keeps_summary(tracker):
                 if tracker_window.window_of(tracker).boundary_id != cached.boundary_id:
                     self._cache_prefix(tracker)  # the summary moved forward with the conversation
                 return tracker
             self._prefixes.drop(sender_id)
         tracker = self._retrieve_whole_or_window(sender_id)
-        self._cache_prefix(tracker)
+        if tracker is not None and keeps_summary(tracker):
+            self._cache_prefix(tracker)
+        else:
+            self._prefixes.drop(sender_id)
         return tracker
 
-    def _cache_prefix(self, tracker: Optional[DialogueStateTracker]) -> None:
-        """Keep a windowed tracker's summary for the next read, unless the visitor chose
-        not to keep questionnaire answers (their earlier rows are masked on every save)."""
-        window = tracker_window.window_of(tracker) if tracker is not None else None
-        if window is None or window.prefix_events is None:
-            return
-        if tracker.get_slot(private_answers.KEEP_SLOT) is False:
-            self._prefixes.drop(tracker.sender_id)
-            return
-        self._prefixes.put(tracker.sender_id, tracker_window.CachedPrefix(
-            domain=self.domain, boundary_id=window.boundary_id,
-            boundary_timestamp=window.boundary_timestamp, prefix=window.prefix_events))
+    def _cache_prefix(self, tracker: DialogueStateTracker) -> None:
+        """Keep a windowed tracker's summary for the next read."""
+        window = tracker_window.window_of(tracker)
+        if window is not None and window.prefix_events is not None:
+            self._prefixes.put(tracker.sender_id, tracker_window.CachedPrefix(domain=self.domain, window=window))
 
     def _retrieve_after_cached(self, sender_id: Text, cached: "tracker_window.CachedPrefix") -> Optional[DialogueStateTracker]:
         """The window read from this process's last summary of the conversation: only the
         rows from its boundary on (none before it is read again); None when they no longer
-        continue it (``tracker_window.still_valid``) or the visitor chose not to keep
-        answers, and the conversation is read as if nothing were cached."""
+        continue it (``tracker_window.still_valid``), and the conversation is read as if
+        nothing were cached."""
         with self.session_scope() as session:
             listed = session.connection().execute(
                 self._window_queries()["from_boundary"], {"sender_id": sender_id, "boundary_id": cached.boundary_id}
@@ -351,8 +352,6 @@ class MesoTrackerStore(SQLTrackerStore):
         hidden_ids = [row[0] for row in listed if row[4]]
         prefix, boundary = tracker_window.extend(sender_id, cached, rows, data, hidden_ids, self.domain.slots)
         tracker = tracker_window.tracker_from_dicts(sender_id, prefix + data[boundary:], self.domain.slots)
-        if tracker.get_slot(private_answers.KEEP_SLOT) is False:
-            return None
         tracker_window.attach(tracker, tracker_window.Window(
             prefix=len(prefix), boundary_id=rows[boundary][0], boundary_timestamp=listed[boundary][3],
             prefix_events=prefix))
@@ -370,7 +369,7 @@ class MesoTrackerStore(SQLTrackerStore):
                 recent = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
                 return tracker_window.tracker_from_dicts(sender_id, recent, self.domain.slots) if recent else None
             boundary_id = rows[boundary][0]
-            rows_timestamps = {boundary_id: next(row[3] for row in listed if row[0] == boundary_id)}
+            boundary_timestamp = next(row[3] for row in listed if row[0] == boundary_id)
             earlier = rows[:boundary]
             users = {row[0] for row in earlier if row[1] == UserUttered.type_name}
             light_sql = queries["light"]
@@ -397,7 +396,7 @@ class MesoTrackerStore(SQLTrackerStore):
         prefix = tracker_window.prefix_events(sender_id, [data for _id, data in before], self.domain.slots)
         tracker = tracker_window.tracker_from_dicts(sender_id, prefix + recent, self.domain.slots)
         return tracker_window.attach(tracker, tracker_window.Window(
-            prefix=len(prefix), boundary_id=boundary_id, boundary_timestamp=rows_timestamps[boundary_id],
+            prefix=len(prefix), boundary_id=boundary_id, boundary_timestamp=boundary_timestamp,
             prefix_events=prefix))
 
     async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
@@ -427,15 +426,10 @@ class MesoTrackerStore(SQLTrackerStore):
     def _remember(self, tracker: DialogueStateTracker) -> None:
         """Keep a reference to the conversation's latest tracker (no copy: Rasa saves the
         object it read, so the reference follows the turn); the oldest are dropped."""
-        with self._last_known_lock:
-            self._last_known[tracker.sender_id] = tracker
-            self._last_known.move_to_end(tracker.sender_id)
-            while len(self._last_known) > LAST_KNOWN_MAX:
-                self._last_known.popitem(last=False)
+        self._last_known.put(tracker.sender_id, tracker)
 
     def _forget_known(self, sender_id: Text) -> None:
-        with self._last_known_lock:
-            self._last_known.pop(sender_id, None)
+        self._last_known.drop(sender_id)
         self._prefixes.drop(sender_id)
 
     def _known_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
@@ -443,8 +437,7 @@ class MesoTrackerStore(SQLTrackerStore):
         database is unreachable and nothing of it is spooled yet: the visitor goes on
         where they were (a new session would repeat the disclosure and drop an open
         questionnaire). None for a conversation this process has not seen."""
-        with self._last_known_lock:
-            known = self._last_known.get(sender_id)
+        known = self._last_known.get(sender_id)
         if known is None:
             return None
         slots = self.domain.slots if self.domain else []

@@ -126,19 +126,61 @@ class Window:
 
 @dataclasses.dataclass(frozen=True)
 class CachedPrefix:
-    """A summary this process built, and where it ends: reused while the stored rows from
-    ``boundary_id`` on still start with the same boundary (``PrefixCache``)."""
+    """A summary this process built (the ``Window`` of a read, with ``prefix_events``)
+    and the domain it was built with: reused while the stored rows from the window's
+    boundary on still start with the same boundary row (``PrefixCache``)."""
 
     domain: Any
-    boundary_id: int
-    boundary_timestamp: Optional[float]
-    prefix: List[Dict[Text, Any]]
+    window: Window
+
+    @property
+    def boundary_id(self) -> int:
+        return self.window.boundary_id
+
+    @property
+    def boundary_timestamp(self) -> Optional[float]:
+        return self.window.boundary_timestamp
+
+    @property
+    def prefix(self) -> List[Dict[Text, Any]]:
+        return self.window.prefix_events or []
 
 
 PREFIX_CACHE_SIZE = 2000
 
 
-class PrefixCache:
+class LruMap:
+    """A thread-safe map of at most ``size`` entries, the least recently used dropped
+    first (the store's last trackers seen and ``PrefixCache`` share it)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: "collections.OrderedDict[Text, Any]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Text) -> Any:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Text, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def drop(self, key: Text) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class PrefixCache(LruMap):
     """The last summary built per conversation (least recently used dropped first).
 
     The stored rows before a boundary never change while a conversation goes on: Rasa
@@ -150,31 +192,11 @@ class PrefixCache:
     a new session starts a new summary; a new model (domain) empties the cache."""
 
     def __init__(self, size: int = PREFIX_CACHE_SIZE) -> None:
-        self._size = size
-        self._entries: "collections.OrderedDict[Text, CachedPrefix]" = collections.OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
-    def get(self, sender_id: Text, domain: Any) -> Optional[CachedPrefix]:
-        with self._lock:
-            entry = self._entries.get(sender_id)
-            if entry is None or entry.domain is not domain:
-                return None
-            self._entries.move_to_end(sender_id)
-            return entry
-
-    def put(self, sender_id: Text, entry: CachedPrefix) -> None:
-        with self._lock:
-            self._entries[sender_id] = entry
-            self._entries.move_to_end(sender_id)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-    def drop(self, sender_id: Text) -> None:
-        with self._lock:
-            self._entries.pop(sender_id, None)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+    def get(self, sender_id: Text, domain: Any) -> Optional[CachedPrefix]:  # type: ignore[override]
+        entry = super().get(sender_id)
+        return entry if entry is not None and entry.domain is domain else None
 
 
 def still_valid(entry: CachedPrefix, rows: Sequence[Tuple[int, Text, Optional[Text], Optional[float]]]) -> bool:

@@ -622,3 +622,24 @@ def test_without_sql_extraction_the_earlier_messages_are_decoded_in_python_the_s
     assert tracker_window.window_of(decoded) == tracker_window.window_of(extracted) is not None
     assert [e.as_dict() for e in decoded.events] == [e.as_dict() for e in extracted.events]
     _same_state(decoded, asyncio.run(SQLTrackerStore.retrieve(_store(), "long")))
+
+
+def test_the_least_recently_used_entry_is_dropped_first():
+    kept = tracker_window.LruMap(2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.get("a") == 1  # "a" is now the most recently used
+    kept.put("c", 3)
+    assert (kept.get("a"), kept.get("b"), kept.get("c"), len(kept)) == (1, None, 3, 2)
+    kept.drop("a")
+    assert kept.get("a") is None and len(kept) == 1
+
+
+def test_a_kept_summary_is_found_only_with_the_domain_it_was_built_with():
+    first, second = object(), object()
+    cache = tracker_window.PrefixCache(size=5)
+    window = tracker_window.Window(prefix=2, boundary_id=7, boundary_timestamp=1.5, prefix_events=[{"event": "x"}])
+    cache.put("s", tracker_window.CachedPrefix(domain=first, window=window))
+    entry = cache.get("s", first)
+    assert (entry.boundary_id, entry.boundary_timestamp, entry.prefix) == (7, 1.5, [{"event": "x"}])
+    assert cache.get("s", second) is None
