@@ -174,7 +174,9 @@ def other_treatment_reply(entities: List[Dict[str, Any]], intent: str, text: str
     asked = {f"intent:{intent}"} | {f"topic:{t}" for t in sig.mentioned(entities, TOPIC)}
     entries = content.knowledge_entries()
     candidacy = group.get("candidacy_entry")
-    if candidacy in entries and asked & set(settings.get("candidacy_questions") or []):
+    if candidacy in entries and (
+        asked & set(settings.get("candidacy_questions") or []) or sig.asks_candidacy(entities, text)
+    ):
         return "entry", {"id": candidacy}
     follow_ups = [e for e in group.get("entries") or [] if e in entries] + ["consultation"]
     message = "cannot_answer" if group.get("covered", True) else "cannot_answer_not_covered"

@@ -214,7 +214,10 @@ def choose_action(
             return ACTION_OTHER_TREATMENT
         # (DHI itself named: its entry, which says what DHI is and that it is surgery,
         # is about the question asked)
-        if intent == "ask_dhi" and not topics and _TRANSPLANT_ASPECT.search(text or "") and (
+        # (a transplant asked about for someone: an age, a condition, "is it possible":
+        # who can have one, not what DHI is)
+        if intent == "ask_dhi" and not topics and (
+                _TRANSPLANT_ASPECT.search(text or "") or sig.asks_candidacy(entities, text)) and (
                 sig.DHI not in sig.affirmed(entities, sig.PROCEDURE_ENTITY)):
             return ACTION_OTHER_TREATMENT
     # "will I need time off work?" taken for a goodbye: a question that names a topic

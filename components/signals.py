@@ -140,6 +140,14 @@ STORY_TOPICS = {"treatment_options"}
 SESSION_TOPICS = {"pain", "results_timeline", "indications", "contraindications"}
 # Topics that are other treatments with an entry of their own.
 OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
+# "What causes hair loss?", "does metformin cause hair loss?": the general answer on
+# causes (it names medicines, operations, illness, stress, diets). A cause or a
+# treatment named beside it is the question ("does stress cause hair loss?": the
+# stress answer; "can PRP cause hair loss?": PRP's), and so is mesotherapy ("can the
+# injections cause hair loss?": its side effects).
+GENERAL_CAUSE = "hair_loss_causes"
+SPECIFIC_CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
+                         "alopecia_areata", "drug_mesotherapy"} | OTHER_TREATMENT_TOPICS
 # "after the session", "before my injections": a mesotherapy session, unless a
 # treatment is named ("my PRP session" does not match)
 _OWN_SESSION = re.compile(
@@ -168,6 +176,10 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         and MESOTHERAPY not in mentioned(entities, PROCEDURE_ENTITY) and not _OWN_SESSION.search(text or "")
     ):
         found = [t for t in found if t not in SESSION_TOPICS]
+    if GENERAL_CAUSE in found and (
+        set(found) & SPECIFIC_CAUSE_TOPICS or affirmed(entities, PROCEDURE_ENTITY) or asks_if_treatment_causes(text)
+    ):
+        found = [t for t in found if t != GENERAL_CAUSE]
     return found
 
 
@@ -188,6 +200,27 @@ AFTER_PROCEDURE = re.compile(
 # does not answer, and the other-treatment reply then adds the same-day signs.
 CARE_SIGN_WORDS = r"infect\w*|bleed\w*|swell\w*|swollen|complications?|pus|fever|redness|inflam\w*"
 CARE_SIGNS = re.compile(rf"\b({CARE_SIGN_WORDS})\b", re.IGNORECASE)
+
+
+# Whether another treatment suits someone: an age, or "is it possible / would it rule
+# out / am I eligible" ("what is the best age to get a hair transplant?", "is a
+# transplant with psoriasis possible?").
+_CANDIDACY = re.compile(
+    r"\b(age|ages|aged|how old|years? old|year-old|too old|too young|young|younger|teens?|teenager\w*|possible|"
+    r"impossible|rules? (it |me |you |them )?out|ruled out|eligib\w*|suitable|suit me|candidates?|qualify|allowed|"
+    r"should i wait|at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_candidacy(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A question whether another treatment suits someone: an age or eligibility word, or
+    a health condition named ("would being a diabetic rule out a transplant?"). Not the
+    time after it, nor signs of a problem (those are its recovery)."""
+    text = text or ""
+    if AFTER_PROCEDURE.search(text) or CARE_SIGNS.search(text):
+        return False
+    return bool(_CANDIDACY.search(text)) or bool(affirmed(entities, "condition"))
 
 
 def after_other_procedure(entities: Iterable[Dict[str, Any]], text: str) -> bool:

@@ -242,6 +242,24 @@ def test_who_can_have_a_transplant_gets_the_candidacy_answer_not_mesotherapys_co
     assert slot_events(events)["last_answer"] == "knowledge:transplant_candidacy"
 
 
+
+def test_a_transplant_with_an_age_or_a_condition_gets_the_candidacy_answer_but_its_aftermath_does_not():
+    from actions.routing import ActionOtherTreatment
+
+    candidacy = content.knowledge_entries()["transplant_candidacy"]["answer"].strip()
+    for text, extra in (("What is the best age to get a hair transplant?", []),
+                        ("Would being a diabetic rule out having a hair transplant?",
+                         [entity("condition", "endocrine_disorder")])):
+        trk = tracker(text, "ask_dhi", entities=[entity("procedure", "hair_transplant")] + extra, signals=PLAIN)
+        messages, _ = run(ActionOtherTreatment(), trk)
+        assert [m["text"] for m in messages] == [candidacy], text
+    # the time after it, or signs of a problem, are its recovery: not who can have one
+    for text, extra in (("Can I drive after a hair transplant immediately?", []),
+                        ("signs of infection in a diabetic after a transplant", [entity("condition", "endocrine_disorder")])):
+        trk = tracker(text, "ask_dhi", entities=[entity("procedure", "hair_transplant")] + extra, signals=PLAIN)
+        messages, _ = run(ActionOtherTreatment(), trk)
+        assert messages[0]["text"] != candidacy and messages[0]["text"].startswith("I can't"), text
+
 def test_microneedling_questions_offer_the_treatments_with_evidence():
     from actions.routing import ActionOtherTreatment
 

@@ -371,3 +371,30 @@ def test_a_question_about_a_cause_gets_the_cause_not_the_claim():
     # about the treatment, the claim stays ("does meso stop hair loss after a baby?")
     assert choose("ask_claim", "does meso stop hair loss after a baby?", 0.9,
                   entities=entities + [ent("procedure", "mesotherapy")]) is None
+
+
+def test_a_transplant_asked_about_for_someone_is_a_candidacy_question_not_what_dhi_is():
+    """An age, a condition or "is it possible" with a transplant named: who can have one
+    (action_other_treatment gives the candidacy entry), not what DHI is."""
+    transplant = [ent("procedure", "hair_transplant")]
+    for text, extra in (("What is the best age to get a hair transplant?", []),
+                        ("Is Hair Transplant With Psoriasis Possible?", []),
+                        ("Would being a diabetic rule out having a hair transplant?", [ent("condition", "endocrine_disorder")]),
+                        ("can I have a transplant while pregnant", [ent("condition", "pregnancy")])):
+        assert choose("ask_dhi", text, 0.95, entities=transplant + extra) == "action_other_treatment", text
+    assert sig.asks_candidacy([], "is it ok to get a hair transplant at 21 or should I wait?")
+    assert not sig.asks_candidacy([], "I had a transplant 2 years ago, is the shedding normal?")
+    # what a transplant is stays DHI's answer; DHI itself named, its entry
+    assert choose("ask_dhi", "how is a hair transplant done?", 0.95, entities=transplant) is None
+    assert choose("ask_dhi", "is DHI possible for me?", 0.95, entities=[ent("procedure", "dhi")]) is None
+
+
+def test_a_general_question_on_causes_gives_way_to_a_named_cause_or_treatment():
+    assert sig.topics([ent("topic", "hair_loss_causes")], "does metformin cause hair loss?") == ["hair_loss_causes"]
+    assert sig.topics([ent("topic", "stress"), ent("topic", "hair_loss_causes")],
+                      "does stress cause hair loss?") == ["stress"]
+    assert sig.topics([ent("topic", "prp"), ent("topic", "hair_loss_causes")], "can PRP cause hair loss?") == ["prp"]
+    # the injections asked about: their side effects, not the causes of hair loss
+    assert sig.topics([ent("topic", "hair_loss_causes")], "can the injections cause hair loss?") == []
+    assert sig.topics([ent("topic", "hair_loss_causes"), ent("procedure", "mesotherapy")],
+                      "does mesotherapy lead to hair loss?") == []

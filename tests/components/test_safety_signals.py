@@ -52,6 +52,7 @@ RED_FLAGS = {
         "I have a really sore scalp and scaly patches",
         "painful scalp with little red bumps",
         "my scalp is constantly itchy and I'm shedding",
+        "is scalp psoriasis causing my hair loss?",
     ],
     "body_hair_loss": [
         "my eyebrows and eyelashes are falling out",

@@ -88,6 +88,10 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("Which painkillers should I avoid taking after the injections?", "aftercare"),
     ("How long does mesotherapy take?", "session_length"),
     ("Can diabetics have mesotherapy?", "contraindications"),
+    ("Does metformin cause hair loss?", "hair_loss_causes"),
+    ("Does anesthesia cause hair loss?", "after_illness"),
+    ("How do I stop my hair from thinning when I lose weight?", "crash_diet"),
+    ("my serum ferrtin is 7", "iron_deficiency"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
     assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text
@@ -99,7 +103,9 @@ def test_cosmetic_injections_are_another_treatment(analyser):
     for text in ("how long does botox last?", "are lip fillers safe?"):
         assert ("procedure", "cosmetic_injections") in [(m.entity, m.value) for m in analyser.mentions(text)], text
     # and so are other medical or cosmetic treatments asked about with the treatment's words
-    for text in ("what is in a flu shot?", "do braces hurt?", "can I use retinol every night?"):
+    for text in ("what is in a flu shot?", "do braces hurt?", "can I use retinol every night?",
+                 "I am breastfeeding my baby. Is it safe to get vaccinated?", "Does it hurt to put on gel nails?",
+                 "How long after a B12 shot will I feel better?"):
         assert ("procedure", "other_medical") in [(m.entity, m.value) for m in analyser.mentions(text)], text
 
 
