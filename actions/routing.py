@@ -144,7 +144,8 @@ class ActionAnswerTopic(Action):
             say(dispatcher, "topic_general_info")
         sure = content.knowledge_entry_for_intent(latest_intent(tracker))
         if (sure and latest_confidence(tracker) >= SURE_INTENT and sure[0] not in [i for i, _ in entries]
-                and len(entries) < MAX_TOPICS_ANSWERED):
+                and len(entries) < MAX_TOPICS_ANSWERED
+                and not sig.about_own_hair_only(latest_entities(tracker), latest_text(tracker))):
             # "is it painful, are there side effects?": the question the classifier is
             # sure of is answered too, first; a topic the visitor named is never pushed
             # out for it
@@ -239,6 +240,12 @@ class ActionClarify(Action):
             say(dispatcher, "clarify_complication_line")
         condition_note(dispatcher, tracker)
         options = candidates(tracker)
+        entities = latest_entities(tracker)
+        if sig.about_own_hair_only(entities, latest_text(tracker)):
+            # a question about one's own hair: what causes hair loss and the hair-loss
+            # questions are likelier than a second guess at the treatment's facts
+            extra = [(b["title"], b["payload"]) for b in content.buttons_for(content.routing().get("hair_loss_options") or [])]
+            options = options[:1] + [o for o in extra if o[1] not in [p for _, p in options[:1]]]
         if intent in ("emergency", "report_complication"):
             payload = f"/{intent}"
             if payload not in [p for _, p in options]:

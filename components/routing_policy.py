@@ -102,11 +102,15 @@ MESO_INTENTS = {
 # is sure the message is out of scope.
 TREATMENT_TOPICS = {"prp", "drug_mesotherapy", "minoxidil", "finasteride", "transplant_candidacy"}
 # Topics that are a cause of hair loss (knowledge.yml entries on them).
-CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
-                "alopecia_areata", "hair_loss_causes", "normal_shedding"}
+CAUSE_TOPICS = sig.NAMED_CAUSE_TOPICS | {sig.GENERAL_CAUSE, "normal_shedding"}
 MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications",
                "preparation", "indications"}
 NOT_ANSWERS = {"ask_capabilities"}
+# Answers that state mesotherapy's own facts (its sessions, procedure, side effects...).
+TREATMENT_FACT_INTENTS = {
+    "ask_what_is", "ask_procedure", "ask_ingredients", "ask_personalised", "ask_who_performs", "ask_sessions",
+    "ask_side_effects", "ask_photos", "ask_contraindications", "ask_indications",
+}
 
 
 # What DHI's entry does not answer about a transplant (it says what DHI is, that it is
@@ -119,7 +123,6 @@ _TRANSPLANT_ASPECT = re.compile(
     rf"fail\w*|permanent|natural|last|lasts|numb\w*|shock loss|{sig.CARE_SIGN_WORDS})\b",
     re.IGNORECASE,
 )
-_TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
 
 
 def _asked(text: str) -> bool:
@@ -193,7 +196,7 @@ def choose_action(
     about_a_cause = (
         bool(set(sig.affirmed(entities, TOPIC_ENTITY)) & CAUSE_TOPICS)
         and sig.MESOTHERAPY not in sig.mentioned(entities, sig.PROCEDURE_ENTITY)
-        and not _TREATMENT_POINTER.search(text or "")
+        and not sig.TREATMENT_POINTER.search(text or "")
     )
     claim_asked = intent == "ask_claim" and bool(sig.affirmed(entities, "claim_topic")) and not about_a_cause
     # a complication guessed with no sign of one named (no pus, spreading redness,
@@ -240,6 +243,11 @@ def choose_action(
     if intent == FALLBACK or (intent in HIGH_STAKES_INTENTS and confidence < high_stakes_confidence):
         return ACTION_CLARIFY
     if intent.startswith(ANSWER_PREFIX) and intent not in NOT_ANSWERS and confidence < answer_confidence:
+        return ACTION_CLARIFY
+    # a question about one's hair that names neither the treatment nor anything of it
+    # ("how much hair falling out is normal?", "when will my hair start growing?"),
+    # taken for a question on mesotherapy's own facts: ask which was meant
+    if intent in TREATMENT_FACT_INTENTS and asked and sig.about_own_hair_only(entities, text):
         return ACTION_CLARIFY
     return None
 

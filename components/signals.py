@@ -146,8 +146,9 @@ OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
 # stress answer; "can PRP cause hair loss?": PRP's), and so is mesotherapy ("can the
 # injections cause hair loss?": its side effects).
 GENERAL_CAUSE = "hair_loss_causes"
-SPECIFIC_CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
-                         "alopecia_areata", "drug_mesotherapy"} | OTHER_TREATMENT_TOPICS
+NAMED_CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
+                      "alopecia_areata"}
+SPECIFIC_CAUSE_TOPICS = NAMED_CAUSE_TOPICS | {"drug_mesotherapy"} | OTHER_TREATMENT_TOPICS
 # "after the session", "before my injections": a mesotherapy session, unless a
 # treatment is named ("my PRP session" does not match)
 _OWN_SESSION = re.compile(
@@ -246,6 +247,19 @@ def is_hypothetical(text: str) -> bool:
     if _CONDITIONAL.search(text):
         return True
     return bool(_HYPOTHETICAL.search(text)) and not _REPORT.search(text)
+
+
+# Words that point at the treatment (or a treatment) a question is about.
+TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
+
+
+def about_own_hair_only(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A question about one's hair loss that names no treatment and points at none ("how
+    much hair falling out is normal?"): mesotherapy's own facts (its sessions, side
+    effects, photos) would answer another question."""
+    entities = list(entities or [])
+    return (losing_hair(entities, text) and not TREATMENT_POINTER.search(text or "")
+            and not mentioned(entities, PROCEDURE_ENTITY))
 
 
 def losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:

@@ -117,6 +117,23 @@ def test_clarify_offers_the_likeliest_topics_as_buttons():
     assert payloads == ["/ask_side_effects", "/ask_sessions", "/ask_capabilities"]
 
 
+
+def test_clarify_on_a_question_about_ones_hair_offers_the_causes_and_the_hair_loss_questions():
+    trk = tracker("How much hair falling out is normal?", "ask_side_effects", confidence=0.99,
+                  entities=[entity("hair_problem", "hair_loss")],
+                  ranking=[("ask_side_effects", 0.99), ("ask_sessions", 0.15)])
+    messages, _ = run(ActionClarify(), trk)
+    expected = [b["payload"] for b in content.buttons_for(content.routing()["hair_loss_options"])]
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ["/ask_side_effects"] + expected + ["/ask_capabilities"]
+    assert "/describe_hair_loss" in payloads
+    # a treatment named: the guesses as before
+    trk = tracker("does PRP make hair fall out", "ask_side_effects", confidence=0.5,
+                  entities=[entity("hair_problem", "hair_loss"), entity("procedure", "prp")],
+                  ranking=[("ask_side_effects", 0.5), ("ask_sessions", 0.3)])
+    messages, _ = run(ActionClarify(), trk)
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_side_effects", "/ask_sessions", "/ask_capabilities"]
+
 def test_clarify_on_a_weak_complication_guess_gives_the_urgent_care_line_first():
     trk = tracker("it looks weird where she put the needle", "report_complication", confidence=0.55,
                   ranking=[("report_complication", 0.55), ("ask_side_effects", 0.3)])
@@ -292,3 +309,17 @@ def test_a_treatment_the_sources_do_not_cover_is_not_said_to_be_known_in_outline
     assert "say nothing about exosome treatments" in text and "only the basics" not in text
     transplant = tracker("does FUE hurt?", "ask_side_effects", entities=[entity("procedure", "fue")], signals=PLAIN)
     assert "only the basics" in run(ActionOtherTreatment(), transplant)[0][0]["text"]
+
+
+def test_a_question_about_ones_hair_gets_only_the_named_topic_not_a_sure_guess_at_the_treatments_facts():
+    normal = content.knowledge_entries()["normal_shedding"]["answer"].strip()
+    trk = tracker("How much hair falling out is normal?", "ask_side_effects", confidence=0.99,
+                  entities=[entity("hair_problem", "hair_loss"), entity("topic", "normal_shedding")], signals=PLAIN)
+    messages, _ = run(ActionAnswerTopic(), trk)
+    assert messages[0]["text"] == normal
+    assert content.knowledge_entries()["side_effects"]["answer"].strip() not in [m.get("text") for m in messages]
+    # the treatment named: the sure guess is answered beside the topic, as before
+    trk = tracker("is it normal to lose hair after mesotherapy?", "ask_side_effects", confidence=0.99,
+                  entities=[entity("procedure", "mesotherapy"), entity("topic", "normal_shedding")], signals=PLAIN)
+    messages, _ = run(ActionAnswerTopic(), trk)
+    assert messages[0]["text"] == content.knowledge_entries()["side_effects"]["answer"].strip()

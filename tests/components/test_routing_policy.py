@@ -398,3 +398,17 @@ def test_a_general_question_on_causes_gives_way_to_a_named_cause_or_treatment():
     assert sig.topics([ent("topic", "hair_loss_causes")], "can the injections cause hair loss?") == []
     assert sig.topics([ent("topic", "hair_loss_causes"), ent("procedure", "mesotherapy")],
                       "does mesotherapy lead to hair loss?") == []
+
+
+def test_a_question_about_ones_hair_taken_for_mesotherapys_facts_asks_which_was_meant():
+    """No treatment, session or injection named: the sessions' or side effects' answer
+    would answer another question."""
+    loss = [ent("hair_problem", "hair_loss")]
+    assert choose("ask_side_effects", "How much hair falling out is normal?", 0.99, entities=loss) == "action_clarify"
+    assert choose("ask_photos", "How to identify your type of hair loss?", 0.83, entities=loss) == "action_clarify"
+    # the treatment named, or pointed at, keeps the answer
+    for text in ("Is hair loss a side effect of mesotherapy?", "can the injections make my hair fall out?",
+                 "does it cause hair loss?"):
+        assert choose("ask_side_effects", text, 0.95, entities=loss) is None, text
+    # hair loss not named: a plain question on the sessions is answered
+    assert choose("ask_sessions", "how many sessions will I need?", 0.95) is None
