@@ -92,6 +92,8 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("Does anesthesia cause hair loss?", "after_illness"),
     ("How do I stop my hair from thinning when I lose weight?", "crash_diet"),
     ("my serum ferrtin is 7", "iron_deficiency"),
+    ("I began shedding two months after going off a medication I took for years", "hair_loss_causes"),
+    ("How much hair falling out is normal?", "normal_shedding"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
     assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text
