@@ -4,6 +4,7 @@
 Engines are created lazily on first use and cached per URL; nothing here touches
 the database or the file system at import time.
 """
+import logging
 import os
 import threading
 from contextlib import contextmanager
@@ -31,6 +32,16 @@ EVENTS_INDEX_COLUMNS = ("sender_id", "id", "type_name", "action_name", "timestam
 order with the columns the tracker store's windowed read passes over
 (``records.tracker_store.MesoTrackerStore.retrieve``), so that pass reads the index
 instead of every row's record (Rasa's schema indexes only ``sender_id``)."""
+
+SEARCH_TABLE = "conversation_summary"
+SEARCH_INDEX = "ix_conversation_summary_search_text_trgm"
+"""PostgreSQL only (migration 0008): a pg_trgm GIN index on
+``conversation_summary.search_text``, so the console's ``LIKE '%word%'`` text search reads
+the matching rows instead of every conversation's text. ``search_text`` is stored
+lower-cased and the console lower-cases the pattern, so the index is on the column
+itself. It exists only where the ``pg_trgm`` extension could be used
+(:func:`ensure_search_index`), so it is not in the models (``records/migrations/env.py``
+leaves it out of the comparison); without it the search gives the same rows, by a scan."""
 
 _lock = threading.Lock()
 _engines: Dict[str, Engine] = {}
@@ -214,4 +225,54 @@ def ensure_events_index(connection) -> bool:
     connection.execute(sa.text(
         f"CREATE INDEX IF NOT EXISTS {EVENTS_INDEX} ON {EVENTS_TABLE} ({', '.join(EVENTS_INDEX_COLUMNS)})"
     ))
+    return True
+
+
+def _trgm_schema(connection) -> Optional[str]:
+    return connection.execute(sa.text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'"
+    )).scalar()
+
+
+def ensure_search_index(connection) -> bool:
+    """Create ``SEARCH_INDEX`` on PostgreSQL, adding the ``pg_trgm`` extension when it is
+    missing; return whether the index exists afterwards. Does nothing on other databases.
+
+    A server without ``pg_trgm``, or a role that may not create the extension or the
+    index, leaves the database as it was (each step runs in a savepoint) and the text
+    search scans as before: a warning, never a failed migration."""
+    if connection.dialect.name != "postgresql":
+        return False
+    inspector = sa.inspect(connection)
+    if SEARCH_TABLE not in inspector.get_table_names():
+        return False
+    if SEARCH_INDEX in {index["name"] for index in inspector.get_indexes(SEARCH_TABLE)}:
+        return True
+    log = logging.getLogger(__name__)
+    schema = _trgm_schema(connection)
+    if schema is None:
+        available = connection.execute(sa.text(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"
+        )).scalar()
+        if not available:
+            log.warning("pg_trgm is not available on this server: %s not created", SEARCH_INDEX)
+            return False
+        try:
+            with connection.begin_nested():
+                connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        except sa.exc.DBAPIError as exc:
+            log.warning("pg_trgm cannot be created here (%s): %s not created",
+                        type(exc.orig).__name__, SEARCH_INDEX)
+            return False
+        schema = _trgm_schema(connection)
+    opclass = f"{connection.dialect.identifier_preparer.quote_identifier(schema)}.gin_trgm_ops"
+    try:
+        with connection.begin_nested():
+            connection.execute(sa.text(
+                f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX} ON {SEARCH_TABLE} USING gin (search_text {opclass})"
+            ))
+    except sa.exc.DBAPIError as exc:
+        log.warning("%s cannot be created here (%s)", SEARCH_INDEX, type(exc.orig).__name__)
+        return False
     return True

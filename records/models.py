@@ -263,7 +263,9 @@ class ConversationSummary(_Record, Base):
 
     Only the console writes it and can rebuild it at any time; it holds lower-cased
     message texts (``search_text``), so ``forget_sender`` deletes the sender's row.
-    Times are epoch seconds like ``events.timestamp``.
+    Times are epoch seconds like ``events.timestamp``. On PostgreSQL migration 0008 adds
+    a pg_trgm index on ``search_text`` (``records.db.SEARCH_INDEX``), kept out of these
+    models because it exists only where the extension can be used.
     """
 
     __tablename__ = "conversation_summary"

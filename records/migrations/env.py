@@ -10,11 +10,15 @@ from records import db
 from records.models import Base
 
 IGNORED_TABLES = {"events"}
+IGNORED_INDEXES = {db.SEARCH_INDEX}  # PostgreSQL only, where pg_trgm can be used (migration 0008)
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Keep tables owned by others (Rasa's ``events``) out of autogenerate."""
+    """Keep tables owned by others (Rasa's ``events``) and the optional trigram index
+    out of autogenerate."""
     if type_ == "table" and name in IGNORED_TABLES:
+        return False
+    if type_ == "index" and name in IGNORED_INDEXES:
         return False
     table = getattr(obj, "table", None)
     if table is not None and table.name in IGNORED_TABLES:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
-from console import transcript
+from console import db as console_db
+from console import inbox, summary, transcript
+from records import db as records_db
 from tests.console.console_helpers import Convo, ref_of, sender_of, store
 
 DAY = 86400.0
@@ -259,3 +263,75 @@ def test_test_conversations_are_hidden_unless_asked_for(reviewer_client, world, 
     assert "5 conversations" in reviewer_client.get("/inbox").text
     assert world["booked"] in listed(reviewer_client, "show_test=1")
     assert listed(reviewer_client, "tag=test") == [world["booked"]]
+
+
+SEARCHES = (
+    "mesotherapy", "MESOTHERAPY", "call 112", "mornings", "patches", "100%", "_", "hair_loss", "a%b",
+    "\\", "o", "ab", "it", "abîmés", "cheveux abîmés", "nothing like this", "blorp zzz",
+)
+
+
+def _searches(url: str, app) -> dict:
+    """(rows in order, count) of every search alone, with an outcome, and on a second page."""
+    summary.refresh(url)
+    found = {}
+    for q in SEARCHES:
+        for extra in ({}, {"outcome": "consultation"}, {"page": "2"}):
+            flt = inbox.InboxFilter.from_params({"q": q, **extra})
+            result = inbox.page(url, flt, ZoneInfo("UTC"), 2, app.state.references)
+            found[(q, tuple(extra.items()))] = ([r.sender_id for r in result.rows], result.total)
+    return found
+
+
+def _search_indexes(url: str) -> set:
+    names = {i["name"] for i in sa.inspect(records_db.get_engine(url)).get_indexes("conversation_summary")}
+    return names & {records_db.SEARCH_INDEX}
+
+
+def test_text_search_finds_the_same_rows_and_counts_through_the_trigram_index(app, world, console_url):
+    """PostgreSQL answers `LIKE '%word%'` from the pg_trgm index (migration 0008; SQLite has
+    none): with the planner kept off sequential scans, the same rows, order and counts as
+    the scan once the index is dropped."""
+    booked_too = consultation(
+        Convo(T0 + 10 * DAY).turn("book me for mornings", "book_consultation", "Mornings it is.")
+    )
+    store(
+        console_url,
+        Convo(T0 + 7 * DAY).turn("is 100% of my hair_loss curable", "ask_claim"),
+        Convo(T0 + 8 * DAY).turn("Mes cheveux abîmés", "describe_hair_loss", "Mesotherapy may help."),
+        Convo(T0 + 9 * DAY).turn("a path\\to\\file", "nlu_fallback", "Sorry?"),
+        booked_too,
+    )
+    if records_db.get_engine(console_url).dialect.name != "postgresql":
+        assert _search_indexes(console_url) == set()
+        assert _searches(console_url, app)[("mornings", ())] == ([booked_too.sender_id, world["booked"]], 2)
+        return
+    assert _search_indexes(console_url) == {records_db.SEARCH_INDEX}
+
+    records_db.dispose_engine(console_url)
+    no_scan = records_db.get_engine(console_url)
+
+    @sa.event.listens_for(no_scan, "connect")
+    def _no_seqscan(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+
+    s = console_db.tables().conversation_summary
+    where = inbox.conditions(inbox.InboxFilter(q="mornings"), ZoneInfo("UTC"))
+    count = sa.select(sa.func.count()).select_from(s).where(*where)
+    with no_scan.connect() as connection:
+        compiled = count.compile(connection)  # after connecting: the server's string escaping
+        plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+    assert f"Bitmap Index Scan on {records_db.SEARCH_INDEX}" in plan
+    with_index = _searches(console_url, app)
+    records_db.dispose_engine(console_url)
+
+    with records_db.get_engine(console_url).begin() as connection:
+        connection.execute(sa.text(f"DROP INDEX {records_db.SEARCH_INDEX}"))
+    without_index = _searches(console_url, app)
+
+    assert with_index == without_index
+    assert with_index[("mornings", ())] == ([booked_too.sender_id, world["booked"]], 2)
+    assert with_index[("mornings", (("outcome", "consultation"),))] == ([booked_too.sender_id, world["booked"]], 2)
+    assert with_index[("mornings", (("page", "2"),))] == ([], 2)
+    assert with_index[("abîmés", ())][1] == with_index[("100%", ())][1] == with_index[("\\", ())][1] == 1

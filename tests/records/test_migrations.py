@@ -1,8 +1,11 @@
 """Alembic migrations: they keep existing records, match the models, spare Rasa's table
-(0007 adds an index to it and its downgrade drops only that index)."""
+(0007 adds an index to it and its downgrade drops only that index); 0008 adds the
+console's trigram search index on PostgreSQL, or nothing where pg_trgm cannot be used."""
+import logging
 import os
 import subprocess
 import sys
+import uuid
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -10,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from records import db, store
+from tests.fixtures.db import _create_pg_database, _drop_pg_database
 from tests.fixtures.rasa_events import rasa_events_table
 from records.models import Base
 
@@ -146,7 +150,8 @@ def test_own_version_table_leaves_another_apps_alembic_version_alone(empty_db_ur
 
 def test_models_match_the_newest_migration(db_url):
     def include_object(obj, name, type_, reflected, compare_to):
-        return name != "events"
+        # events: Rasa's; SEARCH_INDEX: PostgreSQL only where pg_trgm can be used (0008, tested below)
+        return name not in ("events", db.SEARCH_INDEX)
 
     with db.get_engine(db_url).connect() as connection:
         context = MigrationContext.configure(
@@ -249,3 +254,86 @@ def test_the_pass_over_a_conversation_reads_the_index_only_on_sqlite(empty_sqlit
             "WHERE sender_id = :s ORDER BY id"), {"s": SENDER}))
     assert f"COVERING INDEX {db.EVENTS_INDEX}" in plan
     assert "TEMP B-TREE" not in plan  # in id order from the index, no sort
+
+
+def _search_index_definition(url):
+    """The trigram index's definition on PostgreSQL (None when absent or on SQLite)."""
+    engine = db.get_engine(url)
+    if engine.dialect.name != "postgresql":
+        assert db.SEARCH_INDEX not in _index_names(url, db.SEARCH_TABLE)
+        return None
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": db.SEARCH_INDEX}
+        ).scalar()
+
+
+SUMMARY_ROW = {"sender_id": SENDER, "created_at": AT, "started_at": 1.5, "last_at": 2.5, "last_event_id": 9,
+               "channel": "rest", "turns": 1, "fallback_turns": 0, "escalated": False,
+               "search_text": "is dandruff a side effect?\nit is not."}
+
+
+def test_0008_adds_the_trigram_search_index_on_postgresql_only_and_keeps_the_rows(empty_db_url):
+    db.upgrade(empty_db_url, "0007")
+    summary = sa.Table(db.SEARCH_TABLE, sa.MetaData(), autoload_with=db.get_engine(empty_db_url))
+    with db.get_engine(empty_db_url).begin() as connection:
+        connection.execute(summary.insert().values(**SUMMARY_ROW))
+    postgresql = db.get_engine(empty_db_url).dialect.name == "postgresql"
+
+    def rows():
+        with db.get_engine(empty_db_url).connect() as connection:
+            return connection.execute(
+                sa.select(summary.c.sender_id, summary.c.search_text).where(summary.c.search_text.like("%dandruff%"))
+            ).all()
+
+    assert _search_index_definition(empty_db_url) is None
+    db.upgrade(empty_db_url, "0008")
+    definition = _search_index_definition(empty_db_url)
+    if postgresql:
+        assert "USING gin (search_text" in definition and "gin_trgm_ops" in definition
+    else:
+        assert definition is None
+    assert rows() == [(SENDER, SUMMARY_ROW["search_text"])]
+
+    db.downgrade(empty_db_url, "0007")
+    assert _search_index_definition(empty_db_url) is None
+    assert rows() == [(SENDER, SUMMARY_ROW["search_text"])]
+    db.upgrade(empty_db_url)
+    assert (_search_index_definition(empty_db_url) is not None) == postgresql
+    assert db.current_revision(empty_db_url) == db.head_revision()
+
+
+def test_0008_without_the_right_to_create_pg_trgm_migrates_without_the_index(_pg_admin, caplog):
+    """A role that may create tables but not extensions (no CREATE on the database) still
+    reaches head; the search works without the index."""
+    role = f"mesoguide_noext_{uuid.uuid4().hex[:12]}"
+    url = _create_pg_database(_pg_admin)
+    name = sa.engine.make_url(url).database
+    role_url = sa.engine.make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+    with _pg_admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE ROLE "{role}" LOGIN'))
+    try:
+        owner = db.get_engine(url)
+        with owner.begin() as connection:
+            assert connection.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first() is None
+            connection.execute(sa.text(f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC'))
+            connection.execute(sa.text(f'GRANT CREATE, USAGE ON SCHEMA public TO "{role}"'))
+        db.dispose_engine(url)
+
+        with caplog.at_level(logging.WARNING, logger="records.db"):
+            db.upgrade(role_url)
+
+        assert db.current_revision(role_url) == db.head_revision()
+        assert "pg_trgm cannot be created here (InsufficientPrivilege)" in caplog.text
+        assert _search_index_definition(role_url) is None
+        with db.get_engine(role_url).begin() as connection:
+            summary = sa.Table(db.SEARCH_TABLE, sa.MetaData(), autoload_with=connection)
+            connection.execute(summary.insert().values(**SUMMARY_ROW))
+            assert connection.execute(
+                sa.select(summary.c.sender_id).where(summary.c.search_text.like("%dandruff%"))
+            ).scalars().all() == [SENDER]
+    finally:
+        db.dispose_engine(role_url)
+        _drop_pg_database(_pg_admin, url)
+        with _pg_admin.connect() as connection:
+            connection.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
