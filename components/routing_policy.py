@@ -78,6 +78,15 @@ NOT_GUARDED_INTENTS = NOT_TOPIC_INTENTS - {"book_consultation", "check_eligibili
 # question and the guess is weak ("how do I convert a pdf" taken for the person route;
 # "what can I do to stop my hiccups?" taken for "stop", outside a questionnaire).
 WEAKLY_GUARDED_INTENTS = {"human_handoff", "inform", "ask_capabilities", "bot_challenge", "out_of_scope", "stop"}
+# Words without which a message does not ask for a person, the clinic's contact
+# details, address or hours (every human_handoff training example has one; tested).
+HANDOFF_CUES = re.compile(
+    r"\b(person|people|human|humans|someone|somebody|anyone|anybody|staff|team|doctors?|nurses?|dermatologists?|"
+    r"agent|operator|receptionist|reception|secretary|manager|clinic|office|surgery|address|located|location|"
+    r"where|open|opening|hours|closed|weekends?|saturdays?|sundays?|phone|telephone|number|call|ring|email|e-mail|"
+    r"contact|reach|talk|speak|chat|bot|robot|machine|real|directions|get to|find you|visit|whatsapp|message)\b",
+    re.IGNORECASE,
+)
 _QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ", "does ")
 # Intents whose answer has large consequences: acted on only when the classifier is
 # sure (or a named sign backs it up; EmergencyOverride gives those 1.0).
@@ -231,6 +240,10 @@ def choose_action(
         return ACTION_TOPIC
     if payload:
         return None
+    # "how can I get out of a gym contract?" taken for "let me talk to a person": the
+    # handoff, the clinic's address or hours are asked with words for them
+    if intent == "human_handoff" and not HANDOFF_CUES.search(text or ""):
+        return ACTION_CLARIFY if topics or sig.about_losing_hair(entities, text) else UTTER_OUT_OF_SCOPE
     # a question about an advertised benefit ("would it reduce the sebum?") that the
     # classifier could not place: the claim's evidence answers it, not a guess
     unsure = intent == FALLBACK or (

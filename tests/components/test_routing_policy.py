@@ -412,3 +412,30 @@ def test_a_question_about_ones_hair_taken_for_mesotherapys_facts_asks_which_was_
         assert choose("ask_side_effects", text, 0.95, entities=loss) is None, text
     # hair loss not named: a plain question on the sessions is answered
     assert choose("ask_sessions", "how many sessions will I need?", 0.95) is None
+
+
+def test_a_handoff_guess_needs_a_word_for_a_person_or_the_clinics_details():
+    """"How can I get out of a gym contract?" is not "let me talk to a person"."""
+    assert choose("human_handoff", "How can I get out of a gym contract?", 0.73) == "utter_out_of_scope"
+    # hair loss or a topic in it: which was meant is asked, not declined
+    assert choose("human_handoff", "how do I get my hair back?", 0.7,
+                  entities=[ent("hair_problem", "hair_loss")]) == "action_clarify"
+    for text in ("can I speak to a real person please", "what are your opening hours?", "where is the clinic",
+                 "I'd like to talk to someone from the clinic", "agent please"):
+        assert choose("human_handoff", text, 0.9) is None, text
+
+
+def test_every_handoff_training_example_has_a_handoff_word():
+    """The guard above must never decline what the classifier was taught as a handoff."""
+    import re
+    import yaml
+    from components.routing_policy import HANDOFF_CUES
+
+    examples = []
+    for path in (ROOT / "data" / "nlu").glob("*.yml"):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            if block.get("intent") == "human_handoff":
+                examples += [line.strip()[2:] for line in block["examples"].splitlines() if line.strip()]
+    assert len(examples) > 20
+    plain = [re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", e) for e in examples]
+    assert [e for e in plain if not HANDOFF_CUES.search(e)] == []
