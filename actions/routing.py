@@ -144,8 +144,7 @@ class ActionAnswerTopic(Action):
             say(dispatcher, "topic_general_info")
         sure = content.knowledge_entry_for_intent(latest_intent(tracker))
         if (sure and latest_confidence(tracker) >= SURE_INTENT and sure[0] not in [i for i, _ in entries]
-                and len(entries) < MAX_TOPICS_ANSWERED
-                and not sig.about_own_hair_only(latest_entities(tracker), latest_text(tracker))):
+                and len(entries) < MAX_TOPICS_ANSWERED):
             # "is it painful, are there side effects?": the question the classifier is
             # sure of is answered too, first; a topic the visitor named is never pushed
             # out for it

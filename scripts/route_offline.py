@@ -68,8 +68,7 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
         if len(found) > MAX_TOPICS_ANSWERED:
             return ["clarify"]
         sure = content.knowledge_entry_for_intent(intent)
-        if (sure and conf >= SURE_INTENT and sure[0] not in [i for i, _ in found] and len(found) < MAX_TOPICS_ANSWERED
-                and not sig.about_own_hair_only(entities, text)):
+        if sure and conf >= SURE_INTENT and sure[0] not in [i for i, _ in found] and len(found) < MAX_TOPICS_ANSWERED:
             found = [sure] + found
         texts = [e.get("answer", "") for _, e in found]
         if intent in ("describe_hair_loss", "inform") or sig.affirmed(entities, "hair_problem") or (

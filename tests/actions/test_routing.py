@@ -310,16 +310,3 @@ def test_a_treatment_the_sources_do_not_cover_is_not_said_to_be_known_in_outline
     transplant = tracker("does FUE hurt?", "ask_side_effects", entities=[entity("procedure", "fue")], signals=PLAIN)
     assert "only the basics" in run(ActionOtherTreatment(), transplant)[0][0]["text"]
 
-
-def test_a_question_about_ones_hair_gets_only_the_named_topic_not_a_sure_guess_at_the_treatments_facts():
-    normal = content.knowledge_entries()["normal_shedding"]["answer"].strip()
-    trk = tracker("How much hair falling out is normal?", "ask_side_effects", confidence=0.99,
-                  entities=[entity("hair_problem", "hair_loss"), entity("topic", "normal_shedding")], signals=PLAIN)
-    messages, _ = run(ActionAnswerTopic(), trk)
-    assert messages[0]["text"] == normal
-    assert content.knowledge_entries()["side_effects"]["answer"].strip() not in [m.get("text") for m in messages]
-    # the treatment named: the sure guess is answered beside the topic, as before
-    trk = tracker("is it normal to lose hair after mesotherapy?", "ask_side_effects", confidence=0.99,
-                  entities=[entity("procedure", "mesotherapy"), entity("topic", "normal_shedding")], signals=PLAIN)
-    messages, _ = run(ActionAnswerTopic(), trk)
-    assert messages[0]["text"] == content.knowledge_entries()["side_effects"]["answer"].strip()

@@ -410,6 +410,10 @@ def test_a_question_about_ones_hair_taken_for_mesotherapys_facts_asks_which_was_
     for text in ("Is hair loss a side effect of mesotherapy?", "can the injections make my hair fall out?",
                  "does it cause hair loss?"):
         assert choose("ask_side_effects", text, 0.95, entities=loss) is None, text
+    # a treatment named as a topic keeps the answer too
+    assert choose("ask_side_effects", "how much hair loss is normal on minoxidil?", 0.95,
+                  entities=loss + [ent("topic", "minoxidil")]) != "action_clarify"
+    assert not sig.about_own_hair_only(loss + [ent("topic", "minoxidil")], "how much hair loss is normal on minoxidil?")
     # hair loss not named: a plain question on the sessions is answered
     assert choose("ask_sessions", "how many sessions will I need?", 0.95) is None
 
