@@ -234,7 +234,8 @@ def choose_action(
             return ACTION_OTHER_TREATMENT
     # "will I need time off work?" taken for a goodbye: a question that names a topic
     # is the question, whatever small talk the classifier heard in it
-    small_talk_question = intent in SMALL_TALK and asked
+    # (and "do I need to stop?" outside a questionnaire: the policy stays out of forms)
+    small_talk_question = intent in SMALL_TALK | {"stop"} and asked
     topical = intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question
     if topical and not sure_out_of_scope and not claim_asked and topics:
         return ACTION_TOPIC

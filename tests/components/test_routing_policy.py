@@ -443,3 +443,12 @@ def test_every_handoff_training_example_has_a_handoff_word():
     assert len(examples) > 20
     plain = [re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", e) for e in examples]
     assert [e for e in plain if not HANDOFF_CUES.search(e)] == []
+
+
+def test_a_question_taken_for_stop_outside_a_questionnaire_answers_its_topic():
+    entities = [ent("topic", "minoxidil"), ent("condition", "pregnancy")]
+    text = "I'm on minoxidil and want to get pregnant, do I need to stop?"
+    assert choose("stop", text, 0.62, entities=entities) == "action_answer_topic"
+    # inside a questionnaire the form decides; a plain "stop" is left to the rules
+    assert choose("stop", text, 0.62, entities=entities, loop="triage_form") is None
+    assert choose("stop", "stop", 0.99) is None
