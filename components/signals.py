@@ -211,7 +211,7 @@ CARE_SIGNS = re.compile(rf"\b({CARE_SIGN_WORDS})\b", re.IGNORECASE)
 _CANDIDACY = re.compile(
     r"\b(age|ages|aged|how old|years? old|year-old|too old|too young|young|younger|teens?|teenager\w*|possible|"
     r"impossible|rules? (it |me |you |them )?out|ruled out|eligib\w*|suitable|suit me|candidates?|qualify|allowed|"
-    r"should i wait|at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
+    r"should i wait|twice|more than once|second (one|time|transplant|procedure|surgery)|another (one|transplant)|again|at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
     re.IGNORECASE,
 )
 

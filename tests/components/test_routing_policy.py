@@ -384,6 +384,7 @@ def test_a_transplant_asked_about_for_someone_is_a_candidacy_question_not_what_d
         assert choose("ask_dhi", text, 0.95, entities=transplant + extra) == "action_other_treatment", text
     assert sig.asks_candidacy([], "is it ok to get a hair transplant at 21 or should I wait?")
     assert not sig.asks_candidacy([], "I had a transplant 2 years ago, is the shedding normal?")
+    assert sig.asks_candidacy([], "Can a hair transplant be done twice?")
     # what a transplant is stays DHI's answer; DHI itself named, its entry
     assert choose("ask_dhi", "how is a hair transplant done?", 0.95, entities=transplant) is None
     assert choose("ask_dhi", "is DHI possible for me?", 0.95, entities=[ent("procedure", "dhi")]) is None

@@ -94,6 +94,7 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("my serum ferrtin is 7", "iron_deficiency"),
     ("I began shedding two months after going off a medication I took for years", "hair_loss_causes"),
     ("How much hair falling out is normal?", "normal_shedding"),
+    ("Can low-carb diets result in hair loss?", "crash_diet"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
     assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text
@@ -107,8 +108,13 @@ def test_cosmetic_injections_are_another_treatment(analyser):
     # and so are other medical or cosmetic treatments asked about with the treatment's words
     for text in ("what is in a flu shot?", "do braces hurt?", "can I use retinol every night?",
                  "I am breastfeeding my baby. Is it safe to get vaccinated?", "Does it hurt to put on gel nails?",
-                 "How long after a B12 shot will I feel better?"):
+                 "How long after a B12 shot will I feel better?", "Is it normal to have pain after a tooth filling?"):
         assert ("procedure", "other_medical") in [(m.entity, m.value) for m in analyser.mentions(text)], text
+
+
+def test_scalp_micropigmentation_is_a_hair_system_not_mesotherapy(analyser):
+    assert ("procedure", "hair_systems") in [(m.entity, m.value) for m in analyser.mentions("is scalp micropigmentation worth it?")]
+    assert not [m for m in analyser.mentions("I'm filling in my hairline with powder") if m.entity == "procedure"]
 
 
 def test_before_and_after_photos_are_not_preparation(analyser):
