@@ -164,6 +164,11 @@ def choose_action(
         return ACTION_LISTEN_NAME  # this policy sent it (the rules answer ask_claim themselves)
     if latest_action == UTTER_COMPLICATION:
         return ACTION_COMPLICATION
+    if latest_action == UTTER_OUT_OF_SCOPE:
+        # the decline is the whole answer, whatever intent the classifier heard (without
+        # this a decline this policy chose for a weak "talk to a person" guess was
+        # followed by the core fallback's "did you mean ...?")
+        return ACTION_LISTEN_NAME
     if latest_action != ACTION_LISTEN_NAME or intent is None:
         return None
 

@@ -453,3 +453,12 @@ def test_a_question_taken_for_stop_outside_a_questionnaire_answers_its_topic():
     # inside a questionnaire the form decides; a plain "stop" is left to the rules
     assert choose("stop", text, 0.62, entities=entities, loop="triage_form") is None
     assert choose("stop", "stop", 0.99) is None
+
+
+def test_after_a_decline_the_assistant_listens_whatever_the_intent():
+    """"How do I convert a pdf?" taken for "talk to a person" is declined, and nothing
+    follows the decline (it was followed by "did you mean ...?")."""
+    assert choose("human_handoff", "how do I convert a pdf to word?", 0.6, signals=OFF_TOPIC) == "utter_out_of_scope"
+    for intent in ("human_handoff", "out_of_scope", "request_medical_advice", "stop"):
+        assert choose(intent, "how do I convert a pdf to word?", 0.6, signals=OFF_TOPIC,
+                      latest="utter_out_of_scope") == ACTION_LISTEN_NAME, intent
