@@ -250,6 +250,12 @@ def choose_action(
     # handoff, the clinic's address or hours are asked with words for them
     if intent == "human_handoff" and not HANDOFF_CUES.search(text or ""):
         return ACTION_CLARIFY if topics or sig.about_losing_hair(entities, text) else UTTER_OUT_OF_SCOPE
+    # a question taken for a statement ("can I microneedle a wet scalp?" as "inform"):
+    # without a condition or a hair problem in it, "all right, anything else?" would
+    # answer nothing; which topic was meant is asked
+    if intent == "inform" and asked and not (
+            sig.affirmed(entities, "condition") or sig.affirmed(entities, "hair_problem")):
+        return ACTION_CLARIFY
     # a question about an advertised benefit ("would it reduce the sebum?") that the
     # classifier could not place: the claim's evidence answers it, not a guess
     unsure = intent == FALLBACK or (

@@ -462,3 +462,12 @@ def test_after_a_decline_the_assistant_listens_whatever_the_intent():
     for intent in ("human_handoff", "out_of_scope", "request_medical_advice", "stop"):
         assert choose(intent, "how do I convert a pdf to word?", 0.6, signals=OFF_TOPIC,
                       latest="utter_out_of_scope") == ACTION_LISTEN_NAME, intent
+
+
+def test_a_question_taken_for_a_statement_asks_which_topic_was_meant():
+    """"All right, anything else?" would answer nothing."""
+    assert choose("inform", "Can I microneedle wet scalp", 0.69) == "action_clarify"
+    # a statement, or a question with a condition or a hair problem in it, keeps its answer
+    assert choose("inform", "I'm breastfeeding", 0.9, entities=[ent("condition", "breastfeeding")]) is None
+    assert choose("inform", "is it because I'm breastfeeding?", 0.9, entities=[ent("condition", "breastfeeding")]) is None
+    assert choose("inform", "my hair is thinning at the crown", 0.9, entities=[ent("hair_problem", "hair_loss")]) is None
