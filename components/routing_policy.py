@@ -84,7 +84,8 @@ HANDOFF_CUES = re.compile(
     r"\b(person|people|human|humans|someone|somebody|anyone|anybody|staff|team|doctors?|nurses?|dermatologists?|"
     r"agent|operator|receptionist|reception|secretary|manager|clinic|office|surgery|address|located|location|"
     r"where|open|opening|hours|closed|weekends?|saturdays?|sundays?|phone|telephone|number|call|ring|email|e-mail|"
-    r"contact|reach|talk|speak|chat|bot|robot|machine|real|directions|get to|find you|visit|whatsapp|message)\b",
+    r"contact|reach|talk|speak|chat|bot|robot|machine|real|directions|get to|find you|visit|whatsapp|message|"
+    r"callback|call back|ring back|get back to me|surgeons?|consultants?|specialists?|representative|advisor|live)\b",
     re.IGNORECASE,
 )
 _QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ", "does ")

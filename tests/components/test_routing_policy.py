@@ -426,7 +426,8 @@ def test_a_handoff_guess_needs_a_word_for_a_person_or_the_clinics_details():
     assert choose("human_handoff", "how do I get my hair back?", 0.7,
                   entities=[ent("hair_problem", "hair_loss")]) == "action_clarify"
     for text in ("can I speak to a real person please", "what are your opening hours?", "where is the clinic",
-                 "I'd like to talk to someone from the clinic", "agent please"):
+                 "I'd like to talk to someone from the clinic", "agent please", "can I get a callback?",
+                 "can I ask the surgeon directly"):
         assert choose("human_handoff", text, 0.9) is None, text
 
 
