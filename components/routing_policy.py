@@ -110,7 +110,7 @@ MESO_INTENTS = {
 }
 # Topics that name a treatment: named, they are the question even when the classifier
 # is sure the message is out of scope.
-TREATMENT_TOPICS = {"prp", "drug_mesotherapy", "minoxidil", "finasteride", "transplant_candidacy"}
+TREATMENT_TOPICS = sig.TREATMENT_NAMED_TOPICS
 # Topics that are a cause of hair loss (knowledge.yml entries on them).
 CAUSE_TOPICS = sig.NAMED_CAUSE_TOPICS | {sig.GENERAL_CAUSE, "normal_shedding"}
 MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications",

@@ -150,7 +150,7 @@ GENERAL_CAUSE = "hair_loss_causes"
 TREATMENT_NAMED_TOPICS = OTHER_TREATMENT_TOPICS | {"drug_mesotherapy", "transplant_candidacy"}
 NAMED_CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
                       "alopecia_areata"}
-SPECIFIC_CAUSE_TOPICS = NAMED_CAUSE_TOPICS | {"drug_mesotherapy"} | OTHER_TREATMENT_TOPICS
+SPECIFIC_CAUSE_TOPICS = NAMED_CAUSE_TOPICS | TREATMENT_NAMED_TOPICS
 # "after the session", "before my injections": a mesotherapy session, unless a
 # treatment is named ("my PRP session" does not match)
 _OWN_SESSION = re.compile(
