@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_TERMINOLOGY = "data/content/terminology.yml"
 NON_ENGLISH = "non_english"  # message attribute read by safety_override.LanguageGuard
 # Message attribute read by the dialogue (components/routing_policy.py, actions):
-# {"in_domain": bool, "injection_context": bool}. Empty messages get none.
+# {"in_domain": bool, "injection_context": bool, "about_animal": bool} (Analyser.signals).
+# Empty messages get none.
 SIGNALS = "meso_signals"
 
 
@@ -149,11 +150,7 @@ class DomainSpacyNLP(Tokenizer, EntityExtractorMixin):
             doc = self._doc(text)
             if self.analyser.looks_non_english(text, doc=doc):
                 message.set(NON_ENGLISH, True, add_to_output=True)
-            signals = {
-                "in_domain": self.analyser.in_domain(text, doc=doc),
-                "injection_context": self.analyser.injection_context(text, doc=doc),
-            }
-            message.set(SIGNALS, signals, add_to_output=True)
+            message.set(SIGNALS, self.analyser.signals(text, doc=doc), add_to_output=True)
             mentions = self.analyser.mentions(text, doc=doc)
             if mentions:
                 found = [m.as_rasa_entity(self.name) for m in mentions]

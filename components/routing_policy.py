@@ -56,6 +56,7 @@ ACTION_OTHER_TREATMENT = "action_other_treatment"
 UTTER_COMPLICATION = "utter_complication"
 ACTION_COMPLICATION = "action_report_complication"
 UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
+UTTER_NOT_A_PERSON = "utter_not_a_person"  # an animal's coat or skin: ask a vet
 ACTION_CLAIM = "action_explain_claim"
 OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT}
 CLAIM_ENTITY = "claim_topic"
@@ -165,7 +166,7 @@ def choose_action(
         return ACTION_LISTEN_NAME  # this policy sent it (the rules answer ask_claim themselves)
     if latest_action == UTTER_COMPLICATION:
         return ACTION_COMPLICATION
-    if latest_action == UTTER_OUT_OF_SCOPE:
+    if latest_action in (UTTER_OUT_OF_SCOPE, UTTER_NOT_A_PERSON):
         # the decline is the whole answer, whatever intent the classifier heard (without
         # this a decline this policy chose for a weak "talk to a person" guess was
         # followed by the core fallback's "did you mean ...?")
@@ -178,8 +179,18 @@ def choose_action(
     topics = sig.topics(entities, text)  # what the message asks about (signals.topics)
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
         return None  # the rules answer at once
+    # a dog's or a cat's coat ("my dog is losing fur in patches"): not a person's hair
+    # loss, so neither the hair-loss answers nor "see a doctor", but a vet
+    # (Analyser.about_animal; an emergency sign was answered above)
+    if not payload and (signals or {}).get("about_animal"):
+        return UTTER_NOT_A_PERSON
     if not payload:
-        route, _ = sig.safety_route(entities, signals, text)
+        route, reasons = sig.safety_route(entities, signals, text)
+        # "small lumps after lip filler", "pus where I had my flu shot": the doctor who
+        # did it, and the signs that cannot wait (action_other_treatment), not a scalp
+        # infection nor the report of a reaction to the clinic's injections
+        if sig.signs_after_treatment_elsewhere(entities, route, reasons):
+            return ACTION_OTHER_TREATMENT
         if route == sig.COMPLICATION:
             return None if intent == "report_complication" else UTTER_COMPLICATION
         if route == sig.RED_FLAG:

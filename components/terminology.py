@@ -341,6 +341,9 @@ class Analyser:
         self.injection_phrases = _phrases(cues.get("injection_words") or [], nlp)
         self.injection_times = {str(w).lower() for w in cues.get("injection_time_words") or []}
         self.injection_places = _phrases(cues.get("injection_places") or [], nlp)
+        self.animal_words = _phrases(cues.get("animal_words") or [], nlp)
+        self.animal_coat_words = _phrases(cues.get("animal_coat_words") or [], nlp)
+        self.person_words = _phrases(cues.get("person_words") or [], nlp)
         found = cues.get("overlay_patterns")
         # the full matcher, and the same patterns run only where a text's words allow
         # them (``PrefilteredMatcher``, as for the entity ruler)
@@ -410,6 +413,31 @@ class Analyser:
             return True
         alpha = [t for t in words if t.is_alpha]
         return len(alpha) <= self.pointer_max_words and bool(lowers & self.domain_pointers)
+
+    def signals(self, text: str, doc=None) -> Dict[str, bool]:
+        """The message-level signals DomainSpacyNLP writes (``meso_signals``)."""
+        doc = doc if doc is not None else self.nlp(text)
+        return {
+            "in_domain": self.in_domain(text, doc=doc),
+            "injection_context": self.injection_context(text, doc=doc),
+            "about_animal": self.about_animal(text, doc=doc),
+        }
+
+    def about_animal(self, text: str, doc=None) -> bool:
+        """Whether the message is about an animal's coat or skin ("my dog is losing fur
+        in patches", "why is my cat's hair thinning?"): an animal word and a coat or skin
+        word, and no word that makes it about a person's own hair ("my hair", "my son",
+        an allergy to the animal, the treatment)."""
+        if not self.animal_words:
+            return False
+        doc = doc if doc is not None else self.nlp(text)
+        words = [t.lower_ for t in doc]
+        lemmas = [(t.lemma_ or t.text).lower() for t in doc]
+
+        def has(phrases: List[List[str]]) -> bool:
+            return CueMatcher._has_phrase(words, phrases) or CueMatcher._has_phrase(lemmas, phrases)
+
+        return has(self.animal_words) and has(self.animal_coat_words) and not has(self.person_words)
 
     def injection_context(self, text: str, doc=None) -> bool:
         """Whether the message tells of something after an injection or a session: an

@@ -49,6 +49,7 @@ NOT_ANSWERED_ACTIONS = (
     "action_clarify",  # "do you mean X or Y?" (also the policies' core fallback)
     "action_other_treatment",  # "I can't answer that reliably": another treatment
     "utter_out_of_scope",  # declines a question outside the topic
+    "utter_not_a_person",  # declines a question about an animal's coat (ask a vet)
     "action_default_fallback",  # Rasa's default fallback, should config name it again
 )
 # Why a message counts as not understood when the classifier said so.

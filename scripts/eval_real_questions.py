@@ -9,7 +9,7 @@ disclosure is removed from the reply, then the reply is classified:
 * ``clarify``  the assistant asked which topic was meant (data/content/messages.yml
   ``clarify``: its first 30 characters, loaded at run time);
 * ``declined`` it declined (first sentence of domain.yml ``utter_out_of_scope`` or
-  ``utter_default``, or of messages.yml ``out_of_scope_short`` / ``cannot_answer``);
+  ``utter_not_a_person`` (an animal's coat), or ``out_of_scope_short`` / ``cannot_answer``);
 * ``right``    the reply text matches the regex (tests/realworld/topics.yml) of one of
   the item's expected topics;
 * ``wrong``    anything else: a confident answer on another topic (the figure that
@@ -143,6 +143,7 @@ def load_markers(content_dir: Path = CONTENT, domain_path: Path = DOMAIN) -> Mar
     clarify_text = _message_text(messages, "clarify") or _response_text(domain, "utter_clarify")
     declines = [
         marker(_response_text(domain, "utter_out_of_scope"), slots),
+        marker(_response_text(domain, "utter_not_a_person"), slots),
         marker(_message_text(messages, "not_understood"), slots),
         marker(_message_text(messages, "out_of_scope_short"), slots),
         marker(_message_text(messages, "cannot_answer"), slots),

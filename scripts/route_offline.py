@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import os
 import sys
 from pathlib import Path
@@ -81,7 +82,7 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
         return sorted({"red_flag"} | {i for i, _ in found} | set(text_labels([e.get("answer", "") for _, e in found], patterns)))
     if action == "utter_complication":
         return ["complication"]
-    if action == "utter_out_of_scope":
+    if action in ("utter_out_of_scope", "utter_not_a_person"):
         return ["out_of_scope"]
     if action == "action_clarify":
         return ["clarify"]
@@ -112,6 +113,8 @@ async def main() -> int:
     parser.add_argument("--terminology", type=Path, default=ROOT / "data" / "content" / "terminology.yml",
                         help="another terminology file (e.g. the committed one, for a before/after)")
     parser.add_argument("--by-topic", action="store_true", help="right / wrong / clarify per expected topic")
+    parser.add_argument("--dump", type=Path, help="write one JSON line per item (id, outcome, intent, action, "
+                        "topics named...) to this file, for comparing decision paths across sets")
     args = parser.parse_args()
     if args.file.name in ("questions.yml", "out_of_scope.yml"):
         parser.error("questions.yml is the held-out set: measure it live, never tune on it")
@@ -127,12 +130,13 @@ async def main() -> int:
     outcome = collections.Counter()
     per_topic = collections.defaultdict(collections.Counter)
     by_confidence = []
+    dump = args.dump.open("w", encoding="utf-8") if args.dump else None
     for item in items:
         text = item["text"]
         parse = await agent.parse_message(text)
         doc = analyser.nlp(text)
         entities = [m.as_rasa_entity("DomainSpacyNLP") for m in analyser.mentions(text, doc=doc)]
-        signals = {"in_domain": analyser.in_domain(text, doc=doc), "injection_context": analyser.injection_context(text, doc=doc)}
+        signals = analyser.signals(text, doc=doc)
         intent = parse["intent"]["name"]
         conf = float(parse["intent"].get("confidence") or 0.0)
         action = choose_action("action_listen", None, intent, conf, entities, signals, text, high_stakes, answer)
@@ -148,6 +152,12 @@ async def main() -> int:
             per_topic[topic][kind] += 1
         if action is None:  # the classifier's guess decided: how sure was it?
             by_confidence.append((conf, kind, intent))
+        if dump:
+            dump.write(json.dumps({
+                "id": item["id"], "outcome": kind, "intent": intent, "confidence": round(conf, 3),
+                "action": action, "got": got, "expected": sorted(expected),
+                "topics": sig.topics(entities, text), "asked": "?" in text, "words": len(text.split()),
+            }) + "\n")
         if args.show_wrong and kind != "right":
             print(f"{kind:8} {item['id']:8} expected {sorted(expected)} got {got} (intent {intent} {conf:.2f})\n         {text[:160]!r}")
     print("answers decided by the classifier alone, by confidence (right / not right):")

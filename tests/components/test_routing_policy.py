@@ -472,3 +472,18 @@ def test_a_question_taken_for_a_statement_asks_which_topic_was_meant():
     assert choose("inform", "I'm breastfeeding", 0.9, entities=[ent("condition", "breastfeeding")]) is None
     assert choose("inform", "is it because I'm breastfeeding?", 0.9, entities=[ent("condition", "breastfeeding")]) is None
     assert choose("inform", "my hair is thinning at the crown", 0.9, entities=[ent("hair_problem", "hair_loss")]) is None
+
+
+ANIMAL = {"in_domain": True, "injection_context": False, "about_animal": True}
+
+
+def test_an_animals_coat_gets_the_vet_not_a_hair_loss_answer_or_a_doctor():
+    patch = [ent("red_flag", "patchy_loss")]
+    for intent in ("describe_hair_loss", "ask_side_effects", "nlu_fallback", "out_of_scope"):
+        assert choose(intent, "my cat has a bald patch", entities=patch, signals=ANIMAL) == "utter_not_a_person"
+    # the decline is the whole answer
+    assert choose("ask_side_effects", "x", latest="utter_not_a_person") == ACTION_LISTEN_NAME
+    # an emergency is still answered by its rule first
+    assert choose("emergency", "my dog bit me and my face is swelling", confidence=1.0, signals=ANIMAL) is None
+    # a button press is never re-read as a message about an animal
+    assert choose("ask_side_effects", "/ask_side_effects", signals=ANIMAL) != "utter_not_a_person"

@@ -12,6 +12,7 @@ import pytest
 
 from components import signals as sig
 from components.terminology import Analyser
+from components.routing_policy import choose_action
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def analyser():
 def route(analyser, text):
     doc = analyser.nlp(text)
     entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    signals = {"in_domain": analyser.in_domain(text, doc=doc), "injection_context": analyser.injection_context(text, doc=doc)}
+    signals = analyser.signals(text, doc=doc)
     return sig.safety_route(entities, signals, text)
 
 
@@ -125,6 +126,9 @@ TREATMENT_QUESTIONS = [
     "could the injections cause patchy hair loss",
     "is sudden shedding a side effect of mesotherapy?",
     "does meso make your hair fall out in clumps?",
+    # another treatment asked about the same way: its own answer (or "ask its doctor")
+    "can frequent derma rolling cause scarring on the scalp?",
+    "does a hair transplant cause scarring?",
 ]
 # ... but a question that also reports the sign keeps the red flag.
 REPORTS_WITH_A_QUESTION = [
@@ -132,6 +136,7 @@ REPORTS_WITH_A_QUESTION = [
     "after my second session my hair is falling out in clumps, can the injections cause that?",
     "could the treatment cause the bald spots I have?",
     "can meso help my bald patches?",
+    "I have shiny bald patches, could microneedling cause them?",
 ]
 
 
@@ -237,3 +242,75 @@ def test_hypothetical_questions_are_not_reports():
     assert sig.is_hypothetical("can it cause pus?")
     assert sig.is_hypothetical("what if I get a fever after the injection?")
     assert not sig.is_hypothetical("I have pus since yesterday, can it be the injection?")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dog is losing fur in patches on his back, what could it be?",
+        "Why is my cat's hair thinning around her ears?",
+        "our old horse has bald spots on his neck since spring",
+        "my rabbit keeps shedding and has scabs on its skin",
+        "is mange in puppies contagious?",
+    ],
+)
+def test_a_message_about_an_animals_coat_is_about_an_animal(analyser, text):
+    assert analyser.about_animal(text)
+    assert analyser.signals(text)["about_animal"] is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my hair is falling out since we got a puppy",  # the person's own hair
+        "I'm losing hair in patches and my cat scratched my scalp",
+        "my son has bald patches, could the dog have given him something?",  # a child: red flag stands
+        "I'm allergic to cats, can I still have mesotherapy?",  # the person's condition
+        "can I bring my dog to the clinic?",  # no coat or skin word
+        "does horsetail extract help hair loss?",  # not an animal word
+        "what is mesotherapy?",
+    ],
+)
+def test_a_person_named_beside_an_animal_keeps_the_message_about_the_person(analyser, text):
+    assert not analyser.about_animal(text)
+
+
+def test_a_patch_in_a_pets_coat_is_not_a_red_flag_for_a_person(analyser):
+    text = "my dog has a round bald patch on his leg"
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    signals = analyser.signals(text, doc=doc)
+    # the terminology sees a patch; the policy sends the animal to a vet first
+    assert sig.safety_route(entities, signals, text)[0] == sig.RED_FLAG
+    assert choose_action("action_listen", None, "describe_hair_loss", 0.95, entities, signals, text, 0.8, 0.6) == (
+        "utter_not_a_person"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Are hard lumps after lip filler normal?", "there is pus where I had my flu shot last week, is that ok?"],
+)
+def test_infection_signs_after_a_treatment_elsewhere_go_to_its_doctor_not_a_scalp_red_flag(analyser, text):
+    from actions.routing import other_treatment_reply
+
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    signals = analyser.signals(text, doc=doc)
+    route, reasons = sig.safety_route(entities, signals, text)
+    # without the treatment named: a scalp infection, or a reaction to an injection
+    assert route == sig.COMPLICATION or (route == sig.RED_FLAG and reasons == [sig.SCALP_INFECTION])
+    assert choose_action("action_listen", None, "ask_side_effects", 0.95, entities, signals, text, 0.8, 0.6) == (
+        "action_other_treatment"
+    )
+    # the reply names the doctor who did it and the signs that need a doctor the same day
+    kind, _ = other_treatment_reply(entities, "ask_side_effects", text)
+    assert kind == "cannot_answer_recovery"
+
+
+def test_infection_signs_on_the_scalp_stay_a_red_flag(analyser):
+    text = "I have pus on my scalp and my hair is thinning"
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    assert choose_action("action_listen", None, "describe_hair_loss", 0.95, entities, analyser.signals(text, doc=doc),
+                         text, 0.8, 0.6) == "action_red_flag"

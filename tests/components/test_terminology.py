@@ -95,9 +95,26 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("I began shedding two months after going off a medication I took for years", "hair_loss_causes"),
     ("How much hair falling out is normal?", "normal_shedding"),
     ("Can low-carb diets result in hair loss?", "crash_diet"),
+    ("my hair started thinning a few months after I had the sleeve done", "crash_diet"),
+    ("is shedding common since a hysterectomy?", "after_illness"),
+    ("I caught a virus in the spring and now my hair is coming out", "after_illness"),
+    ("Who is a hair transplant for, and who should not have one?", "transplant_candidacy"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
     assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text
+
+
+@pytest.mark.parametrize("text", [
+    "my baby is four months old and my hair is falling out",  # a mother's own shedding
+    "since having my baby I lose a lot of hair",
+])
+def test_a_mothers_own_shedding_is_not_a_childs_hair_loss(analyser, text):
+    assert "child" not in [m.value for m in analyser.mentions(text) if m.entity == "red_flag"], text
+
+
+def test_common_misspellings_of_bald_still_name_a_patch(analyser):
+    values = [m.value for m in analyser.mentions("my toddler has a bold patch on the back of his head")]
+    assert "patchy_loss" in values and "child" in values
 
 
 def test_cosmetic_injections_are_another_treatment(analyser):
