@@ -180,9 +180,7 @@ def other_treatment_reply(entities: List[Dict[str, Any]], intent: str, text: str
         return "entry", {"id": candidacy}
     follow_ups = [e for e in group.get("entries") or [] if e in entries] + ["consultation"]
     message = "cannot_answer" if group.get("covered", True) else "cannot_answer_not_covered"
-    if sig.after_other_procedure(entities, text) or (
-        treatment in sig.OFF_SCALP_TREATMENTS and sig.not_negated(entities, sig.COMPLICATION_ENTITY)
-    ):
+    if sig.after_other_procedure(entities, text) or sig.signs_elsewhere(entities, text):
         # the doctor who did it, and when to get care today ("lumps after lip filler")
         message = "cannot_answer_recovery"
     return message, {"name": group.get("name") or treatment.replace("_", " "), "follow_ups": follow_ups}

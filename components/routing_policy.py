@@ -189,7 +189,7 @@ def choose_action(
         # "small lumps after lip filler", "pus where I had my flu shot": the doctor who
         # did it, and the signs that cannot wait (action_other_treatment), not a scalp
         # infection nor the report of a reaction to the clinic's injections
-        if sig.signs_after_treatment_elsewhere(entities, route, reasons):
+        if sig.signs_after_treatment_elsewhere(entities, route, reasons, text):
             return ACTION_OTHER_TREATMENT
         if route == sig.COMPLICATION:
             return None if intent == "report_complication" else UTTER_COMPLICATION

@@ -78,13 +78,12 @@ _REPORT = re.compile(
 # Asking whether the treatment can bring a sign about ("can mesotherapy cause bald
 # patches?", "is shedding a side effect of the injections?"): patchy hair loss where the
 # needles went in is a listed side effect, so the side-effects answer answers it; "see
-# a doctor" would answer another question. The same for another treatment ("can
-# repeated microneedling cause scarring?"): its own answer, or "ask its doctor". Anything that reads as a report of the sign
+# a doctor" would answer another question. (Not widened to other treatments: "my son
+# has bald patches, can minoxidil cause that?" must keep its red flag.) Anything that reads as a report of the sign
 # (``_REPORT``, "my hair is ...") keeps the red flag.
 _TREATMENT_CAUSE = re.compile(
-    r"\b(can|could|does|do|will|would|might|may)\s+((a|an|the|my|repeated|regular|frequent|too much)\s+){0,2}"
-    r"(it|mesotherapy|meso|this|(injections?|treatments?|sessions?|procedure|mesotherapy)|"
-    r"microneedl\w*|micro-needl\w*|derma ?roll\w*|prp|minoxidil|finasteride|dutasteride|(hair )?transplants?|fue|dhi)\b"
+    r"\b(can|could|does|do|will|would|might|may)\s+"
+    r"(it|mesotherapy|meso|this|the (injections?|treatments?|sessions?|procedure|mesotherapy)|injections?|treatments?)\b"
     r"[^.?!]{0,40}\b(cause|causes|give|gives|lead to|leads to|result in|make)\b"
     r"|\b(a|the)?\s*side[ -]effects? of (the )?(mesotherapy|meso|injections?|treatments?|sessions?|it|this)\b",
     re.IGNORECASE,
@@ -128,19 +127,36 @@ def other_treatment(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
 
 
 # Treatments done elsewhere than the scalp (terminology `procedure` values): signs of an
-# infection or a bad reaction after one ("lumps after lip filler", "a knot at the site of
-# my flu shot") are that treatment's question, not a scalp infection.
+# infection or a bad reaction after one ("lumps after lip filler", "a knot where I had my
+# flu shot") are that treatment's question, not a scalp infection. Narrowly: any word
+# of the head, the hair or the clinic's treatments keeps the scalp's answers ("I had
+# fillers last year; now there is pus on my scalp").
 OFF_SCALP_TREATMENTS = {"cosmetic_injections", "other_medical"}
+_ON_THE_HEAD = re.compile(
+    r"\b(scalp|head|hair\w*|crown|temples?|forehead|injection sites?|sessions?|meso\w*|prp|clinic|here)\b",
+    re.IGNORECASE,
+)
+
+
+def signs_elsewhere(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """Signs of an infection or a bad reaction (``complication_sign``: not a fever
+    alone), no red flag, no word of the head or hair, and a treatment done elsewhere
+    named (not mesotherapy): the doctor who did it, and the signs that need a doctor the
+    same day (messages.yml ``cannot_answer_recovery``)."""
+    entities = list(entities or [])
+    return (
+        other_treatment(entities) in OFF_SCALP_TREATMENTS
+        and bool(not_negated(entities, COMPLICATION_ENTITY))
+        and not not_negated(entities, RED_FLAG_ENTITY)
+        and not _ON_THE_HEAD.search(text or "")
+    )
 
 
 def signs_after_treatment_elsewhere(entities: Iterable[Dict[str, Any]], route: Optional[str],
-                                    reasons: Iterable[str]) -> bool:
-    """Infection signs (with or without an injection: the only red flag) in a message
-    that names a treatment done elsewhere than the scalp and not mesotherapy: the doctor
-    who did it answers, with the signs that need a doctor the same day; not "see a
-    doctor about your hair loss", not the clinic's report of a reaction to its
-    injections."""
-    if other_treatment(entities) not in OFF_SCALP_TREATMENTS:
+                                    reasons: Iterable[str], text: str) -> bool:
+    """``signs_elsewhere`` on a message the safety route took for a scalp infection or
+    a reaction to an injection: ``action_other_treatment`` takes it instead."""
+    if not signs_elsewhere(entities, text):
         return False
     return route == COMPLICATION or (route == RED_FLAG and set(reasons) == {SCALP_INFECTION})
 

@@ -277,6 +277,11 @@ class PrefilteredMatcher:
         return matcher(doclike)
 
 
+def _starts(words: Sequence[str], i: int, phrases: List[List[str]]) -> int:
+    """The length of the longest of ``phrases`` that starts at ``words[i]``, else 0."""
+    return max((len(p) for p in phrases if p and list(words[i:i + len(p)]) == p), default=0)
+
+
 def _phrases(items: Iterable[str], nlp: Language) -> List[List[str]]:
     return [[t.text.lower() for t in nlp.make_doc(str(i))] for i in items]
 
@@ -342,8 +347,12 @@ class Analyser:
         self.injection_times = {str(w).lower() for w in cues.get("injection_time_words") or []}
         self.injection_places = _phrases(cues.get("injection_places") or [], nlp)
         self.animal_words = _phrases(cues.get("animal_words") or [], nlp)
+        self.animal_owners = {str(w).lower() for w in cues.get("animal_owners") or []}
+        self.animal_products = {str(w).lower() for w in cues.get("animal_products") or []}
         self.animal_coat_words = _phrases(cues.get("animal_coat_words") or [], nlp)
         self.person_words = _phrases(cues.get("person_words") or [], nlp)
+        self.first_person = {p[0] for p in _phrases(cues.get("first_person_words") or [], nlp) if p}
+        self.first_person_window = int(cues.get("first_person_window") or 0)
         found = cues.get("overlay_patterns")
         # the full matcher, and the same patterns run only where a text's words allow
         # them (``PrefilteredMatcher``, as for the entity ruler)
@@ -424,20 +433,39 @@ class Analyser:
         }
 
     def about_animal(self, text: str, doc=None) -> bool:
-        """Whether the message is about an animal's coat or skin ("my dog is losing fur
-        in patches", "why is my cat's hair thinning?"): an animal word and a coat or skin
-        word, and no word that makes it about a person's own hair ("my hair", "my son",
-        an allergy to the animal, the treatment)."""
+        """Whether the message is about an animal's coat ("my dog is losing fur in
+        patches", "why is my cat's hair thinning?"), narrowly (terminology.yml explains
+        the lists): an owned animal with a coat word after it in the same sentence, and
+        nothing that makes it about a person (their hair, a family member, catching
+        something from the animal, "I" near a coat word, a child red flag). A person
+        sent to a vet would be a safety miss; a pet owner sent to a doctor is not."""
         if not self.animal_words:
             return False
         doc = doc if doc is not None else self.nlp(text)
         words = [t.lower_ for t in doc]
-        lemmas = [(t.lemma_ or t.text).lower() for t in doc]
-
-        def has(phrases: List[List[str]]) -> bool:
-            return CueMatcher._has_phrase(words, phrases) or CueMatcher._has_phrase(lemmas, phrases)
-
-        return has(self.animal_words) and has(self.animal_coat_words) and not has(self.person_words)
+        if not any(_starts(words, i, self.animal_words) for i in range(len(words))):
+            return False  # the common case: no animal word at all
+        if CueMatcher._has_phrase(words, self.person_words):
+            return False
+        coat_at = [i for i in range(len(words)) if _starts(words, i, self.animal_coat_words)]
+        window = self.first_person_window
+        if any(w in self.first_person and any(abs(i - c) <= window for c in coat_at) for i, w in enumerate(words)):
+            return False
+        if any(m.entity == "red_flag" and m.value == "child" for m in find_mentions(self.matcher, doc)):
+            return False
+        for i in range(len(words)):
+            length = _starts(words, i, self.animal_words)
+            if not length:
+                continue
+            after = i + length
+            possessive = after < len(words) and words[after] in ("'s", "s'", "’s")
+            owned = possessive or any(w in self.animal_owners for w in words[max(0, i - 3):i])
+            if not owned or (after < len(words) and words[after] in self.animal_products):
+                continue
+            sentence_end = next((j for j in range(after, len(words)) if words[j] in (".", "?", "!")), len(words))
+            if any(after <= c < sentence_end for c in coat_at):
+                return True
+        return False
 
     def injection_context(self, text: str, doc=None) -> bool:
         """Whether the message tells of something after an injection or a session: an

@@ -126,9 +126,6 @@ TREATMENT_QUESTIONS = [
     "could the injections cause patchy hair loss",
     "is sudden shedding a side effect of mesotherapy?",
     "does meso make your hair fall out in clumps?",
-    # another treatment asked about the same way: its own answer (or "ask its doctor")
-    "can frequent derma rolling cause scarring on the scalp?",
-    "does a hair transplant cause scarring?",
 ]
 # ... but a question that also reports the sign keeps the red flag.
 REPORTS_WITH_A_QUESTION = [
@@ -137,6 +134,9 @@ REPORTS_WITH_A_QUESTION = [
     "could the treatment cause the bald spots I have?",
     "can meso help my bald patches?",
     "I have shiny bald patches, could microneedling cause them?",
+    # a child's or a body-hair red flag beside "can <another treatment> cause ...?"
+    "my son has bald patches, can minoxidil cause that?",
+    "does finasteride cause eyebrows to fall out? they are falling out",
 ]
 
 
@@ -251,7 +251,7 @@ def test_hypothetical_questions_are_not_reports():
         "Why is my cat's hair thinning around her ears?",
         "our old horse has bald spots on his neck since spring",
         "my rabbit keeps shedding and has scabs on its skin",
-        "is mange in puppies contagious?",
+        "our puppy has mange and keeps scratching, what should we do?",
     ],
 )
 def test_a_message_about_an_animals_coat_is_about_an_animal(analyser, text):
@@ -269,10 +269,48 @@ def test_a_message_about_an_animals_coat_is_about_an_animal(analyser, text):
         "can I bring my dog to the clinic?",  # no coat or skin word
         "does horsetail extract help hair loss?",  # not an animal word
         "what is mesotherapy?",
+        # other senses of animal words, products, and words that only look like them
+        "Had a PET scan for lymphoma, hair falling out in clumps",
+        "Is your clinic vetted? I have patchy hair loss",
+        "Hair loss has dogged me for years and now I have bald patches",
+        "tight pony tail causing bald patches at the front?",
+        "Is horse shampoo good for thinning hair?",
+        "Does the horse chestnut extract stop hair falling out?",
+        "Since cutting out cow's milk, hair is thinning and coming out in handfuls",
     ],
 )
 def test_a_person_named_beside_an_animal_keeps_the_message_about_the_person(analyser, text):
     assert not analyser.about_animal(text)
+
+
+# A person's (or a child's) hair loss beside a pet: the red flag, never the vet
+# (ringworm is caught from pets).
+PERSON_WITH_A_PET = [
+    "I have a round bald patch, could I have caught ringworm from my cat?",
+    "Could my dog have given me ringworm? I have a round bald spot",
+    "I have bald patches and itchy skin since we got a kitten",
+    "sudden hair loss in patches, my vet said my dog has ringworm",
+    "my 3 year old has a bald patch, we have a cat",
+    "my toddler is losing hair in patches after playing with the neighbour's puppy",
+    "my little boy has bald spots and our kitten has them too",
+    "my grandson has bald patches, the family dog has mange",
+    "my newborn has bald patches, our dog sleeps next to the crib",
+    "her hair is coming out in clumps and she has a bald patch, we have cats",
+    "hair falling out in clumps and I have a fever, could it be from the cat?",
+    "eyebrows falling out, could it be fleas from our cat?",
+]
+
+
+@pytest.mark.parametrize("text", PERSON_WITH_A_PET)
+def test_a_persons_red_flag_beside_a_pet_still_reaches_a_doctor(analyser, text):
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    signals = analyser.signals(text, doc=doc)
+    assert not signals["about_animal"], text
+    for intent in ("describe_hair_loss", "ask_side_effects", "out_of_scope"):
+        assert choose_action("action_listen", None, intent, 0.95, entities, signals, text, 0.8, 0.6) == (
+            "action_red_flag"
+        ), (text, intent)
 
 
 def test_a_patch_in_a_pets_coat_is_not_a_red_flag_for_a_person(analyser):
@@ -308,9 +346,23 @@ def test_infection_signs_after_a_treatment_elsewhere_go_to_its_doctor_not_a_scal
     assert kind == "cannot_answer_recovery"
 
 
-def test_infection_signs_on_the_scalp_stay_a_red_flag(analyser):
-    text = "I have pus on my scalp and my hair is thinning"
+@pytest.mark.parametrize("text,expected", [
+    # a treatment done elsewhere named, but the signs are on the scalp
+    ("I had a vaccine last month and now my scalp has a hot lump with pus", ("action_red_flag", "utter_complication")),
+    ("there is pus on my scalp and I had a root canal last week", ("action_red_flag",)),
+    ("I had fillers last year; now I have a painful lump with pus on my scalp and a fever", ("action_red_flag",)),
+    ("I had my scalp injections here last week and botox the same day, now there is pus on my scalp",
+     ("utter_complication",)),
+    ("cortisone shot in my scalp last week, now it's hot, swollen and full of pus", ("utter_complication",
+                                                                                 "action_red_flag")),
+    # a fever after a shot is not a sign at the site: the urgent-care answer stays
+    ("had my b12 shot and now I have night sweats and my hair is falling out", ("utter_complication",
+                                                                              "action_red_flag")),
+])
+def test_signs_on_the_scalp_keep_their_answer_whatever_else_was_done(analyser, text, expected):
     doc = analyser.nlp(text)
     entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    assert choose_action("action_listen", None, "describe_hair_loss", 0.95, entities, analyser.signals(text, doc=doc),
-                         text, 0.8, 0.6) == "action_red_flag"
+    signals = analyser.signals(text, doc=doc)
+    assert not sig.signs_elsewhere(entities, text), text
+    got = choose_action("action_listen", None, "ask_side_effects", 0.95, entities, signals, text, 0.8, 0.6)
+    assert got in expected, (text, got)

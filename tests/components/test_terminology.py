@@ -95,7 +95,7 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("I began shedding two months after going off a medication I took for years", "hair_loss_causes"),
     ("How much hair falling out is normal?", "normal_shedding"),
     ("Can low-carb diets result in hair loss?", "crash_diet"),
-    ("my hair started thinning a few months after I had the sleeve done", "crash_diet"),
+    ("my hair started thinning a few months after a sleeve gastrectomy", "crash_diet"),
     ("is shedding common since a hysterectomy?", "after_illness"),
     ("I caught a virus in the spring and now my hair is coming out", "after_illness"),
     ("Who is a hair transplant for, and who should not have one?", "transplant_candidacy"),
@@ -284,8 +284,9 @@ def test_every_word_in_the_terminology_is_text():
             yield value
 
     data = yaml.safe_load(TERMS.read_text(encoding="utf-8"))
-    assert isinstance(data["negation"].pop("window"), int)  # the two numbers in the file
+    assert isinstance(data["negation"].pop("window"), int)  # the three numbers in the file
     assert isinstance(data.pop("domain_pointer_max_words"), int)
+    assert isinstance(data.pop("first_person_window"), int)
     assert [v for v in leaves(data) if not isinstance(v, str)] == []
 
 
