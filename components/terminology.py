@@ -30,6 +30,8 @@ CUE_KEYS = (
     "negation", "uncertainty", "clause_breaks", "english_words",
     "domain_words", "domain_pointers", "domain_pointer_max_words", "injection_words",
     "injection_time_words", "injection_places",
+    "animal_words", "animal_owners", "animal_products", "animal_coat_words", "person_words",
+    "first_person_words", "first_person_window",
 )
 
 

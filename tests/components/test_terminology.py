@@ -11,7 +11,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.domain_nlp import DomainSpacyNLP
-from components.terminology import OVERLAY_TYPES, Analyser
+from components.terminology import CUE_KEYS, OVERLAY_TYPES, Analyser
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMS = ROOT / "data" / "content" / "terminology.yml"
@@ -173,6 +173,21 @@ def test_rasa_component_trains_persists_and_loads(tmp_path):
     entities = {(e["value"], e.get("role")) for e in message.get("entities")}
     assert entities == {("pregnancy", "negated"), ("breastfeeding", None)}
     assert all(e["extractor"] == "DomainSpacyNLP" for e in message.get("entities"))
+
+
+def test_the_loaded_component_gives_the_same_signals_as_the_terminology_file(tmp_path):
+    """Every cue list of terminology.yml is saved with the model (CUE_KEYS): a list left
+    out would work in the tests and offline, and silently not in the running assistant."""
+    top = set(yaml.safe_load(TERMS.read_text(encoding="utf-8")))
+    assert top - {"entities", "answers"} <= set(CUE_KEYS), top - {"entities", "answers"} - set(CUE_KEYS)
+    _, load = _trained(tmp_path)
+    loaded, fresh = load(), Analyser.from_terminology_file(TERMS)
+    for text in ("our dog is losing fur in patches on his back", "I had my session yesterday and see pus",
+                 "how do I open a bank account", "my hair is thinning since we got a puppy"):
+        message = Message(data={"text": text})
+        loaded.process([message])
+        assert message.get("meso_signals") == fresh.signals(text), text
+    assert fresh.signals("our dog is losing fur in patches on his back")["about_animal"] is True
 
 
 def test_the_spacy_pipeline_runs_once_per_message(tmp_path):
