@@ -289,16 +289,22 @@ def is_hypothetical(text: str) -> bool:
 
 # Words that point at the treatment (or a treatment) a question is about.
 TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
+# "is it normal to ...", "is it common for ...": an "it" that points at nothing.
+_EMPTY_IT = re.compile(
+    r"\b(is|was|isn't|isnt|would|will)\s+it\s+(\w+\s+)?(normal|common|usual|unusual|typical|possible|true|bad|ok|okay|"
+    r"serious|natural|safe)\s+(to|for|that|if|when)\b",
+    re.IGNORECASE,
+)
 
 
 def about_own_hair_only(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """A question about one's hair loss that names no treatment and points at none ("how
-    much hair falling out is normal?"): a guess at mesotherapy's own facts (its sessions,
+    much hair falling out is normal?", "is it normal to have a small bald spot?"): a guess at mesotherapy's own facts (its sessions,
     side effects, photos) alone would answer another question. (Beside a topic the
     visitor named, a sure guess is still answered too: dropping it lost a right answer
     on the held-out counts, 2026-12-03.)"""
     entities = list(entities or [])
-    return (losing_hair(entities, text) and not TREATMENT_POINTER.search(text or "")
+    return (losing_hair(entities, text) and not TREATMENT_POINTER.search(_EMPTY_IT.sub(" ", text or ""))
             and not mentioned(entities, PROCEDURE_ENTITY)
             and not set(mentioned(entities, TOPIC_ENTITY)) & TREATMENT_NAMED_TOPICS)
 

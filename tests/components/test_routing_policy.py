@@ -407,9 +407,12 @@ def test_a_question_about_ones_hair_taken_for_mesotherapys_facts_asks_which_was_
     loss = [ent("hair_problem", "hair_loss")]
     assert choose("ask_side_effects", "How much hair falling out is normal?", 0.99, entities=loss) == "action_clarify"
     assert choose("ask_photos", "How to identify your type of hair loss?", 0.83, entities=loss) == "action_clarify"
+    # an "it" that points at nothing ("is it normal to ...") is not the treatment
+    assert choose("ask_side_effects", "Is it normal to get a thin spot on top of your head?", 0.9,
+                  entities=loss) == "action_clarify"
     # the treatment named, or pointed at, keeps the answer
     for text in ("Is hair loss a side effect of mesotherapy?", "can the injections make my hair fall out?",
-                 "does it cause hair loss?"):
+                 "does it cause hair loss?", "is it normal to shed after it?", "is it normal for hair to fall out after meso?"):
         assert choose("ask_side_effects", text, 0.95, entities=loss) is None, text
     # a treatment named as a topic keeps the answer too
     assert choose("ask_side_effects", "how much hair loss is normal on minoxidil?", 0.95,
