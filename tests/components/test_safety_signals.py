@@ -22,11 +22,14 @@ def analyser():
     return Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
 
 
-def route(analyser, text):
+def parse(analyser, text):
+    """(entities, signals) of a message, as DomainSpacyNLP gives them."""
     doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    signals = analyser.signals(text, doc=doc)
-    return sig.safety_route(entities, signals, text)
+    return [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)], analyser.signals(text, doc=doc)
+
+
+def route(analyser, text):
+    return sig.safety_route(*parse(analyser, text), text)
 
 
 RED_FLAGS = {
@@ -303,9 +306,7 @@ PERSON_WITH_A_PET = [
 
 @pytest.mark.parametrize("text", PERSON_WITH_A_PET)
 def test_a_persons_red_flag_beside_a_pet_still_reaches_a_doctor(analyser, text):
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    signals = analyser.signals(text, doc=doc)
+    entities, signals = parse(analyser, text)
     assert not signals["about_animal"], text
     for intent in ("describe_hair_loss", "ask_side_effects", "out_of_scope"):
         assert choose_action("action_listen", None, intent, 0.95, entities, signals, text, 0.8, 0.6) == (
@@ -315,9 +316,7 @@ def test_a_persons_red_flag_beside_a_pet_still_reaches_a_doctor(analyser, text):
 
 def test_a_patch_in_a_pets_coat_is_not_a_red_flag_for_a_person(analyser):
     text = "my dog has a round bald patch on his leg"
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    signals = analyser.signals(text, doc=doc)
+    entities, signals = parse(analyser, text)
     # the terminology sees a patch; the policy sends the animal to a vet first
     assert sig.safety_route(entities, signals, text)[0] == sig.RED_FLAG
     assert choose_action("action_listen", None, "describe_hair_loss", 0.95, entities, signals, text, 0.8, 0.6) == (
@@ -332,9 +331,7 @@ def test_a_patch_in_a_pets_coat_is_not_a_red_flag_for_a_person(analyser):
 def test_infection_signs_after_a_treatment_elsewhere_go_to_its_doctor_not_a_scalp_red_flag(analyser, text):
     from actions.routing import other_treatment_reply
 
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    signals = analyser.signals(text, doc=doc)
+    entities, signals = parse(analyser, text)
     route, reasons = sig.safety_route(entities, signals, text)
     # without the treatment named: a scalp infection, or a reaction to an injection
     assert route == sig.COMPLICATION or (route == sig.RED_FLAG and reasons == [sig.SCALP_INFECTION])
@@ -360,9 +357,7 @@ def test_infection_signs_after_a_treatment_elsewhere_go_to_its_doctor_not_a_scal
                                                                               "action_red_flag")),
 ])
 def test_signs_on_the_scalp_keep_their_answer_whatever_else_was_done(analyser, text, expected):
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    signals = analyser.signals(text, doc=doc)
+    entities, signals = parse(analyser, text)
     assert not sig.signs_elsewhere(entities, text), text
     got = choose_action("action_listen", None, "ask_side_effects", 0.95, entities, signals, text, 0.8, 0.6)
     assert got in expected, (text, got)
