@@ -123,6 +123,7 @@ async def main() -> int:
     policy = next(p for p in yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["policies"]
                   if p["name"].endswith("SafetyRoutingPolicy"))
     high_stakes, answer = float(policy["high_stakes_confidence"]), float(policy["answer_confidence"])
+    weak = float(policy.get("weak_confidence", answer))
     agent = Agent.load(args.model)
     analyser = Analyser.from_terminology_file(args.terminology)
     items = yaml.safe_load(args.file.read_text(encoding="utf-8"))
@@ -139,7 +140,7 @@ async def main() -> int:
         signals = analyser.signals(text, doc=doc)
         intent = parse["intent"]["name"]
         conf = float(parse["intent"].get("confidence") or 0.0)
-        action = choose_action("action_listen", None, intent, conf, entities, signals, text, high_stakes, answer)
+        action = choose_action("action_listen", None, intent, conf, entities, signals, text, high_stakes, answer, weak)
         got = labels_for(action, intent, conf, entities, patterns, text)
         expected = set(item["topics"])
         declined = got in (["declined"], ["out_of_scope"])
