@@ -66,6 +66,20 @@ def asked_topics(tracker: Tracker) -> List[str]:
     return sig.topics(latest_entities(tracker), latest_text(tracker))
 
 
+def topic_entries(entities: List[Dict[str, Any]], text: str, named: List[str]) -> List[Tuple[str, Dict[str, Any]]]:
+    """The knowledge entries for the named topics. More than ``MAX_TOPICS_ANSWERED`` of
+    them ("which one?") unless the sentence that asks names fewer: a story that names
+    an illness, a diet and stress and asks "can stress make you lose your hair?" gets
+    the stress answer."""
+    entries = content.entries_for_mentions([(TOPIC, v) for v in named])
+    if len(entries) > MAX_TOPICS_ANSWERED:
+        asked = sig.in_question(entities, text, named)
+        focused = content.entries_for_mentions([(TOPIC, v) for v in asked])
+        if focused and len(focused) <= MAX_TOPICS_ANSWERED:
+            return focused
+    return entries
+
+
 def send_entries(dispatcher: CollectingDispatcher, entries: List[Tuple[str, Dict[str, Any]]]) -> List[Dict[Text, Any]]:
     """Sends knowledge entries (the first one's follow-up buttons last); slot events."""
     for i, (_, entry) in enumerate(entries):
@@ -88,13 +102,15 @@ def ask_which(dispatcher: CollectingDispatcher, options: List[Tuple[str, str]]) 
     say(dispatcher, "clarify", buttons=buttons)
 
 
-def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]]) -> List[Tuple[str, Dict[str, Any]]]:
+def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]], text: str = "") -> List[Tuple[str, Dict[str, Any]]]:
     """What follows "see a doctor" (at most ``MAX_TOPICS_ANSWERED`` entries): the topic
     the visitor named first ("after giving birth", "my thyroid": their own question),
     then general information on that kind of hair loss (entries with
     ``when: ["red_flag:<reason>"]``), then any other topic named."""
     # "see a doctor" is the answer to "what can I do?" here: no treatment options after it
     named = [v for v in positive_values(entities, TOPIC) if v not in sig.STORY_TOPICS]
+    asked = sig.in_question(entities, text, named)  # the sentence that asks comes first
+    named = asked + [v for v in named if v not in asked]
     topics = content.entries_for_mentions([(TOPIC, v) for v in named])
     kinds = content.entries_for_mentions([(sig.RED_FLAG_ENTITY, r) for r in reasons])
     chosen: List[Tuple[str, Dict[str, Any]]] = []
@@ -115,7 +131,7 @@ class ActionRedFlag(Action):
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
         reasons = red_flag_reasons(tracker) or ["scalp_symptoms"]
         send_red_flag(dispatcher, reasons)
-        extra = red_flag_entries(reasons, latest_entities(tracker))
+        extra = red_flag_entries(reasons, latest_entities(tracker), latest_text(tracker))
         events: List[Dict[Text, Any]] = []
         if extra:
             events = send_entries(dispatcher, extra)
@@ -133,7 +149,7 @@ class ActionAnswerTopic(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
         named = asked_topics(tracker)
-        entries = content.entries_for_mentions([(TOPIC, v) for v in named])
+        entries = topic_entries(latest_entities(tracker), latest_text(tracker), named)
         if not entries:
             say_not_understood(dispatcher, domain)
             return []

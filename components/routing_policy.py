@@ -91,7 +91,6 @@ HANDOFF_CUES = re.compile(
     r"callback|call back|ring back|get back to me|surgeons?|consultants?|specialists?|representative|advisor|live)\b",
     re.IGNORECASE,
 )
-_QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ", "does ")
 # Intents whose answer has large consequences: acted on only when the classifier is
 # sure (or a named sign backs it up; EmergencyOverride gives those 1.0).
 # (Booking is not among them: the consultation request starts by asking for consent,
@@ -149,7 +148,7 @@ _TRANSPLANT_ASPECT = re.compile(
 def _asked(text: str) -> bool:
     """Shaped as a question: a question mark, or a question word first."""
     text = text or ""
-    return "?" in text or text.strip().lower().startswith(_QUESTION_START)
+    return "?" in text or text.strip().lower().startswith(sig.QUESTION_START)
 
 
 def _answers_content(intent: str) -> bool:
@@ -265,6 +264,12 @@ def choose_action(
         if intent == "ask_dhi" and not topics and (
                 _TRANSPLANT_ASPECT.search(text or "") or sig.asks_candidacy(entities, text)) and (
                 sig.DHI not in sig.affirmed(entities, sig.PROCEDURE_ENTITY)):
+            return ACTION_OTHER_TREATMENT
+        # the same question, whatever the guess (a story, prices, mesotherapy's own
+        # "can I have it?"): "is hair transplantation possible at 25?", "why can't I have
+        # another hair transplant?" ask who can have that treatment
+        if asked and not topics and (_answers_content(intent) or intent == "check_eligibility") and (
+                sig.asks_candidacy(entities, text)) and sig.DHI not in sig.affirmed(entities, sig.PROCEDURE_ENTITY):
             return ACTION_OTHER_TREATMENT
     # "will I need time off work?" taken for a goodbye: a question that names a topic
     # is the question, whatever small talk the classifier heard in it

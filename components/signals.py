@@ -195,11 +195,41 @@ _OWN_SESSION = re.compile(
 )
 
 
+# A sentence is a question when it ends with "?" or starts with one of these.
+QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ",
+                  "does ")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def question_spans(text: str) -> List[Tuple[int, int]]:
+    """(start, end) of each sentence of ``text`` that asks something."""
+    spans = []
+    for match in _SENTENCE.finditer(text or ""):
+        sentence = match.group(0).strip().lower()
+        if sentence.endswith("?") or sentence.startswith(QUESTION_START):
+            spans.append((match.start(), match.end()))
+    return spans
+
+
+def in_question(entities: Iterable[Dict[str, Any]], text: str, values: List[str]) -> List[str]:
+    """Those of ``values`` (topics) named inside a sentence that asks something, in order.
+    "We had Covid and I lost weight. Can stress make you lose your hair?" asks about
+    stress; the illness and the weight loss are the story around the question."""
+    spans = question_spans(text)
+    asked = {
+        e.get("value") for e in entities or []
+        if e.get("entity") == TOPIC_ENTITY and isinstance(e.get("start"), int)
+        and any(start <= e["start"] < end for start, end in spans)
+    }
+    return [v for v in values if v in asked]
+
+
 def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
     """The topics a message asks about: its affirmed ``topic`` mentions, without the
     story topics unless they are the only topic of a message about losing hair that
     names no treatment, and without the session topics when another treatment is named
-    and mesotherapy is not."""
+    and mesotherapy is not. Topics named in the sentence that asks come first (a story
+    with a question inside gets the question answered first)."""
     entities = list(entities or [])
     found = affirmed(entities, TOPIC_ENTITY)
     if set(mentioned(entities, TOPIC_ENTITY)) & WHO_CAN_HAVE_TOPICS:
@@ -219,7 +249,8 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         set(found) & SPECIFIC_CAUSE_TOPICS or affirmed(entities, PROCEDURE_ENTITY) or asks_if_treatment_causes(text)
     ):
         found = [t for t in found if t != GENERAL_CAUSE]
-    return found
+    asked = in_question(entities, text, found)
+    return asked + [t for t in found if t not in asked]
 
 
 # The time after another treatment ("scabs after my transplant", "gym after FUE", "2
@@ -247,7 +278,9 @@ CARE_SIGNS = re.compile(rf"\b({CARE_SIGN_WORDS})\b", re.IGNORECASE)
 _CANDIDACY = re.compile(
     r"\b(age|ages|aged|how old|years? old|year-old|too old|too young|young|younger|teens?|teenager\w*|possible|"
     r"impossible|rules? (it |me |you |them )?out|ruled out|eligib\w*|suitable|suit me|candidates?|qualify|allowed|"
-    r"should i wait|twice|more than once|second (one|time|transplant|procedure|surgery)|another (one|transplant)|again|at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
+    r"should i wait|when should (i|l|we|you|one) (have|get|do|start|consider)|twice|more than once|"
+    r"(second|another) (hair )?(one|time|transplant\w*|procedure|surgery)|first (hair )?(transplant\w*|procedure|surgery)|"
+    r"again|at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
     re.IGNORECASE,
 )
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 from actions import content  # noqa: E402
-from actions.routing import other_treatment_reply, red_flag_entries  # noqa: E402
+from actions.routing import other_treatment_reply, red_flag_entries, topic_entries  # noqa: E402
 from components import signals as sig  # noqa: E402
 from components.routing_policy import choose_action  # noqa: E402
 from components.terminology import Analyser  # noqa: E402
@@ -65,7 +65,7 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
     """The topics the reply would be counted on, approximately: the answer's id and
     every topic whose regex (topics.yml) matches the answer's text."""
     if action == "action_answer_topic":
-        found = content.entries_for_mentions([("topic", v) for v in sig.topics(entities, text)])
+        found = topic_entries(entities, text, sig.topics(entities, text))
         if len(found) > MAX_TOPICS_ANSWERED:
             return ["clarify"]
         sure = content.knowledge_entry_for_intent(intent)
@@ -78,7 +78,7 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
         return sorted({i for i, _ in found} | set(text_labels(texts, patterns))) or ["?"]
     if action == "action_red_flag":
         reasons = sig.safety_route(entities, {}, "")[1] or ["scalp_symptoms"]
-        found = red_flag_entries(reasons, entities)
+        found = red_flag_entries(reasons, entities, text)
         return sorted({"red_flag"} | {i for i, _ in found} | set(text_labels([e.get("answer", "") for _, e in found], patterns)))
     if action == "utter_complication":
         return ["complication"]

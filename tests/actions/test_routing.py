@@ -310,3 +310,42 @@ def test_a_treatment_the_sources_do_not_cover_is_not_said_to_be_known_in_outline
     transplant = tracker("does FUE hurt?", "ask_side_effects", entities=[entity("procedure", "fue")], signals=PLAIN)
     assert "only the basics" in run(ActionOtherTreatment(), transplant)[0][0]["text"]
 
+
+
+def placed(text, phrase, kind, value):
+    """An entity whose span is where ``phrase`` stands in ``text``."""
+    e = entity(kind, value)
+    e["start"] = text.index(phrase)
+    e["end"] = e["start"] + len(phrase)
+    return e
+
+
+STORY = ("It started to come out in handfuls. Years ago I lost 85 pounds in a year. This year we had Covid. "
+         "Can stress make you lose your hair?")
+STORY_TOPICS = [placed(STORY, "lost 85 pounds", "topic", "crash_diet"), placed(STORY, "Covid", "topic", "after_illness"),
+                placed(STORY, "stress", "topic", "stress")]
+
+
+def test_a_story_that_names_three_causes_and_asks_about_one_gets_that_one():
+    """Issue 11: a story with a question inside gets the question answered, not "which one?"."""
+    messages, events = run(ActionAnswerTopic(), tracker(STORY, "describe_hair_loss", entities=STORY_TOPICS))
+    stress = content.knowledge_entries()["stress"]["answer"].strip()
+    assert messages[0]["text"] == stress
+    assert not any(m["text"].startswith(content.messages()["clarify"]["text"][:20]) for m in messages)
+    assert slot_events(events)["last_answer"] == "knowledge:stress"
+
+
+def test_a_story_whose_question_names_three_topics_still_asks_which_one():
+    text = "I lost weight. Could stress, covid or my diet be why?"
+    ents = [placed(text, "stress", "topic", "stress"), placed(text, "covid", "topic", "after_illness"),
+            placed(text, "diet", "topic", "crash_diet")]
+    messages, _ = run(ActionAnswerTopic(), tracker(text, "describe_hair_loss", entities=ents))
+    assert messages[0]["text"].startswith(content.messages()["clarify"]["text"][:20])
+
+
+def test_after_see_a_doctor_the_topic_of_the_question_comes_before_the_story(sqlite_url):
+    trk = tracker(STORY, "describe_hair_loss", entities=[entity("red_flag", "sudden_loss")] + STORY_TOPICS,
+                  signals=PLAIN)
+    messages, _ = run(ActionRedFlag(), trk)
+    assert "doctor or dermatologist" in messages[0]["text"]
+    assert messages[1]["text"] == content.knowledge_entries()["stress"]["answer"].strip()

@@ -453,6 +453,45 @@ def test_a_transplant_asked_about_for_someone_is_a_candidacy_question_not_what_d
     assert choose("ask_dhi", "is DHI possible for me?", 0.95, entities=[ent("procedure", "dhi")]) is None
 
 
+def test_a_candidacy_question_about_another_treatment_is_answered_whatever_the_guess():
+    """"Is hair transplantation possible at 25?" taken for prices, "when should I have my
+    first hair transplant?" taken for a story of hair loss, "am I the right age for a
+    transplant?" taken for mesotherapy's own "can I have it?": who can have one."""
+    transplant = [ent("procedure", "hair_transplant")]
+    for intent, text in (("ask_price", "Is Hair Transplantation Possible at 25?"),
+                         ("describe_hair_loss", "I just started to thin, when should I have my first hair transplant?"),
+                         ("check_eligibility", "Am I at the right age for getting a hair transplant?"),
+                         ("ask_dhi", "Why Can't I Have Another Hair Transplant?!!?")):
+        assert choose(intent, text, 0.95, entities=transplant) == "action_other_treatment", text
+        # mesotherapy named: a question about mesotherapy
+        assert choose(intent, text, 0.95, entities=transplant + [ent("procedure", "mesotherapy")]) != (
+            "action_other_treatment"), text
+    # a story that asks nothing ("my brother had his transplant at 25 and I'm 30 now.")
+    story = "My brother had his hair transplant at 25 and I'm 30 now, my hair is thinning too."
+    assert choose("describe_hair_loss", story, 0.95, entities=transplant) != "action_other_treatment"
+    # the flows, the safety intents and small talk are not guesses at an answer
+    for intent in ("book_consultation", "emergency", "greet"):
+        assert choose(intent, "can I book a hair transplant at 25?", 0.95, entities=transplant) != (
+            "action_other_treatment"), intent
+    assert sig.asks_candidacy([], "why can't I have another hair transplant?")
+    assert sig.asks_candidacy([], "when should I have my first hair transplant?")
+    # a story's "the first time" is no candidacy cue
+    assert not sig.asks_candidacy([], "the first time this happened I was on holiday, do transplants hurt?")
+
+
+def test_topics_named_in_the_sentence_that_asks_come_first():
+    text = "We had Covid and I lost weight. Can stress make you lose your hair?"
+    ents = [dict(ent("topic", v), start=text.index(w), end=text.index(w) + len(w))
+            for v, w in (("after_illness", "Covid"), ("crash_diet", "lost weight"), ("stress", "stress"))]
+    assert sig.topics(ents, text) == ["stress", "after_illness", "crash_diet"]
+    assert sig.in_question(ents, text, ["after_illness", "crash_diet", "stress"]) == ["stress"]
+    # no sentence asks: the visitor's order
+    flat = text.replace("Can stress make", "Stress makes").replace("?", ".")
+    assert sig.topics(ents, flat) == ["after_illness", "crash_diet", "stress"]
+    # a question word first asks too, with or without the mark
+    assert sig.question_spans("how long does it last. I had covid") == [(0, 22)]
+
+
 def test_a_general_question_on_causes_gives_way_to_a_named_cause_or_treatment():
     assert sig.topics([ent("topic", "hair_loss_causes")], "does metformin cause hair loss?") == ["hair_loss_causes"]
     assert sig.topics([ent("topic", "stress"), ent("topic", "hair_loss_causes")],
