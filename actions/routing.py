@@ -43,11 +43,18 @@ def red_flag_reasons(tracker: Tracker) -> List[str]:
     return reasons if route == sig.RED_FLAG else []
 
 
+# Red flags that cannot wait for a routine appointment (signals.py reasons).
+SAME_DAY_REASONS = {sig.SCALP_INFECTION}
+
+
 def send_red_flag(dispatcher: CollectingDispatcher, reasons: List[str]) -> None:
     """The "see a doctor" answer naming ``reasons`` (red_flag concept ids)."""
     words = content.routing().get("red_flag_reasons") or {}
     named = [words[r] for r in reasons if r in words] or [words.get("scalp_symptoms", "")]
     say(dispatcher, "red_flag", reasons=join_words(named))
+    if set(reasons) & SAME_DAY_REASONS:
+        # pus on the scalp, or hair loss with a fever: today, not a routine appointment
+        say(dispatcher, "red_flag_same_day", custom={"kind": "urgent_care"})
 
 
 def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "condition_note") -> bool:
@@ -215,7 +222,10 @@ class ActionOtherTreatment(Action):
         kind, reply = other_treatment_reply(latest_entities(tracker), latest_intent(tracker), latest_text(tracker))
         if kind == "entry":
             entry_id = reply["id"]
-            return send_entries(dispatcher, [(entry_id, content.knowledge_entries()[entry_id])])
+            events = send_entries(dispatcher, [(entry_id, content.knowledge_entries()[entry_id])])
+            # "I'm on warfarin, is a hair transplant possible?": the condition is the surgeon's to weigh
+            condition_note(dispatcher, tracker, key="other_treatment_condition_note")
+            return events
         care = kind != "cannot_answer_recovery" and sig.CARE_SIGNS.search(latest_text(tracker))
         say(dispatcher, kind, treatment=reply["name"],
             buttons=[] if care else content.buttons_for(reply["follow_ups"]))

@@ -265,10 +265,14 @@ def choose_action(
                 _TRANSPLANT_ASPECT.search(text or "") or sig.asks_candidacy(entities, text)) and (
                 sig.DHI not in sig.affirmed(entities, sig.PROCEDURE_ENTITY)):
             return ACTION_OTHER_TREATMENT
-        # the same question, whatever the guess (a story, prices, mesotherapy's own
-        # "can I have it?"): "is hair transplantation possible at 25?", "why can't I have
-        # another hair transplant?" ask who can have that treatment
-        if asked and not topics and (_answers_content(intent) or intent == "check_eligibility") and (
+        # the same question taken for mesotherapy's own "can I have it?", for a story of
+        # hair loss when the sentence that asks is the candidacy question, or a guess too
+        # weak to act on ("is hair transplantation possible at 25?" at 0.7 for prices):
+        # who can have that treatment. A sure guess otherwise keeps its answer ("how much
+        # does a second transplant cost?", "I'm 25 and losing hair fast, what are my options?")
+        unsure_guess = _answers_content(intent) and confidence < answer_confidence
+        story_asking = intent == "describe_hair_loss" and sig.asks_candidacy_in_question(entities, text)
+        if asked and not topics and (unsure_guess or story_asking or intent == "check_eligibility") and (
                 sig.asks_candidacy(entities, text)) and sig.DHI not in sig.affirmed(entities, sig.PROCEDURE_ENTITY):
             return ACTION_OTHER_TREATMENT
     # "will I need time off work?" taken for a goodbye: a question that names a topic

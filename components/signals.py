@@ -195,20 +195,16 @@ _OWN_SESSION = re.compile(
 )
 
 
-# A sentence is a question when it ends with "?" or starts with one of these.
+# A message is shaped as a question when it has a "?" or starts with one of these.
 QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ",
                   "does ")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 def question_spans(text: str) -> List[Tuple[int, int]]:
-    """(start, end) of each sentence of ``text`` that asks something."""
-    spans = []
-    for match in _SENTENCE.finditer(text or ""):
-        sentence = match.group(0).strip().lower()
-        if sentence.endswith("?") or sentence.startswith(QUESTION_START):
-            spans.append((match.start(), match.end()))
-    return spans
+    """(start, end) of each sentence of ``text`` that ends with a question mark (a
+    question word first is not enough inside a story: "What my GP said is ...")."""
+    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text or "") if m.group(0).strip().endswith("?")]
 
 
 def in_question(entities: Iterable[Dict[str, Any]], text: str, values: List[str]) -> List[str]:
@@ -280,7 +276,7 @@ _CANDIDACY = re.compile(
     r"impossible|rules? (it |me |you |them )?out|ruled out|eligib\w*|suitable|suit me|candidates?|qualify|allowed|"
     r"should i wait|when should (i|l|we|you|one) (have|get|do|start|consider)|twice|more than once|"
     r"(second|another) (hair )?(one|time|transplant\w*|procedure|surgery)|first (hair )?(transplant\w*|procedure|surgery)|"
-    r"again|at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
+    r"(transplant\w*|surgery|procedure|one|it) again|at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
     re.IGNORECASE,
 )
 
@@ -293,6 +289,20 @@ def asks_candidacy(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     if AFTER_PROCEDURE.search(text) or CARE_SIGNS.search(text):
         return False
     return bool(_CANDIDACY.search(text)) or bool(affirmed(entities, "condition"))
+
+
+def asks_candidacy_in_question(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A sentence with a question mark names another treatment and asks whether it suits
+    ("I just started to thin, when should I have my first hair transplant?"); a story
+    told around an unrelated question ("My dad had a transplant at 50. I'm 25, what are
+    my options?") does not."""
+    text = text or ""
+    named = [e for e in entities or [] if e.get("entity") == PROCEDURE_ENTITY and e.get("value") != MESOTHERAPY
+             and e.get("role") not in ("negated",) and isinstance(e.get("start"), int)]
+    return any(
+        any(start <= e["start"] < end for e in named) and asks_candidacy(entities, text[start:end])
+        for start, end in question_spans(text)
+    )
 
 
 def after_other_procedure(entities: Iterable[Dict[str, Any]], text: str) -> bool:

@@ -8,6 +8,7 @@ Nothing here knows about Rasa; ``components.domain_nlp`` wraps it for Rasa.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -335,6 +336,41 @@ class CueMatcher:
         return None
 
 
+# A typo of a long domain word ("mesoterapy", "injectoins", "dermatoligist") keeps a
+# question in the domain: a word of at least this many letters that is no English word
+# (spaCy's lookup tables, spacy-lookups-data) and is one letter added, dropped or changed
+# (or two swapped) away from a domain word of that length. Real words never count, so
+# "thinking" is not taken for "thinning".
+TYPO_MIN_LETTERS = 6
+
+
+@functools.lru_cache(maxsize=1)
+def _english_words() -> frozenset:
+    """Every English word form spaCy's lookup tables know (about 130,000)."""
+    from spacy.lookups import load_lookups
+
+    tables = load_lookups("en", ["lemma_lookup", "lemma_index", "lemma_exc"], strict=False)
+    words = set()
+    for name in tables.tables:
+        table = tables.get_table(name)
+        for key in table.keys():
+            value = table[key]
+            if isinstance(value, str):
+                words.update((key, value))
+            elif isinstance(value, list):
+                words.update(value)
+            elif isinstance(value, dict):
+                words.update(value)
+                for forms in value.values():
+                    words.update(forms if isinstance(forms, list) else [])
+    return frozenset(w.lower() for w in words if isinstance(w, str))
+
+
+def _one_letter_off(word: str) -> set:
+    """The word with each one of its letters dropped."""
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
 class Analyser:
     """The pipeline and its cue matcher, ready to analyse texts."""
 
@@ -344,6 +380,10 @@ class Analyser:
         self.english = {str(w).lower() for w in cues.get("english_words") or []}
         self.domain_words = {str(w).lower() for w in cues.get("domain_words") or []}
         self.domain_pointers = {str(w).lower() for w in cues.get("domain_pointers") or []}
+        long_words = [w for w in self.domain_words if len(w) >= TYPO_MIN_LETTERS and w.isalpha()]
+        self._near_domain = set(long_words).union(*(_one_letter_off(w) for w in long_words))
+        if self._near_domain:
+            _english_words()  # loaded once, at start-up rather than on a visitor's message
         self.pointer_max_words = int(cues.get("domain_pointer_max_words") or 0)
         self.injection_phrases = _phrases(cues.get("injection_words") or [], nlp)
         self.injection_times = {str(w).lower() for w in cues.get("injection_time_words") or []}
@@ -423,7 +463,23 @@ class Analyser:
         if lowers & self.domain_words:
             return True
         alpha = [t for t in words if t.is_alpha]
+        if self._mostly_english(alpha) and any(self.is_domain_typo(t.lower_) for t in alpha):
+            return True
         return len(alpha) <= self.pointer_max_words and bool(lowers & self.domain_pointers)
+
+    @staticmethod
+    def _mostly_english(words) -> bool:
+        """At least half the words besides the misspelt one are English: a typo is read
+        only in an English message ("sesiones" in a Spanish question is not "sessions"
+        misspelt; "how mny sesions" is English with two slips)."""
+        known = _english_words()
+        return sum(t.lower_ in known for t in words) * 2 >= len(words) - 1
+
+    def is_domain_typo(self, word: str) -> bool:
+        """A misspelt domain word (see ``TYPO_MIN_LETTERS``)."""
+        if len(word) < TYPO_MIN_LETTERS or not self._near_domain or word in _english_words():
+            return False
+        return word in self._near_domain or bool(_one_letter_off(word) & self._near_domain)
 
     def signals(self, text: str, doc=None) -> Dict[str, bool]:
         """The message-level signals DomainSpacyNLP writes (``meso_signals``)."""

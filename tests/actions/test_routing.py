@@ -269,7 +269,8 @@ def test_a_transplant_with_an_age_or_a_condition_gets_the_candidacy_answer_but_i
                          [entity("condition", "endocrine_disorder")])):
         trk = tracker(text, "ask_dhi", entities=[entity("procedure", "hair_transplant")] + extra, signals=PLAIN)
         messages, _ = run(ActionOtherTreatment(), trk)
-        assert [m["text"] for m in messages] == [candidacy], text
+        assert messages[0]["text"] == candidacy, text
+        assert len(messages) == (2 if extra else 1), text  # a named condition: "tell the surgeon"
     # the time after it, or signs of a problem, are its recovery: not who can have one
     for text, extra in (("Can I drive after a hair transplant immediately?", []),
                         ("signs of infection in a diabetic after a transplant", [entity("condition", "endocrine_disorder")])):
@@ -349,3 +350,37 @@ def test_after_see_a_doctor_the_topic_of_the_question_comes_before_the_story(sql
     messages, _ = run(ActionRedFlag(), trk)
     assert "doctor or dermatologist" in messages[0]["text"]
     assert messages[1]["text"] == content.knowledge_entries()["stress"]["answer"].strip()
+
+
+def test_signs_of_an_infection_on_the_scalp_get_a_doctor_today_not_a_routine_appointment(sqlite_url):
+    """Review: "red, hot and swollen with pus since my FUE 5 days ago" got "make an
+    appointment with your GP" only; pus or a fever cannot wait for one."""
+    trk = tracker("my scalp is red, hot and swollen with pus since my FUE 5 days ago", "describe_hair_loss",
+                  entities=[entity("red_flag", "scalp_infection")], signals=PLAIN)
+    messages, _ = run(ActionRedFlag(), trk)
+    same_day = content.messages()["red_flag_same_day"]["text"].split("{")[0].strip()
+    assert "doctor or dermatologist" in messages[0]["text"]
+    assert messages[1]["text"].startswith(same_day[:40]) and "today" in messages[1]["text"]
+    assert messages[1].get("custom") == {"kind": "urgent_care"}
+    # bald patches alone: a routine appointment is right, no same-day line
+    trk = tracker("bald patches", "describe_hair_loss", entities=[entity("red_flag", "patchy_loss")], signals=PLAIN)
+    messages, _ = run(ActionRedFlag(), trk)
+    assert not any("today" in m["text"] for m in messages)
+
+
+def test_who_can_have_a_transplant_adds_tell_the_surgeon_when_a_condition_is_named():
+    """Review: "I'm breastfeeding, is a transplant possible?" got the candidacy text,
+    which never mentioned the condition; the surgeon weighs it, never the assistant."""
+    from actions.routing import ActionOtherTreatment
+
+    trk = tracker("I'm pregnant, is a hair transplant possible at 40?", "ask_dhi",
+                  entities=[entity("procedure", "hair_transplant"), entity("condition", "pregnancy")])
+    messages, _ = run(ActionOtherTreatment(), trk)
+    label = content.condition_labels().get("pregnancy")
+    assert label, "the condition has a label"
+    assert messages[0]["text"] == content.knowledge_entries()["transplant_candidacy"]["answer"].strip()
+    assert label in messages[-1]["text"] and "surgeon" in messages[-1]["text"]
+    assert "mesotherapy" not in messages[-1]["text"]
+    # no condition named: the candidacy answer alone
+    plain = tracker("is a hair transplant possible at 40?", "ask_dhi", entities=[entity("procedure", "hair_transplant")])
+    assert len(run(ActionOtherTreatment(), plain)[0]) == 1

@@ -458,14 +458,27 @@ def test_a_candidacy_question_about_another_treatment_is_answered_whatever_the_g
     first hair transplant?" taken for a story of hair loss, "am I the right age for a
     transplant?" taken for mesotherapy's own "can I have it?": who can have one."""
     transplant = [ent("procedure", "hair_transplant")]
-    for intent, text in (("ask_price", "Is Hair Transplantation Possible at 25?"),
-                         ("describe_hair_loss", "I just started to thin, when should I have my first hair transplant?"),
-                         ("check_eligibility", "Am I at the right age for getting a hair transplant?"),
-                         ("ask_dhi", "Why Can't I Have Another Hair Transplant?!!?")):
-        assert choose(intent, text, 0.95, entities=transplant) == "action_other_treatment", text
+    weak = (WEAK + ANSWER) / 2
+    for intent, confidence, text in (("ask_price", weak, "Is Hair Transplantation Possible at 25?"),
+                                     ("describe_hair_loss", 0.95,
+                                      "I just started to thin, when should I have my first hair transplant?"),
+                                     ("check_eligibility", 0.95, "Am I at the right age for getting a hair transplant?"),
+                                     ("ask_dhi", 0.95, "Why Can't I Have Another Hair Transplant?!!?")):
+        at = text.lower().index("transplant")
+        named = [dict(ent("procedure", "hair_transplant"), start=at, end=at + 10)]
+        assert choose(intent, text, confidence, entities=named) == "action_other_treatment", text
         # mesotherapy named: a question about mesotherapy
         assert choose(intent, text, 0.95, entities=transplant + [ent("procedure", "mesotherapy")]) != (
             "action_other_treatment"), text
+    # a sure guess keeps its answer (review of the first version: a price with "a second
+    # transplant" in it, a story of one's own hair loss with an age and a transplant)
+    assert choose("ask_price", "how much does a second transplant cost?", 0.95, entities=transplant) is None
+    dad = "My dad had a hair transplant at 50. I'm 25 and losing hair fast, what are my options?"
+    at = dad.index("hair transplant")
+    placed = [dict(ent("procedure", "hair_transplant"), start=at, end=at + 15)]
+    assert choose("describe_hair_loss", dad, 0.95, entities=placed) != "action_other_treatment"
+    again = "I had a hair transplant 2 years ago and now my hair is falling out again, is that normal?"
+    assert not sig.asks_candidacy([], again)
     # a story that asks nothing ("my brother had his transplant at 25 and I'm 30 now.")
     story = "My brother had his hair transplant at 25 and I'm 30 now, my hair is thinning too."
     assert choose("describe_hair_loss", story, 0.95, entities=transplant) != "action_other_treatment"
@@ -488,8 +501,9 @@ def test_topics_named_in_the_sentence_that_asks_come_first():
     # no sentence asks: the visitor's order
     flat = text.replace("Can stress make", "Stress makes").replace("?", ".")
     assert sig.topics(ents, flat) == ["after_illness", "crash_diet", "stress"]
-    # a question word first asks too, with or without the mark
-    assert sig.question_spans("how long does it last. I had covid") == [(0, 22)]
+    # only a sentence with a question mark asks: "What my GP said is ..." tells
+    assert sig.question_spans("What my GP said is that it's my thyroid. Should I worry?") == [(40, 56)]
+    assert sig.question_spans("how long does it last. I had covid") == []
 
 
 def test_a_general_question_on_causes_gives_way_to_a_named_cause_or_treatment():

@@ -45,6 +45,11 @@ RED_FLAGS = {
         "I think I have alopecia areata, will mesotherapy help?",
         "there are two smooth bald spots above my ear",
         "patchy hair loss on my scalp",
+        # a patch told in everyday words, without "bald" or "round"
+        "a patch of my hair fell out last week",
+        "I lost a patch of hair behind my ear",
+        "there's a patch where the hair is gone",
+        "I have a spot with no hair on the crown",
     ],
     "scarring": [
         "the bald area is smooth and shiny like a scar",
@@ -119,6 +124,8 @@ ORDINARY = [
     "can I have mesotherapy if I have a fever?",
     "how long does a session take?",
     "I'm pulling my hair out trying to choose a clinic",  # the idiom, not the habit
+    "I wear a nicotine patch and my hair is thinning",  # a patch that is no bald patch
+    "the patch test came out fine, can I have mesotherapy?",
 ]
 
 

@@ -344,3 +344,27 @@ def test_topics_overlay_other_labels_and_match_loosely():
     assert ("topic", "results_timeline") in lasting
     negated = [(m.value, m.role) for m in analyser.mentions("I don't have PCOS") if m.entity == "topic"]
     assert negated == [("pcos", "negated")]
+
+
+def test_a_misspelt_domain_word_keeps_a_question_in_the_domain_but_a_real_word_never_does(analyser):
+    """Real visitors misspell ("wat is mesoterapy", "how mny sesions"): one letter off a
+    long domain word, and no English word, is still the domain; "thinking" is a word,
+    not a typo of "thinning", so an everyday question stays outside."""
+    for text in ("wat is mesoterapy", "how mny sesions", "my dermatoligist said no", "injectoins hurt?"):
+        assert analyser.in_domain(text), text
+    for text in ("what are you thinking about", "how do I cancel my subscripton", "recomend a good restaurant"):
+        assert not analyser.in_domain(text), text
+    assert not analyser.is_domain_typo("thinking") and analyser.is_domain_typo("mesoterapy")
+    assert not analyser.is_domain_typo("hurtt")  # shorter than TYPO_MIN_LETTERS: too many near misses
+    assert analyser.in_domain("I'm a 30 year old woman and my parting is getting wider")
+    # a word of another language is no typo: "sesiones" in a Spanish question
+    assert not analyser.in_domain("¿Cuántas sesiones necesito para la caída del cabello?")
+
+
+def test_should_i_worry_is_the_infection_signs_topic_only_after_a_treatment(analyser):
+    """Review: "My GP said it's my thyroid; I had a baby in May. Should I worry?" got the
+    signs of a scalp infection."""
+    def topics(text):
+        return [m.value for m in analyser.mentions(text) if m.entity == "topic"]
+    assert "infection_signs" not in topics("My GP said it's my thyroid. I had a baby in May and I'm stressed. Should I worry?")
+    assert "infection_signs" in topics("should I worry after the injections if it is red?")
