@@ -368,3 +368,11 @@ def test_should_i_worry_is_the_infection_signs_topic_only_after_a_treatment(anal
         return [m.value for m in analyser.mentions(text) if m.entity == "topic"]
     assert "infection_signs" not in topics("My GP said it's my thyroid. I had a baby in May and I'm stressed. Should I worry?")
     assert "infection_signs" in topics("should I worry after the injections if it is red?")
+
+
+def test_a_short_question_about_the_cost_the_visits_or_afterwards_is_in_the_domain(analyser):
+    """Review: "whats the cost", "how long is each visit" were declined as outside the
+    topic. Short messages only: in a longer one these words say nothing."""
+    for text in ("whats the cost", "what should I avoid afterwards", "whats involved", "how long is each visit"):
+        assert analyser.in_domain(text), text
+    assert not analyser.in_domain("how much does a visit to the zoo cost for a family of four")
