@@ -139,6 +139,9 @@ def test_clarify_on_a_weak_complication_guess_gives_the_urgent_care_line_first()
                   ranking=[("report_complication", 0.55), ("ask_side_effects", 0.3)])
     messages, _ = run(ActionClarify(), trk)
     assert "medical care today" in messages[0]["text"]
+    # "my heart is racing and I feel very sick after the injections" (review): the line
+    # also says when to call the emergency number, before any "did you mean"
+    assert "feel very unwell" in messages[0]["text"] and content.clinic()["emergency_number"] in messages[0]["text"]
     assert "/report_complication" in [b["payload"] for b in messages[1]["buttons"]]
 
 
