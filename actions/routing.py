@@ -115,9 +115,7 @@ def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]], text: s
     then general information on that kind of hair loss (entries with
     ``when: ["red_flag:<reason>"]``), then any other topic named."""
     # "see a doctor" is the answer to "what can I do?" here: no treatment options after it
-    named = [v for v in positive_values(entities, TOPIC) if v not in sig.STORY_TOPICS]
-    asked = sig.in_question(entities, text, named)  # the sentence that asks comes first
-    named = asked + [v for v in named if v not in asked]
+    named = sig.question_first(entities, text, [v for v in positive_values(entities, TOPIC) if v not in sig.STORY_TOPICS])
     topics = content.entries_for_mentions([(TOPIC, v) for v in named])
     kinds = content.entries_for_mentions([(sig.RED_FLAG_ENTITY, r) for r in reasons])
     chosen: List[Tuple[str, Dict[str, Any]]] = []

@@ -207,17 +207,24 @@ def question_spans(text: str) -> List[Tuple[int, int]]:
     return [(m.start(), m.end()) for m in _SENTENCE.finditer(text or "") if m.group(0).strip().endswith("?")]
 
 
+def _inside(entity: Dict[str, Any], spans: List[Tuple[int, int]]) -> bool:
+    """The mention starts inside one of ``spans``."""
+    return isinstance(entity.get("start"), int) and any(start <= entity["start"] < end for start, end in spans)
+
+
 def in_question(entities: Iterable[Dict[str, Any]], text: str, values: List[str]) -> List[str]:
     """Those of ``values`` (topics) named inside a sentence that asks something, in order.
     "We had Covid and I lost weight. Can stress make you lose your hair?" asks about
     stress; the illness and the weight loss are the story around the question."""
     spans = question_spans(text)
-    asked = {
-        e.get("value") for e in entities or []
-        if e.get("entity") == TOPIC_ENTITY and isinstance(e.get("start"), int)
-        and any(start <= e["start"] < end for start, end in spans)
-    }
+    asked = {e.get("value") for e in entities or [] if e.get("entity") == TOPIC_ENTITY and _inside(e, spans)}
     return [v for v in values if v in asked]
+
+
+def question_first(entities: Iterable[Dict[str, Any]], text: str, values: List[str]) -> List[str]:
+    """``values`` (topics) with those named in the sentence that asks first."""
+    asked = in_question(entities, text, values)
+    return asked + [v for v in values if v not in asked]
 
 
 def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
@@ -245,8 +252,7 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         set(found) & SPECIFIC_CAUSE_TOPICS or affirmed(entities, PROCEDURE_ENTITY) or asks_if_treatment_causes(text)
     ):
         found = [t for t in found if t != GENERAL_CAUSE]
-    asked = in_question(entities, text, found)
-    return asked + [t for t in found if t not in asked]
+    return question_first(entities, text, found)
 
 
 # The time after another treatment ("scabs after my transplant", "gym after FUE", "2
@@ -298,9 +304,9 @@ def asks_candidacy_in_question(entities: Iterable[Dict[str, Any]], text: str) ->
     my options?") does not."""
     text = text or ""
     named = [e for e in entities or [] if e.get("entity") == PROCEDURE_ENTITY and e.get("value") != MESOTHERAPY
-             and e.get("role") not in ("negated",) and isinstance(e.get("start"), int)]
+             and e.get("role") not in ("negated",)]
     return any(
-        any(start <= e["start"] < end for e in named) and asks_candidacy(entities, text[start:end])
+        any(_inside(e, [(start, end)]) for e in named) and asks_candidacy(entities, text[start:end])
         for start, end in question_spans(text)
     )
 

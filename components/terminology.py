@@ -463,7 +463,8 @@ class Analyser:
         if lowers & self.domain_words:
             return True
         alpha = [t for t in words if t.is_alpha]
-        if self._mostly_english(alpha) and any(self.is_domain_typo(t.lower_) for t in alpha):
+        # the English share only when a typo is found (rare; the scan is the costly part)
+        if any(self.is_domain_typo(t.lower_) for t in alpha) and self._mostly_english(alpha):
             return True
         return len(alpha) <= self.pointer_max_words and bool(lowers & self.domain_pointers)
 
