@@ -211,6 +211,10 @@ def choose_action(
             return None if intent == "report_complication" else UTTER_COMPLICATION
         if route == sig.RED_FLAG:
             return ACTION_RED_FLAG
+        # PRP on the face, a knee injection: a treatment elsewhere on the body
+        if sig.treated_elsewhere(text) and (
+                intent not in NOT_GUARDED_INTENTS or (asked and intent in WEAKLY_GUARDED_INTENTS)):
+            return UTTER_OUT_OF_SCOPE
         # a message that names a topic or a treatment of the terminology is about it,
         # whatever words surround the term (not "iron", "volume", "flu": too general)
         in_domain = (signals or {}).get("in_domain", True) or bool(
@@ -299,7 +303,9 @@ def choose_action(
     unsure = intent == FALLBACK or (
         intent == "report_complication" and confidence < high_stakes_confidence
     ) or (_answers_content(intent) and confidence < weak_confidence)
-    if unsure and asked and sig.affirmed(entities, CLAIM_ENTITY):
+    # (not for another treatment: "how often should you use a dermaroller for hair
+    # growth?" asks about microneedling, not about mesotherapy's claims)
+    if unsure and asked and sig.affirmed(entities, CLAIM_ENTITY) and not sig.other_treatment(entities):
         return ACTION_CLAIM
     if intent == "forget_me":
         return ACTION_CONFIRM_FORGET

@@ -138,6 +138,24 @@ _ON_THE_HEAD = re.compile(
 )
 
 
+# A treatment site that is not the head ("PRP on my face", "my eye area", "a knee
+# injection"): with no word of the scalp, the hair or mesotherapy, the message is about
+# a treatment elsewhere on the body, which this assistant does not cover.
+_SITE_ELSEWHERE = re.compile(
+    r"\b(eye area|under[- ]?eyes?|tear troughs?|facial|(on|to|in|for|around|into) (my|the|your|her|his|a) "
+    r"(face|lips?|knees?|joints?|shoulders?|elbows?|neck|arms?|legs?|hands?|tendons?|cheeks?|chin))\b",
+    re.IGNORECASE,
+)
+_HEAD_OR_HAIR = re.compile(
+    r"\b(scalp|head|hair\w*|crown|temples?|bald\w*|beard|eyebrows?|eyelash\w*|meso\w*)\b", re.IGNORECASE)
+
+
+def treated_elsewhere(text: str) -> bool:
+    """A treatment site other than the head is named and nothing of the scalp, the hair
+    or mesotherapy is ("swelling after a PRP injection on my face")."""
+    return bool(_SITE_ELSEWHERE.search(text or "")) and not _HEAD_OR_HAIR.search(text or "")
+
+
 def signs_elsewhere(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """Signs of an infection or a bad reaction (``complication_sign``: not a fever
     alone), no red flag, no word of the head or hair, and a treatment done elsewhere
@@ -282,7 +300,8 @@ _CANDIDACY = re.compile(
     r"impossible|rules? (it |me |you |them )?out|ruled out|eligib\w*|suitable|suit me|candidates?|qualify|allowed|"
     r"should i wait|when should (i|l|we|you|one) (have|get|do|start|consider)|twice|more than once|"
     r"(second|another) (hair )?(one|time|transplant\w*|procedure|surgery)|first (hair )?(transplant\w*|procedure|surgery)|"
-    r"(transplant\w*|surgery|procedure|one|it) again|at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
+    r"(transplant\w*|surgery|procedure|one|it) again|safe for (\w+ )?(patients|people|diabetics|smokers|someone|anyone)|"
+    r"at \d{1,2}|i'?m \d{1,2}|i am \d{1,2}|\d{1,2} ?(years?|yrs?|y/?o)(?!\s+ago))\b",
     re.IGNORECASE,
 )
 

@@ -34,6 +34,8 @@ from actions.routing import other_treatment_reply, red_flag_entries, topic_entri
 from components import signals as sig  # noqa: E402
 from components.routing_policy import choose_action  # noqa: E402
 from components.terminology import Analyser  # noqa: E402
+from components.topic_classifier import GUESS as TOPIC_GUESS  # noqa: E402
+from components.topic_classifier import TopicClassifier, topic_to_name  # noqa: E402
 
 # Where the rules send each intent, as a topic label of tests/realworld/topics.yml.
 INTENT_LABELS = {
@@ -46,6 +48,15 @@ INTENT_LABELS = {
 INTENT_MESSAGES = {"request_medical_advice": "decline_medical_advice", "human_handoff": "handoff", "ask_price": "price"}
 MAX_TOPICS_ANSWERED = 2  # actions/routing.py: more named topics than this -> "which one?"
 SURE_INTENT = 0.8  # actions/routing.py: a classified question this sure is answered beside a named topic
+
+
+def topic_classifier_settings():
+    """(threshold, intents, story intents) of the TopicClassifier in config.yml."""
+    step = next((c for c in yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+                 if c["name"].endswith("TopicClassifier")), None)
+    config = {**TopicClassifier.get_default_config(), **(step or {})}
+    threshold = float(config["threshold"]) if step else 2.0  # not in the pipeline: names nothing
+    return threshold, set(config["intents"]), set(config["story_intents"])
 
 
 def topic_patterns():
@@ -125,6 +136,7 @@ async def main() -> int:
     high_stakes, answer = float(policy["high_stakes_confidence"]), float(policy["answer_confidence"])
     weak = float(policy.get("weak_confidence", answer))
     agent = Agent.load(args.model)
+    topic_settings = topic_classifier_settings()
     analyser = Analyser.from_terminology_file(args.terminology)
     items = yaml.safe_load(args.file.read_text(encoding="utf-8"))
     patterns = topic_patterns()
@@ -138,6 +150,13 @@ async def main() -> int:
         doc = analyser.nlp(text)
         entities = [m.as_rasa_entity("DomainSpacyNLP") for m in analyser.mentions(text, doc=doc)]
         signals = analyser.signals(text, doc=doc)
+        # a topic the model's topic classifier would name beside these entities
+        # (components/topic_classifier.py)
+        named = topic_to_name(parse.get(TOPIC_GUESS), text, entities, signals, parse["intent"]["name"],
+                              *topic_settings)
+        if named:
+            entities.append({"entity": "topic", "value": named, "start": 0, "end": len(text),
+                             "extractor": "TopicClassifier"})
         intent = parse["intent"]["name"]
         conf = float(parse["intent"].get("confidence") or 0.0)
         action = choose_action("action_listen", None, intent, conf, entities, signals, text, high_stakes, answer, weak)
@@ -158,6 +177,7 @@ async def main() -> int:
                 "id": item["id"], "outcome": kind, "intent": intent, "confidence": round(conf, 3),
                 "action": action, "got": got, "expected": sorted(expected),
                 "topics": sig.topics(entities, text), "asked": "?" in text, "words": len(text.split()),
+                "topic_guess": parse.get(TOPIC_GUESS),
             }) + "\n")
         if args.show_wrong and kind != "right":
             print(f"{kind:8} {item['id']:8} expected {sorted(expected)} got {got} (intent {intent} {conf:.2f})\n         {text[:160]!r}")

@@ -4,7 +4,8 @@
 Fails (exit code 1) when
   * a test example equals a training example after normalisation
     (lowercase, punctuation removed, whitespace collapsed),
-  * a training example equals (normalised the same way) a held-out real visitor
+  * a training example, or a topic example of the topic recogniser (data/topics/),
+    equals (normalised the same way) a held-out real visitor
     question (tests/realworld/questions.yml) or out-of-scope line
     (tests/realworld/out_of_scope.yml): that set measures the assistant on what real
     people ask and must never be used to write training data,
@@ -16,7 +17,7 @@ Fails (exit code 1) when
 Warns (exit code 0) when a training intent has no test examples.
 
 Usage:
-  python tests/nlu/check_overlap.py [--train DIR] [--test DIR] [--realworld DIR] [--near 0.9]
+  python tests/nlu/check_overlap.py [--train DIR] [--topics DIR] [--test DIR] [--realworld DIR] [--near 0.9]
 
 --near R additionally lists (without failing) test/training pairs whose
 difflib similarity ratio is >= R, to help a human spot trivial variants.
@@ -96,6 +97,25 @@ def load_dir(directory: Path, errors: list) -> dict:
     return intents
 
 
+def load_topics(directory: Path, errors: list) -> dict:
+    """{"topic:<id>": [(file, example), ...]} from the topic recogniser's examples
+    (``topic_examples`` blocks of every *.yml under directory; none if it is absent)."""
+    topics = {}
+    if not directory.exists():
+        return topics
+    for path in sorted(directory.rglob("*.yml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            errors.append(f"{path}: cannot parse YAML: {exc}")
+            continue
+        for item in (data or {}).get("topic_examples") or []:
+            if isinstance(item, dict) and "topic" in item:
+                topics.setdefault(f"topic:{item['topic']}", []).extend(
+                    (path, ex) for ex in parse_examples(item.get("examples")))
+    return topics
+
+
 def load_realworld(directory: Path, errors: list) -> list:
     """[(file name, item id, text), ...] of the held-out real-world set (none if absent)."""
     out = []
@@ -120,6 +140,8 @@ def load_realworld(directory: Path, errors: list) -> list:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, default=REPO / "data" / "nlu")
+    parser.add_argument("--topics", type=Path, default=REPO / "data" / "topics",
+                        help="the topic recogniser's examples (components/topic_classifier.py)")
     parser.add_argument("--test", type=Path, default=REPO / "tests" / "nlu")
     parser.add_argument("--realworld", type=Path, default=REPO / "tests" / "realworld",
                         help="held-out real visitor questions that training must not contain")
@@ -131,8 +153,9 @@ def main(argv=None) -> int:
     train = load_dir(args.train, errors)
     test = load_dir(args.test, errors)
 
+    topics = load_topics(args.topics, errors)
     train_index = {}
-    for intent, rows in train.items():
+    for intent, rows in list(train.items()) + list(topics.items()):
         for path, ex in rows:
             train_index.setdefault(normalise(ex), []).append((intent, path, ex))
 
@@ -183,7 +206,7 @@ def main(argv=None) -> int:
                         t_intent = train_index[cand][0][0]
                         print(f"near: [{intent}] {ex!r} ~ [{t_intent}] {train_index[cand][0][2]!r}")
 
-    n_train = sum(len(v) for v in train.values())
+    n_train = sum(len(v) for v in train.values()) + sum(len(v) for v in topics.values())
     n_test = sum(len(v) for v in test.values())
     if errors:
         print(f"check_overlap: FAILED ({len(errors)} problem(s)):", file=sys.stderr)
