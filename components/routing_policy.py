@@ -12,7 +12,8 @@ forms' validation does the same checks, ``actions/forms.py``):
    body hair, a child, fever or weight loss) -> ``action_red_flag`` ("see a doctor",
    with the reason) before anything else;
 3. a question with nothing about hair, the treatment or the clinic in it ("how do I
-   open a bank account?") -> ``utter_out_of_scope`` instead of a guessed topic;
+   open a bank account?"), or about a treatment elsewhere on the body ("swelling after
+   PRP on my face") -> ``utter_out_of_scope`` instead of a guessed topic;
 4. a question that names a topic from the terminology ("does it hurt", "PRP",
    "after giving birth") -> ``action_answer_topic``: the topic's entry answers it;
 5. a weak guess at an intent with large consequences (emergency without a named sign,

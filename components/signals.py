@@ -266,6 +266,11 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         and MESOTHERAPY not in mentioned(entities, PROCEDURE_ENTITY) and not _OWN_SESSION.search(text or "")
     ):
         found = [t for t in found if t not in SESSION_TOPICS]
+    illness = [_span(e, text) for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == "after_illness"]
+    if illness and all(WEIGHT_LOSS_TREATMENT.search(span) for span in illness):
+        # "after gastric bypass surgery": an operation to lose weight is the diet topic
+        # (the longer "after ... surgery" of the illness topic covered its words)
+        found = [CRASH_DIET if t == "after_illness" else t for t in found if t != CRASH_DIET]
     if GENERAL_CAUSE in found and (
         set(found) & SPECIFIC_CAUSE_TOPICS or affirmed(entities, PROCEDURE_ENTITY) or asks_if_treatment_causes(text)
     ):
@@ -396,6 +401,15 @@ def _span(entity: Dict[str, Any], text: str) -> str:
     return text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
 
 
+# An operation or a medicine for losing weight ("after my gastric sleeve", "weight loss
+# surgery", "since starting Ozempic"): losing weight on purpose.
+WEIGHT_LOSS_TREATMENT = re.compile(
+    r"\b((weight[- ]loss|bariatric|gastric|sleeve|lap[- ]band|bypass)\s+(surgery|operation|op)|"
+    r"gastric (bypass|sleeve|band)|bariatric|sleeve gastrectomy|ozempic|wegovy|mounjaro|semaglutide|tirzepatide)\b",
+    re.IGNORECASE,
+)
+
+
 def _weight_loss_with_a_diet(entities: List[Dict[str, Any]], text: str) -> bool:
     """Weight loss is the only systemic sign named, and a diet, a weight-loss medicine or
     an operation for it is named as its cause ("I lost weight on keto"): losing weight on
@@ -405,7 +419,8 @@ def _weight_loss_with_a_diet(entities: List[Dict[str, Any]], text: str) -> bool:
                 and e.get("role") != "negated"]
     causes = [e for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == CRASH_DIET
               and not e.get("role") and not _WEIGHT.search(_span(e, text))]
-    return bool(systemic and causes) and all(_WEIGHT.search(_span(e, text)) for e in systemic)
+    on_purpose = bool(causes) or bool(WEIGHT_LOSS_TREATMENT.search(text or ""))
+    return bool(systemic) and on_purpose and all(_WEIGHT.search(_span(e, text)) for e in systemic)
 
 
 def about_losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:

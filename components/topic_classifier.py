@@ -59,8 +59,6 @@ DEFAULT_INTENTS = [
 ]
 # Intents a message that tells a story can have: a topic answers only a question in it.
 DEFAULT_STORY_INTENTS = ["describe_hair_loss", "inform"]
-QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ",
-                  "do ", "does ", "will ", "would ", "should ", "shall ", "am i", "any ", "has ", "have ")
 
 
 def load_examples(folder: Path) -> Dict[str, List[str]]:
@@ -99,7 +97,7 @@ def build_model(seed: int = 42, c: float = 10.0):
 
 
 def _asked(text: str) -> bool:
-    return "?" in text or text.strip().lower().startswith(QUESTION_START)
+    return "?" in text or text.strip().lower().startswith(sig.QUESTION_START)
 
 
 def topic_to_name(guess: Optional[Dict[str, Any]], text: str, entities: List[Dict[str, Any]],

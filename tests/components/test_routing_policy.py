@@ -606,3 +606,12 @@ def test_an_animals_coat_gets_the_vet_not_a_hair_loss_answer_or_a_doctor():
     assert choose("emergency", "my dog bit me and my face is swelling", confidence=1.0, signals=ANIMAL) is None
     # a button press is never re-read as a message about an animal
     assert choose("ask_side_effects", "/ask_side_effects", signals=ANIMAL) != "utter_not_a_person"
+
+
+def test_a_weak_guess_naming_a_benefit_of_another_treatment_asks_instead_of_giving_mesotherapy_s_claim():
+    """"How often should you use a dermaroller for hair growth?" names a claim, but about
+    microneedling: not mesotherapy's evidence on hair growth."""
+    claim = ent("claim_topic", "hair_growth")
+    text = "How often should you use a dermaroller for hair growth?"
+    assert choose("ask_alternatives", text, 0.49, [claim, ent("procedure", "microneedling")]) == "action_clarify"
+    assert choose("ask_alternatives", "would it help hair growth?", 0.49, [claim]) == "action_explain_claim"

@@ -222,6 +222,38 @@ def test_weight_lost_on_purpose_is_not_a_red_flag_but_unexplained_loss_is(analys
         assert found == sig.RED_FLAG and "systemic" in reasons, (text, found, reasons)
 
 
+def test_an_operation_or_medicine_to_lose_weight_is_the_diet_topic_not_illness_or_a_red_flag(analyser):
+    """"After gastric bypass surgery": the illness topic's "after ... surgery" covers the
+    words, but weight lost through an operation for it is on purpose (the diet answer)."""
+    for text in ("Will I have hair loss after weight loss surgery?",
+                 "Will my hair fall out after gastric bypass surgery?",
+                 "I lost weight since starting Ozempic and my hair is thinning"):
+        entities, signals = parse(analyser, text)
+        assert sig.safety_route(entities, signals, text) == (None, []), text
+        assert sig.topics(entities, text)[:1] == [sig.CRASH_DIET], text
+    # an operation for something else stays the illness topic
+    entities, _ = parse(analyser, "my hair started shedding three months after my knee surgery")
+    assert "after_illness" in sig.topics(entities, "my hair started shedding three months after my knee surgery")
+
+
+def test_a_treatment_elsewhere_on_the_body_is_declined_but_the_scalp_keeps_its_answers(analyser):
+    def decide(text, intent="ask_side_effects", confidence=0.96):
+        entities, signals = parse(analyser, text)
+        return choose_action("action_listen", None, intent, confidence, entities, signals, text, 0.8, 0.9, 0.6)
+
+    for text in ("Is swelling normal after a PRP injection on my face, and how can I manage it?",
+                 "does prp for the under eye area hurt?",
+                 "how long do I have to rest my arm after a shot in the shoulder?"):
+        assert decide(text) == "utter_out_of_scope", text
+    # a sign after a treatment elsewhere: the doctor who did it (action_other_treatment)
+    assert decide("how long does bruising last after a knee injection?") == "action_other_treatment"
+    assert decide("I'm getting PRP for my eye area next week, can I have it on my period?", "inform", 0.52) == (
+        "utter_out_of_scope")
+    for text in ("Is swelling normal after PRP on my scalp?", "will I have bruising on my face after the mesotherapy?",
+                 "I have a bald spot on my face in my beard, is it alopecia?"):
+        assert decide(text) != "utter_out_of_scope", text
+
+
 def test_pus_on_the_scalp_without_an_injection_is_a_red_flag_for_a_doctor(analyser):
     found, reasons = route(analyser, "I have pus on my scalp and my hair is thinning")
     assert found == sig.RED_FLAG and sig.SCALP_INFECTION in reasons
