@@ -313,8 +313,12 @@ def choose_action(
     if intent == FALLBACK or (intent in HIGH_STAKES_INTENTS and confidence < high_stakes_confidence):
         return ACTION_CLARIFY
     # a bare guess: below answer_confidence unless the message names mesotherapy and the
-    # guess is one of its own facts ("what is mesotherapy for hair loss?" at 0.7)
-    backed = intent in MESO_INTENTS and sig.MESOTHERAPY in sig.affirmed(entities, sig.PROCEDURE_ENTITY)
+    # guess is one of its own facts ("what is mesotherapy for hair loss?" at 0.7), or the
+    # topic recogniser, a second classifier on other features, reads the same intent
+    # (``second_opinion``, components/topic_classifier.py)
+    # in a message that speaks of hair or a treatment (not "how does small claims court work?")
+    backed = (intent in MESO_INTENTS and sig.MESOTHERAPY in sig.affirmed(entities, sig.PROCEDURE_ENTITY)) or (
+        (signals or {}).get(sig.SECOND_OPINION) == intent and sig.names_hair_or_treatment(text))
     if _answers_content(intent) and confidence < (weak_confidence if backed else answer_confidence):
         return ACTION_CLARIFY
     # a question about one's hair that names neither the treatment nor anything of it

@@ -23,6 +23,9 @@ COMPLICATION = "complication"
 RED_FLAG_ENTITY = "red_flag"
 COMPLICATION_ENTITY = "complication_sign"
 SIGNALS = "meso_signals"  # the parse-data key DomainSpacyNLP writes
+# The intent the topic recogniser (components/topic_classifier.py) reads in a message,
+# when it is sure enough of it: a second opinion on the intent classifier's guess.
+SECOND_OPINION = "second_opinion"
 PROCEDURE_ENTITY = "procedure"
 TOPIC_ENTITY = "topic"
 CRASH_DIET = "crash_diet"
@@ -148,6 +151,14 @@ _SITE_ELSEWHERE = re.compile(
 )
 _HEAD_OR_HAIR = re.compile(
     r"\b(scalp|head|hair\w*|crown|temples?|bald\w*|beard|eyebrows?|eyelash\w*|meso\w*)\b", re.IGNORECASE)
+
+
+_TREATMENT_WORD = re.compile(r"\b(treatments?|injections?|sessions?|procedures?|therapy|jabs?)\b", re.IGNORECASE)
+
+
+def names_hair_or_treatment(text: str) -> bool:
+    """A word of the head, the hair, mesotherapy or a treatment in general."""
+    return bool(_HEAD_OR_HAIR.search(text or "") or _TREATMENT_WORD.search(text or ""))
 
 
 def treated_elsewhere(text: str) -> bool:

@@ -100,6 +100,14 @@ def _asked(text: str) -> bool:
     return "?" in text or text.strip().lower().startswith(sig.QUESTION_START)
 
 
+def second_opinion(guess: Optional[Dict[str, Any]], threshold: float) -> Optional[str]:
+    """The intent ``guess`` reads, at ``threshold`` or above (None for a topic): the
+    routing policy acts on a weak guess of the intent classifier that this one shares."""
+    if not guess or guess.get("topic") or guess["confidence"] < threshold:
+        return None
+    return guess["name"]
+
+
 def topic_to_name(guess: Optional[Dict[str, Any]], text: str, entities: List[Dict[str, Any]],
                   signals: Optional[Dict[str, Any]], intent: Optional[str], threshold: float,
                   intents: Set[str], story_intents: Set[str]) -> Optional[str]:
@@ -236,6 +244,9 @@ class TopicClassifier(GraphComponent, EntityExtractorMixin):
             if guess is None:
                 continue
             message.set(GUESS, guess, add_to_output=True)
+            opinion = second_opinion(guess, self.threshold)
+            if opinion and isinstance(message.get(SIGNALS), dict):
+                message.set(SIGNALS, {**message.get(SIGNALS), sig.SECOND_OPINION: opinion}, add_to_output=True)
             topic = self.names_topic(message, guess)
             if topic:
                 entity = {

@@ -35,7 +35,7 @@ from components import signals as sig  # noqa: E402
 from components.routing_policy import choose_action  # noqa: E402
 from components.terminology import Analyser  # noqa: E402
 from components.topic_classifier import GUESS as TOPIC_GUESS  # noqa: E402
-from components.topic_classifier import TopicClassifier, topic_to_name  # noqa: E402
+from components.topic_classifier import TopicClassifier, second_opinion, topic_to_name  # noqa: E402
 
 # Where the rules send each intent, as a topic label of tests/realworld/topics.yml.
 INTENT_LABELS = {
@@ -152,6 +152,9 @@ async def main() -> int:
         signals = analyser.signals(text, doc=doc)
         # a topic the model's topic classifier would name beside these entities
         # (components/topic_classifier.py)
+        opinion = second_opinion(parse.get(TOPIC_GUESS), topic_settings[0])
+        if opinion:
+            signals[sig.SECOND_OPINION] = opinion
         named = topic_to_name(parse.get(TOPIC_GUESS), text, entities, signals, parse["intent"]["name"],
                               *topic_settings)
         if named:

@@ -143,3 +143,32 @@ def test_without_a_trained_model_it_names_nothing(tmp_path):
     message = Message(data={"text": "gym after the session?", "intent": {"name": "ask_procedure"}})
     component.process([message])
     assert message.get(tc.GUESS) is None and not message.get("entities")
+
+
+def test_the_second_opinion_is_an_intent_read_at_the_threshold():
+    assert tc.second_opinion({"name": "ask_sessions", "topic": None, "confidence": 0.5}, 0.3) == "ask_sessions"
+    assert tc.second_opinion({"name": "ask_sessions", "topic": None, "confidence": 0.2}, 0.3) is None
+    assert tc.second_opinion(guess("aftercare", 0.9), 0.3) is None
+    assert tc.second_opinion(None, 0.3) is None
+
+
+def test_a_weak_guess_the_second_classifier_shares_is_answered_in_a_message_about_hair_or_a_treatment():
+    def decide(text, opinion):
+        signals = {"in_domain": True, "second_opinion": opinion}
+        return choose_action("action_listen", None, "ask_sessions", 0.77, [], signals, text, 0.8, 0.9, 0.6)
+
+    assert decide("How many treatments does it take?", "ask_sessions") is None  # the rule answers
+    assert decide("How many treatments does it take?", "ask_procedure") == "action_clarify"
+    assert decide("How many treatments does it take?", None) == "action_clarify"
+    # nothing of hair or a treatment in it: the two classifiers agreeing is not enough
+    assert decide("How many does it take?", "ask_sessions") == "action_clarify"
+
+
+def test_the_recogniser_writes_its_second_opinion_into_the_signals(trained):
+    _, _, component = trained
+    text = "how many times do i need to come for the treatment in total"
+    message = Message(data={"text": text, "intent": {"name": "ask_sessions", "confidence": 0.7},
+                            "entities": [], tc.SIGNALS: {"in_domain": True}})
+    component.process([message])
+    assert message.get(tc.GUESS)["name"] == "ask_sessions"
+    assert message.get(tc.SIGNALS) == {"in_domain": True, "second_opinion": "ask_sessions"}
