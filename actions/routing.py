@@ -7,7 +7,7 @@ wording is in ``data/content/messages.yml`` and ``data/content/routing.yml``.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Tuple
+from typing import Any, Dict, Iterable, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -57,11 +57,19 @@ def send_red_flag(dispatcher: CollectingDispatcher, reasons: List[str]) -> None:
         say(dispatcher, "red_flag_same_day", custom={"kind": "urgent_care"})
 
 
-def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "condition_note") -> bool:
+# A past illness the answer is about ("I had covid in January, now my hair falls out":
+# shedding after an illness) is not "a current infection" to tell the doctor about.
+CAUSE_NOT_CONDITION = {"after_illness": {"infection"}}
+
+
+def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "condition_note",
+                   answered: Iterable[str] = ()) -> bool:
     """Acknowledges contraindications the visitor mentioned (pregnancy, an infection...):
-    practitioners advise against it, tell the doctor. Returns whether it said so."""
+    practitioners advise against it, tell the doctor. Returns whether it said so.
+    ``answered``: the entries just given (CAUSE_NOT_CONDITION)."""
     labels = content.condition_labels()
-    named = [labels[c] for c in positive_values(latest_entities(tracker), "condition") if c in labels]
+    skip = set().union(*(CAUSE_NOT_CONDITION.get(i, set()) for i in answered))
+    named = [labels[c] for c in positive_values(latest_entities(tracker), "condition") if c in labels and c not in skip]
     if not named:
         return False
     say(dispatcher, key, conditions=join_words(named))
@@ -140,6 +148,10 @@ class ActionRedFlag(Action):
         events: List[Dict[Text, Any]] = []
         if extra:
             events = send_entries(dispatcher, extra)
+        if sig.names_a_treatment(latest_text(tracker)):
+            # "pimples on my scalp, can I still come for my session?": the infection is
+            # also a reason practitioners give not to have it now; the doctor decides
+            condition_note(dispatcher, tracker, answered=[i for i, _ in extra])
         await record(store().log_safety_event, tracker.sender_id, RED_FLAG_EVENT, ",".join(reasons))
         return events
 
@@ -167,12 +179,13 @@ class ActionAnswerTopic(Action):
         if (sure and latest_confidence(tracker) >= SURE_INTENT and sure[0] not in [i for i, _ in entries]
                 and len(entries) < MAX_TOPICS_ANSWERED):
             # "is it painful, are there side effects?": the question the classifier is
-            # sure of is answered too, first; a topic the visitor named is never pushed
-            # out for it
-            entries = [sure] + entries
+            # sure of is answered too, after the topic the visitor named (the named word
+            # is the better evidence: "can I wash my hair after?" gets aftercare first,
+            # not the side effects); a named topic is never pushed out for it
+            entries = entries + [sure]
         events = send_entries(dispatcher, entries)
         if not any(i == "contraindications" for i, _ in entries):
-            condition_note(dispatcher, tracker)
+            condition_note(dispatcher, tracker, answered=[i for i, _ in entries])
         own_story = latest_intent(tracker) in ("describe_hair_loss", "inform") or positive_values(
             latest_entities(tracker), "hair_problem"
         ) or bool(set(named) & sig.STORY_TOPICS)

@@ -156,6 +156,11 @@ _HEAD_OR_HAIR = re.compile(
 _TREATMENT_WORD = re.compile(r"\b(treatments?|injections?|sessions?|procedures?|therapy|jabs?)\b", re.IGNORECASE)
 
 
+def names_a_treatment(text: str) -> bool:
+    """A word of mesotherapy or of a treatment in general ("my session", "the injections")."""
+    return bool(_TREATMENT_WORD.search(text or "") or re.search(r"\bmeso\w*", text or "", re.IGNORECASE))
+
+
 def names_hair_or_treatment(text: str) -> bool:
     """A word of the head, the hair, mesotherapy or a treatment in general."""
     return bool(_HEAD_OR_HAIR.search(text or "") or _TREATMENT_WORD.search(text or ""))

@@ -117,6 +117,11 @@ def _lemma_of(nlp: Language, word: str) -> str:
     return doc[0].lemma_.lower() if len(doc) == 1 else word.lower()
 
 
+# Words before an "I" that make it the asker of a question ("should I", "can I").
+_QUESTION_VERBS = {"should", "can", "could", "do", "would", "shall", "will", "must", "may"}
+EXACT_MARK = "="  # a listed phrase written "=word" matches that form only, not its lemma
+
+
 def _patterns(nlp: Language, terminology: Dict[str, Any]) -> List[Dict[str, Any]]:
     """Entity-ruler patterns: each listed phrase, and each concept's id read as a
     phrase ("alopecia_areata" -> "alopecia areata") unless another concept lists that
@@ -128,18 +133,21 @@ def _patterns(nlp: Language, terminology: Dict[str, Any]) -> List[Dict[str, Any]
         return tuple(t.text.lower() for t in nlp.make_doc(str(phrase)))
 
     ruled = {label: cs for label, cs in terminology["entities"].items() if label not in OVERLAY_TYPES}
-    listed = {phrase_key(p): (label, c) for label, cs in ruled.items() for c, ps in cs.items() for p in ps}
+    listed = {phrase_key(str(p).lstrip(EXACT_MARK)): (label, c) for label, cs in ruled.items() for c, ps in cs.items()
+              for p in ps}
     for label, concepts in ruled.items():
         for canonical, synonyms in concepts.items():
             own_id = canonical.replace("_", " ")
             id_phrase = [own_id] if listed.get(phrase_key(own_id), (label, canonical)) == (label, canonical) else []
             for synonym in [*id_phrase, *synonyms]:
-                tokens = list(phrase_key(synonym))
+                # "=nursing": this form only, not its lemma ("a nurse" is no breastfeeding)
+                exact = str(synonym).startswith(EXACT_MARK)
+                tokens = list(phrase_key(str(synonym)[len(EXACT_MARK):] if exact else synonym))
                 if not tokens:
                     continue
                 variants = [[{"LOWER": t} for t in tokens]]
                 last_lemma = _lemma_of(nlp, tokens[-1])
-                if last_lemma != tokens[-1]:
+                if last_lemma != tokens[-1] and not exact:
                     variants.append([{"LOWER": t} for t in tokens[:-1]] + [{"LEMMA": last_lemma}])
                 for pattern in variants:
                     key = (label, canonical, json.dumps(pattern))
@@ -508,7 +516,10 @@ class Analyser:
             return False
         coat_at = [i for i in range(len(words)) if _starts(words, i, self.animal_coat_words)]
         window = self.first_person_window
-        if any(w in self.first_person and any(abs(i - c) <= window for c in coat_at) for i, w in enumerate(words)):
+        # ("what should I do?", "can I help her?": the asker, not someone with the patch)
+        asking = {i for i in range(1, len(words)) if words[i - 1] in _QUESTION_VERBS}
+        if any(w in self.first_person and i not in asking and any(abs(i - c) <= window for c in coat_at)
+               for i, w in enumerate(words)):
             return False
         if any(m.entity == "red_flag" and m.value == "child" for m in find_mentions(self.matcher, doc)):
             return False

@@ -37,6 +37,19 @@ def test_red_flag_for_patches_adds_the_general_information_on_alopecia_areata(sq
     assert slot_events(events)["last_answer"] == f"knowledge:{linked[0][0]}"
 
 
+def test_sudden_shedding_adds_what_usually_causes_it_after_see_a_doctor(sqlite_url):
+    """"It comes out in handfuls, what could happen?" with no cause named: "see a doctor",
+    then the causes of hair loss (shedding a few months after a birth, an illness, stress
+    or a diet, which usually settles), not the bare referral."""
+    trk = tracker("Suddenly my hair is falling out in handfuls, I'm only 40. What could happen?",
+                  "describe_hair_loss", entities=[entity("red_flag", "sudden_loss")], signals=PLAIN)
+    messages, events = run(ActionRedFlag(), trk)
+    assert "doctor" in messages[0]["text"]
+    assert messages[1]["text"] == content.knowledge_entries()["hair_loss_causes"]["answer"].strip()
+    assert "3 months after a trigger" in messages[1]["text"]
+    assert slot_events(events)["last_answer"] == "knowledge:hair_loss_causes"
+
+
 def test_a_red_flag_in_a_story_that_names_a_cause_answers_the_cause_first_after_see_a_doctor(sqlite_url):
     """"Four months after my baby, it comes out in clumps": "see a doctor" first, then the
     visitor's own question (postpartum shedding), then what that kind of loss can be."""
@@ -189,7 +202,11 @@ def test_a_sure_question_is_answered_beside_the_topic_it_names():
                   entities=[entity("topic", "pain")])
     messages, _ = run(ActionAnswerTopic(), trk)
     entries = content.knowledge_entries()
-    assert [m["text"] for m in messages[:2]] == [entries["side_effects"]["answer"].strip(), entries["pain"]["answer"].strip()]
+    # the named topic first, then the question the classifier is sure of
+    assert [m["text"] for m in messages[:2]] == [entries["pain"]["answer"].strip(), entries["side_effects"]["answer"].strip()]
+    aftercare = tracker("can I wash my hair after?", "ask_side_effects", confidence=0.97,
+                        entities=[entity("topic", "aftercare")])
+    assert run(ActionAnswerTopic(), aftercare)[0][0]["text"] == entries["aftercare"]["answer"].strip()
     weak = tracker("does it hurt", "ask_side_effects", confidence=0.5, entities=[entity("topic", "pain")])
     assert [m["text"] for m in run(ActionAnswerTopic(), weak)[0]][:1] == [entries["pain"]["answer"].strip()]
 
@@ -387,3 +404,29 @@ def test_who_can_have_a_transplant_adds_tell_the_surgeon_when_a_condition_is_nam
     # no condition named: the candidacy answer alone
     plain = tracker("is a hair transplant possible at 40?", "ask_dhi", entities=[entity("procedure", "hair_transplant")])
     assert len(run(ActionOtherTreatment(), plain)[0]) == 1
+
+
+def test_a_past_illness_asked_about_is_not_called_a_current_infection():
+    """"I had covid in January and now my hair is falling a lot": shedding after an
+    illness, without "you mentioned a current infection"; a present one is still named."""
+    covid = tracker("i had covid in january and now my hair is falling a lot", "describe_hair_loss",
+                    entities=[entity("topic", "after_illness"), entity("condition", "infection")], signals=PLAIN)
+    said = [m["text"] for m in run(ActionAnswerTopic(), covid)[0]]
+    assert said[0] == content.knowledge_entries()["after_illness"]["answer"].strip()
+    assert not any("current infection" in t for t in said)
+    now = tracker("I have a scalp infection right now, does it hurt?", "ask_side_effects", confidence=0.5,
+                  entities=[entity("topic", "pain"), entity("condition", "infection")], signals=PLAIN)
+    assert any("current infection" in m["text"] for m in run(ActionAnswerTopic(), now)[0])
+
+
+def test_a_red_flag_with_a_contraindication_asked_about_a_session_says_tell_the_doctor(sqlite_url):
+    text = "i have a small infection and pimples on my scalp, can i still come for my session"
+    trk = tracker(text, "ask_contraindications", entities=[entity("red_flag", "scalp_symptoms"),
+                                                           entity("condition", "infection")], signals=PLAIN)
+    said = [m["text"] for m in run(ActionRedFlag(), trk)[0]]
+    assert "doctor" in said[0]
+    assert any("current infection" in t and "tell" in t.lower() for t in said[1:])
+    # a story about hair loss that mentions no treatment gets no contraindication note
+    story = tracker("I'm pregnant and my hair falls out in clumps", "describe_hair_loss",
+                    entities=[entity("red_flag", "sudden_loss"), entity("condition", "pregnancy")], signals=PLAIN)
+    assert not any("Practitioners advise against" in m["text"] for m in run(ActionRedFlag(), story)[0])

@@ -294,6 +294,8 @@ def test_hypothetical_questions_are_not_reports():
         "our old horse has bald spots on his neck since spring",
         "my rabbit keeps shedding and has scabs on its skin",
         "our puppy has mange and keeps scratching, what should we do?",
+        "my dog is losing hair in patches, what should i do?",  # "I" asks, the dog has them
+        "My Yorkie has hair loss on the spot where the vet gives her shots. Is this normal?",
     ],
 )
 def test_a_message_about_an_animals_coat_is_about_an_animal(analyser, text):
@@ -306,6 +308,7 @@ def test_a_message_about_an_animals_coat_is_about_an_animal(analyser, text):
     [
         "my hair is falling out since we got a puppy",  # the person's own hair
         "I'm losing hair in patches and my cat scratched my scalp",
+        "my dog is losing fur in patches and I have itchy patches too",
         "my son has bald patches, could the dog have given him something?",  # a child: red flag stands
         "I'm allergic to cats, can I still have mesotherapy?",  # the person's condition
         "can I bring my dog to the clinic?",  # no coat or skin word

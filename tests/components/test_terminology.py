@@ -32,6 +32,11 @@ def found(analyser, text):
     [
         ("I'm expecting", [("condition", "pregnancy", None)]),
         ("I'm nursing my baby", [("condition", "breastfeeding", None)]),
+        # "=nursing" in the terminology: that form only, not the lemma "nurse"
+        ("who does the injections, a doctor or a nurse?", []),
+        ("is the injection done by nurses", []),
+        ("how do i inject insulin properly", [("procedure", "other_medical", None)]),
+        ("do laser caps work for hair loss", [("procedure", "light_therapy", None), ("hair_problem", "hair_loss", None)]),
         ("i have PCOS and a thyroid problem", [("condition", "endocrine_disorder", None), ("condition", "endocrine_disorder", None)]),
         ("they found cancer last year", [("condition", "tumour", None)]),
         ("it's my period next week", [("condition", "menstruation", None)]),
@@ -380,3 +385,14 @@ def test_a_short_question_about_the_cost_the_visits_or_afterwards_is_in_the_doma
     topics = {t: [m.value for m in analyser.mentions(t) if m.entity == "topic"]
               for t in ("how long is each visit", "what should I avoid afterwards")}
     assert topics == {"how long is each visit": ["session_length"], "what should I avoid afterwards": ["aftercare"]}
+
+
+@pytest.mark.parametrize("text", ["I take warfarin, can I have scalp injections", "im on aspirin daily for my heart, is that ok for meso",
+                                  "i take blood thinners can i have meso", "I take apixaban, is mesotherapy ok"])
+def test_a_blood_thinner_is_the_before_a_session_topic_tell_the_doctor(analyser, text):
+    """Not on the practitioners' list of reasons not to have it, but the answer before a
+    session says to tell the doctor about blood thinners and not to stop them alone."""
+    from components import signals as sig
+
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text)]
+    assert "preparation" in sig.topics(entities, text)
