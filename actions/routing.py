@@ -95,12 +95,15 @@ def topic_entries(entities: List[Dict[str, Any]], text: str, named: List[str]) -
     return entries
 
 
-def send_entries(dispatcher: CollectingDispatcher, entries: List[Tuple[str, Dict[str, Any]]]) -> List[Dict[Text, Any]]:
-    """Sends knowledge entries (the first one's follow-up buttons last); slot events."""
+def send_entries(dispatcher: CollectingDispatcher, entries: List[Tuple[str, Dict[str, Any]]],
+                 lead: int = -1) -> List[Dict[Text, Any]]:
+    """Sends knowledge entries, with the follow-up buttons of ``entries[lead]`` (the
+    last one unless told) under the last message; the slot names that entry."""
+    _, leading = entries[lead]
     for i, (_, entry) in enumerate(entries):
-        buttons = content.buttons_for(entry.get("follow_ups", [])) if i == len(entries) - 1 else []
+        buttons = content.buttons_for(leading.get("follow_ups", [])) if i == len(entries) - 1 else []
         dispatcher.utter_message(text=entry["answer"].strip(), buttons=buttons)
-    return [SlotSet("last_answer", f"knowledge:{entries[-1][0]}")]
+    return [SlotSet("last_answer", f"knowledge:{entries[lead][0]}")]
 
 
 def say_not_understood(dispatcher: CollectingDispatcher, domain: Dict[Text, Any]) -> None:
@@ -183,7 +186,9 @@ class ActionAnswerTopic(Action):
             # is the better evidence: "can I wash my hair after?" gets aftercare first,
             # not the side effects); a named topic is never pushed out for it
             entries = entries + [sure]
-        events = send_entries(dispatcher, entries)
+        # the offers that follow are the named topic's ("what happens at the first
+        # consultation?": request one), not those of the guess added after it
+        events = send_entries(dispatcher, entries, lead=0)
         if not any(i == "contraindications" for i, _ in entries):
             condition_note(dispatcher, tracker, answered=[i for i, _ in entries])
         own_story = latest_intent(tracker) in ("describe_hair_loss", "inform") or positive_values(

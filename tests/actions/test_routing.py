@@ -206,7 +206,11 @@ def test_a_sure_question_is_answered_beside_the_topic_it_names():
     assert [m["text"] for m in messages[:2]] == [entries["pain"]["answer"].strip(), entries["side_effects"]["answer"].strip()]
     aftercare = tracker("can I wash my hair after?", "ask_side_effects", confidence=0.97,
                         entities=[entity("topic", "aftercare")])
-    assert run(ActionAnswerTopic(), aftercare)[0][0]["text"] == entries["aftercare"]["answer"].strip()
+    said, events = run(ActionAnswerTopic(), aftercare)
+    assert said[0]["text"] == entries["aftercare"]["answer"].strip()
+    # the offers under the last message are the named topic's, and so is the slot
+    assert said[-1]["buttons"] == content.buttons_for(entries["aftercare"]["follow_ups"])
+    assert slot_events(events)["last_answer"] == "knowledge:aftercare"
     weak = tracker("does it hurt", "ask_side_effects", confidence=0.5, entities=[entity("topic", "pain")])
     assert [m["text"] for m in run(ActionAnswerTopic(), weak)[0]][:1] == [entries["pain"]["answer"].strip()]
 
