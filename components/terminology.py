@@ -535,6 +535,12 @@ class Analyser:
             sentence_end = next((j for j in range(after, len(words)) if words[j] in (".", "?", "!")), len(words))
             if any(after <= c < sentence_end for c in coat_at):
                 return True
+            # "bald patches on my dog", "the fur of our cat": the coat word before it
+            owner_at = next((j for j in range(max(0, i - 3), i) if words[j] in self.animal_owners), None)
+            if owner_at and words[owner_at - 1] in ("on", "of") and owner_at - 1 > 0:
+                sentence_start = max((j + 1 for j in range(owner_at) if words[j] in (".", "?", "!")), default=0)
+                if any(sentence_start <= c < owner_at for c in coat_at):
+                    return True
         return False
 
     def injection_context(self, text: str, doc=None) -> bool:

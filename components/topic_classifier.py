@@ -57,8 +57,10 @@ DEFAULT_INTENTS = [
     "ask_indications", "ask_contraindications", "ask_side_effects", "ask_photos", "ask_limitations", "ask_aga",
     "ask_dhi", "ask_alternatives", "ask_claim", "ask_price", "request_medical_advice", "nlu_fallback",
 ]
-# Intents a message that tells a story can have: a topic answers only a question in it.
-DEFAULT_STORY_INTENTS = ["describe_hair_loss", "inform"]
+# Intents a message that tells a story (or says goodbye, thanks, "I don't know") can
+# have: a topic answers only a question in it ("how soon could I go back to the office?"
+# taken for a goodbye).
+DEFAULT_STORY_INTENTS = ["describe_hair_loss", "inform", "goodbye", "thank", "dont_know"]
 
 
 def load_examples(folder: Path) -> Dict[str, List[str]]:

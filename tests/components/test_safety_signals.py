@@ -295,6 +295,7 @@ def test_hypothetical_questions_are_not_reports():
         "my rabbit keeps shedding and has scabs on its skin",
         "our puppy has mange and keeps scratching, what should we do?",
         "my dog is losing hair in patches, what should i do?",  # "I" asks, the dog has them
+        "What might be causing bald patches on my dog?",  # the coat word before the animal
         "My Yorkie has hair loss on the spot where the vet gives her shots. Is this normal?",
     ],
 )

@@ -71,6 +71,12 @@ def test_a_story_gets_a_topic_only_when_it_asks():
                             "describe_hair_loss", *SETTINGS) == "after_illness"
 
 
+def test_a_question_taken_for_a_goodbye_gets_its_topic():
+    text = "how soon could i go back to the office"
+    assert tc.topic_to_name(guess("downtime"), text, [], IN_DOMAIN, "goodbye", *SETTINGS) == "downtime"
+    assert tc.topic_to_name(guess("downtime"), "ok bye, off to the office", [], IN_DOMAIN, "goodbye", *SETTINGS) is None
+
+
 def test_the_time_after_a_transplant_is_not_taken_for_who_can_have_one():
     text = "when can one smoke after a hair transplant?"
     transplant = [{"entity": "procedure", "value": "hair_transplant", "start": 29, "end": 44}]
