@@ -61,7 +61,7 @@ from actions.common import (
     store,
 )
 from actions.knowledge import answer_knowledge, cite_source
-from actions.routing import latest_signals, send_red_flag
+from actions.routing import MAX_TOPICS_ANSWERED, latest_signals, send_entries, send_red_flag, topic_entries
 from actions.safety import escalate
 from components import signals as sig
 
@@ -176,6 +176,14 @@ class GuidedFormValidation(Action, abc.ABC):
         """Answers a question asked in the middle of the flow; returns its slot events,
         or None when the message was neither an answer nor a question understood."""
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
+        # a question that names a topic ("wait, does it hurt?", "how long does a session
+        # take?") gets that topic's answer, as it would outside the flow, not the
+        # classifier's nearest intent (the side effects, the procedure)
+        text = latest_text(tracker)
+        named = sig.topics(latest_entities(tracker), text) if "?" in text and intent not in FLOW_STARTERS else []
+        entries = topic_entries(latest_entities(tracker), text, named) if named else []
+        if 0 < len(entries) <= MAX_TOPICS_ANSWERED:
+            return send_entries(dispatcher, entries, lead=0)
         if conf < INTERRUPT_CONFIDENCE or intent is None:
             return None
         if intent in content.knowledge_intents():

@@ -69,6 +69,8 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     ``answered``: the entries just given (CAUSE_NOT_CONDITION)."""
     labels = content.condition_labels()
     skip = set().union(*(CAUSE_NOT_CONDITION.get(i, set()) for i in answered))
+    if sig.asks_about_infection_risk(latest_text(tracker)):
+        skip.add("infection")  # "is there any risk of infection?" names no infection of theirs
     named = [labels[c] for c in positive_values(latest_entities(tracker), "condition") if c in labels and c not in skip]
     if not named:
         return False

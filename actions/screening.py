@@ -137,8 +137,11 @@ class ActionScreeningIntro(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
         left = remaining_questions(tracker)
-        answered = len(content.screening_items()) - left
-        if left and answered:
+        # "carry on where we stopped" only when a stopped screening kept answers; what the
+        # visitor said in this session ("I get cold sores, does that matter?") only
+        # shortens the count
+        resumed = any(tracker.get_slot(s) is not None for s in content.screening_items())
+        if left and resumed:
             say(dispatcher, "screening_intro_resume", questions=_count(left))
         elif left:
             say(dispatcher, "screening_intro", questions=_count(left))

@@ -72,8 +72,9 @@ NOT_TOPIC_INTENTS = {
     "emergency", "report_complication", "forget_me", "book_consultation", "check_eligibility",
     "human_handoff", "affirm", "deny", "stop", "thank", "goodbye", "bot_challenge", "ask_source",
 }
-# Short social replies: a typed question that names a topic is answered as the topic.
-SMALL_TALK = {"goodbye", "thank"}
+# Short replies: a typed question that names a topic is answered as the topic ("im on
+# apixaban, is this a problem?" taken for "are you a bot?", "... statins, ok?" for a yes).
+SMALL_TALK = {"goodbye", "thank", "affirm", "deny", "bot_challenge"}
 # Intents that a message with nothing about the domain cannot have.
 NOT_GUARDED_INTENTS = NOT_TOPIC_INTENTS - {"book_consultation", "check_eligibility", "ask_source"} | {
     "greet", "ask_capabilities", "inform", "out_of_scope", "dont_know",

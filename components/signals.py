@@ -86,8 +86,9 @@ _REPORT = re.compile(
 # (``_REPORT``, "my hair is ...") keeps the red flag.
 _TREATMENT_CAUSE = re.compile(
     r"\b(can|could|does|do|will|would|might|may)\s+"
-    r"(it|mesotherapy|meso|this|the (injections?|treatments?|sessions?|procedure|mesotherapy)|injections?|treatments?)\b"
-    r"[^.?!]{0,40}\b(cause|causes|give|gives|lead to|leads to|result in|make)\b"
+    r"(it|mesotherapy|meso|this|the (injections?|treatments?|sessions?|procedure|mesotherapy|needles?)|injections?|"
+    r"treatments?|needles?)\b"
+    r"[^.?!]{0,40}\b(cause|causes|give|gives|lead to|leads to|result in|make|leave|leaves)\b"
     r"|\b(a|the)?\s*side[ -]effects? of (the )?(mesotherapy|meso|injections?|treatments?|sessions?|it|this)\b",
     re.IGNORECASE,
 )
@@ -144,6 +145,14 @@ _ON_THE_HEAD = re.compile(
 # A treatment site that is not the head ("PRP on my face", "my eye area", "a knee
 # injection"): with no word of the scalp, the hair or mesotherapy, the message is about
 # a treatment elsewhere on the body, which this assistant does not cover.
+# Mesotherapy's other uses (fat, cellulite, the face): not this clinic's hair treatment.
+_BODY_USE = re.compile(
+    r"\b(cellulite|fat loss|lose fat|fat reduction|double chin|belly fat|stomach fat|thighs?|love handles|"
+    r"wrinkles?|skin rejuvenation|face lift|facelift|anti-?ageing|anti-?aging)\b",
+    re.IGNORECASE,
+)
+_SCALP_OR_HAIR = re.compile(r"\b(scalp|head|hair\w*|crown|temples?|bald\w*|beard|eyebrows?|eyelash\w*)\b",
+                            re.IGNORECASE)
 _SITE_ELSEWHERE = re.compile(
     r"\b(eye area|under[- ]?eyes?|tear troughs?|facial|(on|to|in|for|around|into) (my|the|your|her|his|a) "
     r"(face|lips?|knees?|joints?|shoulders?|elbows?|neck|arms?|legs?|hands?|tendons?|cheeks?|chin))\b",
@@ -154,6 +163,14 @@ _HEAD_OR_HAIR = re.compile(
 
 
 _TREATMENT_WORD = re.compile(r"\b(treatments?|injections?|sessions?|procedures?|therapy|jabs?)\b", re.IGNORECASE)
+
+
+_INFECTION_RISK = re.compile(r"\b(risks?|chances?|likely|possib\w*|prevent\w*|avoid)\b[^.?!]{0,25}\binfect", re.IGNORECASE)
+
+
+def asks_about_infection_risk(text: str) -> bool:
+    """"Is there any risk of infection?": a question about a risk, not a current infection."""
+    return bool(_INFECTION_RISK.search(text or ""))
 
 
 def names_a_treatment(text: str) -> bool:
@@ -169,7 +186,10 @@ def names_hair_or_treatment(text: str) -> bool:
 def treated_elsewhere(text: str) -> bool:
     """A treatment site other than the head is named and nothing of the scalp, the hair
     or mesotherapy is ("swelling after a PRP injection on my face")."""
-    return bool(_SITE_ELSEWHERE.search(text or "")) and not _HEAD_OR_HAIR.search(text or "")
+    text = text or ""
+    if _BODY_USE.search(text) and not _SCALP_OR_HAIR.search(text):
+        return True  # "can mesotherapy be used for cellulite on my thighs?"
+    return bool(_SITE_ELSEWHERE.search(text)) and not _HEAD_OR_HAIR.search(text)
 
 
 def signs_elsewhere(entities: Iterable[Dict[str, Any]], text: str) -> bool:

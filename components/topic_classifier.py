@@ -60,7 +60,8 @@ DEFAULT_INTENTS = [
 # Intents a message that tells a story (or says goodbye, thanks, "I don't know") can
 # have: a topic answers only a question in it ("how soon could I go back to the office?"
 # taken for a goodbye).
-DEFAULT_STORY_INTENTS = ["describe_hair_loss", "inform", "goodbye", "thank", "dont_know"]
+DEFAULT_STORY_INTENTS = ["describe_hair_loss", "inform", "goodbye", "thank", "dont_know", "affirm", "deny",
+                         "bot_challenge"]
 
 
 def load_examples(folder: Path) -> Dict[str, List[str]]:

@@ -434,3 +434,9 @@ def test_a_red_flag_with_a_contraindication_asked_about_a_session_says_tell_the_
     story = tracker("I'm pregnant and my hair falls out in clumps", "describe_hair_loss",
                     entities=[entity("red_flag", "sudden_loss"), entity("condition", "pregnancy")], signals=PLAIN)
     assert not any("Practitioners advise against" in m["text"] for m in run(ActionRedFlag(), story)[0])
+
+
+def test_asking_about_the_risk_of_an_infection_is_not_told_it_mentioned_one():
+    trk = tracker("is there any risk of infection?", "ask_side_effects", confidence=0.95,
+                  entities=[entity("topic", "infection_signs"), entity("condition", "infection")], signals=PLAIN)
+    assert not any("current infection" in m["text"] for m in run(ActionAnswerTopic(), trk)[0])

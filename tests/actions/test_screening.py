@@ -88,6 +88,17 @@ def test_intro_on_resume_counts_only_the_questions_left():
     assert events[-1]["name"] == FORM
 
 
+def test_intro_in_a_new_conversation_never_says_it_carries_on_but_counts_what_was_said():
+    """"I get cold sores sometimes, does that matter?" as the first message: one
+    question fewer, and no "carry on where we stopped" (nothing was stopped)."""
+    trk = tracker("i get cold sores sometimes. does that matter", "ask_contraindications",
+                  entities=[entity("condition", "infection")])
+    messages, _ = run(ActionScreeningIntro(), trk)
+    left = len(content.screening_items()) - 1
+    assert "carry on" not in texts(messages) and "kept your earlier answers" not in texts(messages)
+    assert f"{left} short questions" in texts(messages)
+
+
 def test_intro_says_one_question_in_words_and_nothing_when_none_is_left():
     items = list(content.screening_items())
     messages, _ = run(ActionScreeningIntro(), tracker("go on", "check_eligibility", slots={s: "no" for s in items[:-1]}))
@@ -101,6 +112,20 @@ def test_a_question_in_between_is_answered_and_the_question_repeated():
     assert "pain" in texts(messages).lower()
     slots = slot_events(events)
     assert "sc_pregnancy" not in slots and slots["form_turns_kept"] == 1.0  # re-asked by the form
+
+
+def test_a_question_in_between_that_names_a_topic_gets_that_topic_and_the_question_again():
+    """"wait, does it hurt?" mid-questionnaire: the pain answer (as outside the flow),
+    not the side effects the classifier guessed; then the same question again."""
+    messages, events = ask("wait, does it hurt?", "ask_side_effects", entities=[entity("topic", "pain")])
+    said = [m["text"] for m in messages]
+    assert said[0] == content.knowledge_entries()["pain"]["answer"].strip()
+    assert content.knowledge_entries()["side_effects"]["answer"].strip() not in said
+    slots = slot_events(events)
+    assert "sc_pregnancy" not in slots and slots["form_turns_kept"] == 1.0
+    # an answer with a topic word but no question is still read as the answer
+    _, events = ask("no, I'm not pregnant, I just had a baby", "inform", entities=[entity("topic", "postpartum")])
+    assert slot_events(events).get("sc_pregnancy") == "no"
 
 
 @pytest.mark.parametrize("confidence,answered", [(0.7, True), (0.5, False)])

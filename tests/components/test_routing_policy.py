@@ -615,3 +615,12 @@ def test_a_weak_guess_naming_a_benefit_of_another_treatment_asks_instead_of_givi
     text = "How often should you use a dermaroller for hair growth?"
     assert choose("ask_alternatives", text, 0.49, [claim, ent("procedure", "microneedling")]) == "action_clarify"
     assert choose("ask_alternatives", "would it help hair growth?", 0.49, [claim]) == "action_explain_claim"
+
+
+def test_a_question_taken_for_a_yes_or_are_you_a_bot_that_names_a_topic_gets_the_topic():
+    prep = [ent("topic", "preparation")]
+    assert choose("bot_challenge", "im on apixaban, is this a problem?", 0.6, prep) == "action_answer_topic"
+    assert choose("affirm", "im on blood pressure medicine, ok?", 0.7, prep) == "action_answer_topic"
+    # not a question, or nothing named: the short reply's own rule
+    assert choose("affirm", "yes please", 0.95) is None
+    assert choose("bot_challenge", "are you a bot?", 0.99) is None

@@ -249,9 +249,17 @@ def test_a_treatment_elsewhere_on_the_body_is_declined_but_the_scalp_keeps_its_a
     assert decide("how long does bruising last after a knee injection?") == "action_other_treatment"
     assert decide("I'm getting PRP for my eye area next week, can I have it on my period?", "inform", 0.52) == (
         "utter_out_of_scope")
+    assert decide("can mesotherapy be used for cellulite on my thighs", "ask_indications") == "utter_out_of_scope"
+    assert decide("does mesotherapy help wrinkles on the face?", "ask_indications") == "utter_out_of_scope"
     for text in ("Is swelling normal after PRP on my scalp?", "will I have bruising on my face after the mesotherapy?",
                  "I have a bald spot on my face in my beard, is it alopecia?"):
         assert decide(text) != "utter_out_of_scope", text
+
+
+def test_asking_whether_the_needles_leave_scars_is_no_scarring_red_flag(analyser):
+    assert route(analyser, "i get keloids easily, will the needles leave scars?") == (None, [])
+    found, reasons = route(analyser, "I have a shiny scarred bald area on my scalp")
+    assert found == sig.RED_FLAG
 
 
 def test_pus_on_the_scalp_without_an_injection_is_a_red_flag_for_a_doctor(analyser):

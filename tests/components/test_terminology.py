@@ -388,7 +388,10 @@ def test_a_short_question_about_the_cost_the_visits_or_afterwards_is_in_the_doma
 
 
 @pytest.mark.parametrize("text", ["I take warfarin, can I have scalp injections", "im on aspirin daily for my heart, is that ok for meso",
-                                  "i take blood thinners can i have meso", "I take apixaban, is mesotherapy ok"])
+                                  "i take blood thinners can i have meso", "I take apixaban, is mesotherapy ok",
+                                  "i'm on antidepressants, sertraline. is that a problem",
+                                  "i am on roaccutane right now for acne. can i do meso at the same time?",
+                                  "im on blood pressure medicine, ok?", "I'm diabetic on insulin, can I have it?"])
 def test_a_blood_thinner_is_the_before_a_session_topic_tell_the_doctor(analyser, text):
     """Not on the practitioners' list of reasons not to have it, but the answer before a
     session says to tell the doctor about blood thinners and not to stop them alone."""
