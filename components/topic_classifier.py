@@ -140,7 +140,7 @@ class TopicClassifier(GraphComponent, EntityExtractorMixin):
         return {
             "examples": DEFAULT_EXAMPLES,
             "terminology": DEFAULT_TERMINOLOGY,
-            "threshold": 0.5,
+            "threshold": 0.3,
             "C": 10.0,
             "random_state": 42,
             "intents": DEFAULT_INTENTS,
