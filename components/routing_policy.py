@@ -147,12 +147,6 @@ _TRANSPLANT_ASPECT = re.compile(
 )
 
 
-def _asked(text: str) -> bool:
-    """Shaped as a question: a question mark, or a question word first."""
-    text = text or ""
-    return "?" in text or text.strip().lower().startswith(sig.QUESTION_START)
-
-
 def _answers_content(intent: str) -> bool:
     """An intent answered from the content on the classifier's guess alone."""
     return (intent.startswith(ANSWER_PREFIX) and intent not in NOT_ANSWERS) or intent in GUESSED_ANSWERS
@@ -193,7 +187,7 @@ def choose_action(
         return None
 
     payload = _is_payload(text)
-    asked = _asked(text)
+    asked = sig.asked(text)
     topics = sig.topics(entities, text)  # what the message asks about (signals.topics)
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
         return None  # the rules answer at once

@@ -151,18 +151,16 @@ _BODY_USE = re.compile(
     r"wrinkles?|skin rejuvenation|face lift|facelift|anti-?ageing|anti-?aging)\b",
     re.IGNORECASE,
 )
-_SCALP_OR_HAIR = re.compile(r"\b(scalp|head|hair\w*|crown|temples?|bald\w*|beard|eyebrows?|eyelash\w*)\b",
-                            re.IGNORECASE)
+_SCALP_OR_HAIR_WORDS = r"scalp|head|hair\w*|crown|temples?|bald\w*|beard|eyebrows?|eyelash\w*"
+_SCALP_OR_HAIR = re.compile(rf"\b({_SCALP_OR_HAIR_WORDS})\b", re.IGNORECASE)
 _SITE_ELSEWHERE = re.compile(
     r"\b(eye area|under[- ]?eyes?|tear troughs?|facial|(on|to|in|for|around|into) (my|the|your|her|his|a) "
     r"(face|lips?|knees?|joints?|shoulders?|elbows?|neck|arms?|legs?|hands?|tendons?|cheeks?|chin))\b",
     re.IGNORECASE,
 )
-_HEAD_OR_HAIR = re.compile(
-    r"\b(scalp|head|hair\w*|crown|temples?|bald\w*|beard|eyebrows?|eyelash\w*|meso\w*)\b", re.IGNORECASE)
-
-
-_TREATMENT_WORD = re.compile(r"\b(treatments?|injections?|sessions?|procedures?|therapy|jabs?)\b", re.IGNORECASE)
+_HEAD_OR_HAIR = re.compile(rf"\b({_SCALP_OR_HAIR_WORDS}|meso\w*)\b", re.IGNORECASE)  # or mesotherapy
+_TREATMENT_WORD = re.compile(r"\b(treatments?|injections?|sessions?|procedures?|therapy|jabs?|meso\w*)\b",
+                             re.IGNORECASE)
 
 
 _INFECTION_RISK = re.compile(r"\b(risks?|chances?|likely|possib\w*|prevent\w*|avoid)\b[^.?!]{0,25}\binfect", re.IGNORECASE)
@@ -175,7 +173,7 @@ def asks_about_infection_risk(text: str) -> bool:
 
 def names_a_treatment(text: str) -> bool:
     """A word of mesotherapy or of a treatment in general ("my session", "the injections")."""
-    return bool(_TREATMENT_WORD.search(text or "") or re.search(r"\bmeso\w*", text or "", re.IGNORECASE))
+    return bool(_TREATMENT_WORD.search(text or ""))
 
 
 def names_hair_or_treatment(text: str) -> bool:
@@ -253,6 +251,12 @@ _OWN_SESSION = re.compile(
 QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ",
                   "does ")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def asked(text: str) -> bool:
+    """Shaped as a question: a question mark, or a question word first."""
+    text = text or ""
+    return "?" in text or text.strip().lower().startswith(QUESTION_START)
 
 
 def question_spans(text: str) -> List[Tuple[int, int]]:

@@ -99,10 +99,6 @@ def build_model(seed: int = 42, c: float = 10.0):
                      ("classifier", LogisticRegression(C=c, max_iter=2000, random_state=seed))])
 
 
-def _asked(text: str) -> bool:
-    return "?" in text or text.strip().lower().startswith(sig.QUESTION_START)
-
-
 def second_opinion(guess: Optional[Dict[str, Any]], threshold: float) -> Optional[str]:
     """The intent ``guess`` reads, at ``threshold`` or above (None for a topic): the
     routing policy acts on a weak guess of the intent classifier that this one shares."""
@@ -126,7 +122,7 @@ def topic_to_name(guess: Optional[Dict[str, Any]], text: str, entities: List[Dic
     if guess["topic"] in sig.WHO_CAN_HAVE_TOPICS and sig.after_other_procedure(entities, text):
         # "can I smoke after my transplant?" is the recovery's question, not who can have one
         return None
-    if intent in intents or (intent in story_intents and _asked(text)):
+    if intent in intents or (intent in story_intents and sig.asked(text)):
         return guess["topic"]
     return None
 
