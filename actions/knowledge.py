@@ -38,9 +38,9 @@ def answer_knowledge(
         text="\n\n".join(t.strip() for t in texts),
         buttons=content.buttons_for(entry.get("follow_ups", [])),
     )
-    if not (entry.get("variants") or {}).get("condition"):
-        # A contraindication mentioned with another question is acknowledged too.
-        condition_note(dispatcher, tracker)
+    # A contraindication mentioned with another question is acknowledged too (an answer
+    # with condition variants has spoken of the listed ones; others are still named).
+    condition_note(dispatcher, tracker, listed=not (entry.get("variants") or {}).get("condition"))
     return [
         SlotSet("last_answer", f"knowledge:{entry_id}"),
         SlotSet("last_claim", entry.get("claim") or tracker.get_slot("last_claim")),

@@ -63,19 +63,42 @@ CAUSE_NOT_CONDITION = {"after_illness": {"infection"}}
 
 
 def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "condition_note",
-                   answered: Iterable[str] = ()) -> bool:
+                   answered: Iterable[str] = (), listed: bool = True) -> bool:
     """Acknowledges contraindications the visitor mentioned (pregnancy, an infection...):
-    practitioners advise against it, tell the doctor. Returns whether it said so.
-    ``answered``: the entries just given (CAUSE_NOT_CONDITION)."""
+    practitioners advise against it, tell the doctor; and conditions outside that list
+    ("a pacemaker"): the sources do not say, tell the doctor. Returns whether it said so.
+    ``answered``: the entries just given (CAUSE_NOT_CONDITION); ``listed``: False when
+    the answer just given lists the screened conditions itself."""
     labels = content.condition_labels()
     skip = set().union(*(CAUSE_NOT_CONDITION.get(i, set()) for i in answered))
     if sig.asks_about_infection_risk(latest_text(tracker)):
         skip.add("infection")  # "is there any risk of infection?" names no infection of theirs
-    named = [labels[c] for c in positive_values(latest_entities(tracker), "condition") if c in labels and c not in skip]
-    if not named:
-        return False
-    say(dispatcher, key, conditions=join_words(named))
-    return True
+    entities = latest_entities(tracker)
+    named = [labels[c] for c in positive_values(entities, "condition") if c in labels and c not in skip] if listed else []
+    # conditions the sources give no advice on ("a pacemaker", "high blood pressure"):
+    # named in the visitor's words, for the doctor to hear of
+    others = unlisted_conditions(entities, latest_text(tracker))
+    if others and key == "other_treatment_condition_note":
+        named, others = named + others, []
+    if named:
+        say(dispatcher, key, conditions=join_words(named))
+    if others:
+        say(dispatcher, "unlisted_condition_note", conditions=join_words(others))
+    return bool(named or others)
+
+
+UNLISTED_CONDITION = sig.UNLISTED_CONDITION
+
+
+def unlisted_conditions(entities: List[Dict[str, Any]], text: str) -> List[str]:
+    """The visitor's own words for each health condition outside the screening list."""
+    found: List[str] = []
+    for e in entities:
+        if e.get("entity") == "condition" and e.get("value") == UNLISTED_CONDITION and not e.get("role"):
+            words = sig.span_text(e, text).lower() or UNLISTED_CONDITION.replace("_", " ")
+            if words not in found:
+                found.append(words)
+    return found
 
 
 def asked_topics(tracker: Tracker) -> List[str]:
@@ -191,8 +214,10 @@ class ActionAnswerTopic(Action):
         # the offers that follow are the named topic's ("what happens at the first
         # consultation?": request one), not those of the guess added after it
         events = send_entries(dispatcher, entries, lead=0)
-        if not any(i == "contraindications" for i, _ in entries):
-            condition_note(dispatcher, tracker, answered=[i for i, _ in entries])
+        # (the contraindications answer lists the screened conditions itself; one
+        # outside its list is still named for the doctor)
+        condition_note(dispatcher, tracker, answered=[i for i, _ in entries],
+                       listed=not any(i == "contraindications" for i, _ in entries))
         own_story = latest_intent(tracker) in ("describe_hair_loss", "inform") or positive_values(
             latest_entities(tracker), "hair_problem"
         ) or bool(set(named) & sig.STORY_TOPICS)

@@ -63,6 +63,10 @@ class ValidateScreeningForm(GuidedFormValidation):
         mentioned = positive_values(entities, "condition") + [
             e.get("value") for e in entities if e.get("entity") == "condition" and e.get("role")
         ]
+        # another question's condition named ("no, but I'm breastfeeding"); a condition
+        # outside the questions ("no, but I have a pacemaker") leaves the answer as given
+        screened = {i["condition"] for i in content.screening_items().values()}
+        mentioned = [c for c in mentioned if c in screened]
         other_topic = mentioned and item and item["condition"] not in mentioned
         if requested and requested not in values and not other_topic:
             answer = yes_no_unsure(tracker)

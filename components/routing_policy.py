@@ -123,9 +123,13 @@ MESO_INTENTS = {
 TREATMENT_TOPICS = sig.TREATMENT_NAMED_TOPICS
 # Topics that are a cause of hair loss (knowledge.yml entries on them).
 CAUSE_TOPICS = sig.NAMED_CAUSE_TOPICS | {sig.GENERAL_CAUSE, "normal_shedding"}
-MESO_TOPICS = {"pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications",
+MESO_TOPICS = {"pain", "side_effects", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications",
                "preparation", "indications"}
 NOT_ANSWERS = {"ask_capabilities"}
+# The time after a session: their terminology phrases are specific enough to be the
+# question even when the classifier is sure the message is out of scope.
+# (Not results_timeline: "how long does it last" is said of many things.)
+SESSION_AFTER_TOPICS = {"downtime", "aftercare", "session_length", "side_effects"}
 # Intents outside ask_* that answer a guess with content all the same.
 GUESSED_ANSWERS = {"describe_hair_loss", "request_medical_advice"}
 # Answers that state mesotherapy's own facts (its sessions, procedure, side effects...).
@@ -145,6 +149,31 @@ _TRANSPLANT_ASPECT = re.compile(
     rf"fail\w*|permanent|natural|last|lasts|numb\w*|shock loss|{sig.CARE_SIGN_WORDS})\b",
     re.IGNORECASE,
 )
+
+
+def guessed_alarm(entities: List[Dict[str, Any]], text: str) -> bool:
+    """An emergency or complication guess with nothing to back it: a question about
+    what could happen ("could I have an allergic reaction?", "can I put products in my
+    hair after the treatment?"), no emergency or infection sign, no red flag and no
+    infection named. A message that tells something happening keeps the urgent answer."""
+    return (
+        sig.asked(text) and not sig.mentioned(entities, EMERGENCY_SIGN_ENTITY)
+        and not sig.mentioned(entities, sig.COMPLICATION_ENTITY) and not sig.not_negated(entities, sig.RED_FLAG_ENTITY)
+        and "infection" not in sig.not_negated(entities, "condition")
+        and (sig.is_hypothetical(text) or bool(_PERMISSION.search(text or "")))
+        and not _HAPPENING.search(_ASKING_LEAVE.sub(" ", text or ""))
+    )
+
+
+EMERGENCY_SIGN_ENTITY = "emergency_sign"
+# "can I ...?", "is it ok to ...?": asking leave for something, not telling a problem.
+_PERMISSION = re.compile(r"^\s*(can|could|may|should|is it ok|is it okay|is it safe|am i allowed)\s+(i|l|you|we)?\b",
+                         re.IGNORECASE)
+_ASKING_LEAVE = re.compile(r"\b(can|could|would|will|may|might|should|do|does)\s+(i|l)\s+(have|get|got)\b", re.IGNORECASE)
+# Words that tell of something happening now ("it's swelling", "I feel", "my scalp is").
+_HAPPENING = re.compile(r"\b(i feel|i'm feeling|im feeling|i am feeling|i have|i've got|ive got|i got|i had|"
+                        r"my (scalp|head|face|skin|throat|lips?) (is|has|looks|feels)|it's|it is|now|right now|today|"
+                        r"tonight|since|started|getting worse|help me|please help)\b", re.IGNORECASE)
 
 
 def _answers_content(intent: str) -> bool:
@@ -190,6 +219,10 @@ def choose_action(
     asked = sig.asked(text)
     topics = sig.topics(entities, text)  # what the message asks about (signals.topics)
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
+        if not payload and guessed_alarm(entities, text):
+            # "could I have an allergic reaction?": a question about what could happen,
+            # with no sign named, is no emergency; which topic was meant is asked
+            return ACTION_CLARIFY
         return None  # the rules answer at once
     # a dog's or a cat's coat ("my dog is losing fur in patches"): not a person's hair
     # loss, so neither the hair-loss answers nor "see a doctor", but a vet
@@ -230,6 +263,14 @@ def choose_action(
         intent == "out_of_scope" and confidence >= high_stakes_confidence
         and not named_topics & TREATMENT_TOPICS
         and not (named_topics & CAUSE_TOPICS and sig.losing_hair(entities, text))
+        # "can I drink alcohol after my session tonight?": the time after a session
+        and not (named_topics and (signals or {}).get("injection_context") and not sig.other_treatment(entities))
+        # "I have a cold, should I cancel tomorrow?": a condition and the treatment
+        and not sig.asks_if_condition_matters(entities, text)
+        # "can I return to normal activities right away?": a question about the time
+        # after a session, in words that are that topic's own phrase
+        and not (named_topics & SESSION_AFTER_TOPICS and not sig.treated_elsewhere(text)
+                 and not sig.other_treatment(entities))
     )
     # "does it protect from stress?" asks about an advertised claim, not about stress
     # "when does postpartum hair loss stop?" names a cause, not the treatment: the
@@ -279,7 +320,16 @@ def choose_action(
     # is the question, whatever small talk the classifier heard in it
     # (and "do I need to stop?" outside a questionnaire: the policy stays out of forms)
     small_talk_question = intent in SMALL_TALK | {"stop"} and asked
-    topical = intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question
+    # "i have high blood pressure, can i have the injections?" taken for the screening
+    # questions, none of which asks about it: who should not have it, and "tell the doctor"
+    unlisted = intent == "check_eligibility" and topics == [sig.CONTRAINDICATIONS] and sig.UNLISTED_CONDITION in (
+        sig.affirmed(entities, "condition"))
+    topical = intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted
+    if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
+            sig.CONTRAINDICATIONS not in sig.mentioned(entities, TOPIC_ENTITY)):
+        # "I'm pregnant, can I have it?": the rule's answer speaks of the condition named
+        # (knowledge.yml variants), which the topic's general list would not
+        return None
     if topical and not sure_out_of_scope and not claim_asked and topics:
         return ACTION_TOPIC
     if payload:
@@ -306,6 +356,8 @@ def choose_action(
     if intent == "forget_me":
         return ACTION_CONFIRM_FORGET
     if intent == FALLBACK or (intent in HIGH_STAKES_INTENTS and confidence < high_stakes_confidence):
+        return ACTION_CLARIFY
+    if intent == "report_complication" and guessed_alarm(entities, text):
         return ACTION_CLARIFY
     # a bare guess: below answer_confidence unless the message names mesotherapy and the
     # guess is one of its own facts ("what is mesotherapy for hair loss?" at 0.7), or the

@@ -49,7 +49,7 @@ HAIR_LOSS_PROBLEMS = {"hair_loss", "androgenetic_alopecia", "telogen_effluvium",
 
 _LOSS = re.compile(
     r"\b(fall\w*|fell|los[ei]\w*|lost|thin\w*|bald\w*|gone|missing|shed\w*|patch\w*|"
-    r"disappear\w*|coming out|came out|come out|hair loss|alopecia|bare|"
+    r"disappear\w*|coming out|came out|come out|hair loss|alopecia|bare|reced\w*|(hair|hairline) is going|"
     r"(eyebrows?|eyelash(es)?|lashes|beard|body hair) loss|loss of (my )?(eyebrows?|eyelash(es)?|lashes|beard))\b",
     re.IGNORECASE,
 )
@@ -155,7 +155,8 @@ _SCALP_OR_HAIR_WORDS = r"scalp|head|hair\w*|crown|temples?|bald\w*|beard|eyebrow
 _SCALP_OR_HAIR = re.compile(rf"\b({_SCALP_OR_HAIR_WORDS})\b", re.IGNORECASE)
 _SITE_ELSEWHERE = re.compile(
     r"\b(eye area|under[- ]?eyes?|tear troughs?|facial|(on|to|in|for|around|into) (my|the|your|her|his|a) "
-    r"(face|lips?|knees?|joints?|shoulders?|elbows?|neck|arms?|legs?|hands?|tendons?|cheeks?|chin))\b",
+    r"(face|lips?|knees?|joints?|shoulders?|elbows?|neck|arms?|legs?|hands?|tendons?|cheeks?|chin))\b|"
+    r"\bmy (arms?|legs?|knees?|shoulders?|elbows?|wrists?|ankles?|hips?|thighs?|buttocks?|stomach|tummy|belly)\b",
     re.IGNORECASE,
 )
 _HEAD_OR_HAIR = re.compile(rf"\b({_SCALP_OR_HAIR_WORDS}|meso\w*)\b", re.IGNORECASE)  # or mesotherapy
@@ -222,10 +223,10 @@ STORY_TOPICS = {"treatment_options"}
 
 # Topics whose entries state mesotherapy's own facts (its pain, results, uses, who must
 # not have it). Beside another treatment named without mesotherapy ("does PRP hurt?",
-# "who should not have PRP?") they would state mesotherapy's facts as that treatment's:
+# "who should not have PRP?", "side effects of minoxidil") they would state mesotherapy's facts as that treatment's:
 # the treatment's own entry answers instead. (Aftercare, downtime and preparation stay:
 # their entries say "no study; ask the clinic", true whatever the treatment.)
-SESSION_TOPICS = {"pain", "results_timeline", "indications", "contraindications"}
+SESSION_TOPICS = {"pain", "results_timeline", "indications", "contraindications", "side_effects"}
 # Topics that are other treatments with an entry of their own.
 OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
 # "What causes hair loss?", "does metformin cause hair loss?": the general answer on
@@ -315,7 +316,58 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         set(found) & SPECIFIC_CAUSE_TOPICS or affirmed(entities, PROCEDURE_ENTITY) or asks_if_treatment_causes(text)
     ):
         found = [t for t in found if t != GENERAL_CAUSE]
+    if TRANSPLANT_CANDIDACY in found and MESOTHERAPY in affirmed(entities, PROCEDURE_ENTITY) and not (
+            set(affirmed(entities, PROCEDURE_ENTITY)) & TRANSPLANTS):
+        # "age limit for mesotherapy": an age asked of mesotherapy, not of a transplant
+        found = [t for t in found if t != TRANSPLANT_CANDIDACY]
+    timelines = [_span(e, text) for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == RESULTS_TIMELINE]
+    if timelines and all(_SIDE_EFFECT_WORDS.search(span) for span in timelines):
+        # "how long do the side effects last?" asks about the side effects, not the results
+        found = [t for t in found if t != RESULTS_TIMELINE]
+    signs = [_span(e, text) for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == SIDE_EFFECTS]
+    if signs and not _INJECTION_WORD.search(text or "") and (
+            not any(_NAMES_SIDE_EFFECTS.search(span) for span in signs) or len(found) > 1
+            or losing_hair(entities, text)):
+        # "itchy after washing", "is hair loss a side effect of levothyroxine?": a sign
+        # after something else, or another thing's side effects, not the injections'
+        found = [t for t in found if t != SIDE_EFFECTS]
+    if not found and asks_if_condition_matters(entities, text):
+        found = [CONTRAINDICATIONS]
     return question_first(entities, text, found)
+
+
+SIDE_EFFECTS = "side_effects"
+_NAMES_SIDE_EFFECTS = re.compile(r"\b(side|adverse|risks?|risky|danger\w*)\b", re.IGNORECASE)
+_INJECTION_WORD = re.compile(r"\b(injections?|injected|sessions?|treatments?|meso\w*|needles?|needling|shots?|jabs?|"
+                             r"procedures?|prp|microneedling)\b", re.IGNORECASE)
+TRANSPLANT_CANDIDACY = "transplant_candidacy"
+TRANSPLANTS = {"hair_transplant", "dhi", "fue", "fut"}
+RESULTS_TIMELINE = "results_timeline"
+CONTRAINDICATIONS = "contraindications"
+UNLISTED_CONDITION = "other_condition"  # terminology: conditions outside the screening questions
+_SIDE_EFFECT_WORDS = re.compile(
+    r"\b(side[- ]?effects?|redness|red|swelling|swollen|soreness|sore|bruis\w*|bumps?|lumps?|itch\w*|headaches?|"
+    r"pain|tender\w*|marks?|dots?|scabs?)\b", re.IGNORECASE)
+# "is that a problem?", "can I still have it?", "should I cancel?": whether something
+# the visitor has rules the treatment out.
+_ELIGIBILITY_ASK = re.compile(
+    r"\b((is|would|will|could) (it|that|this|they|the \w+|\w+ injections) (be )?(a |an )?(problem|issue|concern)|"
+    r"be (a |an )?(problem|issue|concern)|any (issues?|problems?)|does (that|it|this) matter|"
+    r"am (i|l) (still )?(ok|okay|fine|allowed|suitable)( for (it|this|mesotherapy|meso|the \w+)| to (have|get) (it|this|them))?\s*[?.!]*$|"
+    r"ok for (it|this)|suitable for me|rules? (me )?out|should (i|l) (cancel|postpone|reschedule)|"
+    r"(can|could|may) (i|l) (still )?(have|get|do|book) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_if_condition_matters(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A health condition named ("I have a pacemaker", "a cold", "high blood pressure")
+    with a question whether it matters for the treatment, in a message that names no
+    other treatment and is not a story of hair loss (whose question is the loss)."""
+    entities = list(entities or [])
+    return (bool(affirmed(entities, "condition")) and bool(_ELIGIBILITY_ASK.search(text or ""))
+            and not other_treatment(entities)
+            and (MESOTHERAPY in affirmed(entities, PROCEDURE_ENTITY) or not losing_hair(entities, text)))
 
 
 # The time after another treatment ("scabs after my transplant", "gym after FUE", "2
@@ -436,6 +488,23 @@ _GOING_BALD = re.compile(r"\b((go|goes|going|gone|went|turn\w*) bald|balding|bal
 _WEIGHT = re.compile(r"\b(weight|kilos?|kg|pounds|lbs|stone)\b", re.IGNORECASE)
 
 
+# "I'm 12 stone", "I'm 16 weeks postpartum": a number that is not an age.
+_UNIT_AFTER = re.compile(r"^\s*(st|stone|kg|kgs|kilos?|lbs?|pounds|weeks?|wks?|months?|days?|hours?|cm|%|percent|"
+                         r"times|sessions?|grafts?)\b", re.IGNORECASE)
+
+
+def _ages_are_units(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """Every child mention ends in a number followed by a unit ("I'm 12 stone")."""
+    ages = [e for e in entities if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == "child"]
+    return bool(ages) and all(
+        _span(e, text)[-1:].isdigit() and _UNIT_AFTER.match(text[e.get("end"):]) for e in ages)
+
+
+def span_text(entity: Dict[str, Any], text: str) -> str:
+    """The words of ``text`` a mention covers ("" without a span)."""
+    return _span(entity, text)
+
+
 def _span(entity: Dict[str, Any], text: str) -> str:
     start, end = entity.get("start"), entity.get("end")
     return text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
@@ -494,7 +563,7 @@ def safety_route(
             continue
         if flag == "systemic" and _weight_loss_with_a_diet(entities, text):
             continue  # the diet's answer says when weight loss needs a doctor
-        if flag == "child" and _BIRTH.search(text):
+        if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)):
             continue
         if flag in ("scalp_symptoms", "systemic") and injection:
             continue  # soreness after a session is aftercare; a fever question is answered as one

@@ -117,6 +117,20 @@ def _lemma_of(nlp: Language, word: str) -> str:
     return doc[0].lemma_.lower() if len(doc) == 1 else word.lower()
 
 
+# A topic phrase with a gap ("does ... hurt", "is ... painful") also matches the
+# statement that denies it: "the bump doesn't hurt", "it isn't painful". An auxiliary
+# verb, then nothing but a negation, then the rest of the phrase is that statement
+# ("doesn't it hurt?" has a subject in the gap and stays a question).
+_AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "will", "wo", "would", "can", "ca", "could",
+                "should", "has", "have", "had"}
+_NEGATIONS = {"n't", "not", "never", "nt"}
+
+
+def _negated_inside(words: Sequence[str]) -> bool:
+    inner = words[1:-1]
+    return len(words) > 2 and words[0] in _AUXILIARIES and bool(inner) and all(w in _NEGATIONS for w in inner)
+
+
 # Words before an "I" that make it the asker of a question ("should I", "can I").
 _QUESTION_VERBS = {"should", "can", "could", "do", "would", "shall", "will", "must", "may"}
 EXACT_MARK = "="  # a listed phrase written "=word" matches that form only, not its lemma
@@ -428,12 +442,21 @@ class Analyser:
         do not overlap each other, in text order."""
         words = [t.lower_ for t in doc]
         spans = [Span(doc, start, end, label=doc.vocab.strings[key]) for key, start, end in self.overlay_matches(doc)]
+        kept = filter_spans(spans)
+        # a topic named inside another's gap ("stop ... before" around "minoxidil" in
+        # "when to stop minoxidil before pregnancy") is named all the same
+        kept += filter_spans([
+            sp for sp in spans
+            if any(k.start < sp.start and sp.end < k.end and k.label_ != sp.label_ for k in kept)
+            and not any(k.start <= sp.start < k.end and not (k.start < sp.start and sp.end < k.end)
+                        for k in kept)
+        ])
         found = []
-        for span in sorted(filter_spans(spans), key=lambda sp: sp.start):
+        for span in sorted(kept, key=lambda sp: sp.start):
             label, _, value = span.label_.partition("|")
-            found.append(
-                Mention(label, value, span.start_char, span.end_char, span.text, self.matcher.role(words, span.start, span.end))
-            )
+            role = NEGATED if _negated_inside(words[span.start:span.end]) else self.matcher.role(
+                words, span.start, span.end)
+            found.append(Mention(label, value, span.start_char, span.end_char, span.text, role))
         return found
 
     def overlay_matches(self, doc) -> List[tuple]:

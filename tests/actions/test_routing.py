@@ -440,3 +440,20 @@ def test_asking_about_the_risk_of_an_infection_is_not_told_it_mentioned_one():
     trk = tracker("is there any risk of infection?", "ask_side_effects", confidence=0.95,
                   entities=[entity("topic", "infection_signs"), entity("condition", "infection")], signals=PLAIN)
     assert not any("current infection" in m["text"] for m in run(ActionAnswerTopic(), trk)[0])
+
+
+def test_a_condition_outside_the_screening_list_is_named_for_the_doctor_never_judged():
+    """"I have a pacemaker, is that a problem?": who should not have it, then the
+    pacemaker in the visitor's words with "the sources do not say; tell the doctor"."""
+    text = "I have a pacemaker and high blood pressure, is that a problem?"
+    trk = tracker(text, "bot_challenge", confidence=0.6, signals=PLAIN, entities=[
+        {**entity("condition", "other_condition"), "start": 9, "end": 18},
+        {**entity("condition", "other_condition"), "start": 23, "end": 42},
+        entity("topic", "contraindications"),
+    ])
+    said = [m["text"] for m in run(ActionAnswerTopic(), trk)[0]]
+    assert said[0] == content.knowledge_entries()["contraindications"]["answer"].strip()
+    note = [t for t in said if "pacemaker" in t]
+    assert len(note) == 1 and "high blood pressure" in note[0]
+    assert "tell the doctor" in note[0] and "say nothing about" in note[0]
+    assert not any("Practitioners advise against mesotherapy in that case" in t for t in said)

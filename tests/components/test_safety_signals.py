@@ -82,12 +82,16 @@ RED_FLAGS = {
         "hair loss in a child, is mesotherapy safe",
         "what makes kids lose their hair?",
         "is thinning hair common in young children",
+        # a teenager's own age, in the first person
+        "I'm 16 and losing hair, my mum says I can come with her. Is that allowed?",
+        "im 17 and my hairline is going like my dad's, can I get mesotherapy?",
         "my children are losing hair in the back",
     ],
     "hair_pulling": [
         "my son keeps pulling at his hair and he won't stop, can anything help?",
         "I think my daughter has trichotillomania",
         "my teenager pulls out her hair when she is anxious",
+        "I pull my hair out when I'm anxious and now there are thin spots. Can mesotherapy help?",
     ],
     "systemic": [
         "I'm shedding a lot and I've lost weight without trying",
@@ -124,6 +128,8 @@ ORDINARY = [
     "can I have mesotherapy if I have a fever?",
     "how long does a session take?",
     "I'm pulling my hair out trying to choose a clinic",  # the idiom, not the habit
+    "I'm 12 stone and my hair is thinning at the crown",  # a weight, not an age
+    "I'm 16 weeks postpartum and my hair is falling out",
     "I wear a nicotine patch and my hair is thinning",  # a patch that is no bald patch
     "the patch test came out fine, can I have mesotherapy?",
 ]
@@ -412,3 +418,124 @@ def test_signs_on_the_scalp_keep_their_answer_whatever_else_was_done(analyser, t
     assert not sig.signs_elsewhere(entities, text), text
     got = choose_action("action_listen", None, "ask_side_effects", 0.95, entities, signals, text, 0.8, 0.6)
     assert got in expected, (text, got)
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("I have a pacemaker, is that a problem?", "bot_challenge"),
+    ("i have high blood pressure, can i have the injections", "check_eligibility"),
+    ("I have a cold, should I cancel tomorrow", "out_of_scope"),
+    ("i get keloid scars easily, would scalp injections be a problem", "ask_side_effects"),
+    ("I have epilepsy, any issue?", "ask_claim"),
+])
+def test_a_condition_with_a_question_whether_it_matters_gets_who_should_not_have_it(analyser, text, intent):
+    entities, signals = parse(analyser, text)
+    assert sig.topics(entities, text) == ["contraindications"], text
+    assert route(analyser, text) == (None, []), text  # no scarring or scalp red flag from the words
+    assert choose_action("action_listen", None, intent, 0.95, entities, signals, text, 0.8, 0.9, 0.6) == (
+        "action_answer_topic"), text
+
+
+@pytest.mark.parametrize("text", [
+    "I'm pregnant and my hair is falling out, is that a problem?",  # the loss is the question
+    "I have a pacemaker, can I have a hair transplant?",  # another treatment's candidacy
+    "I have high blood pressure and take amlodipine",  # no question
+])
+def test_a_condition_without_that_question_is_not_the_contraindications_answer(analyser, text):
+    entities, _ = parse(analyser, text)
+    assert "contraindications" not in sig.topics(entities, text), text
+
+
+def test_how_long_side_effects_last_is_not_how_long_results_last(analyser):
+    for text in ("how long do side effects last", "how long does the redness last after the injections?"):
+        entities, _ = parse(analyser, text)
+        assert "results_timeline" not in sig.topics(entities, text), text
+    entities, _ = parse(analyser, "how long do the results last?")
+    assert sig.topics(entities, "how long do the results last?") == ["results_timeline"]
+
+
+def test_the_time_after_a_session_keeps_its_topic_however_sure_out_of_scope_is(analyser):
+    def decide(text):
+        entities, signals = parse(analyser, text)
+        return choose_action("action_listen", None, "out_of_scope", 0.99, entities, signals, text, 0.8, 0.9, 0.6)
+
+    assert decide("can i drink alcohol after my session tonight") == "action_answer_topic"
+    assert decide("Can I return to normal activities right away?") == "action_answer_topic"
+    # a session of another treatment, or nothing of a session: declined, or "ask the one who did it"
+    assert decide("What should I avoid after tension headache injections?") in (
+        "utter_out_of_scope", "action_other_treatment")
+    assert decide("Why does my arm still hurt a week after getting a shot?") == "utter_out_of_scope"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("my scalp is really itchy after injections", ["side_effects"]),
+    ("Are there any side effects?", ["side_effects"]),
+    ("how long does the swelling last after the session?", ["side_effects"]),
+    # a sign after something else, or another treatment's or medicine's side effects
+    ("my scalp is itchy after washing", []),
+    ("what are the side effects of minoxidil?", ["minoxidil"]),
+    ("Is hair loss a side effect of levothyroxine?", ["thyroid"]),
+])
+def test_the_injections_side_effects_are_a_topic_only_about_the_injections(analyser, text, expected):
+    entities, _ = parse(analyser, text)
+    assert sig.topics(entities, text) == expected, text
+
+
+def test_another_treatments_risks_are_not_answered_with_the_injections_side_effects(analyser):
+    text = "what are the risks of a hair transplant?"
+    entities, signals = parse(analyser, text)
+    assert choose_action("action_listen", None, "ask_side_effects", 0.97, entities, signals, text, 0.8, 0.9, 0.6) == (
+        "action_other_treatment")
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Could I have an allergic reaction?", "emergency"),
+    ("Can I put products in my hair after the treatment?", "report_complication"),
+    ("can i colour my hair a week after?", "report_complication"),
+])
+def test_a_sure_alarm_guess_at_a_question_with_no_sign_asks_instead(analyser, text, intent):
+    entities, signals = parse(analyser, text)
+    assert choose_action("action_listen", None, intent, 0.9, entities, signals, text, 0.8, 0.9, 0.6) in (
+        "action_clarify", "action_answer_topic"), text
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("I think I'm having an allergic reaction after the injections", "emergency"),
+    ("my face is swelling after the session, what do I do?", "emergency"),
+    ("could this be an infection? my scalp has pus since yesterday", "report_complication"),
+    ("I feel really unwell after my injections, can I take something?", "report_complication"),
+    ("something is wrong after my mesotherapy", "report_complication"),
+])
+def test_an_alarm_told_as_happening_keeps_the_urgent_answer(analyser, text, intent):
+    entities, signals = parse(analyser, text)
+    assert choose_action("action_listen", None, intent, 0.95 if intent == "emergency" else 0.9, entities, signals,
+                         text, 0.8, 0.9, 0.6) in (None, "utter_complication", "action_red_flag"), text
+
+
+def test_a_named_condition_asked_as_who_should_not_have_it_keeps_the_rule_answer_with_its_variant(analyser):
+    text = "I'm pregnant, can I have mesotherapy?"
+    entities, signals = parse(analyser, text)
+    assert choose_action("action_listen", None, "ask_contraindications", 0.97, entities, signals, text,
+                         0.8, 0.9, 0.6) is None
+
+
+def test_what_to_expect_is_no_pregnancy(analyser):
+    for text in ("what to expect after", "what can i expect during the treatment"):
+        entities, _ = parse(analyser, text)
+        assert "pregnancy" not in sig.mentioned(entities, "condition"), text
+    entities, _ = parse(analyser, "I'm expecting my first baby, can I have it?")
+    assert sig.affirmed(entities, "condition") == ["pregnancy"]
+
+
+@pytest.mark.parametrize("text", ["how long between sessions", "how often should i get mesotherapy",
+                                  "Treatment frequency", "how many weeks apart are sessions"])
+def test_how_often_sessions_are_given_is_the_session_plan(analyser, text):
+    entities, _ = parse(analyser, text)
+    assert sig.topics(entities, text) == ["session_length"], text
+
+
+def test_an_age_asked_of_mesotherapy_is_not_a_transplant_question(analyser):
+    entities, _ = parse(analyser, "age limit for mesotherapy")
+    assert "transplant_candidacy" not in sig.topics(entities, "age limit for mesotherapy")
+    text = "is there an age limit for a hair transplant?"
+    entities, _ = parse(analyser, text)
+    assert sig.topics(entities, text) == ["transplant_candidacy"]

@@ -157,6 +157,58 @@ def test_a_negation_of_something_else_leaves_the_topic_affirmed(analyser, text, 
     assert [(m.entity, m.value, m.role) for m in analyser.mentions(text) if m.entity == "topic"] == expected
 
 
+@pytest.mark.parametrize(
+    "text,role",
+    [
+        # a gap phrase ("does ... hurt") around nothing but a negation is a statement
+        ("The bump on my scalp doesn't hurt. What is causing it?", "negated"),
+        ("It isn't painful, it just itches", "negated"),
+        # a subject in the gap keeps it a question
+        ("doesn't it hurt?", None),
+        ("will it not hurt much?", None),
+        ("does it hurt?", None),
+    ],
+)
+def test_a_topic_phrase_that_denies_itself_is_negated(analyser, text, role):
+    pains = [m.role for m in analyser.mentions(text) if m.entity == "topic" and m.value == "pain"]
+    assert pains == [role]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # a topic named inside another topic's gap is named too
+        ("when to stop minoxidil before pregnancy", {"preparation", "minoxidil"}),
+        ("should I stop finasteride before the injections?", {"preparation", "finasteride"}),
+        ("do prp injections hurt?", {"pain", "prp"}),
+    ],
+)
+def test_a_topic_inside_another_topics_gap_is_named(analyser, text, expected):
+    assert {m.value for m in analyser.mentions(text) if m.entity == "topic"} == expected
+
+
+@pytest.mark.parametrize(
+    "text,topic",
+    [
+        ("How quickly does mesotherapy work?", "results_timeline"),
+        ("How long until it works?", "results_timeline"),
+        ("How do I look after my hair following treatment?", "aftercare"),
+        ("What post-care is needed?", "aftercare"),
+        ("What conditions prevent you from having mesotherapy?", "contraindications"),
+        ("Who is eligible for mesotherapy?", "contraindications"),
+        ("can men have it or just women", "men_women"),
+        ("how should i sleep after mesotherapy, on my back?", "aftercare"),
+    ],
+)
+def test_more_ways_of_asking_name_their_topic(analyser, text, topic):
+    assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text
+
+
+def test_hair_loss_after_a_medical_treatment_is_not_aftercare(analyser):
+    text = "I started losing hair following treatment for cancer"
+    assert "aftercare" not in [m.value for m in analyser.mentions(text) if m.entity == "topic"]
+
+
 def _trained(tmp_path):
     """(component, a function that loads it back from model storage), trained on TERMS."""
     storage = LocalModelStorage(tmp_path)
