@@ -231,8 +231,16 @@ def other_treatment_reply(entities: List[Dict[str, Any]], intent: str, text: str
     ``("entry", {"id": ...})`` when it asks who can have it and the content answers
     that, else (a messages.yml key, ``{"name": ..., "follow_ups": [...]}``): "I can't
     answer that one reliably", or its variant for a treatment the sources do not cover."""
-    treatment = sig.other_treatment(entities) or ""
     settings = content.routing()
+    combined = sig.combined_with(entities, text)
+    if combined:
+        # the sources say nothing on combining mesotherapy with it: who can say, and
+        # what the content says about that treatment
+        entries = content.entries_for_mentions([(combined["entity"], combined["value"])]) if (
+            combined["entity"] == TOPIC) else []
+        name = sig.span_text(combined, text).lower() or str(combined["value"]).replace("_", " ")
+        return "cannot_answer_combined", {"name": name, "follow_ups": [i for i, _ in entries[:1]] + ["consultation"]}
+    treatment = sig.other_treatment(entities) or ""
     group = next(
         (g for g in (settings.get("other_treatments") or {}).values() if treatment in (g.get("procedures") or [])),
         {},

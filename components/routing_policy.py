@@ -244,6 +244,10 @@ def choose_action(
         if sig.treated_elsewhere(text) and (
                 intent not in NOT_GUARDED_INTENTS or (asked and intent in WEAKLY_GUARDED_INTENTS)):
             return UTTER_OUT_OF_SCOPE
+        # "can I use minoxidil with mesotherapy?", "mesotherapy after my transplant?": the
+        # sources say nothing on combining them; neither treatment's card answers that
+        if asked and sig.combined_with(entities, text):
+            return ACTION_OTHER_TREATMENT
         # a message that names a topic or a treatment of the terminology is about it,
         # whatever words surround the term (not "iron", "volume", "flu": too general)
         in_domain = (signals or {}).get("in_domain", True) or bool(
@@ -324,7 +328,10 @@ def choose_action(
     # questions, none of which asks about it: who should not have it, and "tell the doctor"
     unlisted = intent == "check_eligibility" and topics == [sig.CONTRAINDICATIONS] and sig.UNLISTED_CONDITION in (
         sig.affirmed(entities, "condition"))
-    topical = intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted
+    # "can I have mesotherapy for postpartum hair loss?": the cause is the question (its
+    # answer says what helps and when to see a doctor), not the screening questions
+    for_a_cause = intent == "check_eligibility" and bool(set(topics) & CAUSE_TOPICS)
+    topical = intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause
     if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
             sig.CONTRAINDICATIONS not in sig.mentioned(entities, TOPIC_ENTITY)):
         # "I'm pregnant, can I have it?": the rule's answer speaks of the condition named

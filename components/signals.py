@@ -372,6 +372,36 @@ def asks_if_condition_matters(entities: Iterable[Dict[str, Any]], text: str) -> 
 
 # The time after another treatment ("scabs after my transplant", "gym after FUE", "2
 # months out from surgery", "post-op"): that treatment's recovery.
+# Combining mesotherapy with another treatment, or having it after one.
+_COMBINE = re.compile(
+    r"\b(combin\w*|together|alongside|at the same time|same (day|evening|night|week)|in addition to|as well as|"
+    r"on top of|(meso\w*|injections?|sessions?) with|with (my |the |your )?(meso\w*|injections?|sessions?)|"
+    r"(after|before|since|following) (my |the |a |having |each )?(meso\w*|injections?|sessions?|treatments?))\b",
+    re.IGNORECASE,
+)
+COMBINABLE_TOPICS = OTHER_TREATMENT_TOPICS | {"drug_mesotherapy"}
+
+
+def combined_with(entities: Iterable[Dict[str, Any]], text: str) -> Optional[Dict[str, Any]]:
+    """The mention of another treatment a question asks to combine with mesotherapy
+    ("can I use minoxidil with mesotherapy?", "PRP and meso together", "can I have
+    mesotherapy after my hair transplant?"), or None. Mesotherapy must be named: a
+    comparison ("is PRP better than mesotherapy?") has no combining word and is the
+    other treatment's question."""
+    entities = list(entities or [])
+    text = text or ""
+    if MESOTHERAPY not in affirmed(entities, PROCEDURE_ENTITY):
+        return None
+    others = [e for e in entities if not e.get("role") and (
+        (e.get("entity") == PROCEDURE_ENTITY and e.get("value") != MESOTHERAPY)
+        or (e.get("entity") == TOPIC_ENTITY and e.get("value") in COMBINABLE_TOPICS))]
+    if not others or not (_COMBINE.search(text) or AFTER_PROCEDURE.search(text)):
+        return None
+    if "preparation" in affirmed(entities, TOPIC_ENTITY):
+        return None  # "should I stop finasteride before my session?": getting ready for one
+    return others[0]
+
+
 AFTER_PROCEDURE = re.compile(
     r"\b(after|post|since|following|months? out from|weeks? out from|recover\w* from)\s+"
     r"((my|a|the|your|his|her|having|having had|getting|i had|i got|i've had)\s+)?"

@@ -457,3 +457,18 @@ def test_a_condition_outside_the_screening_list_is_named_for_the_doctor_never_ju
     assert len(note) == 1 and "high blood pressure" in note[0]
     assert "tell the doctor" in note[0] and "say nothing about" in note[0]
     assert not any("Practitioners advise against mesotherapy in that case" in t for t in said)
+
+
+def test_a_combination_gets_i_cannot_answer_reliably_with_the_treatment_in_the_visitors_words():
+    from actions.routing import ActionOtherTreatment
+
+    text = "can i use Minoxidil with mesotherapy?"
+    trk = tracker(text, "ask_alternatives", confidence=0.99, signals=PLAIN, entities=[
+        {**entity("topic", "minoxidil"), "start": 10, "end": 19},
+        {**entity("procedure", "mesotherapy"), "start": 25, "end": 36},
+    ])
+    messages, _ = run(ActionOtherTreatment(), trk)
+    assert "I can't answer that one reliably" in messages[0]["text"]
+    assert "combined with minoxidil" in messages[0]["text"] and "doctor" in messages[0]["text"]
+    payloads = [b["payload"] for b in messages[0].get("buttons") or []]
+    assert len(payloads) == 2  # what the content says about minoxidil, and a consultation

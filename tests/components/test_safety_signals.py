@@ -539,3 +539,39 @@ def test_an_age_asked_of_mesotherapy_is_not_a_transplant_question(analyser):
     text = "is there an age limit for a hair transplant?"
     entities, _ = parse(analyser, text)
     assert sig.topics(entities, text) == ["transplant_candidacy"]
+
+
+def test_asking_to_have_it_for_a_cause_of_hair_loss_gets_that_cause_not_the_screening(analyser):
+    text = "Can I have mesotherapy for postpartum hair loss?"
+    entities, signals = parse(analyser, text)
+    assert choose_action("action_listen", None, "check_eligibility", 0.9, entities, signals, text, 0.8, 0.9, 0.6) == (
+        "action_answer_topic")
+    # a plain eligibility question still starts the screening questions
+    text = "can I have mesotherapy?"
+    entities, signals = parse(analyser, text)
+    assert choose_action("action_listen", None, "check_eligibility", 0.9, entities, signals, text, 0.8, 0.9, 0.6) is None
+
+
+@pytest.mark.parametrize("text,other", [
+    ("can i use minoxidil with mesotherapy", "minoxidil"),
+    ("can I do PRP and mesotherapy together", "prp"),
+    ("can i have mesotherapy after my hair transplant", "hair_transplant"),
+    ("can i combine meso with finasteride", "finasteride"),
+])
+def test_combining_mesotherapy_with_another_treatment_is_a_question_the_sources_do_not_answer(analyser, text, other):
+    entities, signals = parse(analyser, text)
+    assert sig.combined_with(entities, text)["value"] == other
+    assert choose_action("action_listen", None, "ask_alternatives", 0.99, entities, signals, text, 0.8, 0.9, 0.6) == (
+        "action_other_treatment")
+
+
+@pytest.mark.parametrize("text", [
+    "Is PRP better than mesotherapy?",  # a comparison: the other treatment's card
+    "what is the difference between mesotherapy and PRP",
+    "I used minoxidil for a year, would mesotherapy help?",
+    "should I stop finasteride before my mesotherapy session?",  # getting ready for a session
+    "can i use minoxidil with my hair loss",  # mesotherapy not named
+])
+def test_a_comparison_or_preparation_is_no_combination(analyser, text):
+    entities, _ = parse(analyser, text)
+    assert sig.combined_with(entities, text) is None, text
