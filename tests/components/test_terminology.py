@@ -198,6 +198,10 @@ def test_a_topic_inside_another_topics_gap_is_named(analyser, text, expected):
         ("Who is eligible for mesotherapy?", "contraindications"),
         ("can men have it or just women", "men_women"),
         ("how should i sleep after mesotherapy, on my back?", "aftercare"),
+        ("Duration of the procedure", "session_length"),
+        ("Is hair mesotherapy a permanent solution?", "results_timeline"),
+        ("how long between sessions", "session_length"),
+        ("Hair mesotherapy recovery", "downtime"),
     ],
 )
 def test_more_ways_of_asking_name_their_topic(analyser, text, topic):
