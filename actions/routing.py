@@ -145,6 +145,10 @@ def ask_which(dispatcher: CollectingDispatcher, options: List[Tuple[str, str]]) 
     say(dispatcher, "clarify", buttons=buttons)
 
 
+# Topic answers that would mislead after a given red flag (topic -> red flag reasons).
+NOT_AFTER_RED_FLAG = {"stress": {"hair_pulling"}}
+
+
 def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]], text: str = "") -> List[Tuple[str, Dict[str, Any]]]:
     """What follows "see a doctor" (at most ``MAX_TOPICS_ANSWERED`` entries): the topic
     the visitor named first ("after giving birth", "my thyroid": their own question),
@@ -152,6 +156,9 @@ def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]], text: s
     ``when: ["red_flag:<reason>"]``), then any other topic named."""
     # "see a doctor" is the answer to "what can I do?" here: no treatment options after it
     named = sig.question_first(entities, text, [v for v in positive_values(entities, TOPIC) if v not in sig.STORY_TOPICS])
+    # pulling one's hair out "when I'm anxious": not the shedding after stress, whose
+    # answer ("usually settles by itself") would reassure wrongly
+    named = [v for v in named if not set(reasons) & NOT_AFTER_RED_FLAG.get(v, set())]
     topics = content.entries_for_mentions([(TOPIC, v) for v in named])
     kinds = content.entries_for_mentions([(sig.RED_FLAG_ENTITY, r) for r in reasons])
     chosen: List[Tuple[str, Dict[str, Any]]] = []

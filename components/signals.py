@@ -370,8 +370,6 @@ def asks_if_condition_matters(entities: Iterable[Dict[str, Any]], text: str) -> 
             and (MESOTHERAPY in affirmed(entities, PROCEDURE_ENTITY) or not losing_hair(entities, text)))
 
 
-# The time after another treatment ("scabs after my transplant", "gym after FUE", "2
-# months out from surgery", "post-op"): that treatment's recovery.
 # Combining mesotherapy with another treatment, or having it after one.
 _COMBINE = re.compile(
     r"\b(combin\w*|together|alongside|at the same time|same (day|evening|night|week)|in addition to|as well as|"
@@ -402,6 +400,8 @@ def combined_with(entities: Iterable[Dict[str, Any]], text: str) -> Optional[Dic
     return others[0]
 
 
+# The time after another treatment ("scabs after my transplant", "gym after FUE", "2
+# months out from surgery", "post-op"): that treatment's recovery.
 AFTER_PROCEDURE = re.compile(
     r"\b(after|post|since|following|months? out from|weeks? out from|recover\w* from)\s+"
     r"((my|a|the|your|his|her|having|having had|getting|i had|i got|i've had)\s+)?"
@@ -527,7 +527,8 @@ def _ages_are_units(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """Every child mention ends in a number followed by a unit ("I'm 12 stone")."""
     ages = [e for e in entities if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == "child"]
     return bool(ages) and all(
-        _span(e, text)[-1:].isdigit() and _UNIT_AFTER.match(text[e.get("end"):]) for e in ages)
+        isinstance(e.get("end"), int) and _span(e, text)[-1:].isdigit() and _UNIT_AFTER.match(text[e["end"]:])
+        for e in ages)
 
 
 def span_text(entity: Dict[str, Any], text: str) -> str:

@@ -439,7 +439,8 @@ class Analyser:
 
     def overlay_mentions(self, doc) -> List[Mention]:
         """Mentions of the overlay types (topics): per type, the longest matches that
-        do not overlap each other, in text order."""
+        do not overlap each other, and those lying inside another topic's match, in
+        text order."""
         words = [t.lower_ for t in doc]
         spans = [Span(doc, start, end, label=doc.vocab.strings[key]) for key, start, end in self.overlay_matches(doc)]
         kept = filter_spans(spans)

@@ -472,3 +472,12 @@ def test_a_combination_gets_i_cannot_answer_reliably_with_the_treatment_in_the_v
     assert "combined with minoxidil" in messages[0]["text"] and "doctor" in messages[0]["text"]
     payloads = [b["payload"] for b in messages[0].get("buttons") or []]
     assert len(payloads) == 2  # what the content says about minoxidil, and a consultation
+
+
+def test_hair_pulling_gets_a_doctor_without_the_stress_shedding_answer(sqlite_url):
+    trk = tracker("I pull my hair out when I'm anxious and now there are thin spots", "describe_hair_loss",
+                  entities=[entity("red_flag", "hair_pulling"), entity("topic", "stress")], signals=PLAIN)
+    said = [m["text"] for m in run(ActionRedFlag(), trk)[0]]
+    assert "doctor" in said[0]
+    stress = content.knowledge_entries()["stress"]["answer"].strip()
+    assert stress not in said

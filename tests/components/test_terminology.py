@@ -455,3 +455,11 @@ def test_a_blood_thinner_is_the_before_a_session_topic_tell_the_doctor(analyser,
 
     entities = [m.as_rasa_entity("test") for m in analyser.mentions(text)]
     assert "preparation" in sig.topics(entities, text)
+
+
+def test_a_condition_asked_about_as_a_possible_effect_is_not_the_visitors_own(analyser):
+    roles = {m.value: m.role for m in analyser.mentions("Could I have an allergic reaction?") if m.entity == "condition"}
+    assert roles == {"allergy": "uncertain"}
+    roles = {m.value: m.role for m in analyser.mentions("can I have it with an allergy to lidocaine?")
+             if m.entity == "condition"}
+    assert roles == {"allergy": None}
