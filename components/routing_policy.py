@@ -50,6 +50,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import signals as sig
+from components.safety_override import SIGN_ENTITY as EMERGENCY_SIGN_ENTITY
 
 ACTION_RED_FLAG = "action_red_flag"
 ACTION_TOPIC = "action_answer_topic"
@@ -165,7 +166,6 @@ def guessed_alarm(entities: List[Dict[str, Any]], text: str) -> bool:
     )
 
 
-EMERGENCY_SIGN_ENTITY = "emergency_sign"
 # "can I ...?", "is it ok to ...?": asking leave for something, not telling a problem.
 _PERMISSION = re.compile(r"^\s*(can|could|may|should|is it ok|is it okay|is it safe|am i allowed)\s+(i|l|you|we)?\b",
                          re.IGNORECASE)

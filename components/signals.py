@@ -160,7 +160,11 @@ _SITE_ELSEWHERE = re.compile(
     re.IGNORECASE,
 )
 _HEAD_OR_HAIR = re.compile(rf"\b({_SCALP_OR_HAIR_WORDS}|meso\w*)\b", re.IGNORECASE)  # or mesotherapy
-_TREATMENT_WORD = re.compile(r"\b(treatments?|injections?|sessions?|procedures?|therapy|jabs?|meso\w*)\b",
+# Words for a treatment session: the base list, and the same with the needle words (a
+# sign told beside them is a side effect of the injections: ``topics``).
+_SESSION_WORDS = r"treatments?|injections?|sessions?|procedures?|jabs?|meso\w*"
+_TREATMENT_WORD = re.compile(rf"\b({_SESSION_WORDS}|therapy)\b", re.IGNORECASE)
+_INJECTION_WORD = re.compile(rf"\b({_SESSION_WORDS}|injected|needles?|needling|shots?|prp|microneedling)\b",
                              re.IGNORECASE)
 
 
@@ -338,8 +342,6 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
 
 SIDE_EFFECTS = "side_effects"
 _NAMES_SIDE_EFFECTS = re.compile(r"\b(side|adverse|risks?|risky|danger\w*)\b", re.IGNORECASE)
-_INJECTION_WORD = re.compile(r"\b(injections?|injected|sessions?|treatments?|meso\w*|needles?|needling|shots?|jabs?|"
-                             r"procedures?|prp|microneedling)\b", re.IGNORECASE)
 TRANSPLANT_CANDIDACY = "transplant_candidacy"
 TRANSPLANTS = {"hair_transplant", "dhi", "fue", "fut"}
 RESULTS_TIMELINE = "results_timeline"
