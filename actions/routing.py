@@ -58,8 +58,10 @@ def send_red_flag(dispatcher: CollectingDispatcher, reasons: List[str]) -> None:
 
 
 # A past illness the answer is about ("I had covid in January, now my hair falls out":
-# shedding after an illness) is not "a current infection" to tell the doctor about.
-CAUSE_NOT_CONDITION = {"after_illness": {"infection"}}
+# shedding after an illness) is not "a current infection" to tell the doctor about;
+# nor is the pregnancy of a story of shedding after the birth (the answer on it says
+# what to tell the doctor while breastfeeding).
+CAUSE_NOT_CONDITION = {"after_illness": {"infection"}, "postpartum": {"pregnancy", "breastfeeding"}}
 
 
 def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "condition_note",

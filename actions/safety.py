@@ -22,11 +22,19 @@ from actions.common import (
     say,
     store,
 )
+from components import signals as sig
 
 # Safety event kind -> the domain's fixed answer (utter_<name>) and messages.yml <name>_local.
 SAFETY_RESPONSES = {EMERGENCY_EVENT: "emergency", COMPLICATION_EVENT: "complication"}
 # The chat widget shows these as alerts (its marker vocabulary: web/README.md).
 WIDGET_ALERT = {EMERGENCY_EVENT: "emergency", COMPLICATION_EVENT: "urgent_care"}
+
+
+def wrote_of_self_harm(tracker: Tracker) -> bool:
+    """The latest message tells of thoughts of suicide or self-harm: the emergency
+    answer is followed by a crisis line."""
+    message = tracker.latest_message or {}
+    return sig.self_harm(message.get("entities") or [], message.get("text") or "")
 
 
 async def escalate(
@@ -40,6 +48,8 @@ async def escalate(
     if with_fixed_answer:
         dispatcher.utter_message(response=f"utter_{SAFETY_RESPONSES[kind]}")
     say(dispatcher, f"{SAFETY_RESPONSES[kind]}_local", custom={"kind": WIDGET_ALERT[kind]})
+    if kind == EMERGENCY_EVENT and wrote_of_self_harm(tracker):
+        say(dispatcher, "crisis_support", custom={"kind": WIDGET_ALERT[kind]})
     await record(store().log_safety_event, tracker.sender_id, kind, latest_intent(tracker) or "")
 
 

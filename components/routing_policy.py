@@ -84,6 +84,7 @@ NOT_GUARDED_INTENTS = NOT_TOPIC_INTENTS - {"book_consultation", "check_eligibili
 # question and the guess is weak ("how do I convert a pdf" taken for the person route;
 # "what can I do to stop my hiccups?" taken for "stop", outside a questionnaire).
 WEAKLY_GUARDED_INTENTS = {"human_handoff", "inform", "ask_capabilities", "bot_challenge", "out_of_scope", "stop"}
+GENERAL_EFFICACY = "general_efficacy"  # claims.yml: the evidence on the whole treatment
 # Words without which a message does not ask for a person, the clinic's contact
 # details, address or hours (every human_handoff training example has one; tested).
 HANDOFF_CUES = re.compile(
@@ -238,6 +239,9 @@ def choose_action(
             return ACTION_OTHER_TREATMENT
         if route == sig.COMPLICATION:
             return None if intent == "report_complication" else UTTER_COMPLICATION
+        # "microneedling for acne scars": scars of the face, not a scarring hair loss
+        if route == sig.RED_FLAG and sig.treated_elsewhere(text) and not sig.about_losing_hair(entities, text):
+            return UTTER_OUT_OF_SCOPE
         if route == sig.RED_FLAG:
             return ACTION_RED_FLAG
         # PRP on the face, a knee injection: a treatment elsewhere on the body
@@ -265,7 +269,8 @@ def choose_action(
     named_topics = set(sig.affirmed(entities, TOPIC_ENTITY))
     sure_out_of_scope = (
         intent == "out_of_scope" and confidence >= high_stakes_confidence
-        and not named_topics & TREATMENT_TOPICS
+        # ("PRP for tennis elbow": a treatment named for another part of the body)
+        and not (named_topics & TREATMENT_TOPICS and not sig.treated_elsewhere(text))
         and not (named_topics & CAUSE_TOPICS and sig.losing_hair(entities, text))
         # "can I drink alcohol after my session tonight?": the time after a session
         and not (named_topics and (signals or {}).get("injection_context") and not sig.other_treatment(entities))
@@ -341,6 +346,16 @@ def choose_action(
         return ACTION_TOPIC
     if payload:
         return None
+    # "My hairline is going back at the temples. Would mesotherapy stop this?": the story's
+    # question (the evidence on the treatment) before the hair-loss questions, which the
+    # answer offers (claims.yml, messages.yml claim_follow_up)
+    if intent == "describe_hair_loss" and sig.asks_if_treatment_helps(entities, text):
+        return ACTION_CLAIM
+    # "should I do mesotherapy for hair?" taken for the screening questions, with no
+    # condition named: whether it is worth having is the evidence's question
+    if intent == "check_eligibility" and GENERAL_EFFICACY in sig.affirmed(entities, CLAIM_ENTITY) and not (
+            sig.affirmed(entities, "condition")):
+        return ACTION_CLAIM
     # "how can I get out of a gym contract?" taken for "let me talk to a person": the
     # handoff, the clinic's address or hours are asked with words for them
     if intent == "human_handoff" and not HANDOFF_CUES.search(text or ""):

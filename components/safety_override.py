@@ -3,7 +3,8 @@
 Intent classification can miss an emergency phrased in an unusual way ("my tongue
 is getting big"). This component runs after the classifiers: when the message
 contains an ``emergency_sign`` mention from the terminology (not negated, not
-uncertain), the intent becomes ``emergency`` with confidence 1.0, so the rules
+uncertain; thoughts of suicide or self-harm even when uncertain:
+``signals.emergency_signs``), the intent becomes ``emergency`` with confidence 1.0, so the rules
 answer with the emergency advice at once, inside or outside any question flow.
 """
 from __future__ import annotations
@@ -14,10 +15,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components import signals as sig
 from components.domain_nlp import NON_ENGLISH
 from components.graph import MessageStep
 
-SIGN_ENTITY = "emergency_sign"
+SIGN_ENTITY = sig.EMERGENCY_SIGN_ENTITY
 EMERGENCY_INTENT = "emergency"
 
 
@@ -27,8 +29,7 @@ class EmergencyOverride(MessageStep):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            signs = [e for e in message.get(ENTITIES) or [] if e.get("entity") == SIGN_ENTITY and not e.get("role")]
-            if not signs:
+            if not sig.emergency_signs(message.get(ENTITIES) or [], message.get(TEXT) or ""):
                 continue
             previous = message.get(INTENT) or {}
             message.set(INTENT, {"name": EMERGENCY_INTENT, "confidence": 1.0}, add_to_output=True)

@@ -22,6 +22,9 @@ RED_FLAG = "red_flag"
 COMPLICATION = "complication"
 RED_FLAG_ENTITY = "red_flag"
 COMPLICATION_ENTITY = "complication_sign"
+EMERGENCY_SIGN_ENTITY = "emergency_sign"
+# The emergency sign of thoughts of suicide or self-harm (terminology emergency_sign).
+SELF_HARM = "self_harm"
 SIGNALS = "meso_signals"  # the parse-data key DomainSpacyNLP writes
 # The intent the topic recogniser (components/topic_classifier.py) reads in a message,
 # when it is sure enough of it: a second opinion on the intent classifier's guess.
@@ -58,7 +61,8 @@ _HAIR = re.compile(r"\bhairs?\b", re.IGNORECASE)
 # child's hair.
 _BIRTH = re.compile(
     r"\b(born|birth|deliver\w*|post-?partum|partum|pregnan\w*|c-section|labou?r|breastfe\w*|nursing|newborn|"
-    r"(having|had|have had) (children|kids|a baby|my baby|my kids|my children))\b",
+    r"(having|had|have had|gave birth to|giving birth to) (a |my |our )?(first |second |third |last |youngest |little )?"
+    r"(children|kids?|baby|son|daughter|boy|girl|child|twins)(?!'s|\u2019s| (checked|seen|tested|examined|looked|see|to|at)\b))\b",
     re.IGNORECASE,
 )
 # Asking whether something could happen, not telling that it did.
@@ -88,7 +92,7 @@ _TREATMENT_CAUSE = re.compile(
     r"\b(can|could|does|do|will|would|might|may)\s+"
     r"(it|mesotherapy|meso|this|the (injections?|treatments?|sessions?|procedure|mesotherapy|needles?)|injections?|"
     r"treatments?|needles?)\b"
-    r"[^.?!]{0,40}\b(cause|causes|give|gives|lead to|leads to|result in|make|leave|leaves)\b"
+    r"[^.?!]{0,40}\b(cause|causes|give|gives|lead to|leads to|result in|make|leave|leaves|scar|damage|burn|thin)\b"
     r"|\b(a|the)?\s*side[ -]effects? of (the )?(mesotherapy|meso|injections?|treatments?|sessions?|it|this)\b",
     re.IGNORECASE,
 )
@@ -148,7 +152,10 @@ _ON_THE_HEAD = re.compile(
 # Mesotherapy's other uses (fat, cellulite, the face): not this clinic's hair treatment.
 _BODY_USE = re.compile(
     r"\b(cellulite|fat loss|lose fat|fat reduction|double chin|belly fat|stomach fat|thighs?|love handles|"
-    r"wrinkles?|skin rejuvenation|face lift|facelift|anti-?ageing|anti-?aging)\b",
+    r"wrinkles?|skin rejuvenation|face lift|facelift|anti-?ageing|anti-?aging|fat[- ]dissolving|under (my|the) chin|"
+    r"acne scars?|tennis elbow|golfer'?s elbow|brazilian wax\w*|bikini (line|wax\w*)|lip fillers?|dermal fillers?|"
+    r"arthritis|tendon\w*|nose job|rhinoplasty|tummy tuck|liposuction|lipo|breast (augmentation|implants?|lift)|"
+    r"boob job|blepharoplasty|eyelid surgery)\b",
     re.IGNORECASE,
 )
 _SCALP_OR_HAIR_WORDS = r"scalp|head|hair\w*|crown|temples?|bald\w*|beard|eyebrows?|eyelash\w*"
@@ -259,9 +266,10 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 def asked(text: str) -> bool:
-    """Shaped as a question: a question mark, or a question word first."""
+    """Shaped as a question: a question mark, or a sentence with a question word first
+    ("I had 3 sessions. is that normal")."""
     text = text or ""
-    return "?" in text or text.strip().lower().startswith(QUESTION_START)
+    return "?" in text or any(m.group(0).strip().lower().startswith(QUESTION_START) for m in _SENTENCE.finditer(text))
 
 
 def question_spans(text: str) -> List[Tuple[int, int]]:
@@ -335,12 +343,17 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         # "itchy after washing", "is hair loss a side effect of levothyroxine?": a sign
         # after something else, or another thing's side effects, not the injections'
         found = [t for t in found if t != SIDE_EFFECTS]
+    if PREPARATION in found and losing_hair(entities, text) and not _INJECTION_WORD.search(text or ""):
+        # "hair falling out since I started an antidepressant": a medicine told as the
+        # cause of the loss, not one to tell the doctor of before a session
+        found = [t for t in found if t != PREPARATION]
     if not found and asks_if_condition_matters(entities, text):
         found = [CONTRAINDICATIONS]
     return question_first(entities, text, found)
 
 
 SIDE_EFFECTS = "side_effects"
+PREPARATION = "preparation"
 _NAMES_SIDE_EFFECTS = re.compile(r"\b(side|adverse|risks?|risky|danger\w*)\b", re.IGNORECASE)
 TRANSPLANT_CANDIDACY = "transplant_candidacy"
 TRANSPLANTS = {"hair_transplant", "dhi", "fue", "fut"}
@@ -356,6 +369,8 @@ _ELIGIBILITY_ASK = re.compile(
     r"\b((is|would|will|could) (it|that|this|they|the \w+|\w+ injections) (be )?(a |an )?(problem|issue|concern)|"
     r"be (a |an )?(problem|issue|concern)|any (issues?|problems?)|does (that|it|this) matter|"
     r"am (i|l) (still )?(ok|okay|fine|allowed|suitable)( for (it|this|mesotherapy|meso|the \w+)| to (have|get) (it|this|them))?\s*[?.!]*$|"
+    r"(am|are) (i|l|we) (still )?(allowed|able|eligible|suitable) to (have|get|do|undergo|try|start)|"
+    r"is it (ok|okay|safe|fine|possible) (for me )?to (have|get|do|undergo|try|start)|"
     r"ok for (it|this)|suitable for me|rules? (me )?out|should (i|l) (cancel|postpone|reschedule)|"
     r"(can|could|may) (i|l) (still )?(have|get|do|book) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment))\b",
     re.IGNORECASE,
@@ -376,7 +391,9 @@ def asks_if_condition_matters(entities: Iterable[Dict[str, Any]], text: str) -> 
 _COMBINE = re.compile(
     r"\b(combin\w*|together|alongside|at the same time|same (day|evening|night|week)|in addition to|as well as|"
     r"on top of|(meso\w*|injections?|sessions?) with|with (my |the |your )?(meso\w*|injections?|sessions?)|"
-    r"(after|before|since|following) (my |the |a |having |each )?(meso\w*|injections?|sessions?|treatments?))\b",
+    r"(after|before|since|following) (my |the |a |having |each )?(meso\w*|injections?|sessions?|treatments?)|"
+    r"while (i'?m |i am )?(doing|having|getting|on) (the |my )?(meso\w*|injections?|sessions?)|"
+    r"during (my |the |a )?(meso\w*|course of (meso\w*|injections?)))\b",
     re.IGNORECASE,
 )
 COMBINABLE_TOPICS = OTHER_TREATMENT_TOPICS | {"drug_mesotherapy"}
@@ -397,9 +414,17 @@ def combined_with(entities: Iterable[Dict[str, Any]], text: str) -> Optional[Dic
         or (e.get("entity") == TOPIC_ENTITY and e.get("value") in COMBINABLE_TOPICS))]
     if not others or not (_COMBINE.search(text) or AFTER_PROCEDURE.search(text)):
         return None
-    if "preparation" in affirmed(entities, TOPIC_ENTITY):
+    if PREPARATION in affirmed(entities, TOPIC_ENTITY):
         return None  # "should I stop finasteride before my session?": getting ready for one
+    asked_part = " ".join(text[start:end] for start, end in question_spans(text)) or text
+    if _COMPARE.search(asked_part):
+        return None  # "what's the difference between minoxidil and mesotherapy?": a comparison
     return others[0]
+
+
+# Comparing two treatments, not combining them.
+_COMPARE = re.compile(r"\b(difference|differences|differ\w*|vs\.?|versus|better|worse|compared?|comparison|"
+                      r"instead of|rather than|same as|alternative to|which (one|is|should))\b", re.IGNORECASE)
 
 
 # The time after another treatment ("scabs after my transplant", "gym after FUE", "2
@@ -459,6 +484,30 @@ def asks_candidacy_in_question(entities: Iterable[Dict[str, Any]], text: str) ->
     )
 
 
+# "would this help?", "can mesotherapy stop it?", "is meso worth it for me?": whether
+# the treatment would help, asked at the end of a story of hair loss.
+_WOULD_IT_HELP = re.compile(
+    r"\b(would|will|could|can|does|do|might|is|are)\s+(it|this|that|they|these|mesotherapy|meso|the (injections?|"
+    r"treatments?|mesotherapy)|injections?|treatments?|mesotherapy|meso)\s+(\w+\s+)?"
+    r"(help|work|benefit|be worth|worth it|make a difference|do anything|be (any )?good|be (an )?option)\b"
+    r"|\b(would|will|could|can|does|might)\s+(mesotherapy|meso|the (injections?|treatment|mesotherapy)|injections)\s+"
+    r"(\w+\s+)?(stop|fix|improve|slow|reverse|regrow|cure|counter\w*|thicken)\b",
+    re.IGNORECASE)
+
+
+def asks_if_treatment_helps(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A story of hair loss whose question asks whether the treatment would help ("My
+    hairline is going. Would mesotherapy stop it?"): that question is answered (the
+    evidence) before the hair-loss questions are offered. Another treatment named is
+    that treatment's question."""
+    text = text or ""
+    if other_treatment(entities) or set(affirmed(entities, TOPIC_ENTITY)) & OTHER_TREATMENT_TOPICS:
+        return False
+    spans = question_spans(text) or [(m.start(), m.end()) for m in _SENTENCE.finditer(text)
+                                     if m.group(0).strip().lower().startswith(QUESTION_START)]
+    return any(_WOULD_IT_HELP.search(text[start:end]) for start, end in spans)
+
+
 def after_other_procedure(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """The message is about the time after a treatment other than mesotherapy."""
     return bool(other_treatment(entities)) and bool(AFTER_PROCEDURE.search(text or ""))
@@ -467,6 +516,49 @@ def after_other_procedure(entities: Iterable[Dict[str, Any]], text: str) -> bool
 def mentioned(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
     """Values of every mention of ``entity``, whatever its role."""
     return _values(entities, entity, lambda role: True)
+
+
+# "I want to die my hair red": "dye" misspelt, not a wish to die.
+_DYE_MISSPELT = re.compile(r"^\s+(my|your|her|his|their|the|it|them)\b", re.IGNORECASE)
+
+
+def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[str, Any]]:
+    """The emergency-sign mentions that make a message an emergency: affirmed ones, and
+    thoughts of suicide or self-harm even when told with doubt ("I might end my life"),
+    unless negated or a misspelt "dye" ("want to die my hair")."""
+    signs = []
+    for entity in entities or []:
+        if entity.get("entity") != EMERGENCY_SIGN_ENTITY:
+            continue
+        if entity.get("value") == SELF_HARM:
+            end = entity.get("end")
+            if entity.get("role") == "negated" or (isinstance(end, int) and _DYE_MISSPELT.match((text or "")[end:])):
+                continue
+        elif entity.get("role") or _habitual(entity, text or ""):
+            continue
+        signs.append(entity)
+    return signs
+
+
+# "I faint at blood tests", "I tend to pass out with needles": what happens to the
+# visitor at times, told as a worry about the treatment, not happening now.
+_HABIT_BEFORE = re.compile(r"\b(tend to|usually|always|often|sometimes|might|afraid|scared|worried|fear|nervous|near|nearly|almost|"
+                           r"i'?ll|i will|would i|will i|could i)\b[^.?!]{0,20}$", re.IGNORECASE)
+_HABIT_AFTER = re.compile(r"^\s*(at|when|whenever|with|during|from|if i see|at the sight of)\s+(the sight|the sight of|"
+                          r"blood|needles?|injections?|jabs?|shots?|vaccines?|vaccinations?|the dentist|seeing)\b",
+                          re.IGNORECASE)
+
+
+def _habitual(entity: Dict[str, Any], text: str) -> bool:
+    start, end = entity.get("start"), entity.get("end")
+    if not (isinstance(start, int) and isinstance(end, int)):
+        return False
+    return bool(_HABIT_BEFORE.search(text[:start]) or _HABIT_AFTER.match(text[end:]))
+
+
+def self_harm(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """The message tells of thoughts of suicide or self-harm (``emergency_signs``)."""
+    return any(e.get("value") == SELF_HARM for e in emergency_signs(entities, text))
 
 
 def not_negated(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
@@ -565,6 +657,49 @@ def _weight_loss_with_a_diet(entities: List[Dict[str, Any]], text: str) -> bool:
     return bool(systemic) and on_purpose and all(_WEIGHT.search(_span(e, text)) for e in systemic)
 
 
+# Sudden heavy shedding, or a fever, told with the birth or the illness that explains
+# them (telogen effluvium): the answer on that cause, which says when to see a doctor,
+# not the red flag.
+TRIGGER_FLAGS = {"sudden_loss", "systemic"}
+TRIGGER_TOPICS = {"postpartum", "after_illness"}
+_FEVER = re.compile(r"\b(fever\w*|temperature)\b", re.IGNORECASE)
+# A son or a daughter named in a story of one's own hair loss ("my daughter suggested I
+# look into treatments", "before my son's graduation") is no child losing hair.
+_CHILD_WORD = re.compile(r"\b(sons?|daughters?|child|children|kids?|boys?|girls?|teens?|teenagers?|toddlers?|"
+                         r"grandsons?|granddaughters?|stepsons?|stepdaughters?|infants?)\b", re.IGNORECASE)
+_OWN_LOSS = re.compile(r"\b(my (hair|hairline|temples?|crown|scalp|parting|part|thinning|own)|"
+                       r"i('m| am|'ve been| have been| was)? (losing|shedding|thinning|going bald)|i('ve| have)? lost)\b",
+                       re.IGNORECASE)
+_THIRD_PERSON = re.compile(r"\b(his|her|their|he|she|they|he's|she's)\b", re.IGNORECASE)
+
+
+def _trigger_named(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A birth or an illness is named as the cause, in words other than a fever ("after
+    covid", "since my baby"; not "I have a fever")."""
+    return any(e.get("entity") == TOPIC_ENTITY and e.get("value") in TRIGGER_TOPICS and not e.get("role")
+               and not _FEVER.search(_span(e, text)) for e in entities or [])
+
+
+def _flag_spans(entities: Iterable[Dict[str, Any]], flag: str, text: str) -> List[str]:
+    return [_span(e, text) for e in entities or []
+            if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag and e.get("role") != "negated"]
+
+
+def _a_child_loses_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A child mention is about a child losing hair: an age ("I'm 15", "my 8 year old"),
+    or a sentence with hair loss in it that names the child or speaks of him or her and
+    not of the visitor's own hair."""
+    spans = _flag_spans(entities, "child", text)
+    if any(not _CHILD_WORD.search(span) for span in spans):
+        return True  # an age, a "little boy": the loss is theirs
+    for sentence in _SENTENCE.finditer(text or ""):
+        words = sentence.group(0)
+        if _LOSS.search(words) and (_CHILD_WORD.search(words) or _THIRD_PERSON.search(words)) and (
+                not _OWN_LOSS.search(words) or _THIRD_PERSON.search(words)):
+            return True
+    return False
+
+
 def about_losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     entities = list(entities or [])
     return bool(affirmed(entities, "hair_problem")) or bool(_LOSS.search(text or ""))
@@ -596,8 +731,12 @@ def safety_route(
             continue
         if flag == "systemic" and _weight_loss_with_a_diet(entities, text):
             continue  # the diet's answer says when weight loss needs a doctor
-        if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)):
+        if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)
+                                or not _a_child_loses_hair(entities, text)):
             continue
+        if flag in TRIGGER_FLAGS and _trigger_named(entities, text) and (
+                flag != "systemic" or all(_FEVER.search(s) for s in _flag_spans(entities, flag, text))):
+            continue  # shedding in clumps months after a birth or a fever: that cause's answer says when to see a doctor
         if flag in ("scalp_symptoms", "systemic") and injection:
             continue  # soreness after a session is aftercare; a fever question is answered as one
         if flag == SCALP_SYMPTOMS and after_other_procedure(entities, text):

@@ -52,6 +52,7 @@ CLINIC_PLACEHOLDERS = {
     "clinic_hours": "hours",
     "emergency_number": "emergency_number",
     "urgent_care": "urgent_care",
+    "crisis_line": "crisis_line",
 }
 
 

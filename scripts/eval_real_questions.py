@@ -48,6 +48,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from channels import client as channel_client  # noqa: E402
+from contentfiles import clinic_placeholders  # noqa: E402
 
 REALWORLD = ROOT / "tests" / "realworld"
 CONTENT = ROOT / "data" / "content"
@@ -78,14 +79,6 @@ def load_items(path: Path) -> List[dict]:
 def load_topic_patterns(path: Path = REALWORLD / "topics.yml") -> Dict[str, "re.Pattern[str]"]:
     topics = _yaml(path).get("topics") or {}
     return {str(k): re.compile(str(v), re.IGNORECASE) for k, v in topics.items()}
-
-
-def clinic_slots(clinic: dict) -> Dict[str, str]:
-    """Clinic details under the placeholder names the messages use."""
-    names = {"name": "clinic_name", "phone": "clinic_phone", "email": "clinic_email",
-             "hours": "clinic_hours", "emergency_number": "emergency_number",
-             "urgent_care": "urgent_care"}
-    return {slot: str(clinic[key]) for key, slot in names.items() if key in clinic}
 
 
 def _norm(text: str) -> str:
@@ -138,7 +131,7 @@ class Markers:
 def load_markers(content_dir: Path = CONTENT, domain_path: Path = DOMAIN) -> Markers:
     """Reads the disclosure, clarification and decline markers from the content files."""
     messages = _yaml(content_dir / "messages.yml").get("messages") or {}
-    slots = clinic_slots(_yaml(content_dir / "clinic.yml"))
+    slots = clinic_placeholders(_yaml(content_dir / "clinic.yml"))
     domain = _yaml(domain_path)
     clarify_text = _message_text(messages, "clarify") or _response_text(domain, "utter_clarify")
     declines = [

@@ -29,6 +29,11 @@ from typing import Dict, Iterator, List, Tuple
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from contentfiles import clinic_placeholders  # noqa: E402
+
 CONTENT = ROOT / "data" / "content"
 QUALITY = ROOT / "docs" / "quality.md"
 
@@ -147,11 +152,7 @@ def fk_grade(text: str) -> float:
 
 def _fill(text: str) -> str:
     clinic = yaml.safe_load((CONTENT / "clinic.yml").read_text(encoding="utf-8"))
-    values = {
-        "clinic_name": clinic["name"], "clinic_phone": clinic["phone"], "clinic_email": clinic["email"],
-        "clinic_hours": clinic["hours"], "emergency_number": clinic["emergency_number"],
-        "urgent_care": clinic["urgent_care"], **PLACEHOLDERS,
-    }
+    values = {**clinic_placeholders(clinic), **PLACEHOLDERS}
     return re.sub(r"{(\w+)}", lambda m: str(values.get(m.group(1), m.group(0))), text)
 
 

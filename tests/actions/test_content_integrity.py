@@ -4,6 +4,7 @@ import re
 import pytest
 
 from actions import content
+from contentfiles import CLINIC_PLACEHOLDERS, clinic_placeholders
 from tests.actions.helpers import DOMAIN
 
 SOURCES = content.sources()
@@ -60,11 +61,20 @@ def test_every_form_question_and_flow_message_exists():
 
 
 def test_message_placeholders_are_known():
-    allowed = {"clinic_name", "clinic_phone", "clinic_email", "clinic_hours", "emergency_number", "urgent_care",
+    allowed = set(CLINIC_PLACEHOLDERS) | {
                "items", "advice", "signs", "causes", "family", "kind", "contact", "time", "questions",
                "reasons", "conditions", "options", "max_chars", "treatment"}
     for key, message in content.messages().items():
         assert set(re.findall(r"{(\w+)}", message["text"])) <= allowed, key
+
+
+def test_every_clinic_detail_a_message_uses_is_filled_in():
+    """A clinic that empties one (the crisis line, the emergency number) would send a
+    broken sentence in a safety answer: clinic.yml must fill every one the texts use."""
+    filled = {name for name, value in clinic_placeholders(content.clinic()).items() if value.strip()}
+    for key, message in content.messages().items():
+        used = set(re.findall(r"{(\w+)}", message["text"])) & set(CLINIC_PLACEHOLDERS)
+        assert used <= filled, (key, used - filled)
 
 
 def test_the_six_indications_and_six_contraindications_are_covered():

@@ -423,6 +423,20 @@ def test_a_past_illness_asked_about_is_not_called_a_current_infection():
     assert any("current infection" in m["text"] for m in run(ActionAnswerTopic(), now)[0])
 
 
+def test_the_pregnancy_of_a_story_of_shedding_after_the_birth_is_not_called_a_current_one():
+    """"after my second pregnancy my hair fell out": the answer on shedding after a
+    birth, without "you mentioned pregnancy: practitioners advise against it"."""
+    text = "after my second pregnancy my hair started falling out, what can I do?"
+    story = tracker(text, "describe_hair_loss", entities=[entity("topic", "postpartum"), entity("condition", "pregnancy")],
+                    signals=PLAIN)
+    said = [m["text"] for m in run(ActionAnswerTopic(), story)[0]]
+    assert said[0] == content.knowledge_entries()["postpartum"]["answer"].strip()
+    assert not any("mentioned" in t for t in said)
+    now = tracker("I'm pregnant, does it hurt?", "ask_side_effects", confidence=0.5,
+                  entities=[entity("topic", "pain"), entity("condition", "pregnancy")], signals=PLAIN)
+    assert any("mentioned" in m["text"] for m in run(ActionAnswerTopic(), now)[0])
+
+
 def test_a_red_flag_with_a_contraindication_asked_about_a_session_says_tell_the_doctor(sqlite_url):
     text = "i have a small infection and pimples on my scalp, can i still come for my session"
     trk = tracker(text, "ask_contraindications", entities=[entity("red_flag", "scalp_symptoms"),

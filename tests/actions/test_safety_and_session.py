@@ -40,6 +40,20 @@ def test_emergency_answer_is_immediate_and_recorded(db_url):
     assert [m.get("custom") for m in messages] == [{"kind": "emergency"}]
 
 
+def test_thoughts_of_suicide_get_a_crisis_line_after_the_emergency_answer(db_url):
+    text = "I don't want to live anymore"
+    sign = {**entity("emergency_sign", "self_harm"), "start": 2, "end": len(text) - len(" anymore")}
+    messages, _ = run(ActionEmergency(), tracker(text, "emergency", entities=[sign]))
+    assert CLINIC["crisis_line"] in messages[-1]["text"] and CLINIC["emergency_number"] in messages[-1]["text"]
+    assert [m.get("custom") for m in messages] == [{"kind": "emergency"}] * 2
+    assert _kinds(db_url) == ["emergency"]
+    # a chest pain is no reason to name the crisis line; nor is a misspelt dye
+    for other, value in (("chest pain", "emergency"), ("I want to die my hair red", "self_harm")):
+        sign = {**entity("emergency_sign", value), "start": 0, "end": len(other.split(" my")[0])}
+        messages, _ = run(ActionEmergency(), tracker(other, "emergency", entities=[sign]))
+        assert CLINIC["crisis_line"] not in texts(messages)
+
+
 def test_complication_gets_urgent_care(db_url):
     messages, _ = run(ActionReportComplication(), tracker("pus after the injections", "report_complication"))
     text = texts(messages)

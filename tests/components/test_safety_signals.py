@@ -123,6 +123,18 @@ ORDINARY = [
     "since my son was born my hair has been falling out",
     "since having kids my hair has been thinning",
     "after having children I lost a lot of hair",
+    "My hair started falling out after I had my daughter. Will mesotherapy help?",  # a birth, not a child's hair
+    "since I gave birth to twins my hair is shedding",
+    # a son or a daughter in a story of one's own hair loss is no child losing hair
+    "My wife passed away last year and since then I've been losing a lot of hair. My daughter suggested I look "
+    "into treatments. Would grief cause hair to fall out like this?",
+    "I'd like to try mesotherapy for my thinning temples before my son's graduation. Would my blood pressure "
+    "medication be a problem?",
+    # heavy shedding months after a birth or an illness: that cause's answer says when to see a doctor
+    "Had my second baby four months ago and now my hair is coming out in handfuls. Can I have mesotherapy "
+    "while breastfeeding?",
+    "Got covid badly in January, in bed with a high fever. Around April my hair started shedding like crazy. "
+    "Will it grow back?",
     "my daughter wants to know about mesotherapy",
     "is it suitable for people with dandruff?",
     "can I have mesotherapy if I have a fever?",
@@ -264,6 +276,7 @@ def test_a_treatment_elsewhere_on_the_body_is_declined_but_the_scalp_keeps_its_a
 
 def test_asking_whether_the_needles_leave_scars_is_no_scarring_red_flag(analyser):
     assert route(analyser, "i get keloids easily, will the needles leave scars?") == (None, [])
+    assert route(analyser, "keloids run in my family, will the injections scar my scalp?") == (None, [])
     found, reasons = route(analyser, "I have a shiny scarred bald area on my scalp")
     assert found == sig.RED_FLAG
 
@@ -443,6 +456,137 @@ def test_a_condition_with_a_question_whether_it_matters_gets_who_should_not_have
 def test_a_condition_without_that_question_is_not_the_contraindications_answer(analyser, text):
     entities, _ = parse(analyser, text)
     assert "contraindications" not in sig.topics(entities, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "I had my son checked for the bald patches on his head",
+    "My son is 7. His hair is falling out.",
+    "my daughter's hair is thinning",
+    "I'm 16 and losing hair",
+])
+def test_a_childs_own_hair_loss_keeps_the_red_flag(analyser, text):
+    found, reasons = route(analyser, text)
+    assert found == sig.RED_FLAG and "child" in reasons, text
+
+
+def test_a_fever_now_or_clumps_without_a_cause_keep_the_red_flag(analyser):
+    # the fever is the illness told now, not an illness named as the cause months ago
+    assert route(analyser, "hair falling out in clumps and I have a fever")[0] == sig.RED_FLAG
+    assert route(analyser, "my hair is coming out in clumps")[0] == sig.RED_FLAG
+
+
+@pytest.mark.parametrize("text,emergency", [
+    ("I faint at blood tests. Does mesotherapy hurt?", False),
+    ("I'm scared I'll pass out during the injections", False),
+    ("will i faint during the injections?", False),
+    ("I had been dragging myself around for months and finally near collapse had a blood test", False),
+    ("I fainted after the injection", True),
+    ("I passed out after the session", True),
+])
+def test_fainting_told_as_a_habit_or_a_worry_is_no_emergency(analyser, text, emergency):
+    entities, _ = parse(analyser, text)
+    assert bool(sig.emergency_signs(entities, text)) is emergency, text
+
+
+@pytest.mark.parametrize("text,helps", [
+    ("I'm 27, my dad is bald and my hairline is going back. Would mesotherapy stop this or am I wasting time?", True),
+    ("my hair is just thin and lifeless, not falling out exactly. would this help?", True),
+    ("My hair fell out after the flu. Will it grow back?", False),  # "it" is the hair
+    ("I use minoxidil and my crown is thinning. Would it help to add something?", False),  # another treatment
+    ("My hair is thinning. My sister had mesotherapy.", False),  # no question
+])
+def test_a_story_asking_whether_the_treatment_would_help(analyser, text, helps):
+    entities, _ = parse(analyser, text)
+    assert sig.asks_if_treatment_helps(entities, text) is helps, text
+
+
+def test_a_medicine_told_as_the_cause_of_hair_loss_is_not_the_preparation_answer(analyser):
+    for text in ("hair falling out after starting new antidepressant", "my hair is falling out since I started sertraline"):
+        entities, _ = parse(analyser, text)
+        assert sig.topics(entities, text) == ["hair_loss_causes"], text
+    entities, _ = parse(analyser, "I take sertraline, can I have mesotherapy?")
+    assert "preparation" in sig.topics(entities, "I take sertraline, can I have mesotherapy?")
+
+
+@pytest.mark.parametrize("text", [
+    "can i use minoxidil foam while doing mesotherapy",
+    "should I stop finasteride during my mesotherapy?",
+])
+def test_another_treatment_during_mesotherapy_is_a_combination(analyser, text):
+    entities, _ = parse(analyser, text)
+    assert sig.combined_with(entities, text), text
+
+
+def test_whether_it_is_worth_having_is_the_evidence_not_the_screening(analyser):
+    def decide(text, intent="check_eligibility"):
+        entities, signals = parse(analyser, text)
+        return choose_action("action_listen", None, intent, 0.95, entities, signals, text, 0.8, 0.9, 0.6)
+
+    assert decide("Should I do mesotherapy for hair?") == "action_explain_claim"
+    assert decide("is meso worth it for me?") == "action_explain_claim"
+    # a condition named: whether it rules the treatment out is the question
+    assert decide("I'm pregnant, should I do mesotherapy?") != "action_explain_claim"
+
+
+def test_a_condition_with_am_i_allowed_asks_whether_it_matters(analyser):
+    text = "I had breast cancer two years ago and finished chemo. Am I allowed to have mesotherapy for the thinning?"
+    entities, _ = parse(analyser, text)
+    assert sig.asks_if_condition_matters(entities, text)
+    assert "contraindications" in sig.topics(entities, text)
+
+
+def test_a_red_flag_word_about_another_part_of_the_body_is_declined(analyser):
+    def decide(text, intent="out_of_scope", confidence=0.95):
+        entities, signals = parse(analyser, text)
+        return choose_action("action_listen", None, intent, confidence, entities, signals, text, 0.8, 0.9, 0.6)
+
+    # acne scars are no scarring hair loss; PRP for an elbow is not the hair PRP answer
+    assert decide("microneedling for acne scars downtime") == "utter_out_of_scope"
+    assert decide("PRP for tennis elbow recovery time") is None  # the rule's decline of out_of_scope
+    assert decide("PRP for tennis elbow recovery time", "ask_alternatives", 0.9) == "utter_out_of_scope"
+    assert decide("fat dissolving injections under chin side effects", "ask_side_effects", 0.6) == "utter_out_of_scope"
+    # scarred patches of the scalp keep the red flag; PRP for hair keeps its answer
+    assert decide("I have shiny scarred patches on my scalp where hair won't grow", "describe_hair_loss") == (
+        "action_red_flag")
+    assert decide("PRP for hair loss recovery time") == "action_answer_topic"
+
+
+@pytest.mark.parametrize("text,expected", [
+    # how long a sign of the days after a session lasts: the time-off answer (it says)
+    ("How long does the soreness last?", "downtime"),
+    ("is the tenderness going to last long", "downtime"),
+    ("how long do the little dots stay visible", "downtime"),
+    # results that do not show: when results would show
+    ("I see nothing after 3 sessions of meso", "results_timeline"),
+    ("nothing has changed after my sessions, why", "results_timeline"),
+    ("is the treatment permanent", "results_timeline"),
+    # an age limit for mesotherapy: who should not have it (the answer says what is known)
+    ("Is there an age limit for hair mesotherapy?", "contraindications"),
+    ("Im 68 years old woman, am I too old for this treatment", "contraindications"),
+    # a pregnancy asked about as a cause of hair loss
+    ("Can Pregnancy Cause Hair Loss?", "postpartum"),
+    ("How many days should I wait to do my usual activities?", "downtime"),
+])
+def test_everyday_wordings_name_their_topic(analyser, text, expected):
+    entities, _ = parse(analyser, text)
+    assert expected in sig.topics(entities, text), (text, sig.topics(entities, text))
+
+
+def test_mild_signs_after_a_session_asked_about_get_the_side_effects_not_urgent_care(analyser):
+    text = "I had my session yesterday and now i have small bumps and a headache, is that normal?"
+    entities, signals = parse(analyser, text)
+    assert sig.topics(entities, text) == ["side_effects"]
+    assert choose_action("action_listen", None, "report_complication", 1.0, entities, signals, text, 0.8, 0.9, 0.6) == (
+        "action_answer_topic")
+    # heat and a temperature after a session are signs of an infection: urgent care
+    text = "my scalp is swollen and red 2 days after meso and it feels hot and i have a temperature"
+    assert route(analyser, text)[0] == sig.COMPLICATION
+
+
+def test_a_question_asked_in_a_later_sentence_without_a_question_mark_is_a_question():
+    assert sig.asked("I have done 3 sessions already and honestly see nothing. is that normal")
+    assert sig.asked("how long does it take")
+    assert not sig.asked("I have done 3 sessions already. My hair is the same.")
 
 
 def test_how_long_side_effects_last_is_not_how_long_results_last(analyser):

@@ -147,7 +147,9 @@ def test_before_and_after_photos_are_not_preparation(analyser):
     "text,expected",
     [
         # a negation word that denies something else: the term is what is asked about
-        ("Why am I not seeing results from my PRP treatments?", [("topic", "prp", None)]),
+        # (results that do not show are asked about: when results would show)
+        ("Why am I not seeing results from my PRP treatments?",
+         [("topic", "results_timeline", None), ("topic", "prp", None)]),
         ("minoxidil didn't help so what about PRP?", [("topic", "minoxidil", None), ("topic", "prp", None)]),
         ("no PRP for me thanks", [("topic", "prp", "negated")]),
         ("I don't want PRP", [("topic", "prp", "negated")]),
@@ -292,6 +294,15 @@ def test_emoji_html_and_empty_texts_do_not_break_it(analyser):
         ("I have chest pain and my left arm feels numb", True),
         ("no chest pain, just a headache", False),
         ("what is mesotherapy", False),
+        # thoughts of suicide or self-harm, even told with doubt; not a misspelt "dye",
+        # not a question about a medicine's reported effects, not a denial
+        ("I am so depressed about my hair loss I dont want to live anymore", True),
+        ("my hair loss makes me want to kill myself", True),
+        ("i feel hopeless and suicidal about my bald head", True),
+        ("sometimes I think I might end my life over this", True),
+        ("I want to die my hair red after the session", False),
+        ("can finasteride cause suicidal thoughts?", False),
+        ("I'm not suicidal, just sad about my hair", False),
     ],
 )
 def test_emergency_signs_override_the_intent(analyser, text, emergency):
@@ -463,3 +474,15 @@ def test_a_condition_asked_about_as_a_possible_effect_is_not_the_visitors_own(an
     roles = {m.value: m.role for m in analyser.mentions("can I have it with an allergy to lidocaine?")
              if m.entity == "condition"}
     assert roles == {"allergy": None}
+
+
+@pytest.mark.parametrize("text,period", [
+    ("I'm on my period next week, can I still have my session?", True),
+    ("can I have mesotherapy during my period?", True),
+    ("I've been losing hair over a period of six months", False),
+    ("I have irregular periods and my hair is thinning", False),  # a sign of PCOS, not the timing of a session
+    ("heavy periods and hair loss, could it be iron?", False),
+])
+def test_a_period_is_the_visitors_own_at_the_time_of_a_session(analyser, text, period):
+    found = [m.value for m in analyser.mentions(text) if m.entity == "condition"]
+    assert ("menstruation" in found) is period, (text, found)
