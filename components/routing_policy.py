@@ -167,6 +167,23 @@ def guessed_alarm(entities: List[Dict[str, Any]], text: str) -> bool:
     )
 
 
+# Words for something wrong with the body: a complication guessed for a question with
+# none of them ("flying 2 days after my meso session, any issue?") is asked about.
+_SYMPTOM = re.compile(
+    r"\b(pain\w*|hurt\w*|sore\w*|ach\w*|swell\w*|swollen|red\w*|rash\w*|itch\w*|bumps?|lumps?|bleed\w*|bled|"
+    r"bruis\w*|fever\w*|temperature|hot|warm|pus|ooz\w*|numb\w*|tingl\w*|burn\w*|headaches?|dizz\w*|faint\w*|"
+    r"sick|nause\w*|vomit\w*|spots?|blister\w*|crust\w*|scabs?|weep\w*|discharge|infect\w*|allerg\w*|reaction|"
+    r"tender\w*|throb\w*|puffy|inflam\w*|marks?|dots?|tight|stiff|shedding|falling|patch\w*|unwell|ill)\b",
+    re.IGNORECASE)
+
+
+def no_symptom_told(entities: List[Dict[str, Any]], text: str) -> bool:
+    """A question that names no sign and no word of anything wrong with the body."""
+    return (sig.asked(text) and not sig.mentioned(entities, EMERGENCY_SIGN_ENTITY)
+            and not sig.mentioned(entities, sig.COMPLICATION_ENTITY) and not sig.mentioned(entities, sig.RED_FLAG_ENTITY)
+            and not _SYMPTOM.search(text or ""))
+
+
 # "can I ...?", "is it ok to ...?": asking leave for something, not telling a problem.
 _PERMISSION = re.compile(r"^\s*(can|could|may|should|is it ok|is it okay|is it safe|am i allowed)\s+(i|l|you|we)?\b",
                          re.IGNORECASE)
@@ -379,7 +396,7 @@ def choose_action(
         return ACTION_CONFIRM_FORGET
     if intent == FALLBACK or (intent in HIGH_STAKES_INTENTS and confidence < high_stakes_confidence):
         return ACTION_CLARIFY
-    if intent == "report_complication" and guessed_alarm(entities, text):
+    if intent == "report_complication" and (guessed_alarm(entities, text) or no_symptom_told(entities, text)):
         return ACTION_CLARIFY
     # a bare guess: below answer_confidence unless the message names mesotherapy and the
     # guess is one of its own facts ("what is mesotherapy for hair loss?" at 0.7), or the

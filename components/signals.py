@@ -263,13 +263,19 @@ _OWN_SESSION = re.compile(
 QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ",
                   "does ")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A question after a comma ("I'm on sertraline, will that interfere"): the words that
+# open one there (not "when" or "where", which open a time or a place in a story).
+CLAUSE_QUESTION_START = ("will ", "would ", "should ", "can ", "could ", "is ", "are ", "do ", "does ", "any ",
+                         "how ", "what ", "why ", "ok for ", "okay for ")
+_CLAUSE_BREAK = re.compile(r"[,;:]|\s[-\u2013\u2014]\s")
 
 
 def asked(text: str) -> bool:
     """Shaped as a question: a question mark, or a sentence with a question word first
     ("I had 3 sessions. is that normal")."""
     text = text or ""
-    return "?" in text or any(m.group(0).strip().lower().startswith(QUESTION_START) for m in _SENTENCE.finditer(text))
+    return "?" in text or any(m.group(0).strip().lower().startswith(QUESTION_START) for m in _SENTENCE.finditer(text)) or (
+        any(clause.strip().lower().startswith(CLAUSE_QUESTION_START) for clause in _CLAUSE_BREAK.split(text)[1:]))
 
 
 def question_spans(text: str) -> List[Tuple[int, int]]:
@@ -332,6 +338,11 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
             set(affirmed(entities, PROCEDURE_ENTITY)) & TRANSPLANTS):
         # "age limit for mesotherapy": an age asked of mesotherapy, not of a transplant
         found = [t for t in found if t != TRANSPLANT_CANDIDACY]
+    if TRANSPLANT_CANDIDACY in found and not set(mentioned(entities, PROCEDURE_ENTITY)) & TRANSPLANTS and not (
+            _TRANSPLANT_WORD.search(text or "")):
+        # "is there an age limit?" on a mesotherapy clinic's assistant, no transplant named:
+        # who should not have mesotherapy (its answer says what is known of age)
+        found = [CONTRAINDICATIONS if t == TRANSPLANT_CANDIDACY else t for t in found if t != CONTRAINDICATIONS]
     timelines = [_span(e, text) for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == RESULTS_TIMELINE]
     if timelines and all(_SIDE_EFFECT_WORDS.search(span) for span in timelines):
         # "how long do the side effects last?" asks about the side effects, not the results
@@ -357,6 +368,8 @@ PREPARATION = "preparation"
 _NAMES_SIDE_EFFECTS = re.compile(r"\b(side|adverse|risks?|risky|danger\w*)\b", re.IGNORECASE)
 TRANSPLANT_CANDIDACY = "transplant_candidacy"
 TRANSPLANTS = {"hair_transplant", "dhi", "fue", "fut"}
+_TRANSPLANT_WORD = re.compile(r"\b(transplant\w*|grafts?|surgery|surgeon|restoration|donor|harvest\w*|fue|fut|dhi|implant\w*)\b",
+                              re.IGNORECASE)
 RESULTS_TIMELINE = "results_timeline"
 CONTRAINDICATIONS = "contraindications"
 UNLISTED_CONDITION = "other_condition"  # terminology: conditions outside the screening questions
@@ -371,7 +384,9 @@ _ELIGIBILITY_ASK = re.compile(
     r"am (i|l) (still )?(ok|okay|fine|allowed|suitable)( for (it|this|mesotherapy|meso|the \w+)| to (have|get) (it|this|them))?\s*[?.!]*$|"
     r"(am|are) (i|l|we) (still )?(allowed|able|eligible|suitable) to (have|get|do|undergo|try|start)|"
     r"is it (ok|okay|safe|fine|possible) (for me )?to (have|get|do|undergo|try|start)|"
-    r"ok for (it|this)|suitable for me|rules? (me )?out|should (i|l) (cancel|postpone|reschedule)|"
+    r"ok for (it|this|me|meso\w*|the \w+|injections|treatment)|(will|would|could|does|can) (that|it|this|they|\w+) "
+    r"(interfere|interact|clash|affect (it|the \w+|meso\w*))|"
+    r"suitable for me|rules? (me )?out|should (i|l) (cancel|postpone|reschedule)|"
     r"(can|could|may) (i|l) (still )?(have|get|do|book) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment))\b",
     re.IGNORECASE,
 )
@@ -673,6 +688,9 @@ _OWN_LOSS = re.compile(r"\b(my (hair|hairline|temples?|crown|scalp|parting|part|
 _THIRD_PERSON = re.compile(r"\b(his|her|their|he|she|they|he's|she's)\b", re.IGNORECASE)
 
 
+_SCAR_WORD = re.compile(r"(scar\w*|keloids?|scar-like)", re.IGNORECASE)  # a scar, not a scarring alopecia named
+
+
 def _trigger_named(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """A birth or an illness is named as the cause, in words other than a fever ("after
     covid", "since my baby"; not "I have a fever")."""
@@ -729,6 +747,9 @@ def safety_route(
     for flag in flags:
         if flag in NEEDS_LOSS_CONTEXT and not about_losing_hair(entities, text):
             continue
+        if flag == "scarring" and not about_losing_hair(entities, text) and not _SCALP_OR_HAIR.search(text) and all(
+                _SCAR_WORD.fullmatch(span.strip()) for span in _flag_spans(entities, flag, text)):
+            continue  # "I get keloids on my chest": scars elsewhere, no scarring hair loss
         if flag == "systemic" and _weight_loss_with_a_diet(entities, text):
             continue  # the diet's answer says when weight loss needs a doctor
         if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)

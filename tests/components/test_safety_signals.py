@@ -12,7 +12,7 @@ import pytest
 
 from components import signals as sig
 from components.terminology import Analyser
-from components.routing_policy import choose_action
+from components.routing_policy import choose_action, no_symptom_told
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -541,7 +541,7 @@ def test_a_red_flag_word_about_another_part_of_the_body_is_declined(analyser):
         return choose_action("action_listen", None, intent, confidence, entities, signals, text, 0.8, 0.9, 0.6)
 
     # acne scars are no scarring hair loss; PRP for an elbow is not the hair PRP answer
-    assert decide("microneedling for acne scars downtime") == "utter_out_of_scope"
+    assert decide("microneedling for acne scars downtime") in ("utter_out_of_scope", "action_other_treatment")
     assert decide("PRP for tennis elbow recovery time") is None  # the rule's decline of out_of_scope
     assert decide("PRP for tennis elbow recovery time", "ask_alternatives", 0.9) == "utter_out_of_scope"
     assert decide("fat dissolving injections under chin side effects", "ask_side_effects", 0.6) == "utter_out_of_scope"
@@ -586,7 +586,48 @@ def test_mild_signs_after_a_session_asked_about_get_the_side_effects_not_urgent_
 def test_a_question_asked_in_a_later_sentence_without_a_question_mark_is_a_question():
     assert sig.asked("I have done 3 sessions already and honestly see nothing. is that normal")
     assert sig.asked("how long does it take")
+    assert sig.asked("im on sertraline for anxiety, will that interfere")  # after a comma
     assert not sig.asked("I have done 3 sessions already. My hair is the same.")
+    assert not sig.asked("Yesterday, when I washed my hair, a lot of it fell out")  # a time, not a question
+
+
+def test_a_complication_guessed_for_a_question_naming_nothing_wrong_is_no_urgent_care(analyser):
+    def decide(text):
+        entities, signals = parse(analyser, text)
+        return choose_action("action_listen", None, "report_complication", 1.0, entities, signals, text, 0.8, 0.9, 0.6)
+
+    for text in ("flying 2 days after my meso session, any issue?", "had my first meso session yesterday, next one when?"):
+        assert decide(text) in ("action_answer_topic", "action_clarify"), text
+    # something wrong with the scalp told: not this case (the rule's urgent care, or the
+    # side effects when their words are there)
+    for text in ("my scalp is swollen and sore 2 days after the session, is that ok?",
+                 "there is pus where the needles went in, is that ok?"):
+        entities, _ = parse(analyser, text)
+        assert not no_symptom_told(entities, text), text
+
+
+def test_scars_elsewhere_are_no_scarring_hair_loss(analyser):
+    assert route(analyser, "i scar badly, i get keloids on my chest. is that a problem?") == (None, [])
+    assert route(analyser, "there is a smooth, scar-like bald patch on my crown")[0] == sig.RED_FLAG
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("is there an age limit", "contraindications"),  # on this assistant: mesotherapy's
+    ("is there an age limit for a hair transplant?", "transplant_candidacy"),
+    ("Is there a limit to the amount of hair that can be harvested?", "transplant_candidacy"),
+])
+def test_an_age_limit_without_a_transplant_named_is_mesotherapys(analyser, text, expected):
+    entities, _ = parse(analyser, text)
+    assert sig.topics(entities, text) == [expected], text
+
+
+@pytest.mark.parametrize("text", [
+    "i have high blood pressure and take amlodipine. ok for meso?",
+    "I have lupus, would that interfere with the injections",
+])
+def test_more_ways_to_ask_whether_a_condition_matters(analyser, text):
+    entities, _ = parse(analyser, text)
+    assert sig.asks_if_condition_matters(entities, text), text
 
 
 def test_how_long_side_effects_last_is_not_how_long_results_last(analyser):
