@@ -555,10 +555,13 @@ def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[
     return signs
 
 
-# "I faint at blood tests", "I tend to pass out with needles": what happens to the
-# visitor at times, told as a worry about the treatment, not happening now.
-_HABIT_BEFORE = re.compile(r"\b(tend to|usually|always|often|sometimes|might|afraid|scared|worried|fear|nervous|near|nearly|almost|"
-                           r"i'?ll|i will|would i|will i|could i)\b[^.?!]{0,20}$", re.IGNORECASE)
+# "I faint at blood tests", "I tend to pass out with needles", "will I faint?": fainting
+# that happens to the visitor at times or might happen, told as a worry about the
+# treatment, not happening now. Only fainting: fear told beside chest pain or breathing
+# ("I'm scared, I can't breathe") is an emergency.
+_FAINTING = re.compile(r"\b(faint\w*|pass\w* out|black\w* out|collaps\w*)\b", re.IGNORECASE)
+_HABIT_BEFORE = re.compile(r"\b(tend to|usually|always|often|sometimes|near|nearly|almost|would i|will i|could i)\b"
+                           r"[^.?!]{0,20}$", re.IGNORECASE)
 _HABIT_AFTER = re.compile(r"^\s*(at|when|whenever|with|during|from|if i see|at the sight of)\s+(the sight|the sight of|"
                           r"blood|needles?|injections?|jabs?|shots?|vaccines?|vaccinations?|the dentist|seeing)\b",
                           re.IGNORECASE)
@@ -566,7 +569,7 @@ _HABIT_AFTER = re.compile(r"^\s*(at|when|whenever|with|during|from|if i see|at t
 
 def _habitual(entity: Dict[str, Any], text: str) -> bool:
     start, end = entity.get("start"), entity.get("end")
-    if not (isinstance(start, int) and isinstance(end, int)):
+    if not (isinstance(start, int) and isinstance(end, int)) or not _FAINTING.search(text[start:end]):
         return False
     return bool(_HABIT_BEFORE.search(text[:start]) or _HABIT_AFTER.match(text[end:]))
 
@@ -686,8 +689,8 @@ _OWN_LOSS = re.compile(r"\b(my (hair|hairline|temples?|crown|scalp|parting|part|
                        r"i('m| am|'ve been| have been| was)? (losing|shedding|thinning|going bald)|i('ve| have)? lost)\b",
                        re.IGNORECASE)
 _THIRD_PERSON = re.compile(r"\b(his|her|their|he|she|they|he's|she's)\b", re.IGNORECASE)
-
-
+# "I'm a teenager and losing my hair": the visitor is the child.
+_FIRST_PERSON_CHILD = re.compile(r"\b(i'?m|i am|im|as)\s+(a |an )?(\w+ )?(teen\w*|child|kid|minor)\b", re.IGNORECASE)
 _SCAR_WORD = re.compile(r"(scar\w*|keloids?|scar-like)", re.IGNORECASE)  # a scar, not a scarring alopecia named
 
 
@@ -708,8 +711,8 @@ def _a_child_loses_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     or a sentence with hair loss in it that names the child or speaks of him or her and
     not of the visitor's own hair."""
     spans = _flag_spans(entities, "child", text)
-    if any(not _CHILD_WORD.search(span) for span in spans):
-        return True  # an age, a "little boy": the loss is theirs
+    if any(not _CHILD_WORD.search(span) for span in spans) or _FIRST_PERSON_CHILD.search(text or ""):
+        return True  # an age, a "little boy", "I'm a teenager": the loss is theirs
     for sentence in _SENTENCE.finditer(text or ""):
         words = sentence.group(0)
         if _LOSS.search(words) and (_CHILD_WORD.search(words) or _THIRD_PERSON.search(words)) and (

@@ -463,6 +463,8 @@ def test_a_condition_without_that_question_is_not_the_contraindications_answer(a
     "My son is 7. His hair is falling out.",
     "my daughter's hair is thinning",
     "I'm 16 and losing hair",
+    "I'm a teenager and losing my hair",
+    "im a teen and my hair is thinning",
 ])
 def test_a_childs_own_hair_loss_keeps_the_red_flag(analyser, text):
     found, reasons = route(analyser, text)
@@ -477,10 +479,14 @@ def test_a_fever_now_or_clumps_without_a_cause_keep_the_red_flag(analyser):
 
 @pytest.mark.parametrize("text,emergency", [
     ("I faint at blood tests. Does mesotherapy hurt?", False),
-    ("I'm scared I'll pass out during the injections", False),
+    ("I tend to pass out with needles, does it hurt?", False),
+    ("I feel like I'm going to pass out, I had the injections an hour ago", True),
     ("will i faint during the injections?", False),
     ("I had been dragging myself around for months and finally near collapse had a blood test", False),
     ("I fainted after the injection", True),
+    # fear told beside a sign that cannot wait is no habit
+    ("I'm scared, I can't breathe after the session", True),
+    ("I'm worried I'm having a heart attack", True),
     ("I passed out after the session", True),
 ])
 def test_fainting_told_as_a_habit_or_a_worry_is_no_emergency(analyser, text, emergency):
