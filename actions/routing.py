@@ -76,7 +76,15 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     if sig.asks_about_infection_risk(latest_text(tracker)):
         skip.add("infection")  # "is there any risk of infection?" names no infection of theirs
     entities = latest_entities(tracker)
-    named = [labels[c] for c in positive_values(entities, "condition") if c in labels and c not in skip] if listed else []
+    text = latest_text(tracker)
+    # a condition told as over ("I had cancer three years ago"): the doctor must hear of
+    # it, but "practitioners advise against it" does not fit (condition_note_past)
+    past = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")
+            and sig.told_as_past(e, text)} if key == "condition_note" else set()
+    named = [labels[c] for c in positive_values(entities, "condition")
+             if c in labels and c not in skip and c not in past] if listed else []
+    earlier = [labels[c] for c in positive_values(entities, "condition")
+               if c in labels and c in past and c not in skip] if listed else []
     # conditions the sources give no advice on ("a pacemaker", "high blood pressure"):
     # named in the visitor's words, for the doctor to hear of
     others = unlisted_conditions(entities, latest_text(tracker))
@@ -84,9 +92,11 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
         named, others = named + others, []
     if named:
         say(dispatcher, key, conditions=join_words(named))
+    if earlier:
+        say(dispatcher, "condition_note_past", conditions=join_words(earlier))
     if others:
         say(dispatcher, "unlisted_condition_note", conditions=join_words(others))
-    return bool(named or others)
+    return bool(named or earlier or others)
 
 
 UNLISTED_CONDITION = sig.UNLISTED_CONDITION

@@ -579,6 +579,23 @@ def self_harm(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     return any(e.get("value") == SELF_HARM for e in emergency_signs(entities, text))
 
 
+# "I had breast cancer three years ago", "a history of thyroid problems": a condition of
+# the past, which the doctor must hear of but which "practitioners advise against it"
+# does not fit. Only a tumour: an infection "I had yesterday" or a thyroid problem "I have
+# had for years" is not over, and a birth is the postpartum topic's.
+PAST_CONDITIONS = {"tumour"}
+_PAST = re.compile(r"\b(had|have had|history of|used to have|recovered from|survived|survivor|was treated|"
+                   r"was diagnosed|finished (my )?(chemo\w*|treatment|radiotherapy)|in remission|all clear|"
+                   r"(years|months) ago|cured)\b", re.IGNORECASE)
+
+
+def told_as_past(entity: Dict[str, Any], text: str) -> bool:
+    """A condition named in a sentence that tells it as over ("I had cancer 3 years ago")."""
+    if entity.get("value") not in PAST_CONDITIONS or not isinstance(entity.get("start"), int):
+        return False
+    return any(m.start() <= entity["start"] < m.end() and _PAST.search(m.group(0)) for m in _SENTENCE.finditer(text or ""))
+
+
 def not_negated(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
     """Values of the mentions of ``entity`` that are not negated. For safety signs an
     uncertain mention ("I might have alopecia areata") counts: a doctor should see it."""

@@ -437,6 +437,22 @@ def test_the_pregnancy_of_a_story_of_shedding_after_the_birth_is_not_called_a_cu
     assert any("mentioned" in m["text"] for m in run(ActionAnswerTopic(), now)[0])
 
 
+def test_a_tumour_told_as_over_is_for_the_doctor_without_advise_against():
+    text = "I had breast cancer three years ago and finished chemo. Does it hurt?"
+    start = text.index("breast cancer")
+    cancer = {**entity("condition", "tumour"), "start": start, "end": start + len("breast cancer")}
+    said = [m["text"] for m in run(ActionAnswerTopic(), tracker(text, "ask_side_effects", confidence=0.5, entities=[
+        entity("topic", "pain"), cancer], signals=PLAIN))[0]]
+    assert any("in the past" in t and "doctor" in t for t in said)
+    assert not any("advise against" in t for t in said)
+    now = "I have a tumour on my scalp, does it hurt?"
+    start = now.index("tumour")
+    tumour = {**entity("condition", "tumour"), "start": start, "end": start + len("tumour")}
+    said = [m["text"] for m in run(ActionAnswerTopic(), tracker(now, "ask_side_effects", confidence=0.5, entities=[
+        entity("topic", "pain"), tumour], signals=PLAIN))[0]]
+    assert any("advise against" in t for t in said)
+
+
 def test_a_red_flag_with_a_contraindication_asked_about_a_session_says_tell_the_doctor(sqlite_url):
     text = "i have a small infection and pimples on my scalp, can i still come for my session"
     trk = tracker(text, "ask_contraindications", entities=[entity("red_flag", "scalp_symptoms"),

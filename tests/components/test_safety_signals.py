@@ -510,8 +510,9 @@ def test_a_medicine_told_as_the_cause_of_hair_loss_is_not_the_preparation_answer
     for text in ("hair falling out after starting new antidepressant", "my hair is falling out since I started sertraline"):
         entities, _ = parse(analyser, text)
         assert sig.topics(entities, text) == ["hair_loss_causes"], text
-    entities, _ = parse(analyser, "I take sertraline, can I have mesotherapy?")
-    assert "preparation" in sig.topics(entities, "I take sertraline, can I have mesotherapy?")
+    for text in ("I take sertraline, can I have mesotherapy?", "im on the pill, any issue?"):
+        entities, _ = parse(analyser, text)
+        assert "preparation" in sig.topics(entities, text), text
 
 
 @pytest.mark.parametrize("text", [
@@ -630,6 +631,7 @@ def test_an_age_limit_without_a_transplant_named_is_mesotherapys(analyser, text,
 @pytest.mark.parametrize("text", [
     "i have high blood pressure and take amlodipine. ok for meso?",
     "I have lupus, would that interfere with the injections",
+    "my eczema flares on my scalp sometimes, can i still have mesotherapy",
 ])
 def test_more_ways_to_ask_whether_a_condition_matters(analyser, text):
     entities, _ = parse(analyser, text)
