@@ -308,7 +308,11 @@ def test_the_database_restarted_during_traffic_loses_nothing(pg_live_stack):
     # is lost); whichever process's retry thread comes first (both share the spool) says
     # it wrote them back
     assert "records database unreachable" in action_lines and "spooled for replay" in action_lines, action_lines
-    assert "spooled record(s) from records.jsonl" in rasa_lines + action_lines
+    # (records/spool.py logs the replay after it empties the spool and lets go of its
+    # lock, so the line can follow the empty spool seen above by a moment)
+    assert wait_for(lambda: "spooled record(s) from records.jsonl" in new_lines(rasa_log) + new_lines(actions_log),
+                    10), (new_lines(rasa_log) + new_lines(actions_log))[-3000:]
+    rasa_lines = new_lines(rasa_log)
     assert "reachable again" in rasa_lines
     assert_no_visitor_text_in_logs(stack)
     assert relay.cuts == cuts_before + 1
