@@ -73,21 +73,19 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     the answer just given lists the screened conditions itself."""
     labels = content.condition_labels()
     skip = set().union(*(CAUSE_NOT_CONDITION.get(i, set()) for i in answered))
-    if sig.asks_about_infection_risk(latest_text(tracker)):
+    entities, text = latest_entities(tracker), latest_text(tracker)
+    if sig.asks_about_infection_risk(text):
         skip.add("infection")  # "is there any risk of infection?" names no infection of theirs
-    entities = latest_entities(tracker)
-    text = latest_text(tracker)
     # a condition told as over ("I had cancer three years ago"): the doctor must hear of
     # it, but "practitioners advise against it" does not fit (condition_note_past)
     past = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")
             and sig.told_as_past(e, text)} if key == "condition_note" else set()
-    named = [labels[c] for c in positive_values(entities, "condition")
-             if c in labels and c not in skip and c not in past] if listed else []
-    earlier = [labels[c] for c in positive_values(entities, "condition")
-               if c in labels and c in past and c not in skip] if listed else []
+    listed_here = [c for c in positive_values(entities, "condition") if c in labels and c not in skip] if listed else []
+    named = [labels[c] for c in listed_here if c not in past]
+    earlier = [labels[c] for c in listed_here if c in past]
     # conditions the sources give no advice on ("a pacemaker", "high blood pressure"):
     # named in the visitor's words, for the doctor to hear of
-    others = unlisted_conditions(entities, latest_text(tracker))
+    others = unlisted_conditions(entities, text)
     if others and key == "other_treatment_condition_note":
         named, others = named + others, []
     if named:
