@@ -9,6 +9,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 from actions import (  # noqa: E402,F401  (registers the actions)
     claims,
+    comparison,
     consultation,
     conversation,
     knowledge,

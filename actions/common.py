@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 # "Clinic records"); the actions use those names, never the strings.
 
 NEGATED, UNCERTAIN = "negated", "uncertain"
+SOMEONE_ELSE = "someone_else"  # components/terminology.py: a condition told of another person
 
 # Why a flow ended early (slot ``flow_stopped``; the flows' summary actions read it).
 STOPPED, STOPPED_EMERGENCY, STOPPED_RED_FLAG = "stopped", "emergency", "red_flag"
@@ -93,6 +94,8 @@ def mention_answer(entities: Iterable[Dict[str, Any]], entity: str, value: str) 
     """yes / no / unsure from a mention of ``value`` (e.g. condition=pregnancy), or None."""
     for e in entities:
         if e.get("entity") == entity and e.get("value") == value:
+            if e.get("role") == SOMEONE_ELSE:
+                continue  # "my mother had cancer": not the visitor's answer
             return {None: YES, NEGATED: NO, UNCERTAIN: UNSURE}.get(e.get("role"), YES)
     return None
 

@@ -8,6 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
+from actions.comparison import COMPARISON_ANSWER, comparison_references
 from actions.common import latest_entities, latest_intent, say
 from actions.routing import condition_note
 
@@ -52,6 +53,8 @@ def citation_text(answer_ref: str) -> Optional[str]:
     kind, _, item_id = (answer_ref or "").partition(":")
     table = content.knowledge_entries() if kind == "knowledge" else content.claims() if kind == "claim" else {}
     item = table.get(item_id)
+    if kind == COMPARISON_ANSWER:  # a comparison: the evidence behind each of its lines
+        item = {"references": comparison_references(answer_ref)} if item_id else None
     if not item:
         return None
     src = content.sources()

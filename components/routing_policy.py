@@ -50,6 +50,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import signals as sig
+from contentfiles import comparison_sides
 from components.safety_override import SIGN_ENTITY as EMERGENCY_SIGN_ENTITY
 
 ACTION_RED_FLAG = "action_red_flag"
@@ -62,7 +63,9 @@ ACTION_COMPLICATION = "action_report_complication"
 UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
 UTTER_NOT_A_PERSON = "utter_not_a_person"  # an animal's coat or skin: ask a vet
 ACTION_CLAIM = "action_explain_claim"
-OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT}
+ACTION_COMPARE = "action_compare_treatments"
+OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT,
+               ACTION_COMPARE}
 CLAIM_ENTITY = "claim_topic"
 
 FALLBACK = "nlu_fallback"
@@ -269,6 +272,10 @@ def choose_action(
         # sources say nothing on combining them; neither treatment's card answers that
         if asked and sig.combined_with(entities, text):
             return ACTION_OTHER_TREATMENT
+        # "is mesotherapy better than PRP?", "meso or minoxidil?": both sides, and whether
+        # a trial compared them (knowledge.yml comparisons), not one side's card
+        if sig.compared(entities, text, comparison_sides()):
+            return ACTION_COMPARE
         # a message that names a topic or a treatment of the terminology is about it,
         # whatever words surround the term (not "iron", "volume", "flu": too general)
         in_domain = (signals or {}).get("in_domain", True) or bool(
@@ -353,7 +360,10 @@ def choose_action(
     # "can I have mesotherapy for postpartum hair loss?": the cause is the question (its
     # answer says what helps and when to see a doctor), not the screening questions
     for_a_cause = intent == "check_eligibility" and bool(set(topics) & CAUSE_TOPICS)
-    topical = intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause
+    # "when can i go back to the gym" taken, unsure, for a booking request: the topic asked
+    weak_booking = intent == "book_consultation" and confidence < high_stakes_confidence and asked
+    topical = (intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause
+               or weak_booking)
     if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
             sig.CONTRAINDICATIONS not in sig.mentioned(entities, TOPIC_ENTITY)):
         # "I'm pregnant, can I have it?": the rule's answer speaks of the condition named

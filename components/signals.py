@@ -167,6 +167,15 @@ _SITE_ELSEWHERE = re.compile(
     re.IGNORECASE,
 )
 _HEAD_OR_HAIR = re.compile(rf"\b({_SCALP_OR_HAIR_WORDS}|meso\w*)\b", re.IGNORECASE)  # or mesotherapy
+# Mesotherapy asked for the face ("meso for my face", "mesotherapy under eyes", "can I get
+# meso under my eyes for dark circles", "facial mesotherapy"): a use elsewhere than the
+# scalp. (A sign on the face after a scalp session is no use: it names no site after meso.)
+_FACE_SITE = r"(my |the |your |her |his )?(face|eyes?|eye area|eye bags|dark circles|tear troughs?|cheeks?|lips?|chin|forehead|neck|body|skin)"
+_MESO_ELSEWHERE = re.compile(
+    rf"\b(meso\w*|injections?)\s+((to|for|on|under|in|around|into|of)\s+)+{_FACE_SITE}\b"
+    r"|\b(facial|face|under[- ]?eye|eye|lip|neck|body|skin|anti-?ageing|anti-?aging)\s+meso\w*",
+    re.IGNORECASE,
+)
 # Words for a treatment session: the base list, and the same with the needle words (a
 # sign told beside them is a side effect of the injections: ``topics``).
 _SESSION_WORDS = r"treatments?|injections?|sessions?|procedures?|jabs?|meso\w*"
@@ -197,8 +206,8 @@ def treated_elsewhere(text: str) -> bool:
     """A treatment site other than the head is named and nothing of the scalp, the hair
     or mesotherapy is ("swelling after a PRP injection on my face")."""
     text = text or ""
-    if _BODY_USE.search(text) and not _SCALP_OR_HAIR.search(text):
-        return True  # "can mesotherapy be used for cellulite on my thighs?"
+    if (_BODY_USE.search(text) or _MESO_ELSEWHERE.search(text)) and not _SCALP_OR_HAIR.search(text):
+        return True  # "can mesotherapy be used for cellulite on my thighs?", "meso for my face"
     return bool(_SITE_ELSEWHERE.search(text)) and not _HEAD_OR_HAIR.search(text)
 
 
@@ -268,13 +277,16 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 CLAUSE_QUESTION_START = ("will ", "would ", "should ", "can ", "could ", "is ", "are ", "do ", "does ", "any ",
                          "how ", "what ", "why ", "ok for ", "okay for ")
 _CLAUSE_BREAK = re.compile(r"[,;:]|\s[-\u2013\u2014]\s")
+# "im 70 can i still have it": a verb before "I" asks, wherever the sentence starts.
+_ASKING_PAIR = re.compile(r"\b(can|could|should|shall|may|must|do|am) i\b", re.IGNORECASE)
 
 
 def asked(text: str) -> bool:
     """Shaped as a question: a question mark, or a sentence with a question word first
     ("I had 3 sessions. is that normal")."""
     text = text or ""
-    return "?" in text or any(m.group(0).strip().lower().startswith(QUESTION_START) for m in _SENTENCE.finditer(text)) or (
+    return "?" in text or bool(_ASKING_PAIR.search(text)) or any(
+        m.group(0).strip().lower().startswith(QUESTION_START) for m in _SENTENCE.finditer(text)) or (
         any(clause.strip().lower().startswith(CLAUSE_QUESTION_START) for clause in _CLAUSE_BREAK.split(text)[1:]))
 
 
@@ -336,8 +348,10 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         found = [t for t in found if t != GENERAL_CAUSE]
     if TRANSPLANT_CANDIDACY in found and MESOTHERAPY in affirmed(entities, PROCEDURE_ENTITY) and not (
             set(affirmed(entities, PROCEDURE_ENTITY)) & TRANSPLANTS):
-        # "age limit for mesotherapy": an age asked of mesotherapy, not of a transplant
-        found = [t for t in found if t != TRANSPLANT_CANDIDACY]
+        # "age limit for mesotherapy", "can a 16 year old get meso?": an age asked of
+        # mesotherapy, not of a transplant: who should not have it (its answer says what
+        # is known of age)
+        found = [CONTRAINDICATIONS if t == TRANSPLANT_CANDIDACY else t for t in found if t != CONTRAINDICATIONS]
     if TRANSPLANT_CANDIDACY in found and not set(mentioned(entities, PROCEDURE_ENTITY)) & TRANSPLANTS and not (
             _TRANSPLANT_WORD.search(text or "")):
         # "is there an age limit?" on a mesotherapy clinic's assistant, no transplant named:
@@ -440,6 +454,61 @@ def combined_with(entities: Iterable[Dict[str, Any]], text: str) -> Optional[Dic
 # Comparing two treatments, not combining them.
 _COMPARE = re.compile(r"\b(difference|differences|differ\w*|vs\.?|versus|better|worse|compared?|comparison|"
                       r"instead of|rather than|same as|alternative to|which (one|is|should))\b", re.IGNORECASE)
+
+
+# Topics a comparison may name beside its sides without asking something else: the
+# kind of loss it is for ("for a receding hairline", "for women"), treatments in
+# general, who can have a transplant. Another topic ("which hurts less?", "is PRP or meso safe in pregnancy?") is
+# that topic's question.
+COMPARISON_TOPICS = {"aga", "treatment_options", "men_women", "transplant_candidacy"}
+# Words that weigh one thing against another beyond _COMPARE ("more proven than", "works
+# faster than", "can meso replace finasteride?", "switch from minoxidil to meso").
+_WEIGHS = re.compile(r"\b((more|less) \w+ than|(?!other\b)\w+er than|replac\w*|substitut\w*|switch\w* (from|to)|"
+                     r"best|either|prefer\w*|choose|choice)\b", re.IGNORECASE)
+# An aspect the comparison answer does not weigh (what it costs, whether it hurts, who
+# may have it): that aspect's own answer.
+_OTHER_ASPECT = re.compile(r"\b(cheap\w*|expensive|costs?|costly|pric\w*|afford\w*|hurt\w*|pain\w*|safe\w*|"
+                           r"risk\w*|side effects?|pregnan\w*|breastfeed\w*)\b", re.IGNORECASE)
+# "meso or minoxidil?", "PRP and/or mesotherapy": two sides with "or" between them.
+_OR_BETWEEN = re.compile(r"(?![^/]*\b(before|after|then|first)\b)[\s,/]*(\w+\s+){0,2}(or|and/or)(\s+\w+){0,2}\s*",
+                         re.IGNORECASE)  # (not "minoxidil before or after a derma roller": an order)
+_SHORT_HEADING = 12  # "Mesotherapy vs PRP" without a question mark: a heading that asks
+
+
+def compared(entities: Iterable[Dict[str, Any]], text: str, sides: Dict[str, Iterable[str]]) -> List[str]:
+    """The sides a question weighs against each other, in the order named ("is
+    mesotherapy better than PRP?" -> [mesotherapy, prp]), or [] when it is no
+    comparison of two or more of ``sides`` (side -> its "entity:value" mentions, as
+    knowledge.yml ``comparisons`` lists them). A comparison word in the sentence that
+    asks ("better", "vs", "difference", "instead of"...), or "X or Y" between two
+    sides; no condition and no other topic asked ("which hurts less, PRP or meso?" is
+    about pain; "is PRP or meso safe in pregnancy?" about who can have it)."""
+    text = text or ""
+    entities = list(entities or [])
+    side_of = {m: side for side, mentions in sides.items() for m in mentions}
+    named = sorted((e for e in entities if not e.get("role") and isinstance(e.get("start"), int)
+                    and f"{e.get('entity')}:{e.get('value')}" in side_of), key=lambda e: e["start"])
+    order: List[str] = []
+    for e in named:
+        side = side_of[f"{e.get('entity')}:{e.get('value')}"]
+        if side not in order:
+            order.append(side)
+    if len(order) < 2 or affirmed(entities, "condition") or AFTER_PROCEDURE.search(text):
+        return []  # (the weeks after a transplant are that treatment's question)
+    side_topics = {m.split(":", 1)[1] for m in side_of if m.startswith(TOPIC_ENTITY + ":")}
+    if set(topics(entities, text)) - side_topics - COMPARISON_TOPICS:
+        return []
+    spans = question_spans(text) or ([(0, len(text))] if asked(text) or len(text.split()) <= _SHORT_HEADING else [])
+    asking = " ".join(text[start:end] for start, end in spans)
+    if _OTHER_ASPECT.search(asking):
+        return []
+    if _COMPARE.search(asking) or _WEIGHS.search(asking):
+        return order
+    for first, second in zip(named, named[1:]):
+        if side_of[f"{first['entity']}:{first['value']}"] != side_of[f"{second['entity']}:{second['value']}"] and (
+                _inside(second, spans) and _OR_BETWEEN.fullmatch(text[first["end"]:second["start"]])):
+            return order
+    return []
 
 
 # The time after another treatment ("scabs after my transplant", "gym after FUE", "2
@@ -562,16 +631,21 @@ def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[
 _FAINTING = re.compile(r"\b(faint\w*|pass\w* out|black\w* out|collaps\w*)\b", re.IGNORECASE)
 _HABIT_BEFORE = re.compile(r"\b(tend to|usually|always|often|sometimes|near|nearly|almost|would i|will i|could i)\b"
                            r"[^.?!]{0,20}$", re.IGNORECASE)
-_HABIT_AFTER = re.compile(r"^\s*(at|when|whenever|with|during|from|if i see|at the sight of)\s+(the sight|the sight of|"
-                          r"blood|needles?|injections?|jabs?|shots?|vaccines?|vaccinations?|the dentist|seeing)\b",
+_HABIT_AFTER = re.compile(r"^\s*(once\s+)?((at|when|whenever|with|during|from|if i see|at the sight of)\s+"
+                          r"((a|an|the|my)\s+)?(the sight|the sight of|blood|needles?|injections?|jabs?|shots?|vaccines?|"
+                          r"vaccinations?|the dentist|dentist|seeing)|after (giving|donating|having) blood)\b",
                           re.IGNORECASE)
+# "I fainted at a blood test in 2019", "I fainted once, years ago": fainting long over.
+_LONG_AGO = re.compile(r"^[^.?!]{0,60}?\b(in (19|20)\d\d|(\w+ )?years ago|(a|one|two|few|couple of) (years?|decades?) ago|"
+                       r"last year|as a (kid|child|teen\w*|student)|when i was (a |younger|little|\d+)|in the past|"
+                       r"years back|long ago|ages ago)\b", re.IGNORECASE)
 
 
 def _habitual(entity: Dict[str, Any], text: str) -> bool:
     start, end = entity.get("start"), entity.get("end")
     if not (isinstance(start, int) and isinstance(end, int)) or not _FAINTING.search(text[start:end]):
         return False
-    return bool(_HABIT_BEFORE.search(text[:start]) or _HABIT_AFTER.match(text[end:]))
+    return bool(_HABIT_BEFORE.search(text[:start]) or _HABIT_AFTER.match(text[end:]) or _LONG_AGO.match(text[end:]))
 
 
 def self_harm(entities: Iterable[Dict[str, Any]], text: str) -> bool:
@@ -698,6 +772,8 @@ def _weight_loss_with_a_diet(entities: List[Dict[str, Any]], text: str) -> bool:
 TRIGGER_FLAGS = {"sudden_loss", "systemic"}
 TRIGGER_TOPICS = {"postpartum", "after_illness"}
 _FEVER = re.compile(r"\b(fever\w*|temperature)\b", re.IGNORECASE)
+# "glandular fever last year", "hay fever": an illness's name, not a fever now.
+_ILLNESS_NAMED_FEVER = re.compile(r"\b(glandular|scarlet|hay|yellow|dengue|typhoid|rheumatic|lassa|spotted)\s+$", re.IGNORECASE)
 # A son or a daughter named in a story of one's own hair loss ("my daughter suggested I
 # look into treatments", "before my son's graduation") is no child losing hair.
 _CHILD_WORD = re.compile(r"\b(sons?|daughters?|child|children|kids?|boys?|girls?|teens?|teenagers?|toddlers?|"
@@ -706,6 +782,9 @@ _OWN_LOSS = re.compile(r"\b(my (hair|hairline|temples?|crown|scalp|parting|part|
                        r"i('m| am|'ve been| have been| was)? (losing|shedding|thinning|going bald)|i('ve| have)? lost)\b",
                        re.IGNORECASE)
 _THIRD_PERSON = re.compile(r"\b(his|her|their|he|she|they|he's|she's)\b", re.IGNORECASE)
+# "my daughter (she's 27)", "my son, 24,", "my 30 year old son": a grown-up son or daughter.
+_GROWN_UP = re.compile(r"\b(sons?|daughters?|kids?|boys?|girls?|child)\b[^.?!\d]{0,16}\b(1[89]|[2-9]\d)\b(?!\s*(months?|weeks?|mo)\b)"
+                       r"|\b(1[89]|[2-9]\d)[\s-]*(years?|yrs?)?[\s-]*(old|yo|y/o)?[\s-]+(sons?|daughters?)\b", re.IGNORECASE)
 # "I'm a teenager and losing my hair": the visitor is the child.
 _FIRST_PERSON_CHILD = re.compile(r"\b(i'?m|i am|im|as)\s+(a |an )?(\w+ )?(teen\w*|child|kid|minor)\b", re.IGNORECASE)
 _SCAR_WORD = re.compile(r"(scar\w*|keloids?|scar-like)", re.IGNORECASE)  # a scar, not a scarring alopecia named
@@ -730,6 +809,8 @@ def _a_child_loses_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     spans = _flag_spans(entities, "child", text)
     if any(not _CHILD_WORD.search(span) for span in spans) or _FIRST_PERSON_CHILD.search(text or ""):
         return True  # an age, a "little boy", "I'm a teenager": the loss is theirs
+    if _GROWN_UP.search(text or ""):
+        return False  # "my daughter (she's 27)": a grown-up, whose loss is no child's
     for sentence in _SENTENCE.finditer(text or ""):
         words = sentence.group(0)
         if _LOSS.search(words) and (_CHILD_WORD.search(words) or _THIRD_PERSON.search(words)) and (
@@ -772,6 +853,11 @@ def safety_route(
             continue  # "I get keloids on my chest": scars elsewhere, no scarring hair loss
         if flag == "systemic" and _weight_loss_with_a_diet(entities, text):
             continue  # the diet's answer says when weight loss needs a doctor
+        if flag == "systemic" and all(
+                isinstance(e.get("start"), int) and _ILLNESS_NAMED_FEVER.search(text[:e["start"]])
+                for e in entities if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag
+                and e.get("role") != "negated"):
+            continue  # "since I had glandular fever": the illness's name, no fever now
         if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)
                                 or not _a_child_loses_hair(entities, text)):
             continue

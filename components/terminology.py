@@ -25,10 +25,12 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 
 NEGATED = "negated"
 UNCERTAIN = "uncertain"
+SOMEONE_ELSE = "someone_else"  # a condition told of another person ("my mother had cancer")
+FIRST_PERSON_SUBJECT = {"i", "me", "myself", "im", "i'm", "ive", "i've"}
 META_FILE = "meso_terminology.json"
 # Word lists of the terminology file that travel with the trained pipeline.
 CUE_KEYS = (
-    "negation", "uncertainty", "clause_breaks", "english_words",
+    "negation", "uncertainty", "someone_else", "clause_breaks", "english_words",
     "domain_words", "domain_pointers", "domain_pointer_max_words", "injection_words",
     "injection_time_words", "injection_places",
     "animal_words", "animal_owners", "animal_products", "animal_coat_words", "person_words",
@@ -45,7 +47,7 @@ class Mention:
     start: int
     end: int
     text: str
-    role: Optional[str] = None  # None (affirmed), NEGATED or UNCERTAIN
+    role: Optional[str] = None  # None (affirmed), NEGATED, UNCERTAIN or SOMEONE_ELSE
 
     def as_rasa_entity(self, extractor: str) -> Dict[str, Any]:
         entity: Dict[str, Any] = {
@@ -321,6 +323,9 @@ class CueMatcher:
         self.neg_after = _phrases(negation.get("after", []), nlp)
         self.pseudo = _phrases(negation.get("pseudo", []), nlp)
         self.unc_before = _phrases((cues.get("uncertainty") or {}).get("before", []), nlp)
+        other = cues.get("someone_else") or {}
+        self.other_before = _phrases(other.get("before", []), nlp)
+        self.other_entities = set(other.get("entities") or [])
         self.breaks = {str(b).lower() for b in cues.get("clause_breaks", [])}
 
     @staticmethod
@@ -337,12 +342,21 @@ class CueMatcher:
                     return True
         return False
 
-    def role(self, words: Sequence[str], start: int, end: int) -> Optional[str]:
+    def _told_of_someone_else(self, left: Sequence[str]) -> bool:
+        """A someone-else cue ("my mother") before the mention with no "I" after it ("I
+        told my mum I'm pregnant" is the visitor's pregnancy)."""
+        last = max((i + len(p) for p in self.other_before if p for i in range(len(left) - len(p) + 1)
+                    if list(left[i:i + len(p)]) == p), default=None)
+        return last is not None and not FIRST_PERSON_SUBJECT & set(left[last:])
+
+    def role(self, words: Sequence[str], start: int, end: int, label: Optional[str] = None) -> Optional[str]:
         left: List[str] = []
         i = start - 1
         while i >= 0 and len(left) < self.window and words[i] not in self.breaks:
             left.insert(0, words[i])
             i -= 1
+        if label in self.other_entities and self._told_of_someone_else(left):
+            return SOMEONE_ELSE
         if self._has_phrase(left, self.unc_before):
             return UNCERTAIN
         if self._has_phrase(left, self.neg_before) and not self._has_phrase(left, self.pseudo):
@@ -632,7 +646,7 @@ def find_mentions(matcher: CueMatcher, doc) -> List[Mention]:
                 start=ent.start_char,
                 end=ent.end_char,
                 text=ent.text,
-                role=matcher.role(words, ent.start, ent.end),
+                role=matcher.role(words, ent.start, ent.end, ent.label_),
             )
         )
     return mentions

@@ -59,3 +59,11 @@ CLINIC_PLACEHOLDERS = {
 def clinic_placeholders(clinic: Mapping[str, Any]) -> Dict[str, str]:
     """``{placeholder: text}`` for a clinic (clinic.yml's mapping); a missing detail is ""."""
     return {name: str(clinic.get(key, "") or "") for name, key in CLINIC_PLACEHOLDERS.items()}
+
+
+def comparison_sides() -> Dict[str, list]:
+    """The sides a comparison can weigh (knowledge.yml ``comparisons``): side -> the
+    terminology mentions ("entity:value") that name it. Read by the routing policy in
+    Rasa's process and by the action that answers."""
+    sides = (load("knowledge").get("comparisons") or {}).get("sides") or {}
+    return {side: list(item.get("when") or []) for side, item in sides.items()}

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 from actions import content  # noqa: E402
+from actions.comparison import compared_sides, comparison_reply  # noqa: E402
 from actions.routing import other_treatment_reply, red_flag_entries, topic_entries  # noqa: E402
 from components import signals as sig  # noqa: E402
 from components.routing_policy import choose_action  # noqa: E402
@@ -105,6 +106,9 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
         return ["declined"]  # "I can't answer that reliably" (messages.yml cannot_answer)
     if action == "action_explain_claim":
         return ["claim"]
+    if action == "action_compare_treatments":
+        sides = compared_sides(entities, text)
+        return sorted({"comparison"} | set(text_labels([comparison_reply(sides)[0]], patterns))) if sides else ["clarify"]
     if action is not None:
         return [action]
     found = content.knowledge_entry_for_intent(intent)

@@ -63,7 +63,8 @@ def test_every_form_question_and_flow_message_exists():
 def test_message_placeholders_are_known():
     allowed = set(CLINIC_PLACEHOLDERS) | {
                "items", "advice", "signs", "causes", "family", "kind", "contact", "time", "questions",
-               "reasons", "conditions", "options", "max_chars", "treatment"}
+               "reasons", "conditions", "options", "max_chars", "treatment",
+               "trial", "sides", "names", "name", "in_short"}  # (comparison, actions/comparison.py)
     for key, message in content.messages().items():
         assert set(re.findall(r"{(\w+)}", message["text"])) <= allowed, key
 

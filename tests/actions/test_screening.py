@@ -59,6 +59,15 @@ def test_negated_and_uncertain_mentions_fill_several_items():
     assert answers(events) == {"sc_pregnancy": "no", "sc_breastfeeding": "unsure"}
 
 
+def test_a_condition_told_of_someone_else_answers_nothing_for_the_visitor():
+    # "my mother had breast cancer" (terminology someone_else): the tumour question is still asked
+    history = [user_event("my mother had breast cancer", "inform",
+                          entities=[entity("condition", "tumour", "someone_else")])]
+    trk = tracker("can I have mesotherapy?", "check_eligibility", history=history)
+    _, events = run(ValidateScreeningForm(), trk)
+    assert "sc_tumour" not in answers(events)
+
+
 def test_an_answer_about_another_item_does_not_answer_the_question_asked():
     _, events = ask("yes I'm breastfeeding", "inform", entities=[entity("condition", "breastfeeding")])
     assert answers(events) == {"sc_breastfeeding": "yes"}

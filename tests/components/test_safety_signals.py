@@ -106,6 +106,12 @@ COMPLICATIONS = [
     "after my meso treatment I have a fever and a hot lump on my scalp",
     "there are red streaks from the injection sites today",
     "my scalp is oozing yellow discharge after the injections",
+    # told around an aftercare question or beside another treatment's name
+    "After my meso session on Tuesday the redness has spread down onto my neck and it's warm to touch. "
+    "What aftercare should I use?",
+    "Had scalp injections 2 days ago and today I feel shivery, temperature 38.9, and the scalp is swollen. "
+    "Could this just be a normal reaction like after a vaccine?",
+    "I've had the chills since my injections yesterday",
 ]
 
 # Ordinary questions: no red flag and never the urgent-care or emergency answer.
@@ -488,6 +494,12 @@ def test_a_fever_now_or_clumps_without_a_cause_keep_the_red_flag(analyser):
     ("I'm scared, I can't breathe after the session", True),
     ("I'm worried I'm having a heart attack", True),
     ("I passed out after the session", True),
+    # fainting long over, told as a worry about the needles
+    ("I have a phobia of needles (fainted at a blood test in 2019). How is it done?", False),
+    ("I fainted once after giving blood, years ago. Does that mean I shouldn't have mesotherapy?", False),
+    ("I fainted at the dentist when I was a kid, will I be ok?", False),
+    ("I fainted an hour ago after my session", True),
+    ("I fainted after my session today and feel dizzy", True),
 ])
 def test_fainting_told_as_a_habit_or_a_worry_is_no_emergency(analyser, text, emergency):
     entities, _ = parse(analyser, text)
@@ -768,3 +780,38 @@ def test_combining_mesotherapy_with_another_treatment_is_a_question_the_sources_
 def test_a_comparison_or_preparation_is_no_combination(analyser, text):
     entities, _ = parse(analyser, text)
     assert sig.combined_with(entities, text) is None, text
+
+
+@pytest.mark.parametrize("text", [
+    "My daughter (she's 27) asked me to pay for scalp injections for her thinning hair. What is it exactly?",
+    "My 30 year old son is losing his hair, can he have meso?",
+    "my son, 24, has a receding hairline like his dad",
+])
+def test_a_grown_up_son_or_daughter_is_no_child(analyser, text):
+    assert "child" not in route(analyser, text)[1], text
+
+
+@pytest.mark.parametrize("text", [
+    "my son is 8 and has bald patches",
+    "my daughter, 12, is losing hair in clumps",
+    "my son, 19 months, has bald spots",
+])
+def test_a_young_son_or_daughter_losing_hair_keeps_the_child_red_flag(analyser, text):
+    assert "child" in route(analyser, text)[1], text
+
+
+def test_an_illness_named_with_fever_is_no_fever_now(analyser):
+    text = "My hair has thinned since I had glandular fever last year. Where do the ingredients come from?"
+    assert "systemic" not in route(analyser, text)[1]
+    assert route(analyser, "I have a fever and my hair is falling out")[1] == ["systemic"]
+
+
+@pytest.mark.parametrize("text, role", [
+    ("My mother had breast cancer, is mesotherapy safe for me?", "someone_else"),
+    ("my wife is pregnant, can i still have meso?", "someone_else"),
+    ("I told my mum I'm pregnant, can I have mesotherapy?", None),  # the visitor's own
+    ("I'm pregnant, my husband says I should ask", None),
+])
+def test_a_condition_told_of_someone_else_is_not_the_visitors(analyser, text, role):
+    conditions = [e for e in parse(analyser, text)[0] if e["entity"] == "condition"]
+    assert conditions and conditions[0].get("role") == role, conditions

@@ -1,0 +1,66 @@
+"""Wordings black-box reviewers found answered as another question (2026-12-06): the
+terminology and the routing read them as the visitor meant, through the real Analyser
+and ``choose_action``."""
+from pathlib import Path
+
+import pytest
+
+from components import signals as sig
+from components.routing_policy import choose_action
+from components.terminology import Analyser
+from tests.components.test_routing_policy import ANSWER, HIGH_STAKES, WEAK
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def analyser():
+    return Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
+
+
+def decide(analyser, text, intent, confidence=0.95):
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    return choose_action("action_listen", None, intent, confidence, entities, analyser.signals(text, doc=doc), text,
+                         HIGH_STAKES, ANSWER, WEAK)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("can i get meso under my eyes for dark circles", "check_eligibility"),
+    ("meso for my face", "check_eligibility"),
+    ("mesotherapy under eyes", "ask_what_is"),
+    ("facial mesotherapy, how many sessions?", "ask_sessions"),
+])
+def test_mesotherapy_asked_for_the_face_is_declined(analyser, text, intent):
+    assert decide(analyser, text, intent) == "utter_out_of_scope", text
+
+
+@pytest.mark.parametrize("text", [
+    "is mesotherapy for the face the same as for hair?",  # the hair is named
+    "after meso my forehead is swollen",  # a sign after a session, no use elsewhere
+    "can I have meso on my scalp and face",
+])
+def test_the_face_beside_the_scalp_or_a_sign_after_a_session_is_not_declined(text):
+    assert not sig.treated_elsewhere(text), text
+
+
+def test_an_unsure_booking_guess_gives_way_to_the_topic_asked(analyser):
+    assert decide(analyser, "when can i go back to the gym", "book_consultation", 0.67) == "action_answer_topic"
+    # a sure booking request stays one
+    assert decide(analyser, "I'd like to book a consultation about PRP", "book_consultation", 0.99) is None
+
+
+def test_an_age_asked_of_mesotherapy_is_who_should_not_have_it(analyser):
+    text = "can a 16 year old get meso"
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    assert sig.topics(entities, text) == ["contraindications"]
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("im 70 can i still have it", True),
+    ("my scalp is sore. should i worry", True),
+    ("I had my first session last week", False),
+])
+def test_a_verb_before_i_asks_wherever_the_sentence_starts(text, asked):
+    assert sig.asked(text) is asked
