@@ -9,7 +9,7 @@ answer with the emergency advice at once, inside or outside any question flow.
 """
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Dict, List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
@@ -21,6 +21,8 @@ from components.graph import MessageStep
 
 SIGN_ENTITY = sig.EMERGENCY_SIGN_ENTITY
 EMERGENCY_INTENT = "emergency"
+KIND_ENTITY = "emergency_kind"  # domain.yml: entity and slot
+SELF_HARM_KIND, OTHER_KIND = "self_harm", "other"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -29,8 +31,12 @@ class EmergencyOverride(MessageStep):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            if not sig.emergency_signs(message.get(ENTITIES) or [], message.get(TEXT) or ""):
+            entities, text = message.get(ENTITIES) or [], message.get(TEXT) or ""
+            if not sig.emergency_signs(entities, text):
+                if (message.get(INTENT) or {}).get("name") == EMERGENCY_INTENT:
+                    self.mark_kind(message, entities, text)  # the classifier's own emergency
                 continue
+            self.mark_kind(message, entities, text)
             previous = message.get(INTENT) or {}
             message.set(INTENT, {"name": EMERGENCY_INTENT, "confidence": 1.0}, add_to_output=True)
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != EMERGENCY_INTENT]
@@ -41,6 +47,16 @@ class EmergencyOverride(MessageStep):
             )
             message.set("overridden_intent", previous.get("name"), add_to_output=True)
         return messages
+
+    @staticmethod
+    def mark_kind(message: Message, entities: List[Dict[str, Any]], text: str) -> None:
+        """Adds the ``emergency_kind`` entity (``self_harm`` or ``other``): the slot it
+        fills picks the variant of the fixed emergency answer (domain.yml), so thoughts
+        of suicide get the crisis wording even with the action server down."""
+        kind = SELF_HARM_KIND if sig.self_harm(entities, text) else OTHER_KIND
+        marker = {"entity": KIND_ENTITY, "value": kind, "start": 0, "end": len(text),
+                  "confidence_entity": 1.0, "extractor": "EmergencyOverride"}
+        message.set(ENTITIES, [e for e in entities if e.get("entity") != KIND_ENTITY] + [marker], add_to_output=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -16,6 +16,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
@@ -48,6 +49,17 @@ def apology():
     return content.message("assistant_unavailable")
 
 
+def emergency_variants() -> Tuple[str, str]:
+    """(the self-harm text, the default text) of domain.yml's utter_emergency."""
+    import yaml
+
+    variants = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text())["responses"][
+        "utter_emergency"]
+    crisis = next(v["text"] for v in variants if v.get("condition"))
+    plain = next(v["text"] for v in variants if not v.get("condition"))
+    return crisis, plain
+
+
 def start_screening(stack):
     sender = new_sender(stack.rasa_url)
     reply, _ = say(stack, sender, "can I have mesotherapy?")
@@ -71,6 +83,13 @@ def test_the_action_server_down_gets_the_apology_at_once_and_the_questions_go_on
         assert apology() in reply and took < 5, (reply, took)
         reply, took = say(stack, sender, f"what is mesotherapy {SENTINEL}-down2?")
         assert apology() in reply and took < 5, (reply, took)
+        # thoughts of suicide get the crisis wording of the fixed answer without the
+        # action server (domain.yml utter_emergency, chosen by the emergency_kind slot)
+        crisis, plain = emergency_variants()
+        reply, _ = say(stack, new_sender(stack.rasa_url), f"I don't want to live anymore {SENTINEL}-crisis")
+        assert crisis in reply and plain not in reply, reply
+        reply, _ = say(stack, new_sender(stack.rasa_url), f"I have chest pain {SENTINEL}-chest")
+        assert plain in reply and crisis not in reply, reply
     finally:
         stack.start("actions")
     reply, _ = say(stack, sender, "no")

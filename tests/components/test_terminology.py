@@ -314,6 +314,19 @@ def test_emergency_signs_override_the_intent(analyser, text, emergency):
     assert (message.get("intent")["name"] == "emergency") is emergency
     if emergency:
         assert message.get("intent_ranking")[0] == {"name": "emergency", "confidence": 1.0}
+    # the kind of emergency, for the fixed answer's variant (domain.yml utter_emergency)
+    kinds = [e["value"] for e in message.get("entities") if e["entity"] == "emergency_kind"]
+    suicidal = any(w in text for w in ("live", "kill myself", "suicidal", "end my life"))
+    assert kinds == ([("self_harm" if suicidal else "other")] if emergency else [])
+
+
+def test_the_classifiers_own_emergency_gets_a_kind_too(analyser):
+    from components.safety_override import EmergencyOverride
+
+    message = Message(data={"text": "help please it's bad", "intent": {"name": "emergency", "confidence": 0.97}})
+    message.set("entities", [])
+    EmergencyOverride().process([message])
+    assert [e["value"] for e in message.get("entities")] == ["other"]
 
 
 @pytest.mark.parametrize(
