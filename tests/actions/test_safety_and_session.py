@@ -44,7 +44,7 @@ def test_thoughts_of_suicide_get_a_crisis_line_after_the_emergency_answer(db_url
     text = "I don't want to live anymore"
     sign = {**entity("emergency_sign", "self_harm"), "start": 2, "end": len(text) - len(" anymore")}
     messages, _ = run(ActionEmergency(), tracker(text, "emergency", entities=[sign]))
-    assert CLINIC["crisis_line"] in messages[-1]["text"] and CLINIC["emergency_number"] in messages[-1]["text"]
+    assert CLINIC["crisis_line"] in messages[-1]["text"] and CLINIC["emergency_number"] in texts(messages)
     assert [m.get("custom") for m in messages] == [{"kind": "emergency"}] * 2
     assert _kinds(db_url) == ["emergency"]
     # a chest pain is no reason to name the crisis line; nor is a misspelt dye
