@@ -164,3 +164,18 @@ def dont_keep_answers() -> List[str]:
 def stop_words() -> List[str]:
     """Messages that, typed alone, end a question flow (messages.yml ``stop_words``)."""
     return load("messages")["stop_words"]
+
+
+def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]]) -> str:
+    """What an entry says to a message: its ``variants`` for what the message names (a
+    condition, an ingredient...; not negated, not told of someone else), else its answer."""
+    variants = entry.get("variants") or {}
+    texts: List[str] = []
+    for e in entities or []:
+        if e.get("role") in ("negated", "someone_else"):
+            continue
+        text = (variants.get(e.get("entity")) or {}).get(e.get("value"))
+        if text and text not in texts:
+            texts.append(text)
+    return "\n\n".join(t.strip() for t in texts) if texts else entry["answer"].strip()
+

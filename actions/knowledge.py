@@ -13,18 +13,6 @@ from actions.common import latest_entities, latest_intent, say
 from actions.routing import condition_note
 
 
-def _variant_texts(entry: Dict[str, Any], entities: List[Dict[str, Any]]) -> List[str]:
-    variants = entry.get("variants") or {}
-    texts: List[str] = []
-    for e in entities:
-        if e.get("role") == "negated":
-            continue
-        text = (variants.get(e.get("entity")) or {}).get(e.get("value"))
-        if text and text not in texts:
-            texts.append(text)
-    return texts
-
-
 def answer_knowledge(
     dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str] = None
 ) -> List[Dict[Text, Any]]:
@@ -34,9 +22,8 @@ def answer_knowledge(
         say(dispatcher, "not_understood")
         return []
     entry_id, entry = found
-    texts = _variant_texts(entry, latest_entities(tracker)) or [entry["answer"]]
     dispatcher.utter_message(
-        text="\n\n".join(t.strip() for t in texts),
+        text=content.entry_text(entry, latest_entities(tracker)),
         buttons=content.buttons_for(entry.get("follow_ups", [])),
     )
     # A contraindication mentioned with another question is acknowledged too (an answer

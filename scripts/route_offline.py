@@ -83,7 +83,7 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
         sure = content.knowledge_entry_for_intent(intent)
         if sure and conf >= SURE_INTENT and sure[0] not in [i for i, _ in found] and len(found) < MAX_TOPICS_ANSWERED:
             found = [sure] + found
-        texts = [e.get("answer", "") for _, e in found]
+        texts = [content.entry_text(e, entities) for _, e in found]
         if intent in ("describe_hair_loss", "inform") or sig.affirmed(entities, "hair_problem") or (
                 set(sig.topics(entities, text)) & sig.STORY_TOPICS):
             texts.append(content.messages().get("offer_triage", {}).get("text", ""))

@@ -511,3 +511,18 @@ def test_hair_pulling_gets_a_doctor_without_the_stress_shedding_answer(sqlite_ur
     assert "doctor" in said[0]
     stress = content.knowledge_entries()["stress"]["answer"].strip()
     assert stress not in said
+
+
+def test_a_named_condition_gets_its_own_line_of_who_should_not_have_it_whatever_the_intent():
+    # "I'm pregnant, is that a problem for the injections?" read as side effects: the
+    # contraindications topic answers with its pregnancy variant, not the general list
+    trk = tracker("I'm pregnant, is that a problem for the injections?", "ask_side_effects", 0.6,
+                  entities=[entity("condition", "pregnancy"), entity("topic", "contraindications")])
+    messages, _ = run(ActionAnswerTopic(), trk)
+    entry = content.knowledge_entries()["contraindications"]
+    assert messages[0]["text"] == entry["variants"]["condition"]["pregnancy"].strip()
+    # told of someone else, the general answer
+    trk = tracker("my wife is pregnant, is that a problem for the injections?", "ask_side_effects", 0.6,
+                  entities=[entity("condition", "pregnancy", "someone_else"), entity("topic", "contraindications")])
+    messages, _ = run(ActionAnswerTopic(), trk)
+    assert messages[0]["text"] == entry["answer"].strip()
