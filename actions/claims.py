@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.common import latest_entities, positive_values, say
+from actions.routing import condition_note
 
 GENERAL = "general_efficacy"
 # Hair problems that name an advertised benefit when asked about ("does it help dandruff?").
@@ -43,6 +44,8 @@ def explain_claims(dispatcher: CollectingDispatcher, tracker: Tracker, claim_ids
     ids = claim_ids or choose_claims(tracker)
     for cid in ids:
         dispatcher.utter_message(text=claim_text(cid))
+    # "14 weeks pregnant, want meso for shine, ok?": the condition is the doctor's to hear of
+    condition_note(dispatcher, tracker)
     say(dispatcher, "claim_follow_up")
     return [SlotSet("last_claim", ids[-1]), SlotSet("last_answer", f"claim:{ids[-1]}")]
 

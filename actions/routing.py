@@ -76,6 +76,10 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     entities, text = latest_entities(tracker), latest_text(tracker)
     if sig.asks_about_infection_risk(text):
         skip.add("infection")  # "is there any risk of infection?" names no infection of theirs
+    if sig.is_hypothetical(text) or sig.asks_if_treatment_causes(text):
+        skip.update(("infection", "allergy"))  # "what if I get an infection?", "can it cause allergic reactions?"
+    if sig.asks_in_general(text):
+        skip.update(labels)  # "what happens if someone is allergic? just asking in general"
     # a condition told as over ("I had cancer three years ago"): the doctor must hear of
     # it, but "practitioners advise against it" does not fit (condition_note_past)
     past = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")

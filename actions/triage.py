@@ -36,6 +36,7 @@ from actions.common import (
     store,
 )
 from actions.forms import GuidedFormValidation, offer_not_keeping, reset_events
+from actions.routing import condition_note
 
 FORM = "triage_form"
 SKIPPED = "skipped"
@@ -222,5 +223,8 @@ class ActionTriageIntro(Action):
             say(dispatcher, "triage_intro_aga")
         else:
             say(dispatcher, "triage_intro")
+        # "finished chemo last year, my hair came back thin, can I start meso?": the
+        # condition is named for the doctor before the questions
+        condition_note(dispatcher, tracker)
         offer_not_keeping(dispatcher, tracker)
         return [FollowupAction(FORM)]

@@ -401,6 +401,8 @@ _ELIGIBILITY_ASK = re.compile(
     r"ok for (it|this|me|meso\w*|the \w+|injections|treatment)|(will|would|could|does|can) (that|it|this|they|\w+) "
     r"(interfere|interact|clash|affect (it|the \w+|meso\w*))|"
     r"suitable for me|rules? (me )?out|should (i|l) (cancel|postpone|reschedule)|"
+    r"(is it|is that) (ok|okay|fine|safe|alright|all right) to (still )?(go ahead|go|keep|come)|go ahead with|"
+    r"(can|could|should) (i|l) (still )?(start|begin|go ahead)|"
     r"(can|could|may) (i|l) (still )?(have|get|do|book) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment))\b",
     re.IGNORECASE,
 )
@@ -618,12 +620,14 @@ def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[
             end = entity.get("end")
             if entity.get("role") == "negated" or (isinstance(end, int) and _DYE_MISSPELT.match((text or "")[end:])):
                 continue
-        elif entity.get("role") or _habitual(entity, text or ""):
+        elif entity.get("role") or _habitual(entity, text or "") or _IDIOM_AFTER.match((text or "")[entity.get("end") or 0:]):
             continue
         signs.append(entity)
     return signs
 
 
+# "I can't breathe without my morning coffee": a figure of speech, not a sign.
+_IDIOM_AFTER = re.compile(r"^\s+without\b", re.IGNORECASE)
 # "I faint at blood tests", "I tend to pass out with needles", "will I faint?": fainting
 # that happens to the visitor at times or might happen, told as a worry about the
 # treatment, not happening now. Only fainting: fear told beside chest pain or breathing
@@ -674,6 +678,36 @@ def not_negated(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
     """Values of the mentions of ``entity`` that are not negated. For safety signs an
     uncertain mention ("I might have alopecia areata") counts: a doctor should see it."""
     return _values(entities, entity, lambda role: role != "negated")
+
+
+# "what happens if someone is allergic?", "just asking in general": a question about
+# people in general, not the visitor's own condition.
+_IN_GENERAL = re.compile(r"\b((if|when|for) (someone|somebody|anyone|anybody|a person|people|patients?|a patient)\b|"
+                         r"in general\b|just asking|just curious|out of curiosity)", re.IGNORECASE)
+
+
+def asks_in_general(text: str) -> bool:
+    return bool(_IN_GENERAL.search(text or ""))
+
+
+# "I had a bald patch as a teenager, it grew back 20 years ago", "my son had alopecia as a
+# kid but grew out of it": a sign over long ago, not one to see a doctor about now.
+_RESOLVED = re.compile(r"\b(grew back|grown back|grew out of it|grown out of it|went away|cleared up|resolved|"
+                       r"got better|recovered)\b", re.IGNORECASE)
+_PAST_MARK = re.compile(r"\b(years ago|\d+ years? ago|as a (kid|child|teen\w*|boy|girl|student)|when (i|he|she) was "
+                        r"(a |younger|little|\d+)|in (19|20)\d\d|grew out of it|grown out of it|years back|long ago)\b",
+                        re.IGNORECASE)
+RESOLVABLE_FLAGS = {"patchy_loss", "child", "sudden_loss", "total_loss"}
+
+
+def _resolved_long_ago(entities: Iterable[Dict[str, Any]], flag: str, text: str) -> bool:
+    """Every mention of ``flag`` is told as over long ago: a resolution and a past time
+    within the next sentence or so after it."""
+    mentions = [e for e in entities or [] if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag
+                and e.get("role") != "negated" and isinstance(e.get("start"), int)]
+    return bool(mentions) and all(
+        _RESOLVED.search(text[e["start"]:e["start"] + 120]) and _PAST_MARK.search(text[max(0, e["start"] - 40):e["start"] + 120])
+        for e in mentions)
 
 
 def is_hypothetical(text: str) -> bool:
@@ -858,6 +892,8 @@ def safety_route(
                 for e in entities if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag
                 and e.get("role") != "negated"):
             continue  # "since I had glandular fever": the illness's name, no fever now
+        if flag in RESOLVABLE_FLAGS and _resolved_long_ago(entities, flag, text):
+            continue  # "a bald patch as a teenager, it grew back 20 years ago"
         if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)
                                 or not _a_child_loses_hair(entities, text)):
             continue

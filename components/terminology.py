@@ -26,7 +26,7 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 NEGATED = "negated"
 UNCERTAIN = "uncertain"
 SOMEONE_ELSE = "someone_else"  # a condition told of another person ("my mother had cancer")
-FIRST_PERSON_SUBJECT = {"i", "me", "myself", "im", "i'm", "ive", "i've"}
+FIRST_PERSON_SUBJECT = {"i", "me", "my", "mine", "myself", "im", "i'm", "ive", "i've"}
 META_FILE = "meso_terminology.json"
 # Word lists of the terminology file that travel with the trained pipeline.
 CUE_KEYS = (
