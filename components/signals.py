@@ -93,7 +93,9 @@ _TREATMENT_CAUSE = re.compile(
     r"(it|mesotherapy|meso|this|the (injections?|treatments?|sessions?|procedure|mesotherapy|needles?)|injections?|"
     r"treatments?|needles?)\b"
     r"[^.?!]{0,40}\b(cause|causes|give|gives|lead to|leads to|result in|make|leave|leaves|scar|damage|burn|thin)\b"
-    r"|\b(a|the)?\s*side[ -]effects? of (the )?(mesotherapy|meso|injections?|treatments?|sessions?|it|this)\b",
+    r"|\b(a|the)?\s*side[ -]effects? of (the )?(mesotherapy|meso|injections?|treatments?|sessions?|it|this)\b"
+    # "is it true meso can cause allergic reactions?"
+    r"|\b(mesotherapy|meso|the injections?|injections|the treatment|it)\s+(can|could|might|may)\s+(cause|give|lead to|result in)\b",
     re.IGNORECASE,
 )
 _OWN_HAIR_NOW = re.compile(r"\bmy (hair|scalp|head|eyebrows|eyelashes)\s+(is|are|has|have|was|were|keeps|started)\b", re.IGNORECASE)

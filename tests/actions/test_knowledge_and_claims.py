@@ -108,3 +108,12 @@ def test_source_after_an_answer_and_before_any():
     assert "DHI hair transplant" in messages[0]["text"] and "ishrs.org" in messages[0]["text"]
     messages, _ = run(ActionCiteSource(), tracker("source?", "ask_source"))
     assert "haven't told you anything yet" in texts(messages)
+
+
+def test_the_evidence_answer_names_a_condition_told_with_the_question():
+    # "pregnant with twins 14 wks, want meso for shine. ok?": the claim's evidence, then
+    # the pregnancy for the doctor
+    trk = tracker("pregnant with twins 14 wks, want meso for shine. ok?", "ask_claim",
+                  entities=[entity("condition", "pregnancy"), entity("claim_topic", "density_shine")])
+    messages, _ = run(ActionExplainClaim(), trk)
+    assert content.condition_labels()["pregnancy"] in texts(messages)

@@ -1,4 +1,5 @@
 """Answers that come before the classifier's guess (actions/routing.py)."""
+import pytest
 from sqlalchemy import select
 
 from actions import content
@@ -526,3 +527,16 @@ def test_a_named_condition_gets_its_own_line_of_who_should_not_have_it_whatever_
                   entities=[entity("condition", "pregnancy", "someone_else"), entity("topic", "contraindications")])
     messages, _ = run(ActionAnswerTopic(), trk)
     assert messages[0]["text"] == entry["answer"].strip()
+
+
+@pytest.mark.parametrize("text, entities", [
+    ("what if I get an infection after the treatment? what would the signs be?", [entity("condition", "infection")]),
+    ("is it true meso can cause allergic reactions?", [entity("condition", "allergy")]),
+    ("what happens if someone is allergic to something in the mix? just asking in general",
+     [entity("condition", "allergy")]),
+])
+def test_a_condition_asked_about_as_a_risk_or_in_general_gets_no_you_mentioned_note(text, entities):
+    trk = tracker(text, "ask_side_effects", entities=entities + [entity("topic", "side_effects")])
+    messages, _ = run(ActionAnswerTopic(), trk)
+    note = content.messages()["condition_note"]["text"].split("{")[0]
+    assert note not in texts(messages), text

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 
+from actions import content
 from actions.triage import (
     ActionTriageIntro,
     ActionTriageOutcome,
@@ -157,3 +158,9 @@ def test_after_giving_birth_typed_is_a_recent_trigger():
 def test_no_bald_patches_typed_is_not_a_patch_answer():
     _, events = ask("I have no bald patches, it is thinning on top", "inform")
     assert slot_events(events).get("tr_pattern") == "top_thinning"
+
+
+def test_intro_names_a_condition_told_with_the_story_for_the_doctor():
+    text = "finished chemo last year for breast cancer and my hair came back thin, can I start meso now?"
+    messages, _ = run(ActionTriageIntro(), tracker(text, "describe_hair_loss", entities=[entity("condition", "tumour")]))
+    assert content.condition_labels()["tumour"] in texts(messages)

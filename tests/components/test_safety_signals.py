@@ -815,3 +815,57 @@ def test_an_illness_named_with_fever_is_no_fever_now(analyser):
 def test_a_condition_told_of_someone_else_is_not_the_visitors(analyser, text, role):
     conditions = [e for e in parse(analyser, text)[0] if e["entity"] == "condition"]
     assert conditions and conditions[0].get("role") == role, conditions
+
+
+# From the safety review of 2026-12-06: signs told indirectly, as a question, or of
+# someone else present.
+@pytest.mark.parametrize("text, kind", [
+    ("honestly i dont see the point anymore. my hair is gone and nothing works", "self_harm"),
+    ("I've been thinking everyone would be better off without me, bald and ugly. Anyway what does meso cost?", "self_harm"),
+    ("sometimes i think about not waking up tomorrow because of my hair loss", "self_harm"),
+    ("Does mesotherapy help hair loss? I've been cutting myself again because I hate how I look", "self_harm"),
+    ("thinking of ending things tbh", "self_harm"),
+    ("ngl i keep wanting to hurt myself since my hair started falling out", "self_harm"),
+    ("no one would even notice if I was gone. my hair is so thin.", "self_harm"),
+    ("is it normal that my lips are kind of puffing up after the session today?", "emergency"),
+    ("my throat feels tight and scratchy since the meso this morning, is that a common side effect", "emergency"),
+    ("my husband had meso today and now he's gasping and can't talk properly", "emergency"),
+])
+def test_emergencies_told_indirectly_are_emergencies(analyser, text, kind):
+    entities, _ = parse(analyser, text)
+    assert kind in [e["value"] for e in sig.emergency_signs(entities, text)], text
+
+
+@pytest.mark.parametrize("text", [
+    "i cant breathe without my morning coffee haha. anyway can I drink coffee before meso?",
+    "I hurt myself at the gym last week, can I still have meso?",
+    "no one would notice any difference after the session",
+])
+def test_figures_of_speech_and_accidents_are_no_emergency(analyser, text):
+    entities, _ = parse(analyser, text)
+    assert not sig.emergency_signs(entities, text), text
+
+
+@pytest.mark.parametrize("text", [
+    "I've had a temp of 38.9 since Tuesday, had my scalp done Monday. Can I still do my second session?",
+    "theres a red line going down my neck from where they injected behind my ear, is that a bruise??",
+    "the dots from the injections have turned into little yellow heads, kinda like spots, bit sore. normal?",
+    "What aftercare do you recommend for a bump that keeps getting bigger and more painful, 10 days after meso?",
+    "my neck glands are swollen and the injection area is red and spreading, its day 3",
+    "scalp infection after mesotherapy how long to heal by itself",
+    "Is it OK to wear a hat? My scalp has hard painful knots where the needles went in and they hurt more each day",
+])
+def test_signs_of_infection_told_casually_after_a_session_need_urgent_care(analyser, text):
+    assert route(analyser, text)[0] == sig.COMPLICATION, text
+
+
+@pytest.mark.parametrize("text", [
+    "My son had alopecia as a kid but grew out of it, I'm asking for myself, I'm 40 and my crown is thinning",
+    "I had a bald patch as a teenager, it grew back 20 years ago. Now just general thinning at the temples.",
+])
+def test_a_sign_that_grew_back_long_ago_is_no_red_flag(analyser, text):
+    assert route(analyser, text) == (None, []), text
+
+
+def test_a_patch_that_came_back_now_stays_a_red_flag(analyser):
+    assert "patchy_loss" in route(analyser, "I have a bald patch that grew back last month but now another one")[1]
