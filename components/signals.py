@@ -644,14 +644,20 @@ _HABIT_AFTER = re.compile(r"^\s*(once\s+)?((at|when|whenever|with|during|from|if
 # "I fainted at a blood test in 2019", "I fainted once, years ago": fainting long over.
 _LONG_AGO = re.compile(r"^[^.?!]{0,60}?\b(in (19|20)\d\d|(\w+ )?years ago|(a|one|two|few|couple of) (years?|decades?) ago|"
                        r"last year|as a (kid|child|teen\w*|student)|when i was (a |younger|little|\d+)|in the past|"
-                       r"years back|long ago|ages ago)\b", re.IGNORECASE)
+                       r"years back|long ago|ages ago|after eating|when i eat|from eating)\b", re.IGNORECASE)
 
 
 def _habitual(entity: Dict[str, Any], text: str) -> bool:
+    """Fainting told as a habit or a worry, or any sign told as long over or from another
+    cause ("I've had a swollen lip after eating nuts", "chest pain years ago")."""
     start, end = entity.get("start"), entity.get("end")
-    if not (isinstance(start, int) and isinstance(end, int)) or not _FAINTING.search(text[start:end]):
+    if not (isinstance(start, int) and isinstance(end, int)):
         return False
-    return bool(_HABIT_BEFORE.search(text[:start]) or _HABIT_AFTER.match(text[end:]) or _LONG_AGO.match(text[end:]))
+    if _LONG_AGO.match(text[end:]):
+        return True
+    if not _FAINTING.search(text[start:end]):
+        return False
+    return bool(_HABIT_BEFORE.search(text[:start]) or _HABIT_AFTER.match(text[end:]))
 
 
 def self_harm(entities: Iterable[Dict[str, Any]], text: str) -> bool:
@@ -700,6 +706,17 @@ _PAST_MARK = re.compile(r"\b(years ago|\d+ years? ago|as a (kid|child|teen\w*|bo
                         r"(a |younger|little|\d+)|in (19|20)\d\d|grew out of it|grown out of it|years back|long ago)\b",
                         re.IGNORECASE)
 RESOLVABLE_FLAGS = {"patchy_loss", "child", "sudden_loss", "total_loss"}
+# "psoriasis on my elbows": a skin sign named for another part of the body.
+_ELSEWHERE_AFTER = re.compile(r"^\s*(on|of|in) (my|his|her|the) (elbows?|knees?|legs?|arms?|back|hands?|feet|skin|body|"
+                              r"face|chest|stomach|nails?)\b", re.IGNORECASE)
+
+
+def _sentence_at(text: str, index: int) -> str:
+    """The sentence of ``text`` that holds character ``index``."""
+    for m in _SENTENCE.finditer(text or ""):
+        if m.start() <= index < m.end():
+            return m.group(0)
+    return ""
 
 
 def _resolved_long_ago(entities: Iterable[Dict[str, Any]], flag: str, text: str) -> bool:
@@ -887,6 +904,16 @@ def safety_route(
         if flag == "scarring" and not about_losing_hair(entities, text) and not _SCALP_OR_HAIR.search(text) and all(
                 _SCAR_WORD.fullmatch(span.strip()) for span in _flag_spans(entities, flag, text)):
             continue  # "I get keloids on my chest": scars elsewhere, no scarring hair loss
+        if flag == SCALP_SYMPTOMS and all(
+                _ELSEWHERE_AFTER.match(text[e["end"]:]) for e in entities
+                if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag and e.get("role") != "negated"
+                and isinstance(e.get("end"), int)):
+            continue  # "mild psoriasis on my elbows, no scalp involvement": not the scalp
+        if flag == "systemic" and all(
+                isinstance(e.get("start"), int) and _PAST_MARK.search(_sentence_at(text, e["start"]))
+                for e in entities if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag
+                and e.get("role") != "negated"):
+            continue  # "glandular fever with a high temperature, twenty years ago": long over
         if flag == "systemic" and _weight_loss_with_a_diet(entities, text):
             continue  # the diet's answer says when weight loss needs a doctor
         if flag == "systemic" and all(

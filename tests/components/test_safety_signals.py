@@ -869,3 +869,36 @@ def test_a_sign_that_grew_back_long_ago_is_no_red_flag(analyser, text):
 
 def test_a_patch_that_came_back_now_stays_a_red_flag(analyser):
     assert "patchy_loss" in route(analyser, "I have a bald patch that grew back last month but now another one")[1]
+
+
+# From the review of doctors' letters (2026-12-06).
+@pytest.mark.parametrize("text, route_expected", [
+    ("My scalp has thick, silvery scales that stick to the skin, with hair loss underneath and sore cracked areas "
+     "that bleed when I comb. Could mesotherapy calm down my scalp?", sig.RED_FLAG),
+    ("for three months my scalp has been burning and stinging, and I have patches where the hair has gone and the "
+     "skin looks shiny and smooth with no openings for hairs. How many sessions would I need?", sig.RED_FLAG),
+    ("I had hair mesotherapy at a salon two weeks ago. Now I've got firm, painful red lumps at several injection "
+     "sites, and one has started to drain a bit of fluid. Is it normal?", sig.COMPLICATION),
+])
+def test_signs_told_in_a_letter_are_routed(analyser, text, route_expected):
+    assert route(analyser, text)[0] == route_expected, text
+
+
+@pytest.mark.parametrize("text", [
+    "I have mild psoriasis on my elbows, no scalp involvement. What is the difference between mesotherapy and PRP?",
+    "when I was in my twenties I had glandular fever with a high temperature for weeks, but that was twenty years "
+    "ago. I'm 45 now, my hair is thinning at the crown slowly. Is this just pattern baldness?",
+])
+def test_a_sign_elsewhere_on_the_body_or_long_over_is_no_red_flag(analyser, text):
+    assert route(analyser, text) == (None, []), text
+
+
+@pytest.mark.parametrize("text, emergency", [
+    ("I have lots of allergies and I've had a swollen lip after eating nuts. Is mesotherapy sensible for me?", False),
+    ("I had chest pain years ago, all fine now. Can I have meso?", False),
+    ("my lip is swollen since the injection an hour ago", True),
+    ("headaches on one side, my jaw aches when I chew, and yesterday my vision went blurry in one eye", True),
+])
+def test_a_sign_told_as_history_is_no_emergency_and_a_sign_now_is(analyser, text, emergency):
+    entities, _ = parse(analyser, text)
+    assert bool(sig.emergency_signs(entities, text)) is emergency, text
