@@ -64,8 +64,11 @@ UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
 UTTER_NOT_A_PERSON = "utter_not_a_person"  # an animal's coat or skin: ask a vet
 ACTION_CLAIM = "action_explain_claim"
 ACTION_COMPARE = "action_compare_treatments"
+ACTION_PRICE = "action_price_info"
+# Intents whose own answer already speaks of prices or goes before them.
+PRICE_KEEPS = {"ask_price", "book_consultation", "human_handoff", "emergency", "report_complication", "forget_me"}
 OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT,
-               ACTION_COMPARE}
+               ACTION_COMPARE, ACTION_PRICE}
 CLAIM_ENTITY = "claim_topic"
 
 FALLBACK = "nlu_fallback"
@@ -276,6 +279,10 @@ def choose_action(
         # a trial compared them (knowledge.yml comparisons), not one side's card
         if sig.compared(entities, text, comparison_sides()):
             return ACTION_COMPARE
+        # "I'm a student and lost hair from exam stress. How much does meso cost per
+        # session?": the price, not the story's topic (the clinic's answer on prices)
+        if intent not in PRICE_KEEPS and sig.asks_price(entities, text):
+            return ACTION_PRICE
         # a message that names a topic or a treatment of the terminology is about it,
         # whatever words surround the term (not "iron", "volume", "flu": too general)
         in_domain = (signals or {}).get("in_domain", True) or bool(

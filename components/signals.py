@@ -95,7 +95,7 @@ _TREATMENT_CAUSE = re.compile(
     r"[^.?!]{0,40}\b(cause|causes|give|gives|lead to|leads to|result in|make|leave|leaves|scar|damage|burn|thin)\b"
     r"|\b(a|the)?\s*side[ -]effects? of (the )?(mesotherapy|meso|injections?|treatments?|sessions?|it|this)\b"
     # "is it true meso can cause allergic reactions?"
-    r"|\b(mesotherapy|meso|the injections?|injections|the treatment|it)\s+(can|could|might|may)\s+(cause|give|lead to|result in)\b",
+    r"|\b(mesotherapy|meso|the injections?|injections|the treatment)\s+(can|could|might|may)\s+(cause|give|lead to|result in)\b",
     re.IGNORECASE,
 )
 _OWN_HAIR_NOW = re.compile(r"\bmy (hair|scalp|head|eyebrows|eyelashes)\s+(is|are|has|have|was|were|keeps|started)\b", re.IGNORECASE)
@@ -458,6 +458,27 @@ def combined_with(entities: Iterable[Dict[str, Any]], text: str) -> Optional[Dic
 # Comparing two treatments, not combining them.
 _COMPARE = re.compile(r"\b(difference|differences|differ\w*|vs\.?|versus|better|worse|compared?|comparison|"
                       r"instead of|rather than|same as|alternative to|which (one|is|should))\b", re.IGNORECASE)
+
+
+# "... How much would a full course of scalp mesotherapy typically cost, roughly?": a
+# sentence that asks the price of a treatment, whatever story surrounds it.
+_PRICE_ASK = re.compile(r"\b(how much (does|do|would|will|is|are|for|to)\b|costs?\b|price[sd]?\b|pricing|fees?\b|"
+                        r"afford|pay for|charge[sd]?\b|payment plans?|finance)", re.IGNORECASE)
+
+
+def asks_price(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A sentence that asks (a "?" or a question word first) names a price word and a
+    treatment or session word, and no topic of the terminology is named in it."""
+    text = text or ""
+    spans = question_spans(text) or [(m.start(), m.end()) for m in _SENTENCE.finditer(text)
+                                     if m.group(0).strip().lower().startswith(QUESTION_START)]
+    for start, end in spans:
+        sentence = text[start:end]
+        if _PRICE_ASK.search(sentence) and (_TREATMENT_WORD.search(sentence) or re.search(
+                r"\b(course|prp|transplant)\b", sentence, re.IGNORECASE)) and not any(
+                e.get("entity") == TOPIC_ENTITY and _inside(e, [(start, end)]) for e in entities or []):
+            return True
+    return False
 
 
 # Topics a comparison may name beside its sides without asking something else: the

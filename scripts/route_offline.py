@@ -106,6 +106,8 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
         return ["declined"]  # "I can't answer that reliably" (messages.yml cannot_answer)
     if action == "action_explain_claim":
         return ["claim"]
+    if action == "action_price_info":
+        return sorted({"price"} | set(text_labels([content.messages()["price"]["text"]], patterns)))
     if action == "action_compare_treatments":
         sides = compared_sides(entities, text)
         return sorted({"comparison"} | set(text_labels([comparison_reply(sides)[0]], patterns))) if sides else ["clarify"]

@@ -64,3 +64,29 @@ def test_an_age_asked_of_mesotherapy_is_who_should_not_have_it(analyser):
 ])
 def test_a_verb_before_i_asks_wherever_the_sentence_starts(text, asked):
     assert sig.asked(text) is asked
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Can someone tell me roughly how much hair mesotherapy costs per session? I'm a student and I've been losing "
+     "hair since a bad bout of stress during exams.", "describe_hair_loss"),
+    ("I'm healthy apart from mild arthritis. How much would a full course of scalp mesotherapy typically cost, "
+     "roughly?", "ask_claim"),
+])
+def test_a_price_asked_inside_a_story_gets_the_price_answer(analyser, text, intent):
+    assert decide(analyser, text, intent, 0.6) == "action_price_info", text
+
+
+@pytest.mark.parametrize("text", [
+    "Is it possible to change my flight date without paying a fee?",  # no treatment named
+    "Does the price include the consultation for stress hair loss?",  # a topic named in the question
+])
+def test_a_price_word_without_a_treatment_or_beside_a_topic_is_not_the_price_answer(analyser, text):
+    assert decide(analyser, text, "out_of_scope", 0.6) != "action_price_info", text
+
+
+def test_an_organ_transplant_is_a_condition_for_the_doctor_not_a_hair_transplant(analyser):
+    text = "I had a kidney transplant ten years ago and take tacrolimus. Would scalp injections be risky for me?"
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    assert [e["value"] for e in entities if e["entity"] == "condition"] == ["other_condition", "other_condition"]
+    assert not [e for e in entities if e["entity"] == "procedure"]
