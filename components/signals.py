@@ -374,6 +374,11 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         # "hair falling out since I started an antidepressant": a medicine told as the
         # cause of the loss, not one to tell the doctor of before a session
         found = [t for t in found if t != PREPARATION]
+    preps = [_span(e, text) for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == PREPARATION]
+    if preps and (all(re.search(r"\bafter\b", span, re.IGNORECASE) for span in preps) or _HAIR_COLOUR.search(text or "")):
+        # "how long should I wait after mesotherapy before colouring?", "should I dye it
+        # before or after?": the time after a session (the aftercare answer speaks of dye)
+        found = ["aftercare" if t == PREPARATION else t for t in found if t != "aftercare"]
     if not found and asks_if_condition_matters(entities, text):
         found = [CONTRAINDICATIONS]
     return question_first(entities, text, found)
@@ -381,6 +386,7 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
 
 SIDE_EFFECTS = "side_effects"
 PREPARATION = "preparation"
+_HAIR_COLOUR = re.compile(r"\b(dye\w*|colou?r(ing|ed)?|bleach\w*|highlights|tint\w*|perm|keratin)\b", re.IGNORECASE)
 _NAMES_SIDE_EFFECTS = re.compile(r"\b(side|adverse|risks?|risky|danger\w*)\b", re.IGNORECASE)
 TRANSPLANT_CANDIDACY = "transplant_candidacy"
 TRANSPLANTS = {"hair_transplant", "dhi", "fue", "fut"}

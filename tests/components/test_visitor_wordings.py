@@ -90,3 +90,16 @@ def test_an_organ_transplant_is_a_condition_for_the_doctor_not_a_hair_transplant
     entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
     assert [e["value"] for e in entities if e["entity"] == "condition"] == ["other_condition", "other_condition"]
     assert not [e for e in entities if e["entity"] == "procedure"]
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("How long should I wait after mesotherapy before colouring or bleaching my hair?", "aftercare"),
+    ("Should I dye it before or after the injections?", "aftercare"),
+    ("should I wash my hair before the session?", "preparation"),
+    ("can I take ibuprofen before my session?", "preparation"),
+])
+def test_hair_dye_and_the_time_after_a_session_are_aftercare_not_preparation(analyser, text, topic):
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    found = sig.topics(entities, text)
+    assert found[0] == topic and (topic == "preparation" or "preparation" not in found), (text, found)
