@@ -38,7 +38,8 @@ def comparison_reply(sides: List[str]) -> Tuple[str, List[Dict[str, str]]]:
     """(text, buttons) of the answer that weighs ``sides`` (keys of knowledge.yml's sides)."""
     table = comparisons().get("sides") or {}
     trial = trial_between(sides)
-    lead = trial["text"] if trial else text_of("comparison_no_trial", names=join_words([table[s]["name"] for s in sides]))
+    lead = trial["text"] if trial else text_of(
+        "comparison_no_trial", names=join_words([table[s].get("short") or table[s]["name"] for s in sides]))
     lines = "\n".join(
         text_of("comparison_side", name=table[s]["name"], in_short=table[s]["in_short"]) if table[s].get("covered", True)
         else text_of("comparison_side_not_covered", name=table[s]["name"]) for s in sides)

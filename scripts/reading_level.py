@@ -1,7 +1,7 @@
 """Reading level of every visitor-facing text (Flesch-Kincaid grade).
 
-Visitor-facing texts: the knowledge answers and their variants
-(data/content/knowledge.yml), each claim as the visitor reads it (claim, evidence
+Visitor-facing texts: the knowledge answers and their variants, the lines of the
+comparisons (data/content/knowledge.yml), each claim as the visitor reads it (claim, evidence
 and meaning; data/content/claims.yml), the article-claim notes shown with a
 source (data/content/sources.yml), the messages (data/content/messages.yml) and
 the fixed responses in domain.yml. Placeholders are filled with the clinic's
@@ -167,6 +167,12 @@ def visitor_texts() -> Iterator[Tuple[str, str]]:
         for entity, values in (entry.get("variants") or {}).items():
             for value, text in values.items():
                 yield f"knowledge:{entry_id}/{entity}:{value}", text
+    comparisons = _load("knowledge").get("comparisons") or {}
+    for side, item in (comparisons.get("sides") or {}).items():
+        if item.get("in_short"):
+            yield f"comparison:{side}", f"{item['name']}: {item['in_short']}"
+    for trial in comparisons.get("trials") or []:
+        yield f"comparison_trial:{'+'.join(trial['sides'])}", trial["text"]
     for claim_id, claim in _load("claims")["claims"].items():
         yield f"claim:{claim_id}", "\n".join(claim[p].strip() for p in ("claim", "evidence", "meaning"))
     for pid, passage in _load("sources")["passages"].items():

@@ -100,7 +100,7 @@ def test_a_side_the_sources_do_not_cover_is_said_to_be_beyond_them():
     reply, _ = comparison_reply(["mesotherapy", "exosomes"])
     assert content.messages()["comparison_no_trial"]["text"].split("{")[0] in reply
     assert "my sources do not cover it" in reply.split("\n")[2]
-    assert "No controlled trial" in reply.split("\n")[1]
+    assert content.load("knowledge")["comparisons"]["sides"]["mesotherapy"]["in_short"] in reply.split("\n")[1]
 
 
 def test_a_story_of_ones_own_hair_loss_gets_the_questions_offered_after(analyser):
@@ -126,3 +126,8 @@ def test_every_side_names_terminology_mentions_buttons_and_references_that_exist
     for trial in table["trials"]:
         assert set(trial["sides"]) <= set(table["sides"]) and set(trial["references"]) <= set(refs)
     assert comparison_sides() == {s: i["when"] for s, i in table["sides"].items()}
+
+
+def test_the_sentence_without_a_trial_uses_the_short_names():
+    reply, _ = comparison_reply(["mesotherapy", "transplant"])
+    assert reply.startswith("No trial has compared mesotherapy and a hair transplant directly.")
