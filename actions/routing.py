@@ -84,6 +84,12 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     # it, but "practitioners advise against it" does not fit (condition_note_past)
     past = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")
             and sig.told_as_past(e, text)} if key == "condition_note" else set()
+    # a condition named only inside "can mesotherapy cause ...?" is a risk asked about
+    as_effect = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")
+                 and sig.asked_as_an_effect(e, text)}
+    own = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")
+           and not sig.asked_as_an_effect(e, text)}
+    skip |= as_effect - own
     listed_here = [c for c in positive_values(entities, "condition") if c in labels and c not in skip] if listed else []
     named = [labels[c] for c in listed_here if c not in past]
     earlier = [labels[c] for c in listed_here if c in past]

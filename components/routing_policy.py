@@ -184,10 +184,11 @@ _SYMPTOM = re.compile(
 
 
 def no_symptom_told(entities: List[Dict[str, Any]], text: str) -> bool:
-    """A question that names no sign and no word of anything wrong with the body."""
+    """A question that names no sign and no word of anything wrong with the body (a
+    condition told as over, "a scalp infection two years ago, fully cleared", is none)."""
     return (sig.asked(text) and not sig.mentioned(entities, EMERGENCY_SIGN_ENTITY)
             and not sig.mentioned(entities, sig.COMPLICATION_ENTITY) and not sig.mentioned(entities, sig.RED_FLAG_ENTITY)
-            and not _SYMPTOM.search(text or ""))
+            and not _SYMPTOM.search(sig.without_past_conditions(entities, text)))
 
 
 # "can I ...?", "is it ok to ...?": asking leave for something, not telling a problem.

@@ -409,7 +409,8 @@ _ELIGIBILITY_ASK = re.compile(
     r"ok for (it|this|me|meso\w*|the \w+|injections|treatment)|(will|would|could|does|can) (that|it|this|they|\w+) "
     r"(interfere|interact|clash|affect (it|the \w+|meso\w*))|"
     r"suitable for me|rules? (me )?out|should (i|l) (cancel|postpone|reschedule)|"
-    r"(is it|is that) (ok|okay|fine|safe|alright|all right) to (still )?(go ahead|go|keep|come)|go ahead with|"
+    r"(is it|is that) ((totally|really|completely|still|definitely) )?(ok|okay|fine|safe|alright|all right) to (still )?"
+    r"(go ahead|go|keep|come)|go ahead with|(fine|ok|okay|safe|alright) for me|"
     r"(can|could|should) (i|l) (still )?(start|begin|go ahead)|"
     r"(can|could|may) (i|l) (still )?(have|get|do|book) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment))\b",
     re.IGNORECASE,
@@ -649,7 +650,8 @@ def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[
             end = entity.get("end")
             if entity.get("role") == "negated" or (isinstance(end, int) and _DYE_MISSPELT.match((text or "")[end:])):
                 continue
-        elif entity.get("role") or _habitual(entity, text or "") or _IDIOM_AFTER.match((text or "")[entity.get("end") or 0:]):
+        elif entity.get("role") or _habitual(entity, text or "") or _IDIOM_AFTER.match((text or "")[entity.get("end") or 0:]) or (
+                _IDIOM_BEFORE.search((text or "")[:entity.get("start") or 0])):
             continue
         signs.append(entity)
     return signs
@@ -657,6 +659,9 @@ def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[
 
 # "I can't breathe without my morning coffee": a figure of speech, not a sign.
 _IDIOM_AFTER = re.compile(r"^\s+without\b", re.IGNORECASE)
+# "the price nearly gave me a heart attack": the same figure of speech, said before.
+_IDIOM_BEFORE = re.compile(r"\b(gave|give|giving|gives) (me|him|her|us) (a )?$|\b(nearly|almost) (had|have|having) (a )?$",
+                           re.IGNORECASE)
 # "I faint at blood tests", "I tend to pass out with needles", "will I faint?": fainting
 # that happens to the visitor at times or might happen, told as a worry about the
 # treatment, not happening now. Only fainting: fear told beside chest pain or breathing
@@ -696,7 +701,11 @@ def self_harm(entities: Iterable[Dict[str, Any]], text: str) -> bool:
 # the past, which the doctor must hear of but which "practitioners advise against it"
 # does not fit. Only a tumour: an infection "I had yesterday" or a thyroid problem "I have
 # had for years" is not over, and a birth is the postpartum topic's.
-PAST_CONDITIONS = {"tumour"}
+PAST_CONDITIONS = {"tumour", "infection"}
+# An infection is over only when told so in strong words ("two years ago", "fully cleared"):
+# "an infection I had last week" may not be.
+_PAST_INFECTION = re.compile(r"\b((\w+ )?(years|months) ago|cleared( up)?|fully healed|healed|cured|resolved|"
+                             r"treated and|all gone|went away)\b", re.IGNORECASE)
 _PAST = re.compile(r"\b(had|have had|history of|used to have|recovered from|survived|survivor|was treated|"
                    r"was diagnosed|finished (my )?(chemo\w*|treatment|radiotherapy)|in remission|all clear|"
                    r"(years|months) ago|cured)\b", re.IGNORECASE)
@@ -706,7 +715,17 @@ def told_as_past(entity: Dict[str, Any], text: str) -> bool:
     """A condition named in a sentence that tells it as over ("I had cancer 3 years ago")."""
     if entity.get("value") not in PAST_CONDITIONS or not isinstance(entity.get("start"), int):
         return False
-    return any(m.start() <= entity["start"] < m.end() and _PAST.search(m.group(0)) for m in _SENTENCE.finditer(text or ""))
+    past = _PAST_INFECTION if entity.get("value") == "infection" else _PAST
+    return any(m.start() <= entity["start"] < m.end() and past.search(m.group(0)) for m in _SENTENCE.finditer(text or ""))
+
+
+def without_past_conditions(entities: Iterable[Dict[str, Any]], text: str) -> str:
+    """``text`` without the sentences that tell a condition as over ("Two years ago I had a
+    scalp infection that was fully cleared."): what is left is what is happening."""
+    text = text or ""
+    past = [e["start"] for e in entities or [] if e.get("entity") == "condition" and not e.get("role")
+            and told_as_past(e, text)]
+    return "".join(m.group(0) for m in _SENTENCE.finditer(text) if not any(m.start() <= i < m.end() for i in past))
 
 
 def not_negated(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
@@ -754,6 +773,13 @@ def _resolved_long_ago(entities: Iterable[Dict[str, Any]], flag: str, text: str)
     return bool(mentions) and all(
         _RESOLVED.search(text[e["start"]:e["start"] + 120]) and _PAST_MARK.search(text[max(0, e["start"] - 40):e["start"] + 120])
         for e in mentions)
+
+
+def asked_as_an_effect(entity: Dict[str, Any], text: str) -> bool:
+    """The mention is in a sentence that asks whether the treatment causes it ("is it
+    true meso can cause allergic reactions? I've never had any"): a risk asked about."""
+    start = entity.get("start")
+    return isinstance(start, int) and bool(_TREATMENT_CAUSE.search(_sentence_at(text or "", start)))
 
 
 def is_hypothetical(text: str) -> bool:

@@ -532,6 +532,8 @@ def test_a_named_condition_gets_its_own_line_of_who_should_not_have_it_whatever_
 @pytest.mark.parametrize("text, entities", [
     ("what if I get an infection after the treatment? what would the signs be?", [entity("condition", "infection")]),
     ("is it true meso can cause allergic reactions?", [entity("condition", "allergy")]),
+    ("is it true meso can cause allergic reactions? I've never had any allergies but curious",
+     [{**entity("condition", "allergy"), "start": 30, "end": 38}, entity("condition", "allergy", "negated")]),
     ("what happens if someone is allergic to something in the mix? just asking in general",
      [entity("condition", "allergy")]),
 ])

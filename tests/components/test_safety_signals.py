@@ -902,3 +902,47 @@ def test_a_sign_elsewhere_on_the_body_or_long_over_is_no_red_flag(analyser, text
 def test_a_sign_told_as_history_is_no_emergency_and_a_sign_now_is(analyser, text, emergency):
     entities, _ = parse(analyser, text)
     assert bool(sig.emergency_signs(entities, text)) is emergency, text
+
+
+def test_weight_lost_without_trying_and_night_sweats_are_a_red_flag(analyser):
+    text = ("Around March I started to lose weight without trying, like 8kg, and I wake up drenched in sweat most "
+            "nights. Now my hair is thinning too. I was thinking of booking a meso course, what do you think?")
+    assert route(analyser, text) == (sig.RED_FLAG, ["systemic"])
+
+
+# From the fresh review (2026-12-06, second round).
+@pytest.mark.parametrize("text, kind", [
+    ("honestly whats the point of fixing my hair, i dont see a reason to be around anymore and i've been thinking "
+     "about how to end it", "self_harm"),
+    ("I've been pulling out what's left and burning my scalp with a lighter when I get anxious", "self_harm"),
+    ("my gf had meso yesterday and now her forehead and eyelids are super puffy and she says her breathing feels "
+     "tight. is that just the usual swelling?", "emergency"),
+])
+def test_more_everyday_words_for_an_emergency(analyser, text, kind):
+    entities, _ = parse(analyser, text)
+    assert kind in [e["value"] for e in sig.emergency_signs(entities, text)], text
+
+
+def test_a_heart_attack_as_a_figure_of_speech_is_no_emergency(analyser):
+    text = "The price nearly gave me a heart attack haha, is there any way to spread the cost of a meso course?"
+    entities, _ = parse(analyser, text)
+    assert not sig.emergency_signs(entities, text)
+    entities, _ = parse(analyser, "I think I'm having a heart attack")
+    assert sig.emergency_signs(entities, "I think I'm having a heart attack")
+
+
+def test_heavy_shedding_told_of_a_partner_is_a_red_flag(analyser):
+    text = ("My wife has been losing hair at an alarming rate over the last fortnight, like her pillow is covered "
+            "every morning. Should she do meso or minoxidil?")
+    assert route(analyser, text) == (sig.RED_FLAG, ["sudden_loss"])
+
+
+def test_an_infection_told_as_over_is_told_as_past(analyser):
+    text = "Two years ago I had a scalp infection that was treated and fully cleared. Does that stop me from getting meso now?"
+    entities, _ = parse(analyser, text)
+    infection = next(e for e in entities if e["entity"] == "condition")
+    assert sig.told_as_past(infection, text)
+    assert sig.without_past_conditions(entities, text).strip() == "Does that stop me from getting meso now?"
+    text = "I have a scalp infection since last week, can I still have my session?"
+    entities, _ = parse(analyser, text)
+    assert not sig.told_as_past(next(e for e in entities if e["entity"] == "condition"), text)

@@ -103,3 +103,13 @@ def test_hair_dye_and_the_time_after_a_session_are_aftercare_not_preparation(ana
     entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
     found = sig.topics(entities, text)
     assert found[0] == topic and (topic == "preparation" or "preparation" not in found), (text, found)
+
+
+@pytest.mark.parametrize("text", [
+    "Periods due on the day of my session. Is it totally fine to go ahead or not?",
+    "I'm allergic to B vitamins I think. Meso is fine for me though as long as they skip that one, yeah?",
+])
+def test_a_condition_with_is_it_fine_asks_who_should_not_have_it(analyser, text):
+    doc = analyser.nlp(text)
+    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    assert sig.topics(entities, text) == ["contraindications"], text
