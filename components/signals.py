@@ -660,8 +660,7 @@ def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[
 # "I can't breathe without my morning coffee": a figure of speech, not a sign.
 _IDIOM_AFTER = re.compile(r"^\s+without\b", re.IGNORECASE)
 # "the price nearly gave me a heart attack": the same figure of speech, said before.
-_IDIOM_BEFORE = re.compile(r"\b(gave|give|giving|gives) (me|him|her|us) (a )?$|\b(nearly|almost) (had|have|having) (a )?$",
-                           re.IGNORECASE)
+_IDIOM_BEFORE = re.compile(r"\b(gave|give|giving|gives) (me|him|her|us) (a )?$", re.IGNORECASE)
 # "I faint at blood tests", "I tend to pass out with needles", "will I faint?": fainting
 # that happens to the visitor at times or might happen, told as a worry about the
 # treatment, not happening now. Only fainting: fear told beside chest pain or breathing
@@ -680,16 +679,24 @@ _LONG_AGO = re.compile(r"^[^.?!]{0,60}?\b(in (19|20)\d\d|(\w+ )?years ago|(a|one
 
 
 def _habitual(entity: Dict[str, Any], text: str) -> bool:
-    """Fainting told as a habit or a worry, or any sign told as long over or from another
-    cause ("I've had a swollen lip after eating nuts", "chest pain years ago")."""
+    """Fainting told as a habit, a worry or long over ("I faint at blood tests", "fainted
+    at a blood test in 2019"), or another sign told as had long ago or from another cause
+    ("I've had a swollen lip after eating nuts", "I had chest pain years ago"). Never when
+    the sentence also tells of now ("I just fainted, I fainted last year too")."""
     start, end = entity.get("start"), entity.get("end")
-    if not (isinstance(start, int) and isinstance(end, int)):
+    if not (isinstance(start, int) and isinstance(end, int)) or _NOW.search(_sentence_at(text, start)):
         return False
-    if _LONG_AGO.match(text[end:]):
-        return True
     if not _FAINTING.search(text[start:end]):
-        return False
-    return bool(_HABIT_BEFORE.search(text[:start]) or _HABIT_AFTER.match(text[end:]))
+        return bool(_TOLD_AS_HAD.search(text[:start]) and _LONG_AGO.match(text[end:]))
+    return bool(_HABIT_BEFORE.search(text[:start]) or _HABIT_AFTER.match(text[end:]) or _LONG_AGO.match(text[end:]))
+
+
+# "I've had a swollen lip ...", "I once had chest pain ...": a sign told as had, not as now.
+_TOLD_AS_HAD = re.compile(r"\b(i('ve| have)? had|i once had|i've once had|i used to get|i got)\s+(a |an |some )?$",
+                          re.IGNORECASE)
+# Words of now: a sign told with them is happening, whatever else the sentence says.
+_NOW = re.compile(r"\b(just|now|right now|today|tonight|this (morning|afternoon|evening)|minutes? ago|an hour ago|"
+                  r"hours ago|currently|still|keep|keeps)\b", re.IGNORECASE)
 
 
 def self_harm(entities: Iterable[Dict[str, Any]], text: str) -> bool:
@@ -768,11 +775,8 @@ def _sentence_at(text: str, index: int) -> str:
 def _resolved_long_ago(entities: Iterable[Dict[str, Any]], flag: str, text: str) -> bool:
     """Every mention of ``flag`` is told as over long ago: a resolution and a past time
     within the next sentence or so after it."""
-    mentions = [e for e in entities or [] if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag
-                and e.get("role") != "negated" and isinstance(e.get("start"), int)]
-    return bool(mentions) and all(
-        _RESOLVED.search(text[e["start"]:e["start"] + 120]) and _PAST_MARK.search(text[max(0, e["start"] - 40):e["start"] + 120])
-        for e in mentions)
+    return _every_mention(entities, flag, lambda e: bool(
+        _RESOLVED.search(text[e["start"]:e["start"] + 120]) and _PAST_MARK.search(text[max(0, e["start"] - 40):e["start"] + 120])))
 
 
 def asked_as_an_effect(entity: Dict[str, Any], text: str) -> bool:
@@ -904,8 +908,19 @@ def _trigger_named(entities: Iterable[Dict[str, Any]], text: str) -> bool:
 
 
 def _flag_spans(entities: Iterable[Dict[str, Any]], flag: str, text: str) -> List[str]:
-    return [_span(e, text) for e in entities or []
+    return [_span(e, text) for e in _flag_mentions(entities, flag)]
+
+
+def _flag_mentions(entities: Iterable[Dict[str, Any]], flag: str) -> List[Dict[str, Any]]:
+    """The mentions of red flag ``flag`` that are not negated."""
+    return [e for e in entities or []
             if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag and e.get("role") != "negated"]
+
+
+def _every_mention(entities: Iterable[Dict[str, Any]], flag: str, test) -> bool:
+    """Every placed mention of red flag ``flag`` passes ``test`` (and there is one)."""
+    mentions = [e for e in _flag_mentions(entities, flag) if isinstance(e.get("start"), int)]
+    return bool(mentions) and all(test(e) for e in mentions)
 
 
 def _a_child_loses_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
@@ -957,22 +972,15 @@ def safety_route(
         if flag == "scarring" and not about_losing_hair(entities, text) and not _SCALP_OR_HAIR.search(text) and all(
                 _SCAR_WORD.fullmatch(span.strip()) for span in _flag_spans(entities, flag, text)):
             continue  # "I get keloids on my chest": scars elsewhere, no scarring hair loss
-        if flag == SCALP_SYMPTOMS and all(
-                _ELSEWHERE_AFTER.match(text[e["end"]:]) for e in entities
-                if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag and e.get("role") != "negated"
-                and isinstance(e.get("end"), int)):
+        if flag == SCALP_SYMPTOMS and _every_mention(
+                entities, flag, lambda e: isinstance(e.get("end"), int) and bool(_ELSEWHERE_AFTER.match(text[e["end"]:]))):
             continue  # "mild psoriasis on my elbows, no scalp involvement": not the scalp
-        if flag == "systemic" and all(
-                isinstance(e.get("start"), int) and _PAST_MARK.search(_sentence_at(text, e["start"]))
-                for e in entities if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag
-                and e.get("role") != "negated"):
+        if flag == "systemic" and _every_mention(entities, flag, lambda e: bool(
+                _PAST_MARK.search(_sentence_at(text, e["start"])) and not _NOW.search(_sentence_at(text, e["start"])))):
             continue  # "glandular fever with a high temperature, twenty years ago": long over
         if flag == "systemic" and _weight_loss_with_a_diet(entities, text):
             continue  # the diet's answer says when weight loss needs a doctor
-        if flag == "systemic" and all(
-                isinstance(e.get("start"), int) and _ILLNESS_NAMED_FEVER.search(text[:e["start"]])
-                for e in entities if e.get("entity") == RED_FLAG_ENTITY and e.get("value") == flag
-                and e.get("role") != "negated"):
+        if flag == "systemic" and _every_mention(entities, flag, lambda e: bool(_ILLNESS_NAMED_FEVER.search(text[:e["start"]]))):
             continue  # "since I had glandular fever": the illness's name, no fever now
         if flag in RESOLVABLE_FLAGS and _resolved_long_ago(entities, flag, text):
             continue  # "a bald patch as a teenager, it grew back 20 years ago"

@@ -895,8 +895,13 @@ def test_a_sign_elsewhere_on_the_body_or_long_over_is_no_red_flag(analyser, text
 
 @pytest.mark.parametrize("text, emergency", [
     ("I have lots of allergies and I've had a swollen lip after eating nuts. Is mesotherapy sensible for me?", False),
-    ("I had chest pain years ago, all fine now. Can I have meso?", False),
+    ("I had chest pain years ago. Can I have meso?", False),
     ("my lip is swollen since the injection an hour ago", True),
+    # a sign now stays one, whatever history is told beside it
+    ("I'm having a seizure, I had one in 2019 too", True),
+    ("I just fainted, I fainted last year too", True),
+    ("I have chest pain since my session last year", True),
+    ("I nearly had a heart attack, my chest is tight now", True),
     ("headaches on one side, my jaw aches when I chew, and yesterday my vision went blurry in one eye", True),
 ])
 def test_a_sign_told_as_history_is_no_emergency_and_a_sign_now_is(analyser, text, emergency):
