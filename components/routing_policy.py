@@ -188,7 +188,12 @@ def no_symptom_told(entities: List[Dict[str, Any]], text: str) -> bool:
     condition told as over, "a scalp infection two years ago, fully cleared", is none)."""
     return (sig.asked(text) and not sig.mentioned(entities, EMERGENCY_SIGN_ENTITY)
             and not sig.mentioned(entities, sig.COMPLICATION_ENTITY) and not sig.mentioned(entities, sig.RED_FLAG_ENTITY)
-            and not _SYMPTOM.search(sig.without_past_conditions(entities, text)))
+            and not _SYMPTOM.search(_NEGATED_PART.sub(" ", sig.without_past_conditions(entities, text))))
+
+
+# "I don't have any swelling or redness", "no fever, no pus": signs denied, not told.
+_NEGATED_PART = re.compile(r"\b(no|not|without|don'?t have( any)?|dont have( any)?|haven'?t (got|had)( any)?|never had|"
+                           r"free of)\b(?:(?!\b(but|and|though|although|except)\b)[^.?!,;]){0,40}", re.IGNORECASE)
 
 
 # "can I ...?", "is it ok to ...?": asking leave for something, not telling a problem.

@@ -410,7 +410,7 @@ _ELIGIBILITY_ASK = re.compile(
     r"(interfere|interact|clash|affect (it|the \w+|meso\w*))|"
     r"suitable for me|rules? (me )?out|should (i|l) (cancel|postpone|reschedule)|"
     r"(is it|is that) ((totally|really|completely|still|definitely) )?(ok|okay|fine|safe|alright|all right) to (still )?"
-    r"(go ahead|go|keep|come)|go ahead with|(fine|ok|okay|safe|alright) for me|"
+    r"(go ahead|go|keep|come)|go ahead with|(fine|ok|okay|safe|alright) for me|keep my appointment|"
     r"(can|could|should) (i|l) (still )?(start|begin|go ahead)|"
     r"(can|could|may) (i|l) (still )?(have|get|do|book) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment))\b",
     re.IGNORECASE,
@@ -648,7 +648,8 @@ def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[
             continue
         if entity.get("value") == SELF_HARM:
             end = entity.get("end")
-            if entity.get("role") == "negated" or (isinstance(end, int) and _DYE_MISSPELT.match((text or "")[end:])):
+            if entity.get("role") == "negated" or (isinstance(end, int) and _span(entity, text or "").lower().endswith("die")
+                                                   and _DYE_MISSPELT.match((text or "")[end:])):
                 continue
         elif entity.get("role") or _habitual(entity, text or "") or _IDIOM_AFTER.match((text or "")[entity.get("end") or 0:]) or (
                 _IDIOM_BEFORE.search((text or "")[:entity.get("start") or 0])):
@@ -695,8 +696,9 @@ def _habitual(entity: Dict[str, Any], text: str) -> bool:
 _TOLD_AS_HAD = re.compile(r"\b(i('ve| have)? had|i once had|i've once had|i used to get|i got)\s+(a |an |some )?$",
                           re.IGNORECASE)
 # Words of now: a sign told with them is happening, whatever else the sentence says.
-_NOW = re.compile(r"\b(just|now|right now|today|tonight|this (morning|afternoon|evening)|minutes? ago|an hour ago|"
-                  r"hours ago|currently|still|keep|keeps)\b", re.IGNORECASE)
+_NOW = re.compile(r"\b(just|(?<!over )(?<!fine )(?<!gone )(?<!better )(?<!cleared )now|right now|today|tonight|"
+                  r"this (morning|afternoon|evening)|minutes? ago|an hour ago|hours ago|currently|still|keep|keeps)\b",
+                  re.IGNORECASE)
 
 
 def self_harm(entities: Iterable[Dict[str, Any]], text: str) -> bool:
@@ -754,8 +756,8 @@ def asks_in_general(text: str) -> bool:
 # "I had a bald patch as a teenager, it grew back 20 years ago", "my son had alopecia as a
 # kid but grew out of it": a sign over long ago, not one to see a doctor about now.
 _RESOLVED = re.compile(r"\b(grew back|grown back|grew out of it|grown out of it|went away|cleared up|resolved|"
-                       r"got better|recovered)\b", re.IGNORECASE)
-_PAST_MARK = re.compile(r"\b(years ago|\d+ years? ago|as a (kid|child|teen\w*|boy|girl|student)|when (i|he|she) was "
+                       r"got better|recovered|in remission|sorted now|fully over)\b", re.IGNORECASE)
+_PAST_MARK = re.compile(r"\b(years ago|\d+ years? ago|last year|as a (kid|child|teen\w*|boy|girl|student)|when (i|he|she) was "
                         r"(a |younger|little|\d+)|in (19|20)\d\d|grew out of it|grown out of it|years back|long ago)\b",
                         re.IGNORECASE)
 RESOLVABLE_FLAGS = {"patchy_loss", "child", "sudden_loss", "total_loss"}

@@ -631,3 +631,12 @@ def test_a_question_taken_for_a_yes_or_are_you_a_bot_that_names_a_topic_gets_the
     # not a question, or nothing named: the short reply's own rule
     assert choose("affirm", "yes please", 0.95) is None
     assert choose("bot_challenge", "are you a bot?", 0.99) is None
+
+
+
+def test_a_complication_guess_with_every_sign_denied_asks_which_topic():
+    # "I don't have any swelling or redness after my session yesterday, just checking that's fine?"
+    text = "I don't have any swelling or redness after my session yesterday, just checking that's fine?"
+    assert choose("report_complication", text, 0.95) == "action_clarify"
+    # a sign told beside a denial is still told
+    assert choose("report_complication", "no fever but my scalp is swollen and sore, is that ok?", 0.95) is None

@@ -951,3 +951,34 @@ def test_an_infection_told_as_over_is_told_as_past(analyser):
     text = "I have a scalp infection since last week, can I still have my session?"
     entities, _ = parse(analyser, text)
     assert not sig.told_as_past(next(e for e in entities if e["entity"] == "condition"), text)
+
+
+# From the third safety review (2026-12-06).
+@pytest.mark.parametrize("text, kind", [
+    ("My dad's face has dropped on one side and his words are slurred, can you tell me about meso for him?", "emergency"),
+    ("My arm went numb and my face feels droopy since this morning, could it be from the injections?", "emergency"),
+    ("had meso yesterday, today my face and eyelids have puffed up loads and my tongue feels fat", "emergency"),
+    ("I've started giving away my things and writing letters to my family.", "self_harm"),
+    ("some nights i just want to go to sleep and never wake up. my hair is gone", "self_harm"),
+    ("I've been cutting my arms again since the hair started falling out. What vitamins help regrowth?", "self_harm"),
+    ("I've stockpiled my sleeping tablets, just in case it doesn't get better.", "self_harm"),
+    ("I don't think I'll be here by Christmas anyway so is it even worth booking a course of meso", "self_harm"),
+    ("wanna unalive myself every time i look in the mirror at my bald spot lol", "self_harm"),
+    ("When the anxiety gets bad I scratch my scalp until it bleeds on purpose. Can I still have injections?", "self_harm"),
+])
+def test_warning_signs_in_plain_words_are_emergencies(analyser, text, kind):
+    entities, _ = parse(analyser, text)
+    assert kind in [e["value"] for e in sig.emergency_signs(entities, text)], text
+
+
+@pytest.mark.parametrize("text, route_expected", [
+    ("I've noticed hair loss, and I've dropped a lot of weight without dieting and I sweat through my sheets at "
+     "night. What's the price range?", sig.RED_FLAG),
+    ("Two weeks ago I started shedding massively, the shower drain is blocked every day. Any reason not to go "
+     "straight for meso?", sig.RED_FLAG),
+    ("Last year I had a fever with flu, fully over now. Could that have caused my thinning?", None),
+    ("I was diagnosed with alopecia areata as a teenager. Right now I'm in remission with no patches. Could meso "
+     "trigger a flare?", None),
+])
+def test_red_flags_buried_in_a_story_and_ones_long_over(analyser, text, route_expected):
+    assert route(analyser, text)[0] == route_expected, text

@@ -301,6 +301,7 @@ def test_emoji_html_and_empty_texts_do_not_break_it(analyser):
         ("i feel hopeless and suicidal about my bald head", True),
         ("sometimes I think I might end my life over this", True),
         ("I want to die my hair red after the session", False),
+        ("I've stockpiled my sleeping tablets in case it doesn't get better", True),  # "my" after: no dye
         ("can finasteride cause suicidal thoughts?", False),
         ("I'm not suicidal, just sad about my hair", False),
     ],
@@ -316,7 +317,7 @@ def test_emergency_signs_override_the_intent(analyser, text, emergency):
         assert message.get("intent_ranking")[0] == {"name": "emergency", "confidence": 1.0}
     # the kind of emergency, for the fixed answer's variant (domain.yml utter_emergency)
     kinds = [e["value"] for e in message.get("entities") if e["entity"] == "emergency_kind"]
-    suicidal = any(w in text for w in ("live", "kill myself", "suicidal", "end my life"))
+    suicidal = any(w in text for w in ("live", "kill myself", "suicidal", "end my life", "stockpiled"))
     assert kinds == ([("self_harm" if suicidal else "other")] if emergency else [])
 
 
