@@ -76,19 +76,17 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     entities, text = latest_entities(tracker), latest_text(tracker)
     if sig.asks_about_infection_risk(text):
         skip.add("infection")  # "is there any risk of infection?" names no infection of theirs
-    if sig.is_hypothetical(text) or sig.asks_if_treatment_causes(text):
-        skip.update(("infection", "allergy"))  # "what if I get an infection?", "can it cause allergic reactions?"
     if sig.asks_in_general(text):
         skip.update(labels)  # "what happens if someone is allergic? just asking in general"
     # a condition told as over ("I had cancer three years ago"): the doctor must hear of
     # it, but "practitioners advise against it" does not fit (condition_note_past)
     past = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")
             and sig.told_as_past(e, text)} if key == "condition_note" else set()
-    # a condition named only inside "can mesotherapy cause ...?" is a risk asked about
-    as_effect = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")
-                 and sig.asked_as_an_effect(e, text)}
-    own = {e.get("value") for e in entities if e.get("entity") == "condition" and not e.get("role")
-           and not sig.asked_as_an_effect(e, text)}
+    # a condition named only inside "can mesotherapy cause ...?" or "what if I get an
+    # infection?" is a risk asked about, not the visitor's
+    told = [e for e in entities if e.get("entity") == "condition" and not e.get("role")]
+    as_effect = {e.get("value") for e in told if sig.asked_as_an_effect(e, text)}
+    own = {e.get("value") for e in told if not sig.asked_as_an_effect(e, text)}
     skip |= as_effect - own
     listed_here = [c for c in positive_values(entities, "condition") if c in labels and c not in skip] if listed else []
     named = [labels[c] for c in listed_here if c not in past]

@@ -781,11 +781,18 @@ def _resolved_long_ago(entities: Iterable[Dict[str, Any]], flag: str, text: str)
         _RESOLVED.search(text[e["start"]:e["start"] + 120]) and _PAST_MARK.search(text[max(0, e["start"] - 40):e["start"] + 120])))
 
 
+EFFECT_CONDITIONS = {"allergy", "infection"}  # conditions a treatment can also cause
+
+
 def asked_as_an_effect(entity: Dict[str, Any], text: str) -> bool:
-    """The mention is in a sentence that asks whether the treatment causes it ("is it
-    true meso can cause allergic reactions? I've never had any"): a risk asked about."""
+    """An allergy or an infection named in a sentence that asks whether the treatment
+    causes it, or what if it happened ("is it true meso can cause allergic reactions?",
+    "what if I get an infection after the treatment?"): a risk asked about."""
     start = entity.get("start")
-    return isinstance(start, int) and bool(_TREATMENT_CAUSE.search(_sentence_at(text or "", start)))
+    if entity.get("value") not in EFFECT_CONDITIONS or not isinstance(start, int):
+        return False
+    sentence = _sentence_at(text or "", start)
+    return bool(_TREATMENT_CAUSE.search(sentence)) or is_hypothetical(sentence)
 
 
 def is_hypothetical(text: str) -> bool:

@@ -542,3 +542,12 @@ def test_a_condition_asked_about_as_a_risk_or_in_general_gets_no_you_mentioned_n
     messages, _ = run(ActionAnswerTopic(), trk)
     note = content.messages()["condition_note"]["text"].split("{")[0]
     assert note not in texts(messages), text
+
+
+def test_an_allergy_told_is_named_even_when_another_sentence_is_hypothetical():
+    # "I have an allergy to lidocaine ... If I go for mesotherapy, do they use numbing cream?"
+    text = ("I have an allergy to lidocaine, found out at the dentist. If I go for mesotherapy, do they use any "
+            "numbing cream I should worry about?")
+    allergy = {**entity("condition", "allergy"), "start": 10, "end": 17}
+    messages, _ = run(ActionAnswerTopic(), tracker(text, "ask_side_effects", entities=[allergy, entity("topic", "pain")]))
+    assert content.condition_labels()["allergy"] in texts(messages)
