@@ -172,10 +172,10 @@ _HEAD_OR_HAIR = re.compile(rf"\b({_SCALP_OR_HAIR_WORDS}|meso\w*)\b", re.IGNORECA
 # Mesotherapy asked for the face ("meso for my face", "mesotherapy under eyes", "can I get
 # meso under my eyes for dark circles", "facial mesotherapy"): a use elsewhere than the
 # scalp. (A sign on the face after a scalp session is no use: it names no site after meso.)
-_FACE_SITE = r"(my |the |your |her |his )?(face|eyes?|eye area|eye bags|dark circles|tear troughs?|cheeks?|lips?|chin|forehead|neck|body|skin)"
+_FACE_SITE = r"(my |the |your |her |his )?(face|eyes?|eye area|eye bags|dark circles|tear troughs?|cheeks?|lips?|chin|forehead|neck|body)"
 _MESO_ELSEWHERE = re.compile(
     rf"\b(meso\w*|injections?)\s+((to|for|on|under|in|around|into|of)\s+)+{_FACE_SITE}\b"
-    r"|\b(facial|face|under[- ]?eye|eye|lip|neck|body|skin|anti-?ageing|anti-?aging)\s+meso\w*",
+    r"|\b(facial|face|under[- ]?eye|eye|lip|neck|body|anti-?ageing|anti-?aging)\s+meso\w*",
     re.IGNORECASE,
 )
 # Words for a treatment session: the base list, and the same with the needle words (a

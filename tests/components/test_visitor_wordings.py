@@ -113,3 +113,11 @@ def test_a_condition_with_is_it_fine_asks_who_should_not_have_it(analyser, text)
     doc = analyser.nlp(text)
     entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
     assert sig.topics(entities, text) == ["contraindications"], text
+
+
+@pytest.mark.parametrize("text", [
+    "are the injections under the skin or deeper?",
+    "how deep do the injections go into the skin?",
+])
+def test_injections_into_the_skin_are_the_procedure_not_a_treatment_elsewhere(text):
+    assert not sig.treated_elsewhere(text), text
