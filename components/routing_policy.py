@@ -183,12 +183,28 @@ _SYMPTOM = re.compile(
     re.IGNORECASE)
 
 
+# "my chest is fine, my breathing is fine, can I go to the gym after?": the body told as well.
+_TOLD_WELL = re.compile(r"\b(is|are|was|were|feels?|feel)\s+(fine|ok|okay|normal|good|alright|all right)\b", re.IGNORECASE)
+
+
+def denied_alarm(entities: List[Dict[str, Any]], text: str) -> bool:
+    """An emergency guess for a question that tells the body as well ("my chest is fine,
+    I just want to know ...") and names no sign: which topic was meant is asked (its
+    answer still gives the emergency number first)."""
+    return bool(_TOLD_WELL.search(text or "")) and no_symptom_told(entities, text)
+
+
 def no_symptom_told(entities: List[Dict[str, Any]], text: str) -> bool:
     """A question that names no sign and no word of anything wrong with the body (a
     condition told as over, "a scalp infection two years ago, fully cleared", is none)."""
     return (sig.asked(text) and not sig.mentioned(entities, EMERGENCY_SIGN_ENTITY)
             and not sig.mentioned(entities, sig.COMPLICATION_ENTITY) and not sig.mentioned(entities, sig.RED_FLAG_ENTITY)
-            and not _SYMPTOM.search(_NEGATED_PART.sub(" ", sig.without_past_conditions(entities, text))))
+            and not _SYMPTOM.search(_RESOLVED_CLAUSE.sub(" ", _NEGATED_PART.sub(" ", sig.without_past_conditions(entities, text)))))
+
+
+# "a tiny bit of redness faded overnight, totally gone now": a sign told as over.
+_RESOLVED_CLAUSE = re.compile(r"[^.?!,;]*\b(faded|gone now|totally gone|all gone|went away|settled( down)?|cleared up|"
+                              r"disappeared)\b[^.?!,;]*", re.IGNORECASE)
 
 
 # "I don't have any swelling or redness", "no fever, no pus": signs denied, not told.
@@ -249,7 +265,7 @@ def choose_action(
     asked = sig.asked(text)
     topics = sig.topics(entities, text)  # what the message asks about (signals.topics)
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
-        if not payload and guessed_alarm(entities, text):
+        if not payload and (guessed_alarm(entities, text) or denied_alarm(entities, text)):
             # "could I have an allergic reaction?": a question about what could happen,
             # with no sign named, is no emergency; which topic was meant is asked
             return ACTION_CLARIFY

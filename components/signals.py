@@ -661,7 +661,9 @@ def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[
 # "I can't breathe without my morning coffee": a figure of speech, not a sign.
 _IDIOM_AFTER = re.compile(r"^\s+without\b", re.IGNORECASE)
 # "the price nearly gave me a heart attack": the same figure of speech, said before.
-_IDIOM_BEFORE = re.compile(r"\b(gave|give|giving|gives) (me|him|her|us) (a )?$", re.IGNORECASE)
+_IDIOM_BEFORE = re.compile(r"\b(gave|give|giving|gives) (me|him|her|us) (a )?$|"
+                           r"\b(he|she|they|he's|she's|they're|boss|mum|mom|dad|wife|husband|partner) (is |'s |are )?"
+                           r"(going to|gonna) have (a )?$", re.IGNORECASE)
 # "I faint at blood tests", "I tend to pass out with needles", "will I faint?": fainting
 # that happens to the visitor at times or might happen, told as a worry about the
 # treatment, not happening now. Only fainting: fear told beside chest pain or breathing
@@ -676,7 +678,8 @@ _HABIT_AFTER = re.compile(r"^\s*(once\s+)?((at|when|whenever|with|during|from|if
 # "I fainted at a blood test in 2019", "I fainted once, years ago": fainting long over.
 _LONG_AGO = re.compile(r"^[^.?!]{0,60}?\b(in (19|20)\d\d|(\w+ )?years ago|(a|one|two|few|couple of) (years?|decades?) ago|"
                        r"last year|as a (kid|child|teen\w*|student)|when i was (a |younger|little|\d+)|in the past|"
-                       r"years back|long ago|ages ago|after eating|when i eat|from eating)\b", re.IGNORECASE)
+                       r"years back|long ago|ages ago|after eating|when i eat|from eating|from a bee sting|"
+                       r"last (summer|winter|spring|autumn|fall|month))\b", re.IGNORECASE)
 
 
 def _habitual(entity: Dict[str, Any], text: str) -> bool:
@@ -685,7 +688,7 @@ def _habitual(entity: Dict[str, Any], text: str) -> bool:
     ("I've had a swollen lip after eating nuts", "I had chest pain years ago"). Never when
     the sentence also tells of now ("I just fainted, I fainted last year too")."""
     start, end = entity.get("start"), entity.get("end")
-    if not (isinstance(start, int) and isinstance(end, int)) or _NOW.search(_sentence_at(text, start)):
+    if not (isinstance(start, int) and isinstance(end, int)) or _NOW.search(_clause_at(text, start)):
         return False
     if not _FAINTING.search(text[start:end]):
         return bool(_TOLD_AS_HAD.search(text[:start]) and _LONG_AGO.match(text[end:]))
@@ -693,8 +696,20 @@ def _habitual(entity: Dict[str, Any], text: str) -> bool:
 
 
 # "I've had a swollen lip ...", "I once had chest pain ...": a sign told as had, not as now.
-_TOLD_AS_HAD = re.compile(r"\b(i('ve| have)? had|i once had|i've once had|i used to get|i got)\s+(a |an |some )?$",
-                          re.IGNORECASE)
+_TOLD_AS_HAD = re.compile(r"\b((i|he|she|they)('ve|'s| have| has)? had|i once had|i've once had|i used to get|i got|"
+                          r"my \w+ had|my \w+'s|his|her|their)\s+(a |an |some )?$", re.IGNORECASE)
+
+
+def _clause_at(text: str, index: int) -> str:
+    """The clause of ``text`` (between commas, semicolons, "and", "but") holding ``index``."""
+    sentence = _sentence_at(text, index)
+    offset = index - (text or "").find(sentence) if sentence else 0
+    position = 0
+    for part in re.split(r"(,|;|\band\b|\bbut\b)", sentence):
+        if position <= offset < position + len(part):
+            return part
+        position += len(part)
+    return sentence
 # Words of now: a sign told with them is happening, whatever else the sentence says.
 _NOW = re.compile(r"\b(just|(?<!over )(?<!fine )(?<!gone )(?<!better )(?<!cleared )now|right now|today|tonight|"
                   r"this (morning|afternoon|evening)|minutes? ago|an hour ago|hours ago|currently|still|keep|keeps)\b",

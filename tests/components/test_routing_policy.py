@@ -640,3 +640,14 @@ def test_a_complication_guess_with_every_sign_denied_asks_which_topic():
     assert choose("report_complication", text, 0.95) == "action_clarify"
     # a sign told beside a denial is still told
     assert choose("report_complication", "no fever but my scalp is swollen and sore, is that ok?", 0.95) is None
+
+
+
+def test_an_emergency_guess_for_a_body_told_as_well_asks_which_topic():
+    text = "My chest is fine, my breathing is fine, I just want to know if I can go to the gym after the session?"
+    assert choose("emergency", text, 0.95) == "action_clarify"
+
+
+def test_a_complication_guess_for_a_sign_told_as_gone_asks_which_topic():
+    text = "A tiny bit of redness at the injection sites faded overnight, totally gone now. When's my next session?"
+    assert choose("report_complication", text, 0.95) == "action_clarify"

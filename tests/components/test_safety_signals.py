@@ -982,3 +982,47 @@ def test_warning_signs_in_plain_words_are_emergencies(analyser, text, kind):
 ])
 def test_red_flags_buried_in_a_story_and_ones_long_over(analyser, text, route_expected):
     assert route(analyser, text)[0] == route_expected, text
+
+
+# From the last review round (2026-12-06).
+@pytest.mark.parametrize("text, kind", [
+    ("Honestly I keep thinking everyone would have an easier time if I just wasn't around anymore", "self_harm"),
+    ("I've started giving away my stuff and writing letters to my kids, I don't see the point of carrying on",
+     "self_harm"),
+    ("Some nights I take the razor and make little cuts on my thigh just to feel something", "self_harm"),
+    ("I looked up how high the bridge near my house is, that's where my head is at these days.", "self_harm"),
+    ("My arm suddenly went weak and heavy and the words are coming out all jumbled, it started ten minutes ago.",
+     "emergency"),
+    ("About 20 minutes after the injections my lips got huge and my voice sounds weird and tight, is that normal?",
+     "emergency"),
+    ("I just fainted, I fainted last year too", "emergency"),
+    ("I'm going to have a heart attack, my chest is so tight", "emergency"),
+])
+def test_last_rounds_emergencies(analyser, text, kind):
+    entities, _ = parse(analyser, text)
+    assert kind in [e["value"] for e in sig.emergency_signs(entities, text)], text
+
+
+@pytest.mark.parametrize("text", [
+    "My mum had a stroke years ago, she's fine now, but does meso help with hereditary thinning?",
+    "My friend fainted at the dentist once and now I'm nervous about needles, do you numb the scalp?",
+    "My dad's face swelled up from a bee sting last summer, he's fine. Anyway, can men do meso too?",
+    "My boss is going to have a heart attack when he sees my new hair, how fast will it work?",
+])
+def test_last_rounds_look_alikes_are_no_emergency(analyser, text):
+    entities, _ = parse(analyser, text)
+    assert not sig.emergency_signs(entities, text), text
+
+
+@pytest.mark.parametrize("text, value, role", [
+    ("I'm about 10 weeks along with my second baby and my hair is shedding, can I have meso?", "pregnancy", None),
+    ("My period ended last week, is that a good time to schedule a session?", "menstruation", "negated"),
+])
+def test_conditions_in_everyday_words(analyser, text, value, role):
+    conditions = [e for e in parse(analyser, text)[0] if e["entity"] == "condition"]
+    assert [(e["value"], e.get("role")) for e in conditions] == [(value, role)], text
+
+
+def test_nothing_sudden_is_no_sudden_loss(analyser):
+    text = "My hair has been thinning slowly for years, nothing sudden, and my blood work was normal."
+    assert "sudden_loss" not in route(analyser, text)[1]
