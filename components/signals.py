@@ -702,8 +702,8 @@ _TOLD_AS_HAD = re.compile(r"\b((i|he|she|they)('ve|'s| have| has)? had|i once ha
 
 def _clause_at(text: str, index: int) -> str:
     """The clause of ``text`` (between commas, semicolons, "and", "but") holding ``index``."""
-    sentence = _sentence_at(text, index)
-    offset = index - (text or "").find(sentence) if sentence else 0
+    start, end = _sentence_span(text, index)
+    sentence, offset = (text or "")[start:end], index - start
     position = 0
     for part in re.split(r"(,|;|\band\b|\bbut\b)", sentence):
         if position <= offset < position + len(part):
@@ -781,12 +781,18 @@ _ELSEWHERE_AFTER = re.compile(r"^\s*(on|of|in) (my|his|her|the) (elbows?|knees?|
                               r"face|chest|stomach|nails?)\b", re.IGNORECASE)
 
 
-def _sentence_at(text: str, index: int) -> str:
-    """The sentence of ``text`` that holds character ``index``."""
+def _sentence_span(text: str, index: int) -> Tuple[int, int]:
+    """(start, end) of the sentence of ``text`` that holds character ``index`` ((0, 0): none)."""
     for m in _SENTENCE.finditer(text or ""):
         if m.start() <= index < m.end():
-            return m.group(0)
-    return ""
+            return m.start(), m.end()
+    return 0, 0
+
+
+def _sentence_at(text: str, index: int) -> str:
+    """The sentence of ``text`` that holds character ``index``."""
+    start, end = _sentence_span(text, index)
+    return (text or "")[start:end]
 
 
 def _resolved_long_ago(entities: Iterable[Dict[str, Any]], flag: str, text: str) -> bool:

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-pytest_plugins = ["tests.fixtures.db", "tests.fixtures.stack"]
+pytest_plugins = ["tests.fixtures.db", "tests.fixtures.stack", "tests.fixtures.terminology"]
 
 
 def pytest_terminal_summary(terminalreporter):

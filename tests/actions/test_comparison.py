@@ -9,21 +9,11 @@ from actions import content
 from actions.comparison import ActionCompareTreatments, comparison_reply, compared_sides
 from actions.knowledge import citation_text
 from components import routing_policy as rp
-from components.terminology import Analyser
 from contentfiles import comparison_sides
 from tests.actions.helpers import run, slot_events, tracker
+from tests.fixtures.terminology import parse  # and the session's ``analyser`` fixture
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def analyser():
-    return Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
-
-
-def parse(analyser, text):
-    doc = analyser.nlp(text)
-    return [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)], analyser.signals(text, doc=doc)
 
 
 def sides_of(analyser, text):

@@ -6,26 +6,12 @@ data/content/terminology.yml (mentions with negation) and then through
 The phrasings were written from the issue's list of red flags, complications and
 ordinary aftercare questions, several per case.
 """
-from pathlib import Path
 
 import pytest
 
 from components import signals as sig
-from components.terminology import Analyser
 from components.routing_policy import choose_action, no_symptom_told
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def analyser():
-    return Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
-
-
-def parse(analyser, text):
-    """(entities, signals) of a message, as DomainSpacyNLP gives them."""
-    doc = analyser.nlp(text)
-    return [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)], analyser.signals(text, doc=doc)
+from tests.fixtures.terminology import parse  # and the session's ``analyser`` fixture
 
 
 def route(analyser, text):
@@ -819,7 +805,7 @@ def test_a_condition_told_of_someone_else_is_not_the_visitors(analyser, text, ro
 
 # From the safety review of 2026-12-06: signs told indirectly, as a question, or of
 # someone else present.
-@pytest.mark.parametrize("text, kind", [
+EVERYDAY_EMERGENCIES = [
     ("honestly i dont see the point anymore. my hair is gone and nothing works", "self_harm"),
     ("I've been thinking everyone would be better off without me, bald and ugly. Anyway what does meso cost?", "self_harm"),
     ("sometimes i think about not waking up tomorrow because of my hair loss", "self_harm"),
@@ -830,18 +816,54 @@ def test_a_condition_told_of_someone_else_is_not_the_visitors(analyser, text, ro
     ("is it normal that my lips are kind of puffing up after the session today?", "emergency"),
     ("my throat feels tight and scratchy since the meso this morning, is that a common side effect", "emergency"),
     ("my husband had meso today and now he's gasping and can't talk properly", "emergency"),
-])
-def test_emergencies_told_indirectly_are_emergencies(analyser, text, kind):
+    ("honestly whats the point of fixing my hair, i dont see a reason to be around anymore and i've been thinking "
+     "about how to end it", "self_harm"),
+    ("I've been pulling out what's left and burning my scalp with a lighter when I get anxious", "self_harm"),
+    ("my gf had meso yesterday and now her forehead and eyelids are super puffy and she says her breathing feels "
+     "tight. is that just the usual swelling?", "emergency"),
+    ("My dad's face has dropped on one side and his words are slurred, can you tell me about meso for him?", "emergency"),
+    ("My arm went numb and my face feels droopy since this morning, could it be from the injections?", "emergency"),
+    ("had meso yesterday, today my face and eyelids have puffed up loads and my tongue feels fat", "emergency"),
+    ("I've started giving away my things and writing letters to my family.", "self_harm"),
+    ("some nights i just want to go to sleep and never wake up. my hair is gone", "self_harm"),
+    ("I've been cutting my arms again since the hair started falling out. What vitamins help regrowth?", "self_harm"),
+    ("I've stockpiled my sleeping tablets, just in case it doesn't get better.", "self_harm"),
+    ("I don't think I'll be here by Christmas anyway so is it even worth booking a course of meso", "self_harm"),
+    ("wanna unalive myself every time i look in the mirror at my bald spot lol", "self_harm"),
+    ("When the anxiety gets bad I scratch my scalp until it bleeds on purpose. Can I still have injections?", "self_harm"),
+    ("Honestly I keep thinking everyone would have an easier time if I just wasn't around anymore", "self_harm"),
+    ("I've started giving away my stuff and writing letters to my kids, I don't see the point of carrying on",
+     "self_harm"),
+    ("Some nights I take the razor and make little cuts on my thigh just to feel something", "self_harm"),
+    ("I looked up how high the bridge near my house is, that's where my head is at these days.", "self_harm"),
+    ("My arm suddenly went weak and heavy and the words are coming out all jumbled, it started ten minutes ago.",
+     "emergency"),
+    ("About 20 minutes after the injections my lips got huge and my voice sounds weird and tight, is that normal?",
+     "emergency"),
+    ("I just fainted, I fainted last year too", "emergency"),
+    ("I'm going to have a heart attack, my chest is so tight", "emergency"),
+]
+
+
+@pytest.mark.parametrize("text, kind", EVERYDAY_EMERGENCIES)
+def test_emergencies_in_everyday_words_are_emergencies(analyser, text, kind):
     entities, _ = parse(analyser, text)
     assert kind in [e["value"] for e in sig.emergency_signs(entities, text)], text
 
 
-@pytest.mark.parametrize("text", [
+NO_EMERGENCY = [
     "i cant breathe without my morning coffee haha. anyway can I drink coffee before meso?",
     "I hurt myself at the gym last week, can I still have meso?",
     "no one would notice any difference after the session",
-])
-def test_figures_of_speech_and_accidents_are_no_emergency(analyser, text):
+    "My mum had a stroke years ago, she's fine now, but does meso help with hereditary thinning?",
+    "My friend fainted at the dentist once and now I'm nervous about needles, do you numb the scalp?",
+    "My dad's face swelled up from a bee sting last summer, he's fine. Anyway, can men do meso too?",
+    "My boss is going to have a heart attack when he sees my new hair, how fast will it work?",
+]
+
+
+@pytest.mark.parametrize("text", NO_EMERGENCY)
+def test_figures_of_speech_accidents_and_others_past_are_no_emergency(analyser, text):
     entities, _ = parse(analyser, text)
     assert not sig.emergency_signs(entities, text), text
 
@@ -916,18 +938,6 @@ def test_weight_lost_without_trying_and_night_sweats_are_a_red_flag(analyser):
 
 
 # From the fresh review (2026-12-06, second round).
-@pytest.mark.parametrize("text, kind", [
-    ("honestly whats the point of fixing my hair, i dont see a reason to be around anymore and i've been thinking "
-     "about how to end it", "self_harm"),
-    ("I've been pulling out what's left and burning my scalp with a lighter when I get anxious", "self_harm"),
-    ("my gf had meso yesterday and now her forehead and eyelids are super puffy and she says her breathing feels "
-     "tight. is that just the usual swelling?", "emergency"),
-])
-def test_more_everyday_words_for_an_emergency(analyser, text, kind):
-    entities, _ = parse(analyser, text)
-    assert kind in [e["value"] for e in sig.emergency_signs(entities, text)], text
-
-
 def test_a_heart_attack_as_a_figure_of_speech_is_no_emergency(analyser):
     text = "The price nearly gave me a heart attack haha, is there any way to spread the cost of a meso course?"
     entities, _ = parse(analyser, text)
@@ -954,23 +964,6 @@ def test_an_infection_told_as_over_is_told_as_past(analyser):
 
 
 # From the third safety review (2026-12-06).
-@pytest.mark.parametrize("text, kind", [
-    ("My dad's face has dropped on one side and his words are slurred, can you tell me about meso for him?", "emergency"),
-    ("My arm went numb and my face feels droopy since this morning, could it be from the injections?", "emergency"),
-    ("had meso yesterday, today my face and eyelids have puffed up loads and my tongue feels fat", "emergency"),
-    ("I've started giving away my things and writing letters to my family.", "self_harm"),
-    ("some nights i just want to go to sleep and never wake up. my hair is gone", "self_harm"),
-    ("I've been cutting my arms again since the hair started falling out. What vitamins help regrowth?", "self_harm"),
-    ("I've stockpiled my sleeping tablets, just in case it doesn't get better.", "self_harm"),
-    ("I don't think I'll be here by Christmas anyway so is it even worth booking a course of meso", "self_harm"),
-    ("wanna unalive myself every time i look in the mirror at my bald spot lol", "self_harm"),
-    ("When the anxiety gets bad I scratch my scalp until it bleeds on purpose. Can I still have injections?", "self_harm"),
-])
-def test_warning_signs_in_plain_words_are_emergencies(analyser, text, kind):
-    entities, _ = parse(analyser, text)
-    assert kind in [e["value"] for e in sig.emergency_signs(entities, text)], text
-
-
 @pytest.mark.parametrize("text, route_expected", [
     ("I've noticed hair loss, and I've dropped a lot of weight without dieting and I sweat through my sheets at "
      "night. What's the price range?", sig.RED_FLAG),
@@ -985,35 +978,6 @@ def test_red_flags_buried_in_a_story_and_ones_long_over(analyser, text, route_ex
 
 
 # From the last review round (2026-12-06).
-@pytest.mark.parametrize("text, kind", [
-    ("Honestly I keep thinking everyone would have an easier time if I just wasn't around anymore", "self_harm"),
-    ("I've started giving away my stuff and writing letters to my kids, I don't see the point of carrying on",
-     "self_harm"),
-    ("Some nights I take the razor and make little cuts on my thigh just to feel something", "self_harm"),
-    ("I looked up how high the bridge near my house is, that's where my head is at these days.", "self_harm"),
-    ("My arm suddenly went weak and heavy and the words are coming out all jumbled, it started ten minutes ago.",
-     "emergency"),
-    ("About 20 minutes after the injections my lips got huge and my voice sounds weird and tight, is that normal?",
-     "emergency"),
-    ("I just fainted, I fainted last year too", "emergency"),
-    ("I'm going to have a heart attack, my chest is so tight", "emergency"),
-])
-def test_last_rounds_emergencies(analyser, text, kind):
-    entities, _ = parse(analyser, text)
-    assert kind in [e["value"] for e in sig.emergency_signs(entities, text)], text
-
-
-@pytest.mark.parametrize("text", [
-    "My mum had a stroke years ago, she's fine now, but does meso help with hereditary thinning?",
-    "My friend fainted at the dentist once and now I'm nervous about needles, do you numb the scalp?",
-    "My dad's face swelled up from a bee sting last summer, he's fine. Anyway, can men do meso too?",
-    "My boss is going to have a heart attack when he sees my new hair, how fast will it work?",
-])
-def test_last_rounds_look_alikes_are_no_emergency(analyser, text):
-    entities, _ = parse(analyser, text)
-    assert not sig.emergency_signs(entities, text), text
-
-
 @pytest.mark.parametrize("text, value, role", [
     ("I'm about 10 weeks along with my second baby and my hair is shedding, can I have meso?", "pregnancy", None),
     ("My period ended last week, is that a good time to schedule a session?", "menstruation", "negated"),

@@ -1,28 +1,21 @@
 """Wordings black-box reviewers found answered as another question (2026-12-06): the
 terminology and the routing read them as the visitor meant, through the real Analyser
 and ``choose_action``."""
-from pathlib import Path
-
 import pytest
 
 from components import signals as sig
 from components.routing_policy import choose_action
-from components.terminology import Analyser
 from tests.components.test_routing_policy import ANSWER, HIGH_STAKES, WEAK
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def analyser():
-    return Analyser.from_terminology_file(ROOT / "data" / "content" / "terminology.yml")
+from tests.fixtures.terminology import parse  # and the session's ``analyser`` fixture
 
 
 def decide(analyser, text, intent, confidence=0.95):
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    return choose_action("action_listen", None, intent, confidence, entities, analyser.signals(text, doc=doc), text,
-                         HIGH_STAKES, ANSWER, WEAK)
+    entities, signals = parse(analyser, text)
+    return choose_action("action_listen", None, intent, confidence, entities, signals, text, HIGH_STAKES, ANSWER, WEAK)
+
+
+def topics_of(analyser, text):
+    return sig.topics(parse(analyser, text)[0], text)
 
 
 @pytest.mark.parametrize("text, intent", [
@@ -52,9 +45,7 @@ def test_an_unsure_booking_guess_gives_way_to_the_topic_asked(analyser):
 
 def test_an_age_asked_of_mesotherapy_is_who_should_not_have_it(analyser):
     text = "can a 16 year old get meso"
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    assert sig.topics(entities, text) == ["contraindications"]
+    assert topics_of(analyser, text) == ["contraindications"]
 
 
 @pytest.mark.parametrize("text, asked", [
@@ -86,8 +77,7 @@ def test_a_price_word_without_a_treatment_or_beside_a_topic_is_not_the_price_ans
 
 def test_an_organ_transplant_is_a_condition_for_the_doctor_not_a_hair_transplant(analyser):
     text = "I had a kidney transplant ten years ago and take tacrolimus. Would scalp injections be risky for me?"
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
+    entities = parse(analyser, text)[0]
     assert [e["value"] for e in entities if e["entity"] == "condition"] == ["other_condition", "other_condition"]
     assert not [e for e in entities if e["entity"] == "procedure"]
 
@@ -99,9 +89,7 @@ def test_an_organ_transplant_is_a_condition_for_the_doctor_not_a_hair_transplant
     ("can I take ibuprofen before my session?", "preparation"),
 ])
 def test_hair_dye_and_the_time_after_a_session_are_aftercare_not_preparation(analyser, text, topic):
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    found = sig.topics(entities, text)
+    found = topics_of(analyser, text)
     assert found[0] == topic and (topic == "preparation" or "preparation" not in found), (text, found)
 
 
@@ -110,9 +98,7 @@ def test_hair_dye_and_the_time_after_a_session_are_aftercare_not_preparation(ana
     "I'm allergic to B vitamins I think. Meso is fine for me though as long as they skip that one, yeah?",
 ])
 def test_a_condition_with_is_it_fine_asks_who_should_not_have_it(analyser, text):
-    doc = analyser.nlp(text)
-    entities = [m.as_rasa_entity("test") for m in analyser.mentions(text, doc=doc)]
-    assert sig.topics(entities, text) == ["contraindications"], text
+    assert topics_of(analyser, text) == ["contraindications"], text
 
 
 @pytest.mark.parametrize("text", [
