@@ -61,7 +61,12 @@ def send_red_flag(dispatcher: CollectingDispatcher, reasons: List[str]) -> None:
 # shedding after an illness) is not "a current infection" to tell the doctor about;
 # nor is the pregnancy of a story of shedding after the birth (the answer on it says
 # what to tell the doctor while breastfeeding).
-CAUSE_NOT_CONDITION = {"after_illness": {"infection"}, "postpartum": {"pregnancy", "breastfeeding"}}
+# Entries whose answer already speaks of the condition named with them (the cause's
+# own answer, or its "practitioners warn against it ... tell the doctor" line): no
+# second note repeating it.
+CAUSE_NOT_CONDITION = {"after_illness": {"infection"}, "postpartum": {"pregnancy", "breastfeeding"},
+                       "thyroid": {"endocrine_disorder"}, "pcos": {"endocrine_disorder"},
+                       "cancer_treatment": {"tumour"}}
 
 
 def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "condition_note",

@@ -391,8 +391,12 @@ def choose_action(
     for_a_cause = intent == "check_eligibility" and bool(set(topics) & CAUSE_TOPICS)
     # "when can i go back to the gym" taken, unsure, for a booking request: the topic asked
     weak_booking = intent == "book_consultation" and confidence < high_stakes_confidence and asked
+    # "I had my session an hour ago and can't wash my hair until tomorrow, right?" taken,
+    # unsure, for an emergency: no sign and no word of anything wrong with the body (the
+    # override has already answered every emergency sign), so the topic asked
+    weak_emergency = intent == "emergency" and confidence < high_stakes_confidence and no_symptom_told(entities, text)
     topical = (intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause
-               or weak_booking)
+               or weak_booking or weak_emergency)
     if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
             sig.CONTRAINDICATIONS not in sig.mentioned(entities, TOPIC_ENTITY)):
         # "I'm pregnant, can I have it?": the rule's answer speaks of the condition named
@@ -421,6 +425,12 @@ def choose_action(
     # answer nothing; which topic was meant is asked
     if intent == "inform" and asked and not (
             sig.affirmed(entities, "condition") or sig.affirmed(entities, "hair_problem")):
+        return ACTION_CLARIFY
+    # "my wife is pregnant, is it ok for me to have meso?" taken, unsure, for a question
+    # outside the domain: mesotherapy is named and asked about, so which topic was meant
+    # is asked rather than declined
+    if (intent == "out_of_scope" and confidence < high_stakes_confidence and asked
+            and sig.MESOTHERAPY in sig.affirmed(entities, sig.PROCEDURE_ENTITY) and not sig.treated_elsewhere(text)):
         return ACTION_CLARIFY
     # a question about an advertised benefit ("would it reduce the sebum?") that the
     # classifier could not place: the claim's evidence answers it, not a guess

@@ -260,7 +260,7 @@ GENERAL_CAUSE = "hair_loss_causes"
 # Topics that name a treatment ("minoxidil", "PRP", "a transplant at 21").
 TREATMENT_NAMED_TOPICS = OTHER_TREATMENT_TOPICS | {"drug_mesotherapy", "transplant_candidacy"}
 NAMED_CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
-                      "alopecia_areata"}
+                      "alopecia_areata", "cancer_treatment"}
 SPECIFIC_CAUSE_TOPICS = NAMED_CAUSE_TOPICS | TREATMENT_NAMED_TOPICS
 # "after the session", "before my injections": a mesotherapy session, unless a
 # treatment is named ("my PRP session" does not match)
@@ -776,6 +776,17 @@ _PAST_MARK = re.compile(r"\b(years ago|\d+ years? ago|last year|as a (kid|child|
                         r"(a |younger|little|\d+)|in (19|20)\d\d|grew out of it|grown out of it|years back|long ago)\b",
                         re.IGNORECASE)
 RESOLVABLE_FLAGS = {"patchy_loss", "child", "sudden_loss", "total_loss"}
+# "the results are patchy", "patchy regrowth", "the grafts came in patchy": how a
+# treatment's growth looks, not patches of hair loss.
+_PATCHY_RESULT_BEFORE = re.compile(r"\b(results?|growth|regrowth|grafts?|coverage|density)\s+(are|is|were|was|look|looks|"
+                                   r"looking|came in|grew in|grew back|grown in|have been|seem|seems)\s+"
+                                   r"(a bit |a little |quite |very |really |kind of |still )?$", re.IGNORECASE)
+# "completely bald on top", "completely bald area", "no hair left at the crown": one
+# part of the head (pattern hair loss, whose answer says what can be done), not all hair.
+_PART_OF_HEAD = re.compile(r"^\s*(areas?|spots?|patch(es)?|parts?|bits?|on (the )?top|at the (top|crown|front|back|temples?)|"
+                           r"on the (crown|front|sides?|temples?)|in (the )?(front|middle)|at my (crown|temples?)|"
+                           r"on my (crown|temples?))\b", re.IGNORECASE)
+_PATCHY_RESULT_AFTER = re.compile(r"^\s+(results?|growth|regrowth|coverage|density|grafts?)\b", re.IGNORECASE)
 # "psoriasis on my elbows": a skin sign named for another part of the body.
 _ELSEWHERE_AFTER = re.compile(r"^\s*(on|of|in) (my|his|her|the) (elbows?|knees?|legs?|arms?|back|hands?|feet|skin|body|"
                               r"face|chest|stomach|nails?)\b", re.IGNORECASE)
@@ -911,6 +922,9 @@ def _weight_loss_with_a_diet(entities: List[Dict[str, Any]], text: str) -> bool:
 # not the red flag.
 TRIGGER_FLAGS = {"sudden_loss", "systemic"}
 TRIGGER_TOPICS = {"postpartum", "after_illness"}
+# Hair coming out in clumps weeks into chemotherapy is what the cancer answer explains
+# (ask the cancer team); a fever with it is not, and stays a red flag.
+SHEDDING_TRIGGER_TOPICS = TRIGGER_TOPICS | {"cancer_treatment"}
 _FEVER = re.compile(r"\b(fever\w*|temperature)\b", re.IGNORECASE)
 # "glandular fever last year", "hay fever": an illness's name, not a fever now.
 _ILLNESS_NAMED_FEVER = re.compile(r"\b(glandular|scarlet|hay|yellow|dengue|typhoid|rheumatic|lassa|spotted)\s+$", re.IGNORECASE)
@@ -930,10 +944,10 @@ _FIRST_PERSON_CHILD = re.compile(r"\b(i'?m|i am|im|as)\s+(a |an )?(\w+ )?(teen\w
 _SCAR_WORD = re.compile(r"(scar\w*|keloids?|scar-like)", re.IGNORECASE)  # a scar, not a scarring alopecia named
 
 
-def _trigger_named(entities: Iterable[Dict[str, Any]], text: str) -> bool:
-    """A birth or an illness is named as the cause, in words other than a fever ("after
-    covid", "since my baby"; not "I have a fever")."""
-    return any(e.get("entity") == TOPIC_ENTITY and e.get("value") in TRIGGER_TOPICS and not e.get("role")
+def _trigger_named(entities: Iterable[Dict[str, Any]], text: str, topics=TRIGGER_TOPICS) -> bool:
+    """A birth or an illness (one of ``topics``) is named as the cause, in words other
+    than a fever ("after covid", "since my baby"; not "I have a fever")."""
+    return any(e.get("entity") == TOPIC_ENTITY and e.get("value") in topics and not e.get("role")
                and not _FEVER.search(_span(e, text)) for e in entities or [])
 
 
@@ -970,9 +984,14 @@ def _a_child_loses_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     return False
 
 
+# Red flags that are themselves hair loss ("it comes out in clumps", "a bald patch").
+LOSS_FLAGS = {"sudden_loss", "patchy_loss", "total_loss"}
+
+
 def about_losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     entities = list(entities or [])
-    return bool(affirmed(entities, "hair_problem")) or bool(_LOSS.search(text or ""))
+    return (bool(affirmed(entities, "hair_problem")) or bool(_LOSS.search(text or ""))
+            or bool(LOSS_FLAGS & set(not_negated(entities, RED_FLAG_ENTITY))))
 
 
 def safety_route(
@@ -1012,12 +1031,19 @@ def safety_route(
             continue  # the diet's answer says when weight loss needs a doctor
         if flag == "systemic" and _every_mention(entities, flag, lambda e: bool(_ILLNESS_NAMED_FEVER.search(text[:e["start"]]))):
             continue  # "since I had glandular fever": the illness's name, no fever now
+        if flag == "patchy_loss" and _every_mention(entities, flag, lambda e: bool(
+                _PATCHY_RESULT_BEFORE.search(text[max(0, e["start"] - 40):e["start"]])
+                or _PATCHY_RESULT_AFTER.match(text[e["end"]:]))):
+            continue  # "the results of my transplant are patchy": uneven growth, no bald patch
+        if flag == "total_loss" and _every_mention(entities, flag, lambda e: bool(_PART_OF_HEAD.match(text[e["end"]:]))):
+            continue  # "completely bald on top", "a completely bald area": one part of the head, not all hair
         if flag in RESOLVABLE_FLAGS and _resolved_long_ago(entities, flag, text):
             continue  # "a bald patch as a teenager, it grew back 20 years ago"
         if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)
                                 or not _a_child_loses_hair(entities, text)):
             continue
-        if flag in TRIGGER_FLAGS and _trigger_named(entities, text) and (
+        if flag in TRIGGER_FLAGS and _trigger_named(
+                entities, text, SHEDDING_TRIGGER_TOPICS if flag == "sudden_loss" else TRIGGER_TOPICS) and (
                 flag != "systemic" or all(_FEVER.search(s) for s in _flag_spans(entities, flag, text))):
             continue  # shedding in clumps months after a birth or a fever: that cause's answer says when to see a doctor
         if flag in ("scalp_symptoms", "systemic") and injection:

@@ -133,6 +133,30 @@ def _negated_inside(words: Sequence[str]) -> bool:
     return len(words) > 2 and words[0] in _AUXILIARIES and bool(inner) and all(w in _NEGATIONS for w in inner)
 
 
+# "I can't wash my hair until tomorrow, right?", "what shouldn't I do after it?": a
+# can't / shouldn't / mustn't before a topic is what the question asks about (the rules
+# after a session), not a denial of the topic; other negations still deny it ("I had no
+# pain").
+TOPIC_LABEL = "topic"
+_MODALS = {"ca", "can", "should", "must", "may", "supposed", "allowed"}
+
+
+def _without_modal_negation(words: Sequence[str]) -> List[str]:
+    """``words`` without each modal + negation pair ("ca n't", "can not", "should n't",
+    "not allowed", "not supposed")."""
+    kept: List[str] = []
+    i = 0
+    while i < len(words):
+        pair = words[i:i + 2]
+        if len(pair) == 2 and ((pair[0] in _MODALS and pair[1] in _NEGATIONS)
+                               or (pair[0] in _NEGATIONS and pair[1] in ("allowed", "supposed"))):
+            i += 2
+            continue
+        kept.append(words[i])
+        i += 1
+    return kept
+
+
 # Words before an "I" that make it the asker of a question ("should I", "can I").
 _QUESTION_VERBS = {"should", "can", "could", "do", "would", "shall", "will", "must", "may"}
 EXACT_MARK = "="  # a listed phrase written "=word" matches that form only, not its lemma
@@ -359,7 +383,8 @@ class CueMatcher:
             return SOMEONE_ELSE
         if self._has_phrase(left, self.unc_before):
             return UNCERTAIN
-        if self._has_phrase(left, self.neg_before) and not self._has_phrase(left, self.pseudo):
+        negation_left = _without_modal_negation(left) if label == TOPIC_LABEL else left
+        if self._has_phrase(negation_left, self.neg_before) and not self._has_phrase(left, self.pseudo):
             return NEGATED
         right: List[str] = []
         j = end
@@ -470,7 +495,7 @@ class Analyser:
         for span in sorted(kept, key=lambda sp: sp.start):
             label, _, value = span.label_.partition("|")
             role = NEGATED if _negated_inside(words[span.start:span.end]) else self.matcher.role(
-                words, span.start, span.end)
+                words, span.start, span.end, TOPIC_LABEL)
             found.append(Mention(label, value, span.start_char, span.end_char, span.text, role))
         return found
 

@@ -10,7 +10,7 @@ TOPIC_IDS = """what_is procedure ingredients personalised who_performs sessions 
 contraindications side_effects photos limitations aga dhi alternatives claim price consultation
 triage red_flag emergency complication pain downtime aftercare session_length results_timeline
 men_women prp drug_mesotherapy minoxidil finasteride transplant_candidacy postpartum after_illness
-stress thyroid iron_deficiency pcos crash_diet alopecia_areata out_of_scope""".split()
+stress thyroid iron_deficiency pcos crash_diet alopecia_areata cancer_treatment supplements out_of_scope""".split()
 
 MARKERS = ev.Markers(
     disclosure=ev._norm("Hello, I am the automated assistant of Test Clinic."),

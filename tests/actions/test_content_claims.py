@@ -22,7 +22,7 @@ TOPICS = [
     "pain", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "prp",
     "drug_mesotherapy", "minoxidil", "finasteride", "transplant_candidacy", "postpartum", "after_illness",
     "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet", "alopecia_areata",
-    "infection_signs", "who_to_see",
+    "infection_signs", "who_to_see", "cancer_treatment", "supplements",
 ]
 NEW_CLAIMS = ["nourishing", "split_ends", "itchy_scalp", "root_volume"]
 
@@ -195,7 +195,7 @@ def test_medicine_answers_never_give_a_dose():
 def test_hair_loss_causes_point_to_a_doctor_and_never_diagnose():
     entries = content.knowledge_entries()
     for entry_id in ["postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
-                     "alopecia_areata", "normal_shedding"]:
+                     "alopecia_areata", "normal_shedding", "cancer_treatment", "supplements"]:
         text = entries[entry_id]["answer"]
         assert re.search(r"\b(?:doctor|GP|dermatologist)\b", text), entry_id
         assert not re.search(r"\b(?:you (?:probably |likely |clearly )?have|this is|it is) (?:alopecia|telogen|pcos|"
@@ -207,6 +207,17 @@ def test_hair_loss_causes_point_to_a_doctor_and_never_diagnose():
     prep = entries["preparation"]["answer"]
     assert "tell the doctor about every medicine" in prep and "Don't stop a medicine" in prep
     # "is it normal to lose 100 hairs a day?": what is normal, never "yours is normal"
+    # hair loss from cancer treatment: the cancer team decides, no study of mesotherapy, and
+    # the tumour contraindication ("practitioners advise against"), never "safe after chemo"
+    cancer = entries["cancer_treatment"]["answer"]
+    assert "cancer team" in cancer and "No study has tested mesotherapy" in cancer
+    assert "advise against it for people with a tumour" in cancer
+    assert not re.search(r"\b(safe|fine|ok)\b[^.]{0,40}\b(after|during) (chemo|cancer)", cancer, re.I)
+    # supplements: no benefit without a proven lack, too much harms, and nothing credits
+    # the injections with what no trial showed
+    supplements = entries["supplements"]["answer"]
+    assert "not been shown to help hair unless" in supplements and "too much selenium" in supplements
+    assert "No controlled trial of nutrient injections was found" in supplements
     normal = entries["normal_shedding"]["answer"]
     assert "50 to 100 hairs a day" in normal and "can't tell whether your hair loss is normal" in normal
 
@@ -216,7 +227,8 @@ def test_hair_loss_causes_point_to_a_doctor_and_never_diagnose():
 def test_every_topic_entry_exists_with_its_trigger_title_and_reference():
     entries = content.knowledge_entries()
     for topic in TOPICS:
-        entry = entries.get(topic)
+        # (an entry may answer several topics: "sessions" answers session_length too)
+        entry = entries.get(topic) or next((e for e in entries.values() if f"topic:{topic}" in e.get("when", [])), None)
         assert entry, topic
         assert f"topic:{topic}" in entry["when"], topic
         assert entry.get("title") and entry.get("answer", "").strip(), topic

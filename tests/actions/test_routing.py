@@ -47,7 +47,7 @@ def test_sudden_shedding_adds_what_usually_causes_it_after_see_a_doctor(sqlite_u
     messages, events = run(ActionRedFlag(), trk)
     assert "doctor" in messages[0]["text"]
     assert messages[1]["text"] == content.knowledge_entries()["hair_loss_causes"]["answer"].strip()
-    assert "3 months after a trigger" in messages[1]["text"]
+    assert "3 months after giving birth" in messages[1]["text"]
     assert slot_events(events)["last_answer"] == "knowledge:hair_loss_causes"
 
 
@@ -551,3 +551,17 @@ def test_an_allergy_told_is_named_even_when_another_sentence_is_hypothetical():
     allergy = {**entity("condition", "allergy"), "start": 10, "end": 17}
     messages, _ = run(ActionAnswerTopic(), tracker(text, "ask_side_effects", entities=[allergy, entity("topic", "pain")]))
     assert content.condition_labels()["allergy"] in texts(messages)
+
+
+@pytest.mark.parametrize("topic, condition", [
+    ("thyroid", "endocrine_disorder"), ("pcos", "endocrine_disorder"), ("cancer_treatment", "tumour")])
+def test_an_answer_that_already_warns_of_the_condition_gets_no_second_note(topic, condition):
+    # "I have hypothyroidism ... Am I allowed to have mesotherapy?": the thyroid answer's
+    # own "practitioners warn against it ... tell the doctor" line, not that line twice
+    trk = tracker("I have it, am I allowed to have mesotherapy?", "check_eligibility",
+                  entities=[entity("condition", condition), entity("topic", topic)])
+    messages, _ = run(ActionAnswerTopic(), trk)
+    said = texts(messages)
+    assert content.knowledge_entries()[topic]["answer"].strip() in said
+    note = content.messages()["condition_note"]["text"].split("{")[0]
+    assert note not in said

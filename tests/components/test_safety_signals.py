@@ -463,6 +463,17 @@ def test_a_childs_own_hair_loss_keeps_the_red_flag(analyser, text):
     assert found == sig.RED_FLAG and "child" in reasons, text
 
 
+def test_clumps_during_chemotherapy_get_the_cancer_answer_but_a_fever_with_it_stays_a_red_flag(analyser):
+    # hair coming out weeks into chemotherapy is what the cancer answer explains (ask the
+    # cancer team); a fever during chemotherapy is not something to explain away
+    text = "hair falling out in clumps 3 weeks into chemo, is that normal?"
+    assert route(analyser, text) == (None, [])
+    entities, _ = parse(analyser, text)
+    assert sig.topics(entities, text) == ["cancer_treatment"]
+    found, reasons = route(analyser, "since starting chemo my hair comes out in clumps and I have a fever")
+    assert found == sig.RED_FLAG and "systemic" in reasons
+
+
 def test_a_fever_now_or_clumps_without_a_cause_keep_the_red_flag(analyser):
     # the fever is the illness told now, not an illness named as the cause months ago
     assert route(analyser, "hair falling out in clumps and I have a fever")[0] == sig.RED_FLAG

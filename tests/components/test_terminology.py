@@ -104,6 +104,20 @@ def test_negation_and_uncertainty(analyser, text, expected):
     ("is shedding common since a hysterectomy?", "after_illness"),
     ("I caught a virus in the spring and now my hair is coming out", "after_illness"),
     ("Who is a hair transplant for, and who should not have one?", "transplant_candidacy"),
+    ("Does hair grow back after chemotherapy?", "cancer_treatment"),
+    ("I start chemo next week, when will my hair fall out?", "cancer_treatment"),
+    ("is the cold cap worth it", "cancer_treatment"),
+    ("will radiotherapy to my head make me bald?", "cancer_treatment"),
+    ("does biotin help hair grow?", "supplements"),
+    ("How soon do people see new hair with these injections?", "results_timeline"),
+    ("how many months till it shows", "results_timeline"),
+    ("How far in advance should I start treatments before the wedding?", "results_timeline"),
+    ("how long do the injections take", "session_length"),
+    ("does each session take an hour?", "session_length"),
+    ("What's the length of each session?", "session_length"),
+    ("I'm 32 with a four-month-old baby and my hair is falling out", "postpartum"),
+    ("should I take hair vitamins or supplements for thinning?", "supplements"),
+    ("Are hair gummies like Nutrafol worth it?", "supplements"),
 ])
 def test_practical_questions_name_their_topic(analyser, text, topic):
     assert topic in [m.value for m in analyser.mentions(text) if m.entity == "topic"], text

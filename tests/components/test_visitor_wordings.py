@@ -107,3 +107,102 @@ def test_a_condition_with_is_it_fine_asks_who_should_not_have_it(analyser, text)
 ])
 def test_injections_into_the_skin_are_the_procedure_not_a_treatment_elsewhere(text):
     assert not sig.treated_elsewhere(text), text
+
+
+# --- my own probes of stories with a question (2026-12-06, second session) -------------
+
+@pytest.mark.parametrize("text, topic", [
+    # a can't / shouldn't before a topic is what is asked, not a denial of it
+    ("I just had my third session an hour ago and I can't wash my hair until tomorrow, right?", "aftercare"),
+    # "should I wait before ..." of washing or the gym is the time after a session
+    ("How long should I wait before washing my hair?", "aftercare"),
+    ("should I wait before working out after the injections?", "aftercare"),
+    # giving up on a course is the results question, not getting ready for one
+    ("I've had 4 meso sessions and I see nothing. How long should I wait before giving up?", "results_timeline"),
+    ("I had meso yesterday and there are little red dots all over my scalp, is that normal?", "side_effects"),
+])
+def test_story_questions_name_the_topic_asked(analyser, text, topic):
+    assert topics_of(analyser, text) == [topic], text
+
+
+def test_other_negations_still_deny_a_topic(analyser):
+    entities, _ = parse(analyser, "I had no pain, when can I wash my hair?")
+    assert [e.get("role") for e in entities if e.get("value") == "pain"] == ["negated"]
+    assert topics_of(analyser, "should I wait before the session if I have a cold?") == ["preparation"]
+
+
+def test_an_unsure_emergency_guess_with_no_sign_gives_way_to_the_topic_asked(analyser):
+    text = "I just had my third session an hour ago and I can't wash my hair until tomorrow, right?"
+    assert decide(analyser, text, "emergency", 0.65) == "action_answer_topic"
+    # a word of something wrong with the body keeps the question of which was meant
+    assert decide(analyser, "an hour after my session my head aches badly, can I wash my hair?",
+                  "emergency", 0.65) == "action_clarify"
+    # a sign of a complication is answered as one
+    assert decide(analyser, "an hour after my session my scalp feels hot, can I wash my hair?",
+                  "emergency", 0.65) == "utter_complication"
+
+
+def test_asking_for_proof_is_the_evidence_question(analyser):
+    text = "My clinic says I need 10 sessions of meso at 150 each. That seems like a lot. Is there any proof it works?"
+    assert decide(analyser, text, "report_complication", 0.46) == "action_explain_claim"
+
+
+@pytest.mark.parametrize("text", [
+    "I had a hair transplant 8 months ago and the results are patchy. My surgeon suggested meso, is that a thing?",
+    "after PRP I got patchy regrowth, is that normal?",
+])
+def test_patchy_results_of_a_treatment_are_no_bald_patches(analyser, text):
+    entities, signals = parse(analyser, text)
+    assert sig.safety_route(entities, signals, text) == (None, []), text
+
+
+def test_patchy_hair_loss_beside_a_treatments_results_keeps_the_red_flag(analyser):
+    text = "my hair is patchy and the results of minoxidil are bad"
+    entities, signals = parse(analyser, text)
+    assert sig.safety_route(entities, signals, text) == (sig.RED_FLAG, ["patchy_loss"])
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("I start chemo next week. When will my hair start falling out, and does it grow back?", "describe_hair_loss"),
+    ("does biotin help hair grow?", "ask_claim"),
+])
+def test_cancer_treatment_and_supplements_get_their_own_answer(analyser, text, intent):
+    assert decide(analyser, text, intent, 0.9) == "action_answer_topic"
+    assert topics_of(analyser, text)[0] in ("cancer_treatment", "supplements")
+
+
+def test_a_fever_during_chemotherapy_is_a_red_flag_even_when_clumps_are_explained(analyser):
+    for text in ("I'm on chemo and have a fever, my hair comes out in clumps",
+                 "since starting chemo my hair comes out in clumps and I have a fever"):
+        entities, signals = parse(analyser, text)
+        found, reasons = sig.safety_route(entities, signals, text)
+        assert found == sig.RED_FLAG and "systemic" in reasons, text
+
+
+@pytest.mark.parametrize("text", [
+    "will meso work on a completely bald area?",
+    "I'm completely bald on top for years, would meso help?",
+    "no hair left at the crown, what can I do",
+])
+def test_one_bald_part_of_the_head_is_no_total_hair_loss(analyser, text):
+    entities, signals = parse(analyser, text)
+    assert sig.safety_route(entities, signals, text) == (None, []), text
+
+
+def test_all_hair_gone_stays_a_red_flag(analyser):
+    text = "I'm completely bald, even my eyebrows fell out"
+    entities, signals = parse(analyser, text)
+    found, reasons = sig.safety_route(entities, signals, text)
+    assert found == sig.RED_FLAG and "total_loss" in reasons
+
+
+def test_an_unsure_out_of_scope_guess_about_mesotherapy_asks_which_topic(analyser):
+    text = "My wife is 34 weeks pregnant and I want to book meso for myself. Is that ok for me to do while she's pregnant?"
+    assert decide(analyser, text, "out_of_scope", 0.52) == "action_clarify"
+    # sure, or about another part of the body, it stays declined
+    assert decide(analyser, "can mesotherapy get rid of cellulite on my thighs?", "out_of_scope", 0.52) == "utter_out_of_scope"
+
+
+def test_is_it_too_late_to_try_anything_asks_for_the_options(analyser):
+    text = "I'm 55 and my hair has been thinning for ten years. My mother was the same. Is it too late for me to try anything?"
+    assert topics_of(analyser, text) == ["treatment_options"]
