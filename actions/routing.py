@@ -50,11 +50,21 @@ SAME_DAY_REASONS = {sig.SCALP_INFECTION}
 def send_red_flag(dispatcher: CollectingDispatcher, reasons: List[str]) -> None:
     """The "see a doctor" answer naming ``reasons`` (red_flag concept ids)."""
     words = content.routing().get("red_flag_reasons") or {}
+    if sig.CANCER_FEVER in reasons:
+        # a temperature during cancer treatment: the cancer team now, before any hair reason
+        say(dispatcher, "cancer_fever", custom={"kind": "urgent_care"})
+        reasons = [r for r in reasons if r != sig.CANCER_FEVER]
+        if not reasons:
+            return
+    if set(reasons) & SAME_DAY_REASONS:
+        # pus on the scalp: a doctor today, said first and not followed by "make an
+        # appointment" for the same signs (only other reasons get the routine answer)
+        say(dispatcher, "red_flag_same_day", custom={"kind": "urgent_care"})
+        reasons = [r for r in reasons if r not in SAME_DAY_REASONS]
+        if not reasons:
+            return
     named = [words[r] for r in reasons if r in words] or [words.get("scalp_symptoms", "")]
     say(dispatcher, "red_flag", reasons=join_words(named))
-    if set(reasons) & SAME_DAY_REASONS:
-        # pus on the scalp, or hair loss with a fever: today, not a routine appointment
-        say(dispatcher, "red_flag_same_day", custom={"kind": "urgent_care"})
 
 
 # A past illness the answer is about ("I had covid in January, now my hair falls out":

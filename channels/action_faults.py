@@ -12,7 +12,12 @@ when the REST channel is loaded into Rasa's process) wraps ``RemoteAction.run`` 
   after it rejected itself, are skipped rather than waited for): the turn ends normally, the tracker is saved, and the next message is
   handled as usual (a questionnaire asks its question again);
 - ``ActionExecutionRejection`` (an action declining to run, part of how forms work)
-  passes through unchanged.
+  passes through unchanged;
+- the session start (``action_session_start``, the first action of every new
+  conversation) is done here instead, with the same disclosure, so a visitor who
+  starts a conversation while the action server is down still gets it, and the turn
+  goes on: the emergency answer, a fixed response of the domain, still reaches
+  someone whose first message is an emergency.
 
 The warning names the action and the kind of failure only, never what the visitor
 wrote.
@@ -26,7 +31,8 @@ from collections import OrderedDict
 from typing import Any, List, Optional, Tuple
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
 from channels import content
 
@@ -35,6 +41,7 @@ logger = logging.getLogger(__name__)
 TIMEOUT_ENV = "MESOGUIDE_ACTION_TIMEOUT"
 DEFAULT_TIMEOUT = 5.0
 APOLOGY_KEY = "assistant_unavailable"
+DISCLOSURE_KEY = "disclosure"
 MARK = "mesoguide_fault"
 _GUARD_FLAG = "_mesoguide_guarded"
 
@@ -50,6 +57,12 @@ def action_timeout(env=None) -> float:
 
 def apology_event() -> BotUttered:
     return BotUttered(content.message(APOLOGY_KEY), metadata={MARK: APOLOGY_KEY})
+
+
+def session_start_events() -> List[Any]:
+    """What actions/session.py's session start returns (the disclosure, a new session,
+    then listening), made here when the action server cannot."""
+    return [BotUttered(content.message(DISCLOSURE_KEY)), SessionStarted(), ActionExecuted(ACTION_LISTEN_NAME)]
 
 
 _failed_turns: "OrderedDict[Tuple[Any, Any], bool]" = OrderedDict()
@@ -99,6 +112,11 @@ def install(timeout: Optional[float] = None) -> None:
             kind = f"no answer within {guarded_run.timeout:g} s"
         except Exception as exc:  # noqa: BLE001 - any failure of the call gets the apology
             kind = f"failed ({type(exc).__name__})"
+        if self.name() == ACTION_SESSION_START_NAME:
+            # a new conversation: the disclosure and a new session without the action
+            # server; the visitor's message is then handled (an emergency answered)
+            logger.warning("custom action %s %s: the session starts without it", self.name(), kind)
+            return session_start_events()
         logger.warning("custom action %s %s: the visitor gets the '%s' message", self.name(), kind, APOLOGY_KEY)
         _failed_turns[turn] = True
         while len(_failed_turns) > MAX_FAILED_TURNS:

@@ -305,6 +305,10 @@ def choose_action(
         # session?": the price, not the story's topic (the clinic's answer on prices)
         if intent not in PRICE_KEEPS and sig.asks_price(entities, text):
             return ACTION_PRICE
+        # "he's been on finasteride for 5 years. How much does a course cost?": the
+        # price asked, not the story's medicine (the rule's price answer)
+        if intent == "ask_price" and sig.asks_price(entities, text):
+            return None
         # a message that names a topic or a treatment of the terminology is about it,
         # whatever words surround the term (not "iron", "volume", "flu": too general)
         in_domain = (signals or {}).get("in_domain", True) or bool(

@@ -44,6 +44,10 @@ NEEDS_LOSS_CONTEXT = {"child", "body_hair_loss", "systemic"}
 # A reason added when infection signs appear without an injection: a scalp
 # infection is for a doctor.
 SCALP_INFECTION = "scalp_infection"
+# A temperature during chemotherapy or other cancer treatment (the visitor's or a
+# relative's): the cancer team's 24-hour line at once (NICE CG151), whether or not hair
+# loss is named.
+CANCER_FEVER = "cancer_fever"
 # An itchy scalp is a question about the treatment's claims on its own; with hair loss
 # it is a reason to see a doctor (NHS: hair loss with a scalp that burns or itches).
 ITCHY_SCALP = "itchy_scalp"
@@ -433,7 +437,9 @@ _COMBINE = re.compile(
     r"on top of|(meso\w*|injections?|sessions?) with|with (my |the |your )?(meso\w*|injections?|sessions?)|"
     r"(after|before|since|following) (my |the |a |having |each )?(meso\w*|injections?|sessions?|treatments?)|"
     r"while (i'?m |i am )?(doing|having|getting|on) (the |my )?(meso\w*|injections?|sessions?)|"
-    r"during (my |the |a )?(meso\w*|course of (meso\w*|injections?)))\b",
+    r"during (my |the |a )?(meso\w*|course of (meso\w*|injections?))|"
+    # "I'm on minoxidil, can I do meso too?"
+    r"(meso\w*|injections?|sessions?) (too|as well)|also (do|have|get|try) (meso\w*|the injections?))\b",
     re.IGNORECASE,
 )
 COMBINABLE_TOPICS = OTHER_TREATMENT_TOPICS | {"drug_mesotherapy"}
@@ -456,9 +462,15 @@ def combined_with(entities: Iterable[Dict[str, Any]], text: str) -> Optional[Dic
         return None
     if PREPARATION in affirmed(entities, TOPIC_ENTITY):
         return None  # "should I stop finasteride before my session?": getting ready for one
-    asked_part = " ".join(text[start:end] for start, end in question_spans(text)) or text
+    spans = question_spans(text)
+    asked_part = " ".join(text[start:end] for start, end in spans) or text
     if _COMPARE.search(asked_part):
         return None  # "what's the difference between minoxidil and mesotherapy?": a comparison
+    if spans and not any(_inside(e, spans) for e in others) and any(
+            e.get("entity") == TOPIC_ENTITY and not e.get("role") and _inside(e, spans) for e in entities):
+        # "I've been on finasteride a year. I booked meso. Can I wash my hair the same day
+        # after the injections?": the story's medicine; the question asks its own topic
+        return None
     return others[0]
 
 
@@ -473,6 +485,11 @@ _PRICE_ASK = re.compile(r"\b(how much (does|do|would|will|is|are|for|to)\b|costs
                         r"afford|pay for|charge[sd]?\b|payment plans?|finance)", re.IGNORECASE)
 
 
+# "how much does the injection actually hurt?": how much pain, not what it costs
+_HOW_MUCH_HURT = re.compile(r"\bhow much\b(?![^.?!]*\b(costs?|price|pay|fees?|charge)\b)[^.?!]*\b(hurt\w*|pain\w*|sting\w*|ache\w*|sore)\b",
+                            re.IGNORECASE)
+
+
 def asks_price(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """A sentence that asks (a "?" or a question word first) names a price word and a
     treatment or session word, and no topic of the terminology is named in it."""
@@ -481,7 +498,7 @@ def asks_price(entities: Iterable[Dict[str, Any]], text: str) -> bool:
                                      if m.group(0).strip().lower().startswith(QUESTION_START)]
     for start, end in spans:
         sentence = text[start:end]
-        if _PRICE_ASK.search(sentence) and (_TREATMENT_WORD.search(sentence) or re.search(
+        if _PRICE_ASK.search(sentence) and not _HOW_MUCH_HURT.search(sentence) and (_TREATMENT_WORD.search(sentence) or re.search(
                 r"\b(course|prp|transplant)\b", sentence, re.IGNORECASE)) and not any(
                 e.get("entity") == TOPIC_ENTITY and _inside(e, [(start, end)]) for e in entities or []):
             return True
@@ -528,9 +545,12 @@ def compared(entities: Iterable[Dict[str, Any]], text: str, sides: Dict[str, Ite
     if len(order) < 2 or affirmed(entities, "condition") or AFTER_PROCEDURE.search(text):
         return []  # (the weeks after a transplant are that treatment's question)
     side_topics = {m.split(":", 1)[1] for m in side_of if m.startswith(TOPIC_ENTITY + ":")}
-    if set(topics(entities, text)) - side_topics - COMPARISON_TOPICS:
-        return []
     spans = question_spans(text) or ([(0, len(text))] if asked(text) or len(text.split()) <= _SHORT_HEADING else [])
+    # a topic of the story ("it's a pain to apply every day. Is meso better than
+    # minoxidil?") does not make the question about it; one in the question does
+    asked_entities = [e for e in entities if not isinstance(e.get("start"), int) or _inside(e, spans)] if spans else entities
+    if set(topics(asked_entities, text)) - side_topics - COMPARISON_TOPICS:
+        return []
     asking = " ".join(text[start:end] for start, end in spans)
     if _OTHER_ASPECT.search(asking):
         return []
@@ -729,7 +749,8 @@ PAST_CONDITIONS = {"tumour", "infection"}
 # An infection is over only when told so in strong words ("two years ago", "fully cleared"):
 # "an infection I had last week" may not be.
 _PAST_INFECTION = re.compile(r"\b((\w+ )?(years|months) ago|cleared( up)?|fully healed|healed|cured|resolved|"
-                             r"treated and|all gone|went away)\b", re.IGNORECASE)
+                             r"treated and|all gone|went away|last (year|summer|winter|spring|autumn|fall)|sorted( it| out)?|"
+                             r"got rid of it|long ago|in (19|20)\d\d|as a (kid|child|teenager))\b", re.IGNORECASE)
 _PAST = re.compile(r"\b(had|have had|history of|used to have|recovered from|survived|survivor|was treated|"
                    r"was diagnosed|finished (my )?(chemo\w*|treatment|radiotherapy)|in remission|all clear|"
                    r"(years|months) ago|cured)\b", re.IGNORECASE)
@@ -994,6 +1015,29 @@ def about_losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
             or bool(LOSS_FLAGS & set(not_negated(entities, RED_FLAG_ENTITY))))
 
 
+# Cancer treatment now, and a temperature told now ("on chemo and my temp is 38.4",
+# "my partner is having chemotherapy and has a fever tonight").
+_CANCER_TREATMENT = re.compile(r"\b(chemo\w*|radiotherapy|radiation (therapy|treatment)|immunotherapy|"
+                               r"cancer (treatment|drugs?|medicines?)|oncolog\w*)\b", re.IGNORECASE)
+_TEMPERATURE = re.compile(r"\b(fever\w*|temperature|temp|shiver\w*|chills|rigou?rs|hot and cold|3[89](\.\d)?\s*(°|º|degrees|c\b)|"
+                          r"10[0-4](\.\d)?\s*(°|º|degrees|f\b))", re.IGNORECASE)
+_TEMPERATURE_FINE = re.compile(r"\b(temp|temperature)\s+(is|was|has been)\s+(normal|fine|ok|okay|good)\b|\bno (fever|temperature)\b",
+                               re.IGNORECASE)
+
+
+def cancer_fever(text: str) -> bool:
+    """A temperature told with a cancer treatment that is not long over, and not asked
+    as a what-if ("what if I get a fever during chemo?")."""
+    text = text or ""
+    if is_hypothetical(text) or _TEMPERATURE_FINE.search(text) or not _TEMPERATURE.search(text):
+        return False
+    for m in _CANCER_TREATMENT.finditer(text):
+        clause = _clause_at(text, m.start())  # "I had chemo 10 years ago and ..., now shedding"
+        if not (_PAST_MARK.search(clause) and not _NOW.search(clause)):
+            return True
+    return False
+
+
 def safety_route(
     entities: Iterable[Dict[str, Any]], signals: Optional[Dict[str, Any]], text: str
 ) -> Tuple[Optional[str], List[str]]:
@@ -1013,6 +1057,9 @@ def safety_route(
             return COMPLICATION, ["systemic"]
 
     reasons: List[str] = []
+    if cancer_fever(text):
+        reasons.append(CANCER_FEVER)
+        flags = [f for f in flags if f != "systemic"]  # the fever is said there, more urgently
     if asks_if_treatment_causes(text):
         flags = []  # "can mesotherapy cause bald patches?": the side effects answer it
     for flag in flags:

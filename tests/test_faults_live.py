@@ -77,9 +77,9 @@ def assert_no_visitor_text_in_logs(stack):
 
 def test_the_action_server_down_gets_the_apology_at_once_and_the_questions_go_on(stack):
     sender = start_screening(stack)
-    # two conversations already under way (a new one starts with the action server's
-    # session start, which then fails: the apology, which names the emergency number)
+    # two conversations already under way, and one that starts while the server is down
     crisis_sender, chest_sender = new_sender(stack.rasa_url), new_sender(stack.rasa_url)
+    new_crisis_sender = new_sender(stack.rasa_url)
     for other in (crisis_sender, chest_sender):
         say(stack, other, "hello")
     stack.stop("actions")
@@ -95,6 +95,13 @@ def test_the_action_server_down_gets_the_apology_at_once_and_the_questions_go_on
         assert crisis in reply and plain not in reply, reply
         reply, _ = say(stack, chest_sender, f"I have chest pain {SENTINEL}-chest")
         assert plain in reply and crisis not in reply, reply
+        # a conversation whose first message comes while the server is down: the session
+        # starts without it (channels/action_faults.py), with the disclosure, and the
+        # emergency answer follows, not the apology in their place (the apology may come
+        # after it, for the crisis line the action server would have added)
+        reply, _ = say(stack, new_crisis_sender, f"I don't want to live anymore {SENTINEL}-new")
+        assert reply.startswith(content.message("disclosure")) and crisis in reply, reply
+        assert apology() not in reply or reply.index(crisis) < reply.index(apology()), reply
     finally:
         stack.start("actions")
     reply, _ = say(stack, sender, "no")

@@ -384,9 +384,16 @@ def test_signs_of_an_infection_on_the_scalp_get_a_doctor_today_not_a_routine_app
                   entities=[entity("red_flag", "scalp_infection")], signals=PLAIN)
     messages, _ = run(ActionRedFlag(), trk)
     same_day = content.messages()["red_flag_same_day"]["text"].split("{")[0].strip()
-    assert "doctor or dermatologist" in messages[0]["text"]
-    assert messages[1]["text"].startswith(same_day[:40]) and "today" in messages[1]["text"]
-    assert messages[1].get("custom") == {"kind": "urgent_care"}
+    assert messages[0]["text"].startswith(same_day[:40]) and "today" in messages[0]["text"]
+    assert messages[0].get("custom") == {"kind": "urgent_care"}
+    # (no routine "make an appointment" for the same signs after "today")
+    assert "make an appointment" not in texts(messages)
+    # another red flag beside them still gets its routine answer after the same-day one
+    trk = tracker("pus on my scalp and bald patches", "describe_hair_loss",
+                  entities=[entity("red_flag", "scalp_infection"), entity("red_flag", "patchy_loss")], signals=PLAIN)
+    messages, _ = run(ActionRedFlag(), trk)
+    assert messages[0]["text"].startswith(same_day[:40])
+    assert content.routing()["red_flag_reasons"]["patchy_loss"] in messages[1]["text"]
     # bald patches alone: a routine appointment is right, no same-day line
     trk = tracker("bald patches", "describe_hair_loss", entities=[entity("red_flag", "patchy_loss")], signals=PLAIN)
     messages, _ = run(ActionRedFlag(), trk)
@@ -565,3 +572,17 @@ def test_an_answer_that_already_warns_of_the_condition_gets_no_second_note(topic
     assert content.knowledge_entries()[topic]["answer"].strip() in said
     note = content.messages()["condition_note"]["text"].split("{")[0]
     assert note not in said
+
+
+def test_a_temperature_during_cancer_treatment_gets_the_cancer_team_at_once_not_a_routine_appointment(sqlite_url):
+    trk = tracker("my partner is on chemotherapy and has a temperature of 38.4 tonight, will her hair grow back?",
+                  "describe_hair_loss", entities=[entity("red_flag", "systemic")], signals=PLAIN)
+    messages, _ = run(ActionRedFlag(), trk)
+    first = messages[0]["text"]
+    assert first.startswith(" ".join(content.messages()["cancer_fever"]["text"].split("{")[0].split()))
+    assert "24-hour" in first and "make an appointment" not in texts(messages)
+    assert messages[0].get("custom") == {"kind": "urgent_care"}
+    assert content.routing()["red_flag_reasons"]["systemic"] not in texts(messages)
+    with db.session_scope() as session:
+        rows = session.execute(select(SafetyEvent.kind, SafetyEvent.detail)).all()
+    assert rows == [("red_flag", "cancer_fever")]

@@ -14,7 +14,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -67,8 +67,8 @@ def guarded():
     action_faults.uninstall()
 
 
-def run(url, tracker=None):
-    action = RemoteAction("action_x", EndpointConfig(url))
+def run(url, tracker=None, name="action_x"):
+    action = RemoteAction(name, EndpointConfig(url))
     tracker = tracker or DialogueStateTracker.from_events("v", [UserUttered("sentinel text")])
     started = time.monotonic()
     events = asyncio.run(action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator({}), tracker, Domain.empty()))
@@ -89,6 +89,17 @@ def test_a_down_action_server_gets_the_apology_at_once(guarded, caplog):
     events, took = run(f"http://127.0.0.1:{free_port()}/webhook")
     assert [e.text for e in events] == [apology()] and isinstance(events[0], BotUttered)
     assert took < 2 and "action_x failed" in caplog.text and "sentinel" not in caplog.text
+
+
+def test_a_new_conversation_starts_with_the_disclosure_when_the_action_server_is_down(guarded, caplog):
+    # no apology in its place: the session starts, and the visitor's first message is then
+    # handled (an emergency gets the domain's fixed answer, tests/test_faults_live.py)
+    events, took = run(f"http://127.0.0.1:{free_port()}/webhook", DialogueStateTracker.from_events("v", []),
+                       name="action_session_start")
+    assert [type(e) for e in events] == [BotUttered, SessionStarted, ActionExecuted]
+    assert events[0].text == content.message("disclosure") and events[2].action_name == "action_listen"
+    assert apology() not in [getattr(e, "text", None) for e in events]
+    assert took < 2 and "session starts without it" in caplog.text
 
 
 def test_a_slow_action_server_gets_the_apology_after_the_timeout(guarded, server):

@@ -171,12 +171,12 @@ def test_cancer_treatment_and_supplements_get_their_own_answer(analyser, text, i
     assert topics_of(analyser, text)[0] in ("cancer_treatment", "supplements")
 
 
-def test_a_fever_during_chemotherapy_is_a_red_flag_even_when_clumps_are_explained(analyser):
+def test_a_fever_during_chemotherapy_is_the_cancer_teams_at_once_even_when_clumps_are_explained(analyser):
     for text in ("I'm on chemo and have a fever, my hair comes out in clumps",
                  "since starting chemo my hair comes out in clumps and I have a fever"):
         entities, signals = parse(analyser, text)
         found, reasons = sig.safety_route(entities, signals, text)
-        assert found == sig.RED_FLAG and "systemic" in reasons, text
+        assert found == sig.RED_FLAG and sig.CANCER_FEVER in reasons, text
 
 
 @pytest.mark.parametrize("text", [
@@ -206,3 +206,105 @@ def test_an_unsure_out_of_scope_guess_about_mesotherapy_asks_which_topic(analyse
 def test_is_it_too_late_to_try_anything_asks_for_the_options(analyser):
     text = "I'm 55 and my hair has been thinning for ten years. My mother was the same. Is it too late for me to try anything?"
     assert topics_of(analyser, text) == ["treatment_options"]
+
+
+# --- a black-box safety review of this session's changes (2026-12-06) -------------------
+
+@pytest.mark.parametrize("text", [
+    "im on chemo for breast cancer and losing my hair, tonight i have 38.7 temperature, can meso help regrow it later?",
+    "Im having chemo and my temp is 38 and shivery, when is it ok to start biotin?",
+    "my partner is on chemotherapy and has a temperature of 38.4 tonight, will her hair grow back?",
+    "on chemo, fever 39 since this morning, is it normal for my scalp to hurt where hair fell out?",
+])
+def test_a_temperature_during_cancer_treatment_goes_to_the_cancer_team_at_once(analyser, text):
+    entities, signals = parse(analyser, text)
+    found, reasons = sig.safety_route(entities, signals, text)
+    assert found == sig.RED_FLAG and sig.CANCER_FEVER in reasons, text
+    assert decide(analyser, text, "describe_hair_loss") == "action_red_flag"
+
+
+@pytest.mark.parametrize("text", [
+    "on chemo, temp is normal, when will my hair fall out?",
+    "I had chemo 10 years ago and had covid with a high fever last month, now shedding",
+    "does hair grow back after chemotherapy?",
+])
+def test_cancer_treatment_without_a_temperature_now_is_no_cancer_fever(analyser, text):
+    entities, signals = parse(analyser, text)
+    assert sig.CANCER_FEVER not in sig.safety_route(entities, signals, text)[1], text
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Quick q - can I wear a cap tomorrow? also my chest feels really tight and heavy since lunch", "emergency"),
+    ("cant stop thinking about hurting myself because of my bald spot. how many sessions would i need", "self_harm"),
+    ("im so done with everything, ive got pills saved up. anyway does biotin help hair", "self_harm"),
+])
+def test_emergencies_beside_an_ordinary_question_are_emergencies(analyser, text, kind):
+    entities, _ = parse(analyser, text)
+    signs = [e for e in entities if e["entity"] == "emergency_sign" and e.get("role") != "negated"]
+    assert kind in [e["value"] for e in signs], text
+
+
+# --- a black-box review of stories with a question (2026-12-06) ---------------------------
+
+def test_how_much_it_hurts_is_no_price_question():
+    assert not sig.asks_price([], "I'm terrified of needles. How much does the scalp injection actually hurt?")
+    assert sig.asks_price([], "How much does the scalp injection cost?")
+    assert sig.asks_price([], "how much does a session cost, and does it hurt?")
+
+
+def test_a_price_asked_beside_a_medicine_of_the_story_is_the_price(analyser):
+    text = "My husband wants to do it too, he's been using finasteride for 5 years. How much does a course cost at your clinic?"
+    assert decide(analyser, text, "ask_price", 1.0) is None  # the rule's price answer
+
+
+def test_a_medicine_of_the_story_is_no_combination_when_the_question_asks_aftercare(analyser):
+    text = ("my dermatologist put me on finasteride last year and it helped a bit. I booked meso next week. "
+            "can I wash my hair the same day after the injections?")
+    entities, _ = parse(analyser, text)
+    assert sig.combined_with(entities, text) is None
+    assert decide(analyser, text, "report_complication", 0.8) == "action_answer_topic"
+    # asked in the question, it stays the combination
+    text = "I booked meso next week. Can I keep using finasteride with the injections?"
+    entities, _ = parse(analyser, text)
+    assert sig.combined_with(entities, text) is not None
+
+
+def test_a_topic_of_the_story_does_not_block_the_comparison_asked(analyser):
+    from contentfiles import comparison_sides
+    text = ("I've been on minoxidil 5% for a year, it's a pain to apply every day and makes my hair greasy. "
+            "Is mesotherapy better than minoxidil?")
+    entities, _ = parse(analyser, text)
+    assert sig.compared(entities, text, comparison_sides()) == ["minoxidil", "mesotherapy"]
+    # pain asked of the two is still the pain question
+    text = "which hurts less, PRP or meso?"
+    entities, _ = parse(analyser, text)
+    assert sig.compared(entities, text, comparison_sides()) == []
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("I paid 900 euros for 6 sessions elsewhere and saw nothing. How long are people supposed to wait before seeing results?",
+     "results_timeline"),
+    ("I saw a before/after on instagram with a massive difference after just 1 session. Is that realistic?",
+     "results_timeline"),
+    ("when will I see something", "results_timeline"),
+    ("how many times do I have to come", "session_length"),
+])
+def test_everyday_wordings_name_their_topic(analyser, text, topic):
+    assert topic in topics_of(analyser, text), text
+
+
+@pytest.mark.parametrize("text, past", [
+    ("i had an infection in my toe last year, antibiotics sorted it. does that matter?", True),
+    ("I have a chest infection at the moment, can I still come on Friday?", False),
+])
+def test_an_infection_told_as_over_is_past(analyser, text, past):
+    entities, _ = parse(analyser, text)
+    infection = next(e for e in entities if e.get("value") == "infection")
+    assert sig.told_as_past(infection, text) is past
+
+
+def test_meso_too_beside_a_medicine_is_the_combination(analyser):
+    text = "I'm on minoxidil, can I do meso too?"
+    entities, _ = parse(analyser, text)
+    assert sig.combined_with(entities, text) is not None
+    assert decide(analyser, text, "ask_alternatives", 0.9) == "action_other_treatment"
