@@ -1019,8 +1019,8 @@ def about_losing_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
 # "my partner is having chemotherapy and has a fever tonight").
 _CANCER_TREATMENT = re.compile(r"\b(chemo\w*|radiotherapy|radiation (therapy|treatment)|immunotherapy|"
                                r"cancer (treatment|drugs?|medicines?)|oncolog\w*)\b", re.IGNORECASE)
-_TEMPERATURE = re.compile(r"\b(fever\w*|temperature|temp|shiver\w*|chills|rigou?rs|hot and cold|3[89](\.\d)?\s*(°|º|degrees|c\b)|"
-                          r"10[0-4](\.\d)?\s*(°|º|degrees|f\b))", re.IGNORECASE)
+_TEMPERATURE = re.compile(r"\b(fever\w*|temperature|temp|shiver\w*|chills|rigou?rs|hot and cold)\b|"
+                          r"\b(3[89](\.\d)?|10[0-4](\.\d)?)\s*(°|º|degrees\b|c\b|f\b)", re.IGNORECASE)
 _TEMPERATURE_FINE = re.compile(r"\b(temp|temperature)\s+(is|was|has been)\s+(normal|fine|ok|okay|good)\b|\bno (fever|temperature)\b",
                                re.IGNORECASE)
 
@@ -1029,11 +1029,12 @@ def cancer_fever(text: str) -> bool:
     """A temperature told with a cancer treatment that is not long over, and not asked
     as a what-if ("what if I get a fever during chemo?")."""
     text = text or ""
-    if is_hypothetical(text) or _TEMPERATURE_FINE.search(text) or not _TEMPERATURE.search(text):
+    if not any(not (_PAST_MARK.search(clause) and not _NOW.search(clause))  # "chemo 10 years ago and ..., now"
+               for clause in (_clause_at(text, m.start()) for m in _CANCER_TREATMENT.finditer(text))):
         return False
-    for m in _CANCER_TREATMENT.finditer(text):
-        clause = _clause_at(text, m.start())  # "I had chemo 10 years ago and ..., now shedding"
-        if not (_PAST_MARK.search(clause) and not _NOW.search(clause)):
+    for m in _TEMPERATURE.finditer(text):
+        sentence = _sentence_at(text, m.start())  # (an "if" in another sentence changes nothing)
+        if not is_hypothetical(sentence) and not _TEMPERATURE_FINE.search(sentence):
             return True
     return False
 

@@ -215,6 +215,7 @@ def test_is_it_too_late_to_try_anything_asks_for_the_options(analyser):
     "Im having chemo and my temp is 38 and shivery, when is it ok to start biotin?",
     "my partner is on chemotherapy and has a temperature of 38.4 tonight, will her hair grow back?",
     "on chemo, fever 39 since this morning, is it normal for my scalp to hurt where hair fell out?",
+    "I'm on chemo and have a fever of 38.5. If I have mesotherapy later, will it help my hair?",
 ])
 def test_a_temperature_during_cancer_treatment_goes_to_the_cancer_team_at_once(analyser, text):
     entities, signals = parse(analyser, text)
@@ -227,6 +228,8 @@ def test_a_temperature_during_cancer_treatment_goes_to_the_cancer_team_at_once(a
     "on chemo, temp is normal, when will my hair fall out?",
     "I had chemo 10 years ago and had covid with a high fever last month, now shedding",
     "does hair grow back after chemotherapy?",
+    "chemo hair loss is temporary, right?",
+    "what if I get a fever during chemo, will my hair still fall out?",
 ])
 def test_cancer_treatment_without_a_temperature_now_is_no_cancer_fever(analyser, text):
     entities, signals = parse(analyser, text)
