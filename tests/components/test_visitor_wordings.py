@@ -238,6 +238,7 @@ def test_cancer_treatment_without_a_temperature_now_is_no_cancer_fever(analyser,
 
 @pytest.mark.parametrize("text, kind", [
     ("Quick q - can I wear a cap tomorrow? also my chest feels really tight and heavy since lunch", "emergency"),
+    ("can i wash my hair tonight? my chest is tight and it hurts since the session", "emergency"),
     ("cant stop thinking about hurting myself because of my bald spot. how many sessions would i need", "self_harm"),
     ("im so done with everything, ive got pills saved up. anyway does biotin help hair", "self_harm"),
 ])
