@@ -43,26 +43,22 @@ def red_flag_reasons(tracker: Tracker) -> List[str]:
     return reasons if route == sig.RED_FLAG else []
 
 
-# Red flags that cannot wait for a routine appointment (signals.py reasons).
-SAME_DAY_REASONS = {sig.SCALP_INFECTION}
+# Red flags that cannot wait for a routine appointment (signals.py reasons), with the
+# message said first for them, before and instead of "make an appointment": a
+# temperature during cancer treatment (the cancer team now), signs of an infection on
+# the scalp (a doctor today).
+URGENT_FIRST = {sig.CANCER_FEVER: "cancer_fever", sig.SCALP_INFECTION: "red_flag_same_day"}
 
 
 def send_red_flag(dispatcher: CollectingDispatcher, reasons: List[str]) -> None:
     """The "see a doctor" answer naming ``reasons`` (red_flag concept ids)."""
     words = content.routing().get("red_flag_reasons") or {}
-    if sig.CANCER_FEVER in reasons:
-        # a temperature during cancer treatment: the cancer team now, before any hair reason
-        say(dispatcher, "cancer_fever", custom={"kind": "urgent_care"})
-        reasons = [r for r in reasons if r != sig.CANCER_FEVER]
-        if not reasons:
-            return
-    if set(reasons) & SAME_DAY_REASONS:
-        # pus on the scalp: a doctor today, said first and not followed by "make an
-        # appointment" for the same signs (only other reasons get the routine answer)
-        say(dispatcher, "red_flag_same_day", custom={"kind": "urgent_care"})
-        reasons = [r for r in reasons if r not in SAME_DAY_REASONS]
-        if not reasons:
-            return
+    for reason, key in URGENT_FIRST.items():
+        if reason in reasons:
+            say(dispatcher, key, custom={"kind": "urgent_care"})
+    reasons = [r for r in reasons if r not in URGENT_FIRST]
+    if not reasons:
+        return  # (only the other reasons get the routine answer)
     named = [words[r] for r in reasons if r in words] or [words.get("scalp_symptoms", "")]
     say(dispatcher, "red_flag", reasons=join_words(named))
 

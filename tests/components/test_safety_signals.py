@@ -963,11 +963,21 @@ def test_heavy_shedding_told_of_a_partner_is_a_red_flag(analyser):
     assert route(analyser, text) == (sig.RED_FLAG, ["sudden_loss"])
 
 
-def test_an_infection_told_as_over_is_told_as_past(analyser):
+@pytest.mark.parametrize("text, past", [
+    ("Two years ago I had a scalp infection that was treated and fully cleared. Does that stop me from getting meso now?",
+     True),
+    ("i had an infection in my toe last year, antibiotics sorted it. does that matter?", True),
+    ("I have a chest infection at the moment, can I still come on Friday?", False),
+])
+def test_an_infection_told_as_over_is_told_as_past(analyser, text, past):
+    entities, _ = parse(analyser, text)
+    infection = next(e for e in entities if e["entity"] == "condition" and e["value"] == "infection")
+    assert sig.told_as_past(infection, text) is past
+
+
+def test_the_sentence_of_an_infection_told_as_over_is_left_out_and_one_since_last_week_is_not(analyser):
     text = "Two years ago I had a scalp infection that was treated and fully cleared. Does that stop me from getting meso now?"
     entities, _ = parse(analyser, text)
-    infection = next(e for e in entities if e["entity"] == "condition")
-    assert sig.told_as_past(infection, text)
     assert sig.without_past_conditions(entities, text).strip() == "Does that stop me from getting meso now?"
     text = "I have a scalp infection since last week, can I still have my session?"
     entities, _ = parse(analyser, text)

@@ -297,16 +297,6 @@ def test_everyday_wordings_name_their_topic(analyser, text, topic):
     assert topic in topics_of(analyser, text), text
 
 
-@pytest.mark.parametrize("text, past", [
-    ("i had an infection in my toe last year, antibiotics sorted it. does that matter?", True),
-    ("I have a chest infection at the moment, can I still come on Friday?", False),
-])
-def test_an_infection_told_as_over_is_past(analyser, text, past):
-    entities, _ = parse(analyser, text)
-    infection = next(e for e in entities if e.get("value") == "infection")
-    assert sig.told_as_past(infection, text) is past
-
-
 def test_meso_too_beside_a_medicine_is_the_combination(analyser):
     text = "I'm on minoxidil, can I do meso too?"
     entities, _ = parse(analyser, text)
