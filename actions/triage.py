@@ -3,6 +3,8 @@ that need a doctor. The decision rules are in ``triage_outcome`` (medical logic,
 kept in code with tests); the words visitors use are in data/content/triage.yml."""
 from __future__ import annotations
 
+import re
+
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -61,14 +63,23 @@ def negation_words() -> List[str]:
     return content.negation_cues()
 
 
+def _without_phrases(text: str, phrases: List[str]) -> str:
+    """``text`` with every whole-word occurrence of ``phrases`` (any case) left out."""
+    for phrase in sorted(phrases, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", text, flags=re.IGNORECASE)
+    return text
+
+
 def _from_text(text: str) -> Dict[str, str]:
     """Answers that typed words give, whatever question was asked."""
     words = content.triage_words()
     values: Dict[str, str] = {}
     negated = contains_phrase(text, negation_words())
-    pattern = _keyword(text, words["pattern"], ["patches", "temples_crown", "top_thinning", "diffuse"])
+    # "on HRT patches now": another thing's word, not where the hair goes
+    pattern_text = _without_phrases(text, words.get("not_pattern") or [])
+    pattern = _keyword(pattern_text, words["pattern"], ["patches", "temples_crown", "top_thinning", "diffuse"])
     if pattern == "patches" and negated:  # "no bald patches, it thins on top"
-        pattern = _keyword(text, words["pattern"], ["temples_crown", "top_thinning", "diffuse"])
+        pattern = _keyword(pattern_text, words["pattern"], ["temples_crown", "top_thinning", "diffuse"])
     if pattern:
         values["tr_pattern"] = pattern
     onset = _keyword(text, words["onset"], ["sudden", "gradual"])

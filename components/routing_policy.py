@@ -335,7 +335,8 @@ def choose_action(
         and not sig.asks_if_condition_matters(entities, text)
         # "can I return to normal activities right away?": a question about the time
         # after a session, in words that are that topic's own phrase
-        and not (named_topics & SESSION_AFTER_TOPICS and not sig.treated_elsewhere(text)
+        # (the topics asked: "Accutane's serious side effects" are not the injections')
+        and not (set(topics) & SESSION_AFTER_TOPICS and not sig.treated_elsewhere(text)
                  and not sig.other_treatment(entities))
     )
     # "does it protect from stress?" asks about an advertised claim, not about stress

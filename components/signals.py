@@ -75,7 +75,9 @@ _HYPOTHETICAL = re.compile(
     r"\b(can|could|does|do|will|would|might|may|is it possible)\s+"
     r"(it|mesotherapy|meso|this|that|the|injections?|treatments?|sessions?|you|i|one|people|someone)\b"
     r"[^.?!]{0,40}\b(cause|causes|get|give|lead|result|develop|happen|have)\b"
-    r"|\b(risks?|chances?|possib\w*|likely|how common|side effects?)\b",
+    r"|\b(risks?|chances?|possib\w*|likely|how common|how often|side effects?)\b"
+    # "are transplant infections common?", "what are the signs of an infection after it?"
+    r"|\b(are|is)\s+(\w+\s+){0,4}(common|rare|frequent|usual)(\s*[?.!]|\s*$|\s+(after|with|among|in|for)\b)|\b(what are the|the) (signs?|symptoms?) of\b",
     re.IGNORECASE,
 )
 _REPORT = re.compile(
@@ -252,7 +254,7 @@ STORY_TOPICS = {"treatment_options"}
 # "who should not have PRP?", "side effects of minoxidil") they would state mesotherapy's facts as that treatment's:
 # the treatment's own entry answers instead. (Aftercare, downtime and preparation stay:
 # their entries say "no study; ask the clinic", true whatever the treatment.)
-SESSION_TOPICS = {"pain", "results_timeline", "indications", "contraindications", "side_effects"}
+SESSION_TOPICS = {"pain", "results_timeline", "indications", "contraindications", "side_effects", "session_length"}
 # Topics that are other treatments with an entry of their own.
 OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
 # "What causes hair loss?", "does metformin cause hair loss?": the general answer on
@@ -383,9 +385,73 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         # "how long should I wait after mesotherapy before colouring?", "should I dye it
         # before or after?": the time after a session (the aftercare answer speaks of dye)
         found = ["aftercare" if t == PREPARATION else t for t in found if t != "aftercare"]
+    if not found and more_loss_since_sessions(entities, text):
+        # "I had three sessions and now my hair is shedding more than before": hair loss
+        # where the needles went in is a reported harm (the side effects answer says so)
+        found = [SIDE_EFFECTS]
     if not found and asks_if_condition_matters(entities, text):
         found = [CONTRAINDICATIONS]
+    elif CONTRAINDICATIONS not in found and condition_asked_in_question(entities, text):
+        # "... My hair is thin at the temples. I'm still breastfeeding. Can I have the
+        # injections while breastfeeding?": the question is whether the condition matters,
+        # not the story's topic (which follows it)
+        found = [CONTRAINDICATIONS] + found
     return question_first(entities, text, found)
+
+
+def condition_asked_in_question(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A sentence with a question mark names a health condition of the visitor's and the
+    treatment, and asks whether the condition matters for it ("can I have the injections
+    while breastfeeding?"), in a message that names no other treatment."""
+    entities = list(entities or [])
+    if other_treatment(entities):
+        return False
+    for start, end in question_spans(text or ""):
+        inside = [e for e in entities if _inside(e, [(start, end)])]
+        question = (text or "")[start:end]
+        # (the treatment named in that sentence: "I'm pregnant and my hair is falling
+        # out, is that a problem?" asks about the loss)
+        if affirmed(inside, "condition") and _ELIGIBILITY_ASK.search(question) and names_a_treatment(question):
+            return True
+    return False
+
+
+# "I'm worried that I may have bald spots ... in the future": a worry about later
+_WORRY_BEFORE = re.compile(r"\b(worried|worry|worrying|afraid|scared|fear|terrified|concerned|panicking)\b[^.?!]{0,30}"
+                           r"\b(may|might|will|could|'ll|going to|gonna|end up)\b[^.?!]{0,20}$", re.IGNORECASE)
+_LATER_AFTER = re.compile(r"^[^.?!]{0,60}\b(in the future|one day|some day|someday|eventually|later on|later in life|"
+                          r"when i'?m older|in a few years|by the time i'?m)\b", re.IGNORECASE)
+
+
+def _feared_later(text: str, mention: Dict[str, Any]) -> bool:
+    start, end = mention["start"], mention.get("end") or mention["start"]
+    return bool(_WORRY_BEFORE.search(text[max(0, start - 60):start]) and _LATER_AFTER.match(text[end:]))
+
+
+# "thinning rather than bald spots", "all over instead of in patches": a sign named to
+# say it is not the one seen
+_CONTRASTED = re.compile(r"\b(rather than|instead of|as opposed to)\s+(\w+\s+){0,2}$", re.IGNORECASE)
+
+
+# "shedding more than before", "it got worse", "started falling out": more loss than
+# before, not the same loss that did not stop ("still falling out after 4 sessions" asks
+# whether it works)
+_MORE_LOSS = re.compile(
+    r"\b(more than (before|usual|ever|it used to)|worse|more (hair|shedding|hairs)|"
+    r"(shed\w*|fall\w* out|falls? out|los\w*|thinn\w*) (\w+ )?more\b|increase\w*|"
+    r"(started|starting|began|begun) (to )?(shed|fall|thin|lose|come out)|"
+    r"(started|starting|began|begun) (shedding|falling|thinning|losing|coming out))",
+    re.IGNORECASE)
+
+
+def more_loss_since_sessions(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """Hair loss told as having grown since mesotherapy sessions ("since my second meso
+    session my hair falls out more"), with no other treatment named."""
+    entities = list(entities or [])
+    text = text or ""
+    treated = MESOTHERAPY in affirmed(entities, PROCEDURE_ENTITY) or bool(_OWN_SESSION.search(text))
+    return (treated and not other_treatment(entities) and losing_hair(entities, text)
+            and not is_hypothetical(text) and bool(_MORE_LOSS.search(text)))
 
 
 SIDE_EFFECTS = "side_effects"
@@ -416,7 +482,10 @@ _ELIGIBILITY_ASK = re.compile(
     r"(is it|is that) ((totally|really|completely|still|definitely) )?(ok|okay|fine|safe|alright|all right) to (still )?"
     r"(go ahead|go|keep|come)|go ahead with|(fine|ok|okay|safe|alright) for me|keep my appointment|"
     r"(can|could|should) (i|l) (still )?(start|begin|go ahead)|"
-    r"(can|could|may) (i|l) (still )?(have|get|do|book) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment))\b",
+    r"(can|could|may) (i|l) (still )?(have|get|do|book) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment)|"
+    # "can someone who had cancer have mesotherapy?", "can a woman on the pill get it?"
+    r"(can|could|may|should) (someone|somebody|anyone|people|a person|a woman|a man|women|men)( [\w']+){0,5} "
+    r"(have|get|do|undergo|try) (it|this|that|them|mesotherapy|meso|the \w+|scalp \w+|injections|treatment))\b",
     re.IGNORECASE,
 )
 
@@ -437,6 +506,8 @@ _COMBINE = re.compile(
     r"on top of|(meso\w*|injections?|sessions?) with|with (my |the |your )?(meso\w*|injections?|sessions?)|"
     r"(after|before|since|following) (my |the |a |having |each )?(meso\w*|injections?|sessions?|treatments?)|"
     r"while (i'?m |i am )?(doing|having|getting|on) (the |my )?(meso\w*|injections?|sessions?)|"
+    # "can I do mesotherapy while on finasteride?"
+    r"(meso\w*|injections?|sessions?) while (i'?m |i am |still |he'?s |she'?s )?(on|taking|using)|"
     r"during (my |the |a )?(meso\w*|course of (meso\w*|injections?))|"
     # "I'm on minoxidil, can I do meso too?"
     r"(meso\w*|injections?|sessions?) (too|as well)|also (do|have|get|try) (meso\w*|the injections?))\b",
@@ -476,7 +547,8 @@ def combined_with(entities: Iterable[Dict[str, Any]], text: str) -> Optional[Dic
 
 # Comparing two treatments, not combining them.
 _COMPARE = re.compile(r"\b(difference|differences|differ\w*|vs\.?|versus|better|worse|compared?|comparison|"
-                      r"instead of|rather than|same as|alternative to|which (one|is|should))\b", re.IGNORECASE)
+                      r"instead of|rather than|same as|alternative to|which (one|is|should)|"
+                      r"as (good|effective|strong|useful|powerful|successful) as)\b", re.IGNORECASE)
 
 
 # "... How much would a full course of scalp mesotherapy typically cost, roughly?": a
@@ -692,7 +764,7 @@ _FAINTING = re.compile(r"\b(faint\w*|pass\w* out|black\w* out|collaps\w*)\b", re
 _HABIT_BEFORE = re.compile(r"\b(tend to|usually|always|often|sometimes|near|nearly|almost|would i|will i|could i)\b"
                            r"[^.?!]{0,20}$", re.IGNORECASE)
 _HABIT_AFTER = re.compile(r"^\s*(once\s+)?((at|when|whenever|with|during|from|if i see|at the sight of)\s+"
-                          r"((a|an|the|my)\s+)?(the sight|the sight of|blood|needles?|injections?|jabs?|shots?|vaccines?|"
+                          r"((a|an|the|my|his|her)\s+)?((last|first|previous|recent|latest|old)\s+)?(the sight|the sight of|blood|needles?|injections?|jabs?|shots?|vaccines?|"
                           r"vaccinations?|the dentist|dentist|seeing)|after (giving|donating|having) blood)\b",
                           re.IGNORECASE)
 # "I fainted at a blood test in 2019", "I fainted once, years ago": fainting long over.
@@ -1085,6 +1157,10 @@ def safety_route(
             continue  # "the results of my transplant are patchy": uneven growth, no bald patch
         if flag == "total_loss" and _every_mention(entities, flag, lambda e: bool(_PART_OF_HEAD.match(text[e["end"]:]))):
             continue  # "completely bald on top", "a completely bald area": one part of the head, not all hair
+        if flag in ("patchy_loss", "total_loss") and _every_mention(entities, flag, lambda e: _feared_later(text, e)):
+            continue  # "worried that I may have bald spots in the future": a fear of later, none now
+        if _every_mention(entities, flag, lambda e: bool(_CONTRASTED.search(text[max(0, e["start"] - 40):e["start"]]))):
+            continue  # "gaps of thinning rather than bald spots": named to say it is not that
         if flag in RESOLVABLE_FLAGS and _resolved_long_ago(entities, flag, text):
             continue  # "a bald patch as a teenager, it grew back 20 years ago"
         if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)

@@ -160,6 +160,17 @@ def test_no_bald_patches_typed_is_not_a_patch_answer():
     assert slot_events(events).get("tr_pattern") == "top_thinning"
 
 
+@pytest.mark.parametrize("text", [
+    "I'm 55, on HRT patches now. My hair has lost so much volume all over",
+    "I did a patch test last week and my hair is thinning all over",
+])
+def test_another_things_patch_is_no_patchy_hair_loss(text):
+    trk = tracker(text, "describe_hair_loss")
+    _, events = run(ValidateTriageForm(), trk)
+    slots = slot_events(events)
+    assert slots.get("tr_pattern") == "diffuse" and "tr_patches" not in slots
+
+
 def test_intro_names_a_condition_told_with_the_story_for_the_doctor():
     text = "finished chemo last year for breast cancer and my hair came back thin, can I start meso now?"
     messages, _ = run(ActionTriageIntro(), tracker(text, "describe_hair_loss", entities=[entity("condition", "tumour")]))

@@ -303,6 +303,34 @@ def test_hypothetical_questions_are_not_reports():
     assert sig.is_hypothetical("can it cause pus?")
     assert sig.is_hypothetical("what if I get a fever after the injection?")
     assert not sig.is_hypothetical("I have pus since yesterday, can it be the injection?")
+    # how often a sign comes, or what its signs are: a question about the risk
+    assert sig.is_hypothetical("are transplant infections common?")
+    assert sig.is_hypothetical("what are the signs of an infection after the injections?")
+    assert not sig.is_hypothetical("is it common to get pus after a transplant? I have some now")
+    assert not sig.is_hypothetical("What are the common causes of pus on the head?")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Do I Have A Hair Transplant Infection?",
+        "my grafts look infected, what do I do?",
+        "I think the donor area infected, it's hot and I'm worried",
+        "is it common to get pus after a hair transplant? I have some now",
+    ],
+)
+def test_an_infection_after_a_transplant_told_as_now_reaches_a_doctor(analyser, text):
+    found, reasons = route(analyser, text)
+    assert found == sig.RED_FLAG and sig.SCALP_INFECTION in reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["are transplant infections common?", "what are the signs of a hair transplant infection?",
+     "Can I have mesotherapy if my scalp is infected?", "I got infected with covid in March and my hair is shedding"],
+)
+def test_an_infection_asked_about_or_told_as_a_condition_is_no_infection_after_a_procedure(analyser, text):
+    assert route(analyser, text) == (None, [])
 
 
 @pytest.mark.parametrize(
@@ -497,6 +525,9 @@ def test_a_fever_now_or_clumps_without_a_cause_keep_the_red_flag(analyser):
     ("I fainted at the dentist when I was a kid, will I be ok?", False),
     ("I fainted an hour ago after my session", True),
     ("I fainted after my session today and feel dizzy", True),
+    # the last blood test: long over, told beside another question
+    ("how does PRP actually work? I'm really squeamish about blood, I fainted at my last blood test", False),
+    ("I fainted at my last session and I still feel faint now", True),
 ])
 def test_fainting_told_as_a_habit_or_a_worry_is_no_emergency(analyser, text, emergency):
     entities, _ = parse(analyser, text)
@@ -582,6 +613,11 @@ def test_a_red_flag_word_about_another_part_of_the_body_is_declined(analyser):
     # a pregnancy asked about as a cause of hair loss
     ("Can Pregnancy Cause Hair Loss?", "postpartum"),
     ("How many days should I wait to do my usual activities?", "downtime"),
+    # more hair loss since the sessions: hair loss where the needles went in is a reported harm
+    ("I had three sessions of mesotherapy and now my hair is shedding more than before. Is that normal?",
+     "side_effects"),
+    ("since my second meso session my hair falls out more, should I worry?", "side_effects"),
+    ("I had my first session last week and my hair started falling out", "side_effects"),
 ])
 def test_everyday_wordings_name_their_topic(analyser, text, expected):
     entities, _ = parse(analyser, text)
@@ -1011,3 +1047,34 @@ def test_conditions_in_everyday_words(analyser, text, value, role):
 def test_nothing_sudden_is_no_sudden_loss(analyser):
     text = "My hair has been thinning slowly for years, nothing sudden, and my blood work was normal."
     assert "sudden_loss" not in route(analyser, text)[1]
+
+
+@pytest.mark.parametrize("text", [
+    "my hair is still falling out after 4 sessions of meso, is it working?",  # whether it works
+    "I had 3 sessions of PRP and now I'm shedding more",  # another treatment's question
+    "what if my hair falls out more after the sessions?",  # a worry, not a report
+])
+def test_loss_that_did_not_stop_or_after_another_treatment_is_not_a_side_effect_report(analyser, text):
+    assert not sig.more_loss_since_sessions(*parse(analyser, text)[:1], text)
+
+
+@pytest.mark.parametrize("text", [
+    # named to say it is not what is seen
+    "I have gaps of thinning hair rather than bald spots. When will I be a suitable candidate for a transplant?",
+    "my hair thins all over instead of in patches, what can I do?",
+    # a fear of later, none now
+    "I'm starting to get very worried that I may have bald spots and keep losing my hair in the future. What can I do?",
+    "I'm scared I'll end up completely bald one day like my dad",
+])
+def test_a_patch_named_to_deny_it_or_feared_for_later_is_no_red_flag(analyser, text):
+    assert route(analyser, text) == (None, []), text
+
+
+@pytest.mark.parametrize("text", [
+    "I'm worried I might have bald patches, there's a round spot on my crown",  # a worry about now
+    "I have bald spots instead of overall thinning",  # the contrast names what is seen
+    "Can you give me any information on alopecia? My son, who is 22, has this illness. His hair has come out in spots.",
+])
+def test_patches_seen_now_keep_the_red_flag(analyser, text):
+    found, reasons = route(analyser, text)
+    assert found == sig.RED_FLAG and "patchy_loss" in reasons, text

@@ -302,3 +302,54 @@ def test_meso_too_beside_a_medicine_is_the_combination(analyser):
     entities, _ = parse(analyser, text)
     assert sig.combined_with(entities, text) is not None
     assert decide(analyser, text, "ask_alternatives", 0.9) == "action_other_treatment"
+
+
+# The black-box review of 2026-12-06 (third session): questions inside long stories.
+@pytest.mark.parametrize("text, first", [
+    # a condition asked about in the question sentence: whether it matters comes first,
+    # the story's topic after it
+    ("Hello, I am 31 and had my son 5 months ago by c-section. My hair has gone really thin at the temples and "
+     "fringe area. I am still breastfeeding him twice in the day and at night. can i have the mesotherapy "
+     "injections while breastfeeding or do i need to wait? My husband thinks im being vain lol", "contraindications"),
+    ("i had breast cancer 4 years ago, chemo and radiotherapy, all clear now thank god. my hair grew back but never "
+     "as thick as it was. can someone who had cancer have mesotherapy? my oncologist retired", "contraindications"),
+    # how long a session takes, not the time off after it
+    ("How long does one session actually take? I dont want to have to book a half day off", "session_length"),
+    # how many sessions in a story about the drive to the clinic
+    ("I live about 2 hours drive from the clinic out in the countryside. My husband would have to drive me. how many "
+     "sessions would i need in total and how often?", "session_length"),
+    # whether results stay, asked beside maintenance sessions
+    ("I finished my course of 6 sessions in the spring. The clinic wants me to come every 3 months for maintenance. "
+     "do I really need maintenance sessions or will the results stay?", "results_timeline"),
+    # exercise and a sunbed after a session
+    ("my partner had her first session today and she wants to go to her spin class tomorrow morning. is exercising "
+     "the next day ok?", "aftercare"),
+    ("i use sunbeds twice a week. my session is next monday. how long should I stay off the sunbed after?",
+     "aftercare"),
+    # the menopause asked as a cause: the answer on causes (the sources have nothing on it alone)
+    ("I'm 55, went through the menopause around 51, on HRT patches now. My hair has lost so much volume. Is it "
+     "the menopause causing my hair thinning?", "hair_loss_causes"),
+])
+def test_the_question_of_a_story_comes_first(analyser, text, first):
+    found = topics_of(analyser, text)
+    assert found and found[0] == first, (text, found)
+
+
+def test_a_session_plan_asked_of_another_treatment_is_that_treatments_question(analyser):
+    assert topics_of(analyser, "how many sessions of PRP do I need") == ["prp"]
+
+
+@pytest.mark.parametrize("text, intent, action", [
+    # "as good as" weighs two treatments: the comparison, not one side's card
+    ("My boyfriend is 27 and his doctor offered him finasteride but he's scared of the side effects. He'd rather do "
+     "mesotherapy. Is mesotherapy as good as finasteride? I'm asking for him", "report_complication",
+     "action_compare_treatments"),
+    # "meso while on finasteride": a combination the sources do not cover, not the finasteride card
+    ("im 25 and started finasteride 1mg 3 months ago. my hairline looks same so far. can i do mesotherapy while on "
+     "finasteride or is that pointless?", "describe_hair_loss", "action_other_treatment"),
+    # a medicine's serious side effects in a story about acne: not the injections' side effects
+    ("My daughter is 14 and has terrible acne. I've heard Accutane can make a big improvement but also that it's "
+     "got a lot of potentially serious side effects. What is your opinion?", "out_of_scope", None),
+])
+def test_story_questions_about_two_treatments_or_another_medicine(analyser, text, intent, action):
+    assert decide(analyser, text, intent, 0.96 if intent == "out_of_scope" else 0.62) == action, text
