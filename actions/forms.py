@@ -295,6 +295,10 @@ class GuidedFormValidation(Action, abc.ABC):
                 return rejected
             values = self._empty(tracker, domain, self.extract(tracker, requested, domain))
             if values:
+                if requested not in values:
+                    # "yes, I'm breastfeeding" to the pregnancy question: that answer is
+                    # kept, and the question asked again is not a silent repeat
+                    say(dispatcher, "answer_noted_other")
                 return self._finish(values, tracker, domain)
         events = await self.interrupt(dispatcher, tracker)
         if events is None:

@@ -340,6 +340,19 @@ def candidates(tracker: Tracker) -> List[Tuple[str, str]]:
     return found
 
 
+MAX_FOLLOW_UP_OPTIONS = 4
+
+
+def previous_follow_ups(tracker: Tracker) -> List[Tuple[str, str]]:
+    """(title, payload) of the follow-up buttons of the knowledge entry answered last
+    (slot ``last_answer`` "knowledge:<id>"), or none."""
+    kind, _, entry_id = str(tracker.get_slot("last_answer") or "").partition(":")
+    entry = content.knowledge_entries().get(entry_id) if kind == "knowledge" else None
+    if not entry:
+        return []
+    return [(b["title"], b["payload"]) for b in content.buttons_for(entry.get("follow_ups") or [])]
+
+
 class ActionClarify(Action):
     """"Did you mean X or Y?" instead of acting on a weak guess. For a weak guess at an
     emergency or a complication, the safety line comes first."""
@@ -365,6 +378,11 @@ class ActionClarify(Action):
             payload = f"/{intent}"
             if payload not in [p for _, p in options]:
                 options = [(content.intent_titles()[intent], payload)] + options[:2]
+        elif latest_signals(tracker).get("follow_up"):
+            # "what about aspirin" right after an answer: what that answer leads on to is
+            # likelier than a second guess at the short message alone
+            options = options[:1] + [o for o in previous_follow_ups(tracker) if o[1] not in [p for _, p in options[:1]]]
+            options = options[:MAX_FOLLOW_UP_OPTIONS]
         if not options:
             say_not_understood(dispatcher, domain)
         else:

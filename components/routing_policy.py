@@ -46,6 +46,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -70,6 +71,13 @@ PRICE_KEEPS = {"ask_price", "book_consultation", "human_handoff", "emergency", "
 OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT,
                ACTION_COMPARE, ACTION_PRICE}
 CLAIM_ENTITY = "claim_topic"
+# Intents a short follow-up keeps ("ok thanks", "no", "stop").
+FOLLOW_UP_KEEPS = {"greet", "thank", "goodbye", "affirm", "deny", "stop", "bot_challenge", "human_handoff",
+                   "book_consultation", "forget_me", "emergency", "report_complication"}
+# Actions that answer a question: a short message right after one may lean on it
+# ("how far apart?", "and for women?", "what about aspirin?").
+ANSWER_ACTIONS = {ACTION_TOPIC, ACTION_CLAIM, ACTION_COMPARE, ACTION_PRICE, ACTION_OTHER_TREATMENT,
+                  "action_answer_knowledge", "action_cite_source", "action_decline_medical_advice"}
 
 FALLBACK = "nlu_fallback"
 TOPIC_ENTITY = "topic"
@@ -231,6 +239,19 @@ def _is_payload(text: str) -> bool:
     return (text or "").startswith("/")
 
 
+def previous_action(tracker: DialogueStateTracker) -> Optional[str]:
+    """The bot's last action before the visitor's latest message (not listening)."""
+    seen_message = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            if seen_message:
+                return None  # two messages without an action between them
+            seen_message = True
+        elif seen_message and isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+            return event.action_name
+    return None
+
+
 def choose_action(
     latest_action: Optional[str],
     active_loop: Optional[str],
@@ -242,8 +263,10 @@ def choose_action(
     high_stakes_confidence: float,
     answer_confidence: float = 0.0,
     weak_confidence: Optional[float] = None,
+    after_answer: bool = False,
 ) -> Optional[str]:
-    """The action this policy predicts, or None to leave the turn to the others."""
+    """The action this policy predicts, or None to leave the turn to the others.
+    ``after_answer``: the bot's last action before this message answered a question."""
     weak_confidence = answer_confidence if weak_confidence is None else weak_confidence
     if active_loop:
         return None  # the form's validation handles safety and questions in a flow
@@ -313,6 +336,12 @@ def choose_action(
         # whatever words surround the term (not "iron", "volume", "flu": too general)
         in_domain = (signals or {}).get("in_domain", True) or bool(
             topics or sig.affirmed(entities, sig.PROCEDURE_ENTITY))
+        # "how far apart?", "what about aspirin", "so should I do it or not" right after an
+        # answer: a follow-up that leans on it, whatever words it lacks; which question
+        # was meant is asked rather than declined
+        if after_answer and (signals or {}).get("follow_up") and not topics and not sig.treated_elsewhere(text) and (
+                not in_domain and intent not in FOLLOW_UP_KEEPS or intent == "out_of_scope"):
+            return ACTION_CLARIFY
         if not in_domain and intent not in NOT_GUARDED_INTENTS:
             return UTTER_OUT_OF_SCOPE
         weak = confidence < high_stakes_confidence
@@ -331,6 +360,8 @@ def choose_action(
         and not (named_topics & CAUSE_TOPICS and sig.losing_hair(entities, text))
         # "can I drink alcohol after my session tonight?": the time after a session
         and not (named_topics and (signals or {}).get("injection_context") and not sig.other_treatment(entities))
+        # "women?", "and for men?": who can have it, asked alone
+        and not sig.men_or_women_alone(text)
         # "I have a cold, should I cancel tomorrow?": a condition and the treatment
         and not sig.asks_if_condition_matters(entities, text)
         # "can I return to normal activities right away?": a question about the time
@@ -391,6 +422,10 @@ def choose_action(
     # questions, none of which asks about it: who should not have it, and "tell the doctor"
     unlisted = intent == "check_eligibility" and topics == [sig.CONTRAINDICATIONS] and sig.UNLISTED_CONDITION in (
         sig.affirmed(entities, "condition"))
+    # "im 17 can i get it": the age is the question (who should not have it says what is
+    # known of age, and that a teenager's hair loss needs a doctor first), before any
+    # screening questions, none of which asks it
+    aged = intent == "check_eligibility" and topics == [sig.CONTRAINDICATIONS] and sig.asks_with_an_age(entities, text)
     # "can I have mesotherapy for postpartum hair loss?": the cause is the question (its
     # answer says what helps and when to see a doctor), not the screening questions
     for_a_cause = intent == "check_eligibility" and bool(set(topics) & CAUSE_TOPICS)
@@ -400,7 +435,7 @@ def choose_action(
     # unsure, for an emergency: no sign and no word of anything wrong with the body (the
     # override has already answered every emergency sign), so the topic asked
     weak_emergency = intent == "emergency" and confidence < high_stakes_confidence and no_symptom_told(entities, text)
-    topical = (intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause
+    topical = (intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause or aged
                or weak_booking or weak_emergency)
     if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
             sig.CONTRAINDICATIONS not in sig.mentioned(entities, TOPIC_ENTITY)):
@@ -510,6 +545,7 @@ class SafetyRoutingPolicy(Policy):
             high_stakes_confidence=self.high_stakes_confidence,
             answer_confidence=self.answer_confidence,
             weak_confidence=self.weak_confidence,
+            after_answer=previous_action(tracker) in ANSWER_ACTIONS,
         )
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))

@@ -385,11 +385,19 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         # "how long should I wait after mesotherapy before colouring?", "should I dye it
         # before or after?": the time after a session (the aftercare answer speaks of dye)
         found = ["aftercare" if t == PREPARATION else t for t in found if t != "aftercare"]
+    if not found and not_negated(entities, COMPLICATION_ENTITY) and is_hypothetical(text) and (
+            not asks_if_treatment_causes(text)):
+        # "what should I do if I get a bump that is hot and has pus?": the signs that
+        # need care the same day, asked before they happen (told as now, the safety
+        # route answers first)
+        found = [INFECTION_SIGNS]
     if not found and more_loss_since_sessions(entities, text):
         # "I had three sessions and now my hair is shedding more than before": hair loss
         # where the needles went in is a reported harm (the side effects answer says so)
         found = [SIDE_EFFECTS]
-    if not found and asks_if_condition_matters(entities, text):
+    if not found and men_or_women_alone(text):
+        found = [MEN_WOMEN]  # "women?", "and for men?": men or women, asked alone
+    if not found and (asks_if_condition_matters(entities, text) or asks_with_an_age(entities, text)):
         found = [CONTRAINDICATIONS]
     elif CONTRAINDICATIONS not in found and condition_asked_in_question(entities, text):
         # "... My hair is thin at the temples. I'm still breastfeeding. Can I have the
@@ -397,6 +405,51 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         # not the story's topic (which follows it)
         found = [CONTRAINDICATIONS] + found
     return question_first(entities, text, found)
+
+
+MEN_WOMEN = "men_women"
+_WHO_ALONE = re.compile(r"^\W*(and\s+|but\s+|so\s+)?((is it |is that |it'?s |does it work )?(for|with|in)\s+|"
+                        r"(what|how) about\s+)?(women|men|ladies|females?|males?|guys|girls)(\s+(too|also|as well))?\W*$",
+                        re.IGNORECASE)
+
+
+def men_or_women_alone(text: str) -> bool:
+    """The whole message asks about men or women ("women?", "and for men?")."""
+    return bool(_WHO_ALONE.match(text or ""))
+
+
+# A short message that leans on what was just said: "and for women?", "what about
+# aspirin", "how far apart", "so should I do it or not", "which is cheaper".
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(and|but|so|ok|okay|then|also|plus|what (about|if|else|then|now)|what (should|can|could|do) (i|we)|"
+    r"how about|why|which|when|"
+    r"how (often|far|long|many|much|soon|come)|is (it|that|this|there)|are (they|there|those)|"
+    r"does (it|that|this)|do (i|you|they)|can (i|you|they)|should (i|we)|will (it|that|i)|would (it|that|i))\b",
+    re.IGNORECASE)
+FOLLOW_UP_MAX_WORDS = 8
+
+
+def follow_up_shape(text: str) -> bool:
+    """A message of at most ``FOLLOW_UP_MAX_WORDS`` words that opens as a follow-up
+    question does ("and ...", "what about ...", "how often ...")."""
+    text = (text or "").strip()
+    return 0 < len(text.split()) <= FOLLOW_UP_MAX_WORDS and bool(_FOLLOW_UP_START.match(text))
+
+
+# "im 17", "I am 68", "a 16 year old", "aged 70": the visitor's (or someone's) age
+_AGE_TOLD = re.compile(r"\b((i'?m|i am|im|aged|age)\s+\d{1,2}|\d{1,2}\s*-?\s*(years?|yrs?|yo|y/o)(\s*-?\s*old)?)\b"
+                       r"(?!\s*(weeks|months|days|kg|kilos|lbs|pounds|%|ago|sessions?))", re.IGNORECASE)
+
+
+def asks_with_an_age(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """An age told with a question whether one may have the treatment ("im 17 can i get
+    it", "I'm 70, can I still have it?"), no other treatment named, and not a story of
+    hair loss (whose question is the loss): who should not have it (its answer says what
+    is known of age)."""
+    entities = list(entities or [])
+    return (bool(_AGE_TOLD.search(text or "")) and bool(_ELIGIBILITY_ASK.search(text or ""))
+            and not other_treatment(entities)
+            and (MESOTHERAPY in affirmed(entities, PROCEDURE_ENTITY) or not losing_hair(entities, text)))
 
 
 def condition_asked_in_question(entities: Iterable[Dict[str, Any]], text: str) -> bool:
@@ -455,6 +508,7 @@ def more_loss_since_sessions(entities: Iterable[Dict[str, Any]], text: str) -> b
 
 
 SIDE_EFFECTS = "side_effects"
+INFECTION_SIGNS = "infection_signs"
 PREPARATION = "preparation"
 _HAIR_COLOUR = re.compile(r"\b(dye\w*|colou?r(ing|ed)?|bleach\w*|highlights|tint\w*|perm|keratin)\b", re.IGNORECASE)
 _NAMES_SIDE_EFFECTS = re.compile(r"\b(side|adverse|risks?|risky|danger\w*)\b", re.IGNORECASE)
@@ -509,8 +563,9 @@ _COMBINE = re.compile(
     # "can I do mesotherapy while on finasteride?"
     r"(meso\w*|injections?|sessions?) while (i'?m |i am |still |he'?s |she'?s )?(on|taking|using)|"
     r"during (my |the |a )?(meso\w*|course of (meso\w*|injections?))|"
-    # "I'm on minoxidil, can I do meso too?"
-    r"(meso\w*|injections?|sessions?) (too|as well)|also (do|have|get|try) (meso\w*|the injections?))\b",
+    # "I'm on minoxidil, can I do meso too?", "im on minoxidil already, can i add meso"
+    r"(meso\w*|injections?|sessions?) (too|as well)|also (do|have|get|try) (meso\w*|the injections?)|"
+    r"add (in |on )?(meso\w*|the injections?|injections)|(meso\w*|injections?) on top)\b",
     re.IGNORECASE,
 )
 COMBINABLE_TOPICS = OTHER_TREATMENT_TOPICS | {"drug_mesotherapy"}
@@ -554,7 +609,9 @@ _COMPARE = re.compile(r"\b(difference|differences|differ\w*|vs\.?|versus|better|
 # "... How much would a full course of scalp mesotherapy typically cost, roughly?": a
 # sentence that asks the price of a treatment, whatever story surrounds it.
 _PRICE_ASK = re.compile(r"\b(how much (does|do|would|will|is|are|for|to)\b|costs?\b|price[sd]?\b|pricing|fees?\b|"
-                        r"afford|pay for|charge[sd]?\b|payment plans?|finance)", re.IGNORECASE)
+                        r"afford|pay for|charge[sd]?\b|payment plans?|finance|free of charge|"
+                        r"\b(is|are) (it|this|that|there a|the (first |initial )?(\w+ )?\w+) free\b(?! of)|"
+                        r"\bcheaper\b|\bcheapest\b|package deals?|discounts?)", re.IGNORECASE)
 
 
 # "how much does the injection actually hurt?": how much pain, not what it costs
@@ -570,9 +627,12 @@ def asks_price(entities: Iterable[Dict[str, Any]], text: str) -> bool:
                                      if m.group(0).strip().lower().startswith(QUESTION_START)]
     for start, end in spans:
         sentence = text[start:end]
+        # ("does the consultation cost anything?": the clinic's answer on prices, which the
+        # answer about a consultation does not give)
         if _PRICE_ASK.search(sentence) and not _HOW_MUCH_HURT.search(sentence) and (_TREATMENT_WORD.search(sentence) or re.search(
-                r"\b(course|prp|transplant)\b", sentence, re.IGNORECASE)) and not any(
-                e.get("entity") == TOPIC_ENTITY and _inside(e, [(start, end)]) for e in entities or []):
+                r"\b(course|prp|transplant|consultations?)\b", sentence, re.IGNORECASE)) and not any(
+                e.get("entity") == TOPIC_ENTITY and e.get("value") != "consultation_info" and _inside(e, [(start, end)])
+                for e in entities or []):
             return True
     return False
 

@@ -18,6 +18,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 import spacy
 import yaml
 from spacy.language import Language
+
+from components import signals as sig
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
@@ -34,7 +36,7 @@ CUE_KEYS = (
     "domain_words", "domain_pointers", "domain_pointer_max_words", "injection_words",
     "injection_time_words", "injection_places",
     "animal_words", "animal_owners", "animal_products", "animal_coat_words", "person_words",
-    "first_person_words", "first_person_window",
+    "first_person_words", "first_person_window", "follow_up_words",
 )
 
 
@@ -446,6 +448,7 @@ class Analyser:
         if self._near_domain:
             _english_words()  # loaded once, at start-up rather than on a visitor's message
         self.pointer_max_words = int(cues.get("domain_pointer_max_words") or 0)
+        self.follow_up_words = {str(w).lower() for w in cues.get("follow_up_words") or []}
         self.injection_phrases = _phrases(cues.get("injection_words") or [], nlp)
         self.injection_times = {str(w).lower() for w in cues.get("injection_time_words") or []}
         self.injection_places = _phrases(cues.get("injection_places") or [], nlp)
@@ -560,7 +563,21 @@ class Analyser:
             "in_domain": self.in_domain(text, doc=doc),
             "injection_context": self.injection_context(text, doc=doc),
             "about_animal": self.about_animal(text, doc=doc),
+            "follow_up": self.follow_up(text, doc=doc),
         }
+
+    def follow_up(self, text: str, doc=None) -> bool:
+        """A short question that leans on what was just said ("what about aspirin", "how
+        far apart", "so should I do it or not"): opened as a follow-up
+        (``signals.follow_up_shape``), and at most one word that is neither common
+        English, a domain word nor one of ``follow_up_words`` ("how far is paris from
+        london" has two: no follow-up)."""
+        if not sig.follow_up_shape(text):
+            return False
+        doc = doc if doc is not None else self.nlp(text)
+        known = self.english | self.domain_words | self.domain_pointers | self.follow_up_words
+        unknown = [t for t in doc if t.is_alpha and t.lower_ not in known and (t.lemma_ or "").lower() not in known]
+        return len(unknown) <= 1
 
     def about_animal(self, text: str, doc=None) -> bool:
         """Whether the message is about an animal's coat ("my dog is losing fur in

@@ -159,6 +159,21 @@ def test_clarify_on_a_weak_complication_guess_gives_the_urgent_care_line_first()
     assert "/report_complication" in [b["payload"] for b in messages[1]["buttons"]]
 
 
+def test_clarify_on_a_follow_up_offers_what_the_last_answer_leads_on_to():
+    entry = content.knowledge_entries()["contraindications"]
+    expected = [b["payload"] for b in content.buttons_for(entry["follow_ups"])]
+    trk = tracker("what about aspirin", "out_of_scope", confidence=0.9, signals={"in_domain": True, "follow_up": True},
+                  slots={"last_answer": "knowledge:contraindications"},
+                  ranking=[("out_of_scope", 0.7), ("ask_price", 0.2)])
+    messages, _ = run(ActionClarify(), trk)
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[:1] == ["/ask_price"] and payloads[1:-1] == expected and payloads[-1] == "/ask_capabilities"
+    # without the follow-up signal, only the guesses at the message itself
+    plain = tracker("what about aspirin", "out_of_scope", confidence=0.9, signals={"in_domain": True},
+                    slots={"last_answer": "knowledge:contraindications"}, ranking=[("out_of_scope", 0.7), ("ask_price", 0.2)])
+    assert [b["payload"] for b in run(ActionClarify(), plain)[0][0]["buttons"]] == ["/ask_price", "/ask_capabilities"]
+
+
 def test_clarify_with_no_candidate_says_it_did_not_understand():
     messages, _ = run(ActionClarify(), tracker("xyzzy", "nlu_fallback", ranking=[("nlu_fallback", 1.0)]))
     assert messages[0]["text"] == content.messages()["not_understood"]["text"].strip()

@@ -69,8 +69,18 @@ def test_a_condition_told_of_someone_else_answers_nothing_for_the_visitor():
 
 
 def test_an_answer_about_another_item_does_not_answer_the_question_asked():
-    _, events = ask("yes I'm breastfeeding", "inform", entities=[entity("condition", "breastfeeding")])
+    messages, events = ask("yes I'm breastfeeding", "inform", entities=[entity("condition", "breastfeeding")])
     assert answers(events) == {"sc_breastfeeding": "yes"}
+    # kept, and said so before the pregnancy question comes again (no silent repeat)
+    said = [m.get("text") for m in messages]
+    noted, asked = (content.messages()[k]["text"] for k in ("answer_noted_other", "ask_sc_pregnancy"))
+    assert said[0] == noted and said[-1] == asked
+
+
+def test_an_answer_to_the_question_asked_gets_no_noted_line():
+    messages, events = ask("no", "deny")
+    assert answers(events) == {"sc_pregnancy": "no"}
+    assert content.messages()["answer_noted_other"]["text"] not in texts(messages)
 
 
 def test_facts_given_before_the_screening_are_not_asked_again():

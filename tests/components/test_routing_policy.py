@@ -11,7 +11,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import signals as sig
-from components.routing_policy import SafetyRoutingPolicy, choose_action
+from components.routing_policy import SafetyRoutingPolicy, choose_action, previous_action
 
 ROOT = Path(__file__).resolve().parents[2]
 INJECTION = {"in_domain": True, "injection_context": True}
@@ -146,6 +146,29 @@ def test_the_policy_predicts_through_rasas_interfaces(tmp_path, domain):
         "s2", [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("hi", {"name": "greet", "confidence": 0.99})]
     )
     assert loaded.predict_action_probabilities(quiet, domain).max_confidence == 0.0
+
+
+def test_a_follow_up_is_asked_about_only_right_after_an_answer_through_rasas_interfaces(tmp_path, domain):
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    policy = SafetyRoutingPolicy.create(
+        SafetyRoutingPolicy.get_default_config(), storage, Resource("routing"), context
+    )
+    follow_up = UserUttered("what about aspirin", {"name": "out_of_scope", "confidence": 0.9},
+                            parse_data={"meso_signals": {**PLAIN, "follow_up": True}})
+    question = [ActionExecuted(ACTION_LISTEN_NAME),
+                UserUttered("can i do meso on warfarin", {"name": "ask_contraindications", "confidence": 0.9})]
+    answered = DialogueStateTracker.from_events(
+        "s3", question + [ActionExecuted("action_answer_topic"), ActionExecuted(ACTION_LISTEN_NAME), follow_up])
+    assert previous_action(answered) == "action_answer_topic"
+    best = policy.predict_action_probabilities(answered, domain)
+    assert domain.action_names_or_texts[best.max_confidence_index] == "action_clarify"
+    # the same words after a greeting, or opening a conversation: the other policies decide
+    for events in ([ActionExecuted(ACTION_LISTEN_NAME), UserUttered("hi", {"name": "greet", "confidence": 0.99}),
+                    ActionExecuted("utter_greet"), ActionExecuted(ACTION_LISTEN_NAME), follow_up],
+                   [ActionExecuted(ACTION_LISTEN_NAME), follow_up]):
+        tracker = DialogueStateTracker.from_events("s4", events)
+        assert policy.predict_action_probabilities(tracker, domain).max_confidence == 0.0
 
 
 def test_weak_guesses_of_small_intents_on_questions_outside_the_domain_are_declined():

@@ -1078,3 +1078,14 @@ def test_a_patch_named_to_deny_it_or_feared_for_later_is_no_red_flag(analyser, t
 def test_patches_seen_now_keep_the_red_flag(analyser, text):
     found, reasons = route(analyser, text)
     assert found == sig.RED_FLAG and "patchy_loss" in reasons, text
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("what should i do if i get a bump that is hot and has pus", "request_medical_advice"),
+    ("what if my scalp gets infected after the injections", "ask_aftercare"),
+])
+def test_infection_signs_asked_before_they_happen_get_the_same_day_signs(analyser, text, intent):
+    entities, signals = parse(analyser, text)
+    assert sig.topics(entities, text) == ["infection_signs"], text
+    assert choose_action("action_listen", None, intent, 0.9, entities, signals, text, 0.8, 0.9, 0.6) == (
+        "action_answer_topic"), text

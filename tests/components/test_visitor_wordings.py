@@ -353,3 +353,75 @@ def test_a_session_plan_asked_of_another_treatment_is_that_treatments_question(a
 ])
 def test_story_questions_about_two_treatments_or_another_medicine(analyser, text, intent, action):
     assert decide(analyser, text, intent, 0.96 if intent == "out_of_scope" else 0.62) == action, text
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("how often do you have to go", "session_length"),  # no domain word, yet the visits
+    ("Is the procedure long?", "session_length"),
+    ("how long does it take for results to show", "results_timeline"),
+    ("when do results start", "results_timeline"),
+])
+def test_short_questions_about_the_visits_and_the_results(analyser, text, topic):
+    assert topics_of(analyser, text) == [topic], text
+
+
+@pytest.mark.parametrize("text", ["im 17 can i get it", "I'm 70, can I still have it?"])
+def test_an_age_with_may_i_have_it_gets_who_should_not_have_it_before_any_screening(analyser, text):
+    assert topics_of(analyser, text) == ["contraindications"], text
+    assert decide(analyser, text, "check_eligibility") == "action_answer_topic", text
+
+
+def test_may_i_have_it_without_an_age_keeps_the_screening_questions(analyser):
+    assert decide(analyser, "can i have mesotherapy?", "check_eligibility") is None  # the rule: the questions
+
+
+def decide_after_answer(analyser, text, intent, confidence=0.95, after_answer=True):
+    entities, signals = parse(analyser, text)
+    return choose_action("action_listen", None, intent, confidence, entities, signals, text, HIGH_STAKES, ANSWER, WEAK,
+                         after_answer=after_answer)
+
+
+# The black-box review of 2026-12-06 (follow-ups): a short question that leans on the
+# answer just given was declined as outside the domain.
+@pytest.mark.parametrize("text, intent", [
+    ("what about aspirin", "out_of_scope"),
+    ("so should I do it or not", "out_of_scope"),
+    ("can i use both", "out_of_scope"),
+    ("how many days wait", "out_of_scope"),
+    ("and after that?", "out_of_scope"),
+    ("what else can i do", "out_of_scope"),
+])
+def test_a_short_follow_up_right_after_an_answer_is_asked_about_not_declined(analyser, text, intent):
+    assert decide_after_answer(analyser, text, intent) == "action_clarify", text
+    # the same message opening a conversation is declined as before (the rule's decline)
+    assert decide_after_answer(analyser, text, intent, after_answer=False) in (None, "utter_out_of_scope"), text
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("what is the weather today", "out_of_scope"),  # no follow-up shape
+    ("how far is paris from london", "out_of_scope"),  # two words of another subject
+    ("what about my car insurance", "out_of_scope"),
+    ("ok thanks", "thank"),
+])
+def test_everyday_messages_after_an_answer_keep_their_answer(analyser, text, intent):
+    assert decide_after_answer(analyser, text, intent) is None, text
+
+
+@pytest.mark.parametrize("text, intent, action", [
+    ("how far apart", "out_of_scope", "action_answer_topic"),  # the sessions, in any conversation
+    ("does the consultation cost anything", "ask_consultation_info", "action_price_info"),
+    ("is the first consultation free?", "ask_procedure", "action_price_info"),
+])
+def test_short_questions_on_the_sessions_and_the_consultation_fee(analyser, text, intent, action):
+    assert decide_after_answer(analyser, text, intent, after_answer=False) == action, text
+
+
+@pytest.mark.parametrize("text", ["women?", "and for men?", "what about women"])
+def test_men_or_women_asked_alone(analyser, text):
+    assert topics_of(analyser, text) == ["men_women"], text
+    assert decide(analyser, text, "out_of_scope") == "action_answer_topic", text
+
+
+def test_adding_mesotherapy_to_a_medicine_is_a_combination(analyser):
+    text = "im on minoxidil already, can i add meso"
+    assert sig.combined_with(parse(analyser, text)[0], text)["value"] == "minoxidil"
