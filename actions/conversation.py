@@ -11,8 +11,10 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_entities, latest_intent, positive_values, say
+from actions import content
+from actions.common import contains_phrase, latest_entities, latest_intent, latest_text, positive_values, say
 from actions.knowledge import answer_knowledge
 
 
@@ -31,6 +33,15 @@ class ActionCapabilities(Action):
         return []
 
 
+def answered_worry(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """"i'm scared", taken for a statement or an answer: not "all right, anything else?"
+    but who can help now (messages.yml ``worried_statement``). True when said."""
+    if not contains_phrase(latest_text(tracker), content.worry_words()):
+        return False
+    say(dispatcher, "worried_statement")
+    return True
+
+
 class ActionRespondToStatement(Action):
     """A statement outside any question flow ("I'm breastfeeding", "my hair is thinning")."""
 
@@ -46,7 +57,8 @@ class ActionRespondToStatement(Action):
         if positive_values(entities, "hair_problem"):
             say(dispatcher, "offer_triage")
             return []
-        say(dispatcher, "anything_else")
+        if not answered_worry(dispatcher, tracker):
+            say(dispatcher, "anything_else")
         return []
 
 
@@ -83,6 +95,7 @@ class ActionHandleAnswer(Action):
     async def run(self, dispatcher, tracker, domain):
         flow = offered_flow(tracker) if latest_intent(tracker) == "affirm" else None
         if flow is None:
-            say(dispatcher, "anything_else")
+            if not answered_worry(dispatcher, tracker):
+                say(dispatcher, "anything_else")
             return []
         return [FollowupAction(FLOW_STARTS[flow])]

@@ -1,6 +1,8 @@
 """Disclosure, emergencies, the human route, medical-advice refusal, forget me."""
+import pytest
 from sqlalchemy import select
 
+from actions.common import text_of
 from actions.safety import (
     ActionDeclineMedicalAdvice,
     ActionEmergency,
@@ -97,6 +99,25 @@ def test_statement_of_a_condition_gets_its_answer_and_the_screening_offer():
     messages, _ = run(ActionRespondToStatement(), tracker("I'm breastfeeding", "inform",
                                                           entities=[entity("condition", "breastfeeding")]))
     assert "breastfeeding" in messages[0]["text"] and messages[-1]["buttons"][0]["payload"] == "/check_eligibility"
+
+
+@pytest.mark.parametrize("text", ["i'm scared", "I'm so worried, I can't stop crying"])
+def test_a_statement_of_fear_gets_who_can_help_now_not_anything_else(text):
+    messages, _ = run(ActionRespondToStatement(), tracker(text, "inform"))
+    assert [m["text"] for m in messages] == [text_of("worried_statement")]
+    assert messages[0]["buttons"][0]["payload"] == "/human_handoff"
+
+
+def test_fear_told_as_an_answer_to_an_offer_gets_who_can_help_now():
+    from actions.conversation import ActionHandleAnswer
+
+    messages, _ = run(ActionHandleAnswer(), tracker("no, i'm scared", "deny"))
+    assert [m["text"] for m in messages] == [text_of("worried_statement")]
+
+
+def test_a_plain_statement_still_gets_anything_else():
+    messages, _ = run(ActionRespondToStatement(), tracker("ok i see", "inform"))
+    assert [m["text"] for m in messages] != [text_of("worried_statement")]
 
 
 def _after_offer(buttons, intent="affirm"):
