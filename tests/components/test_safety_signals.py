@@ -310,18 +310,21 @@ def test_hypothetical_questions_are_not_reports():
     assert not sig.is_hypothetical("What are the common causes of pus on the head?")
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Do I Have A Hair Transplant Infection?",
-        "my grafts look infected, what do I do?",
-        "I think the donor area infected, it's hot and I'm worried",
-        "is it common to get pus after a hair transplant? I have some now",
-    ],
-)
-def test_an_infection_after_a_transplant_told_as_now_reaches_a_doctor(analyser, text):
+@pytest.mark.parametrize("text, reason", [
+    # an infection after a transplant, told as now
+    ("Do I Have A Hair Transplant Infection?", sig.SCALP_INFECTION),
+    ("my grafts look infected, what do I do?", sig.SCALP_INFECTION),
+    ("I think the donor area infected, it's hot and I'm worried", sig.SCALP_INFECTION),
+    ("is it common to get pus after a hair transplant? I have some now", sig.SCALP_INFECTION),
+    # patches seen now, a worry about now, or named as what is seen
+    ("I'm worried I might have bald patches, there's a round spot on my crown", "patchy_loss"),
+    ("I have bald spots instead of overall thinning", "patchy_loss"),
+    ("Can you give me any information on alopecia? My son, who is 22, has this illness. His hair has come out in spots.",
+     "patchy_loss"),
+])
+def test_signs_told_as_now_reach_a_doctor(analyser, text, reason):
     found, reasons = route(analyser, text)
-    assert found == sig.RED_FLAG and sig.SCALP_INFECTION in reasons
+    assert found == sig.RED_FLAG and reason in reasons, text
 
 
 @pytest.mark.parametrize(
@@ -1069,15 +1072,6 @@ def test_loss_that_did_not_stop_or_after_another_treatment_is_not_a_side_effect_
 def test_a_patch_named_to_deny_it_or_feared_for_later_is_no_red_flag(analyser, text):
     assert route(analyser, text) == (None, []), text
 
-
-@pytest.mark.parametrize("text", [
-    "I'm worried I might have bald patches, there's a round spot on my crown",  # a worry about now
-    "I have bald spots instead of overall thinning",  # the contrast names what is seen
-    "Can you give me any information on alopecia? My son, who is 22, has this illness. His hair has come out in spots.",
-])
-def test_patches_seen_now_keep_the_red_flag(analyser, text):
-    found, reasons = route(analyser, text)
-    assert found == sig.RED_FLAG and "patchy_loss" in reasons, text
 
 
 @pytest.mark.parametrize("text, intent", [

@@ -9,9 +9,11 @@ from tests.components.test_routing_policy import ANSWER, HIGH_STAKES, WEAK
 from tests.fixtures.terminology import parse  # and the session's ``analyser`` fixture
 
 
-def decide(analyser, text, intent, confidence=0.95):
+def decide(analyser, text, intent, confidence=0.95, after_answer=False):
+    """The routing policy's action; ``after_answer``: the bot's last action answered a question."""
     entities, signals = parse(analyser, text)
-    return choose_action("action_listen", None, intent, confidence, entities, signals, text, HIGH_STAKES, ANSWER, WEAK)
+    return choose_action("action_listen", None, intent, confidence, entities, signals, text, HIGH_STAKES, ANSWER, WEAK,
+                         after_answer=after_answer)
 
 
 def topics_of(analyser, text):
@@ -375,12 +377,6 @@ def test_may_i_have_it_without_an_age_keeps_the_screening_questions(analyser):
     assert decide(analyser, "can i have mesotherapy?", "check_eligibility") is None  # the rule: the questions
 
 
-def decide_after_answer(analyser, text, intent, confidence=0.95, after_answer=True):
-    entities, signals = parse(analyser, text)
-    return choose_action("action_listen", None, intent, confidence, entities, signals, text, HIGH_STAKES, ANSWER, WEAK,
-                         after_answer=after_answer)
-
-
 # The black-box review of 2026-12-06 (follow-ups): a short question that leans on the
 # answer just given was declined as outside the domain.
 @pytest.mark.parametrize("text, intent", [
@@ -392,9 +388,9 @@ def decide_after_answer(analyser, text, intent, confidence=0.95, after_answer=Tr
     ("what else can i do", "out_of_scope"),
 ])
 def test_a_short_follow_up_right_after_an_answer_is_asked_about_not_declined(analyser, text, intent):
-    assert decide_after_answer(analyser, text, intent) == "action_clarify", text
+    assert decide(analyser, text, intent, after_answer=True) == "action_clarify", text
     # the same message opening a conversation is declined as before (the rule's decline)
-    assert decide_after_answer(analyser, text, intent, after_answer=False) in (None, "utter_out_of_scope"), text
+    assert decide(analyser, text, intent) in (None, "utter_out_of_scope"), text
 
 
 @pytest.mark.parametrize("text, intent", [
@@ -404,7 +400,7 @@ def test_a_short_follow_up_right_after_an_answer_is_asked_about_not_declined(ana
     ("ok thanks", "thank"),
 ])
 def test_everyday_messages_after_an_answer_keep_their_answer(analyser, text, intent):
-    assert decide_after_answer(analyser, text, intent) is None, text
+    assert decide(analyser, text, intent, after_answer=True) is None, text
 
 
 @pytest.mark.parametrize("text, intent, action", [
@@ -413,7 +409,7 @@ def test_everyday_messages_after_an_answer_keep_their_answer(analyser, text, int
     ("is the first consultation free?", "ask_procedure", "action_price_info"),
 ])
 def test_short_questions_on_the_sessions_and_the_consultation_fee(analyser, text, intent, action):
-    assert decide_after_answer(analyser, text, intent, after_answer=False) == action, text
+    assert decide(analyser, text, intent) == action, text
 
 
 @pytest.mark.parametrize("text", ["women?", "and for men?", "what about women"])
