@@ -66,6 +66,9 @@ from actions.safety import escalate
 from components import signals as sig
 
 FLOW_STARTERS = {"check_eligibility", "describe_hair_loss", "book_consultation"}
+# The form each flow-starting intent runs.
+FLOW_FORMS = {"check_eligibility": "screening_form", "describe_hair_loss": "triage_form",
+              "book_consultation": "consultation_form"}
 SIMPLE_REPLIES = {
     "human_handoff": "handoff",
     "ask_price": "price",
@@ -200,7 +203,9 @@ class GuidedFormValidation(Action, abc.ABC):
             say(dispatcher, SIMPLE_REPLIES[intent])
             return []
         if intent in FLOW_STARTERS:
-            say(dispatcher, "finish_current_first")
+            # "so no meso for me?" during the screening: these questions are its answer
+            same = FLOW_FORMS.get(intent) == self.form_name
+            say(dispatcher, "flow_answers_that" if same else "finish_current_first")
             return []
         if intent in {"greet", "thank"}:
             return []

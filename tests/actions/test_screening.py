@@ -157,6 +157,15 @@ def test_a_question_mid_form_is_answered_only_above_the_interrupt_confidence(con
     assert ("didn't catch" in texts(messages)) is not answered
 
 
+def test_the_same_flow_asked_for_in_the_middle_says_these_questions_answer_it():
+    messages, events = ask("so no meso for me?", "check_eligibility")
+    assert messages[0]["text"] == content.messages()["flow_answers_that"]["text"]
+    assert messages[-1]["text"] == content.messages()["ask_sc_pregnancy"]["text"]  # and the question again
+    assert not any(k.startswith("sc_") for k in answers(events))  # nothing taken as an answer
+    other, _ = ask("can I book a consultation?", "book_consultation")
+    assert other[0]["text"] == content.messages()["finish_current_first"]["text"]
+
+
 def test_an_answer_that_fits_no_option_is_asked_again_with_the_options():
     messages, events = ask("purple", "nlu_fallback", confidence=0.2)
     said = texts(messages)
