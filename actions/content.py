@@ -5,7 +5,8 @@ the files themselves are read by ``contentfiles.load`` (re-read when they change
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+import re
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from contentfiles import clinic_placeholders, load
 
@@ -171,9 +172,11 @@ def stop_words() -> List[str]:
     return load("messages")["stop_words"]
 
 
-def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]]) -> str:
+def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]], message: str = "") -> str:
     """What an entry says to a message: its ``variants`` for what the message names (a
-    condition, an ingredient...; not negated, not told of someone else), else its answer."""
+    condition, an ingredient...; not negated, not told of someone else), else its answer,
+    after the first of its ``leads`` whose words the message has ("can I go to the gym
+    after?": the line on exercise, then the answer)."""
     variants = entry.get("variants") or {}
     texts: List[str] = []
     for e in entities or []:
@@ -182,5 +185,15 @@ def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]]) -> str:
         text = (variants.get(e.get("entity")) or {}).get(e.get("value"))
         if text and text not in texts:
             texts.append(text)
-    return "\n\n".join(t.strip() for t in texts) if texts else entry["answer"].strip()
+    if texts:
+        return "\n\n".join(t.strip() for t in texts)
+    lead = next((str(item["text"]).strip() for item in entry.get("leads") or []
+                 if _has_word(message, item.get("words") or [])), None)
+    return f"{lead}\n{entry['answer'].strip()}" if lead else entry["answer"].strip()
+
+
+def _has_word(message: str, words: Iterable[str]) -> bool:
+    """One of ``words`` (or phrases) occurs in ``message`` as whole words, any case."""
+    lowered = (message or "").lower()
+    return any(re.search(rf"(?<![\w']){re.escape(str(w).lower())}(?![\w'])", lowered) for w in words)
 

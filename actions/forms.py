@@ -186,7 +186,7 @@ class GuidedFormValidation(Action, abc.ABC):
         named = sig.topics(latest_entities(tracker), text) if "?" in text and intent not in FLOW_STARTERS else []
         entries = topic_entries(latest_entities(tracker), text, named) if named else []
         if 0 < len(entries) <= MAX_TOPICS_ANSWERED:
-            return send_entries(dispatcher, entries, lead=0)
+            return send_entries(dispatcher, entries, lead=0, message=text)
         if conf < INTERRUPT_CONFIDENCE or intent is None:
             return None
         if intent in content.knowledge_intents():

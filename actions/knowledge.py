@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.comparison import COMPARISON_ANSWER, comparison_references
-from actions.common import latest_entities, latest_intent, say
+from actions.common import latest_entities, latest_intent, latest_text, say
 from actions.routing import condition_note
 
 
@@ -23,7 +23,7 @@ def answer_knowledge(
         return []
     entry_id, entry = found
     dispatcher.utter_message(
-        text=content.entry_text(entry, latest_entities(tracker)),
+        text=content.entry_text(entry, latest_entities(tracker), latest_text(tracker)),
         buttons=content.buttons_for(entry.get("follow_ups", [])),
     )
     # A contraindication mentioned with another question is acknowledged too (an answer

@@ -150,7 +150,7 @@ def topic_entries(entities: List[Dict[str, Any]], text: str, named: List[str]) -
 
 
 def send_entries(dispatcher: CollectingDispatcher, entries: List[Tuple[str, Dict[str, Any]]],
-                 lead: int = -1, entities: Iterable[Dict[str, Any]] = ()) -> List[Dict[Text, Any]]:
+                 lead: int = -1, entities: Iterable[Dict[str, Any]] = (), message: str = "") -> List[Dict[Text, Any]]:
     """Sends knowledge entries (each in its variant for what ``entities`` name: "I'm
     pregnant, is that a problem?" gets the pregnancy line of who should not have it),
     with the follow-up buttons of ``entries[lead]`` (the last one unless told) under the
@@ -158,7 +158,7 @@ def send_entries(dispatcher: CollectingDispatcher, entries: List[Tuple[str, Dict
     _, leading = entries[lead]
     for i, (_, entry) in enumerate(entries):
         buttons = content.buttons_for(leading.get("follow_ups", [])) if i == len(entries) - 1 else []
-        dispatcher.utter_message(text=content.entry_text(entry, list(entities)), buttons=buttons)
+        dispatcher.utter_message(text=content.entry_text(entry, list(entities), message), buttons=buttons)
     return [SlotSet("last_answer", f"knowledge:{entries[lead][0]}")]
 
 
@@ -251,7 +251,7 @@ class ActionAnswerTopic(Action):
             entries = entries + [sure]
         # the offers that follow are the named topic's ("what happens at the first
         # consultation?": request one), not those of the guess added after it
-        events = send_entries(dispatcher, entries, lead=0, entities=latest_entities(tracker))
+        events = send_entries(dispatcher, entries, lead=0, entities=latest_entities(tracker), message=latest_text(tracker))
         # (the contraindications answer lists the screened conditions itself; one
         # outside its list is still named for the doctor)
         condition_note(dispatcher, tracker, answered=[i for i, _ in entries],

@@ -1,6 +1,6 @@
 """Reading level of every visitor-facing text (Flesch-Kincaid grade).
 
-Visitor-facing texts: the knowledge answers and their variants, the lines of the
+Visitor-facing texts: the knowledge answers, their variants and leads, the lines of the
 comparisons (data/content/knowledge.yml), each claim as the visitor reads it (claim, evidence
 and meaning; data/content/claims.yml), the article-claim notes shown with a
 source (data/content/sources.yml), the messages (data/content/messages.yml) and
@@ -167,6 +167,8 @@ def visitor_texts() -> Iterator[Tuple[str, str]]:
         for entity, values in (entry.get("variants") or {}).items():
             for value, text in values.items():
                 yield f"knowledge:{entry_id}/{entity}:{value}", text
+        for i, lead in enumerate(entry.get("leads") or []):
+            yield f"knowledge:{entry_id}/lead:{i}", lead["text"]
     comparisons = _load("knowledge").get("comparisons") or {}
     for side, item in (comparisons.get("sides") or {}).items():
         if item.get("in_short"):

@@ -174,6 +174,25 @@ def test_clarify_on_a_follow_up_offers_what_the_last_answer_leads_on_to():
     assert [b["payload"] for b in run(ActionClarify(), plain)[0][0]["buttons"]] == ["/ask_price", "/ask_capabilities"]
 
 
+@pytest.mark.parametrize("text, word", [
+    ("can i go to the gym the day after?", "gym"),
+    ("how long should I stay off the sunbed after my session?", "sunbed"),
+    ("can I dye my hair 3 days after meso?", "dye"),
+])
+def test_aftercare_answers_the_activity_asked_first(text, word):
+    entry = content.knowledge_entries()["aftercare"]
+    lead = next(item["text"] for item in entry["leads"] if word in item["words"])
+    messages, _ = run(ActionAnswerTopic(), tracker(text, "ask_aftercare", entities=[entity("topic", "aftercare")]))
+    assert messages[0]["text"] == f"{lead}\n{entry['answer'].strip()}"
+
+
+def test_aftercare_without_an_activity_is_the_answer_alone():
+    entry = content.knowledge_entries()["aftercare"]
+    messages, _ = run(ActionAnswerTopic(), tracker("when can I wash my hair after?", "ask_aftercare",
+                                                   entities=[entity("topic", "aftercare")]))
+    assert messages[0]["text"] == entry["answer"].strip()
+
+
 def test_clarify_with_no_candidate_says_it_did_not_understand():
     messages, _ = run(ActionClarify(), tracker("xyzzy", "nlu_fallback", ranking=[("nlu_fallback", 1.0)]))
     assert messages[0]["text"] == content.messages()["not_understood"]["text"].strip()
