@@ -274,7 +274,10 @@ class GuidedFormValidation(Action, abc.ABC):
         intent, conf = latest_intent(tracker), latest_confidence(tracker)
         free_text = requested in self.free_text_slots
         safety_needed = SAFETY_CONFIDENCE if not free_text else FREE_TEXT_SAFETY_CONFIDENCE
-        if intent in ("emergency", "report_complication") and conf >= safety_needed:
+        # (not an emergency the classifier guessed for signs told as history: "I once had
+        # a bad reaction to a B12 shot, my whole arm swelled up" answers the allergy question)
+        told_as_past = intent == "emergency" and sig.alarm_told_as_past(latest_entities(tracker), latest_text(tracker))
+        if intent in ("emergency", "report_complication") and conf >= safety_needed and not told_as_past:
             await escalate(dispatcher, tracker, EMERGENCY_EVENT if intent == "emergency" else COMPLICATION_EVENT)
             return self.stop(STOPPED_EMERGENCY)
         # The keyword backstop: named signs count whatever the classifier guessed.

@@ -49,7 +49,10 @@ async def escalate(
         dispatcher.utter_message(response=f"utter_{SAFETY_RESPONSES[kind]}")
     say(dispatcher, f"{SAFETY_RESPONSES[kind]}_local", custom={"kind": WIDGET_ALERT[kind]})
     if kind == EMERGENCY_EVENT and wrote_of_self_harm(tracker):
-        say(dispatcher, "crisis_support", custom={"kind": WIDGET_ALERT[kind]})
+        message = tracker.latest_message or {}
+        someone_else = sig.self_harm_of_someone_else(message.get("entities") or [], message.get("text") or "")
+        say(dispatcher, "crisis_support_someone_else" if someone_else else "crisis_support",
+            custom={"kind": WIDGET_ALERT[kind]})
     await record(store().log_safety_event, tracker.sender_id, kind, latest_intent(tracker) or "")
 
 

@@ -288,7 +288,10 @@ def choose_action(
     asked = sig.asked(text)
     topics = sig.topics(entities, text)  # what the message asks about (signals.topics)
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
-        if not payload and (guessed_alarm(entities, text) or denied_alarm(entities, text)):
+        # (nor is a sign told as history: "I fainted once at a blood test when I was 15",
+        # "chest pain last year, turned out to be heartburn")
+        if not payload and (guessed_alarm(entities, text) or denied_alarm(entities, text)
+                            or sig.alarm_told_as_past(entities, text)):
             # "could I have an allergic reaction?": a question about what could happen,
             # with no sign named, is no emergency; which topic was meant is asked
             return ACTION_CLARIFY

@@ -23,6 +23,7 @@ SIGN_ENTITY = sig.EMERGENCY_SIGN_ENTITY
 EMERGENCY_INTENT = "emergency"
 KIND_ENTITY = "emergency_kind"  # domain.yml: entity and slot
 SELF_HARM_KIND, OTHER_KIND = "self_harm", "other"
+SOMEONE_ELSES_HARM_KIND = "self_harm_someone_else"  # "my partner is thinking about killing himself"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -50,10 +51,15 @@ class EmergencyOverride(MessageStep):
 
     @staticmethod
     def mark_kind(message: Message, entities: List[Dict[str, Any]], text: str) -> None:
-        """Adds the ``emergency_kind`` entity (``self_harm`` or ``other``): the slot it
+        """Adds the ``emergency_kind`` entity (``self_harm``, ``self_harm_someone_else`` or
+        ``other``): the slot it
         fills picks the variant of the fixed emergency answer (domain.yml), so thoughts
         of suicide get the crisis wording even with the action server down."""
-        kind = SELF_HARM_KIND if sig.self_harm(entities, text) else OTHER_KIND
+        kind = OTHER_KIND
+        if sig.self_harm_of_someone_else(entities, text):
+            kind = SOMEONE_ELSES_HARM_KIND
+        elif sig.self_harm(entities, text):
+            kind = SELF_HARM_KIND
         marker = {"entity": KIND_ENTITY, "value": kind, "start": 0, "end": len(text),
                   "confidence_entity": 1.0, "extractor": "EmergencyOverride"}
         message.set(ENTITIES, [e for e in entities if e.get("entity") != KIND_ENTITY] + [marker], add_to_output=True)

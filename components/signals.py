@@ -619,10 +619,19 @@ _HOW_MUCH_HURT = re.compile(r"\bhow much\b(?![^.?!]*\b(costs?|price|pay|fees?|ch
                             re.IGNORECASE)
 
 
+# "do you have any offers or packages?": the clinic's prices, no treatment word needed
+_CLINIC_OFFERS = re.compile(r"\b(do|does|can|could|will) (you|the clinic|your clinic|they) (have|do|offer|run|give)\s+"
+                            r"(any |a |special )*(offers?|packages?|package deals?|deals?|discounts?|promotions?|"
+                            r"payment plans?)\b", re.IGNORECASE)
+
+
 def asks_price(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """A sentence that asks (a "?" or a question word first) names a price word and a
-    treatment or session word, and no topic of the terminology is named in it."""
+    treatment or session word, and no topic of the terminology is named in it; or asks
+    about the clinic's offers or packages."""
     text = text or ""
+    if asked(text) and _CLINIC_OFFERS.search(text) and not affirmed(entities, TOPIC_ENTITY):
+        return True
     spans = question_spans(text) or [(m.start(), m.end()) for m in _SENTENCE.finditer(text)
                                      if m.group(0).strip().lower().startswith(QUESTION_START)]
     for start, end in spans:
@@ -868,9 +877,43 @@ _NOW = re.compile(r"\b(just|(?<!over )(?<!fine )(?<!gone )(?<!better )(?<!cleare
                   re.IGNORECASE)
 
 
+# "I once had a bad reaction to a B12 shot", "chest pain last year, turned out to be
+# heartburn": a story of the past
+_PAST_STORY = re.compile(r"\b(i once|once had|(\w+ )?years ago|last (year|summer|winter|spring|autumn|month)|"
+                         r"when i was (a |younger|little|\d+)|as a (kid|child|teen\w*)|in (19|20)\d\d|used to|"
+                         r"turned out|all checked out|checked out fine)\b", re.IGNORECASE)
+
+
+def alarm_told_as_past(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """No emergency sign of now: the signs named are told as history, a habit or a figure
+    of speech (``emergency_signs`` keeps none of them), or none is named and the message
+    tells of the past with no word of now ("I once had a really bad reaction to a B12
+    shot, my whole arm swelled up"). For an emergency the classifier guessed alone."""
+    entities = list(entities or [])
+    text = text or ""
+    if emergency_signs(entities, text):
+        return False
+    if any(e.get("entity") == EMERGENCY_SIGN_ENTITY for e in entities):
+        return True
+    return bool(_PAST_STORY.search(text)) and not _NOW.search(text)
+
+
 def self_harm(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """The message tells of thoughts of suicide or self-harm (``emergency_signs``)."""
     return any(e.get("value") == SELF_HARM for e in emergency_signs(entities, text))
+
+
+# "he's been thinking about killing himself", "she wants to end her life": another
+# person's thoughts (the words of the mention say whose)
+_SOMEONE_ELSES_HARM = re.compile(r"\b(himself|herself|themselves|themself|(his|her|their) (own )?life)\b", re.IGNORECASE)
+
+
+def self_harm_of_someone_else(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """Every mention of thoughts of suicide or self-harm is about another person ("my
+    partner has been thinking about killing himself"): the crisis answer speaks to the
+    one who worries for them."""
+    mentions = [e for e in emergency_signs(entities, text) if e.get("value") == SELF_HARM]
+    return bool(mentions) and all(_SOMEONE_ELSES_HARM.search(_span(e, text or "")) for e in mentions)
 
 
 # "I had breast cancer three years ago", "a history of thyroid problems": a condition of

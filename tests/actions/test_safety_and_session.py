@@ -56,6 +56,15 @@ def test_thoughts_of_suicide_get_a_crisis_line_after_the_emergency_answer(db_url
         assert CLINIC["crisis_line"] not in texts(messages)
 
 
+def test_another_persons_thoughts_of_suicide_get_the_crisis_line_for_both(db_url):
+    text = "my partner has been thinking about killing himself"
+    start = text.index("killing himself")
+    sign = {**entity("emergency_sign", "self_harm"), "start": start, "end": start + len("killing himself")}
+    messages, _ = run(ActionEmergency(), tracker(text, "emergency", entities=[sign]))
+    assert messages[-1]["text"] == text_of("crisis_support_someone_else")
+    assert CLINIC["crisis_line"] in messages[-1]["text"] and messages[-1].get("custom") == {"kind": "emergency"}
+
+
 def test_complication_gets_urgent_care(db_url):
     messages, _ = run(ActionReportComplication(), tracker("pus after the injections", "report_complication"))
     text = texts(messages)

@@ -208,6 +208,13 @@ def test_an_emergency_in_the_middle_escalates_and_ends(sqlite_url):
     assert slot_events(events)["flow_stopped"] == "emergency"
 
 
+def test_a_reaction_told_as_history_in_the_middle_is_no_emergency(sqlite_url):
+    messages, events = ask("I once had a really bad reaction to a vitamin B12 shot, my whole arm swelled up",
+                           "emergency", requested="sc_allergy")
+    assert "utter_emergency" not in [m.get("response") for m in messages]
+    assert slot_events(events).get("flow_stopped") is None
+
+
 @pytest.mark.parametrize(
     "answers,outcome,yes,unsure",
     [

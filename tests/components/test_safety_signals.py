@@ -321,6 +321,10 @@ def test_hypothetical_questions_are_not_reports():
     ("I have bald spots instead of overall thinning", "patchy_loss"),
     ("Can you give me any information on alopecia? My son, who is 22, has this illness. His hair has come out in spots.",
      "patchy_loss"),
+    # a follow-up of the safety review: a child's "round bald bits", typed on a phone
+    ("my sons 7 and hes got round bald bits on his hed", "patchy_loss"),
+    # a lump that grows beside hair loss: a doctor, not a note for the treating doctor
+    ("I've got a lump in my neck that's been growing and my hair is falling out, can meso help?", "systemic"),
 ])
 def test_signs_told_as_now_reach_a_doctor(analyser, text, reason):
     found, reasons = route(analyser, text)

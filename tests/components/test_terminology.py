@@ -256,7 +256,9 @@ def test_the_loaded_component_gives_the_same_signals_as_the_terminology_file(tmp
     """Every cue list of terminology.yml is saved with the model (CUE_KEYS): a list left
     out would work in the tests and offline, and silently not in the running assistant."""
     top = set(yaml.safe_load(TERMS.read_text(encoding="utf-8")))
-    assert top - {"entities", "answers"} <= set(CUE_KEYS), top - {"entities", "answers"} - set(CUE_KEYS)
+    # (the lists the action server reads from the file itself: typed answers, words of worry)
+    by_actions = {"entities", "answers", "worry_words"}
+    assert top - by_actions <= set(CUE_KEYS), top - by_actions - set(CUE_KEYS)
     _, load = _trained(tmp_path)
     loaded, fresh = load(), Analyser.from_terminology_file(TERMS)
     for text in ("our dog is losing fur in patches on his back", "I had my session yesterday and see pus",
@@ -333,6 +335,26 @@ def test_emergency_signs_override_the_intent(analyser, text, emergency):
     kinds = [e["value"] for e in message.get("entities") if e["entity"] == "emergency_kind"]
     suicidal = any(w in text for w in ("live", "kill myself", "suicidal", "end my life", "stockpiled"))
     assert kinds == ([("self_harm" if suicidal else "other")] if emergency else [])
+
+
+@pytest.mark.parametrize("text, kind", [
+    # the review of 2026-12-06 (third session): indirect words in a follow-up, and another person's thoughts
+    ("tbh i feel like ending it all lol, hairs gone anyway", "self_harm"),
+    ("then whats the point of anything really. i'm done with all of it", "self_harm"),
+    ("my partner told me last night he's been thinking about killing himself because of his hair loss",
+     "self_harm_someone_else"),
+    ("my sister says she wants to end her life", "self_harm_someone_else"),
+    # the visitor's own beside someone else's: the visitor's
+    ("my brother tried to kill himself last year and now I want to kill myself too", "self_harm"),
+])
+def test_thoughts_of_suicide_get_the_kind_of_whom_they_are_told(analyser, text, kind):
+    from components.safety_override import EmergencyOverride
+
+    message = Message(data={"text": text, "intent": {"name": "ask_claim", "confidence": 0.9}})
+    message.set("entities", [m.as_rasa_entity("DomainSpacyNLP") for m in analyser.mentions(text)])
+    EmergencyOverride().process([message])
+    assert message.get("intent")["name"] == "emergency", text
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "emergency_kind"] == [kind], text
 
 
 def test_the_classifiers_own_emergency_gets_a_kind_too(analyser):

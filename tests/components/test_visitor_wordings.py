@@ -421,3 +421,30 @@ def test_men_or_women_asked_alone(analyser, text):
 def test_adding_mesotherapy_to_a_medicine_is_a_combination(analyser):
     text = "im on minoxidil already, can i add meso"
     assert sig.combined_with(parse(analyser, text)[0], text)["value"] == "minoxidil"
+
+
+# The safety review of 2026-12-06 (third session): an emergency the classifier guessed for
+# signs told as history asks which topic was meant (its answer gives the emergency number
+# first); signs of now keep the fixed emergency answer.
+@pytest.mark.parametrize("text, past", [
+    ("I once had a really bad reaction to a vitamin B12 shot, my whole arm swelled up", True),
+    ("I fainted once at a blood test when I was 15, is that a problem?", True),
+    ("I had chest pain last year, turned out to be heartburn, all checked out fine. can I book a session?", True),
+    ("I have chest pain", False),
+    ("I once had a bad reaction and now my throat is closing", False),
+])
+def test_an_emergency_guessed_for_signs_told_as_history_is_asked_about(analyser, text, past):
+    assert decide(analyser, text, "emergency", 1.0) == ("action_clarify" if past else None), text
+
+
+@pytest.mark.parametrize("text, intent, action", [
+    ("do you have any offers or packages?", "out_of_scope", "action_price_info"),  # the clinic's prices
+    ("are there any deals on pizza today?", "out_of_scope", None),  # the rule's decline
+    ("is it safe for teenagers?", "ask_side_effects", "action_answer_topic"),
+])
+def test_offers_and_teenagers(analyser, text, intent, action):
+    assert decide(analyser, text, intent) == action, text
+
+
+def test_teenagers_asked_of_the_treatment_get_who_should_not_have_it(analyser):
+    assert topics_of(analyser, "is it safe for teenagers?") == ["contraindications"]
