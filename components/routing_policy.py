@@ -329,11 +329,16 @@ def choose_action(
             return ACTION_COMPARE
         # "I'm a student and lost hair from exam stress. How much does meso cost per
         # session?": the price, not the story's topic (the clinic's answer on prices)
-        if intent not in PRICE_KEEPS and sig.asks_price(entities, text):
+        # (not beside a sign of hair loss that needs a doctor, even one a named cause
+        # explains: "... losing handfuls every morning since covid. how much does a session
+        # cost?" gets the cause's answer, which says when to see a doctor)
+        if intent not in PRICE_KEEPS and sig.asks_price(entities, text) and not sig.not_negated(
+                entities, sig.RED_FLAG_ENTITY):
             return ACTION_PRICE
         # "he's been on finasteride for 5 years. How much does a course cost?": the
         # price asked, not the story's medicine (the rule's price answer)
-        if intent == "ask_price" and sig.asks_price(entities, text):
+        if intent == "ask_price" and sig.asks_price(entities, text) and not sig.not_negated(
+                entities, sig.RED_FLAG_ENTITY):
             return None
         # a message that names a topic or a treatment of the terminology is about it,
         # whatever words surround the term (not "iron", "volume", "flu": too general)

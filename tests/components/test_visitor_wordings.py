@@ -448,3 +448,18 @@ def test_offers_and_teenagers(analyser, text, intent, action):
 
 def test_teenagers_asked_of_the_treatment_get_who_should_not_have_it(analyser):
     assert topics_of(analyser, "is it safe for teenagers?") == ["contraindications"]
+
+
+@pytest.mark.parametrize("intent", ["ask_price", "describe_hair_loss"])
+def test_a_price_asked_beside_heavy_shedding_gets_the_causes_answer_not_only_the_price(analyser, intent):
+    text = ("so my hair started thinning after covid, then my job got super stressful, and for the last two weeks "
+            "I've been losing literal handfuls every morning, clumps in the shower drain. anyway how much does a "
+            "session cost?")
+    assert decide(analyser, text, intent, 0.9) == "action_answer_topic"
+    assert "after_illness" in topics_of(analyser, text)
+
+
+def test_pink_spots_the_morning_after_a_session_are_side_effects(analyser):
+    text = "I had a session this morning and the spots are a bit pink, is that normal?"
+    assert topics_of(analyser, text) == ["side_effects"]
+    assert decide(analyser, text, "report_complication", 0.6) == "action_answer_topic"
