@@ -66,10 +66,11 @@ UTTER_NOT_A_PERSON = "utter_not_a_person"  # an animal's coat or skin: ask a vet
 ACTION_CLAIM = "action_explain_claim"
 ACTION_COMPARE = "action_compare_treatments"
 ACTION_PRICE = "action_price_info"
+ACTION_STATEMENT = "action_respond_to_statement"
 # Intents whose own answer already speaks of prices or goes before them.
 PRICE_KEEPS = {"ask_price", "book_consultation", "human_handoff", "emergency", "report_complication", "forget_me"}
 OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT,
-               ACTION_COMPARE, ACTION_PRICE}
+               ACTION_COMPARE, ACTION_PRICE, ACTION_STATEMENT}
 CLAIM_ENTITY = "claim_topic"
 # Intents a short follow-up keeps ("ok thanks", "no", "stop").
 FOLLOW_UP_KEEPS = {"greet", "thank", "goodbye", "affirm", "deny", "stop", "bot_challenge", "human_handoff",
@@ -283,6 +284,10 @@ def choose_action(
         return ACTION_LISTEN_NAME
     if latest_action != ACTION_LISTEN_NAME or intent is None:
         return None
+    # "i'm scared" taken for a "no", "I don't know" or "stop" outside a questionnaire:
+    # not "all right, anything else?" but who can help now (the statement's answer)
+    if intent in ("deny", "dont_know", "stop") and (signals or {}).get("worried"):
+        return ACTION_STATEMENT
 
     payload = _is_payload(text)
     asked = sig.asked(text)

@@ -402,8 +402,8 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
     elif CONTRAINDICATIONS not in found and condition_asked_in_question(entities, text):
         # "... My hair is thin at the temples. I'm still breastfeeding. Can I have the
         # injections while breastfeeding?": the question is whether the condition matters,
-        # not the story's topic (which follows it)
-        found = [CONTRAINDICATIONS] + found
+        # not the story's topic (its first one follows it: two answers, not "which one?")
+        found = [CONTRAINDICATIONS] + found[:1]
     return question_first(entities, text, found)
 
 

@@ -36,7 +36,7 @@ CUE_KEYS = (
     "domain_words", "domain_pointers", "domain_pointer_max_words", "injection_words",
     "injection_time_words", "injection_places",
     "animal_words", "animal_owners", "animal_products", "animal_coat_words", "person_words",
-    "first_person_words", "first_person_window", "follow_up_words",
+    "first_person_words", "first_person_window", "follow_up_words", "worry_words",
 )
 
 
@@ -449,6 +449,7 @@ class Analyser:
             _english_words()  # loaded once, at start-up rather than on a visitor's message
         self.pointer_max_words = int(cues.get("domain_pointer_max_words") or 0)
         self.follow_up_words = {str(w).lower() for w in cues.get("follow_up_words") or []}
+        self.worry_words = _phrases(cues.get("worry_words") or [], nlp)
         self.injection_phrases = _phrases(cues.get("injection_words") or [], nlp)
         self.injection_times = {str(w).lower() for w in cues.get("injection_time_words") or []}
         self.injection_places = _phrases(cues.get("injection_places") or [], nlp)
@@ -564,7 +565,13 @@ class Analyser:
             "injection_context": self.injection_context(text, doc=doc),
             "about_animal": self.about_animal(text, doc=doc),
             "follow_up": self.follow_up(text, doc=doc),
+            "worried": self.worried(text, doc=doc),
         }
+
+    def worried(self, text: str, doc=None) -> bool:
+        """Words of fear or worry ("i'm scared", "so worried"): ``worry_words``."""
+        doc = doc if doc is not None else self.nlp(text)
+        return CueMatcher._has_phrase([t.lower_ for t in doc], self.worry_words)
 
     def follow_up(self, text: str, doc=None) -> bool:
         """A short question that leans on what was just said ("what about aspirin", "how

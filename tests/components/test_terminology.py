@@ -256,8 +256,8 @@ def test_the_loaded_component_gives_the_same_signals_as_the_terminology_file(tmp
     """Every cue list of terminology.yml is saved with the model (CUE_KEYS): a list left
     out would work in the tests and offline, and silently not in the running assistant."""
     top = set(yaml.safe_load(TERMS.read_text(encoding="utf-8")))
-    # (the lists the action server reads from the file itself: typed answers, words of worry)
-    by_actions = {"entities", "answers", "worry_words"}
+    # (the lists the action server reads from the file itself: typed answers)
+    by_actions = {"entities", "answers"}
     assert top - by_actions <= set(CUE_KEYS), top - by_actions - set(CUE_KEYS)
     _, load = _trained(tmp_path)
     loaded, fresh = load(), Analyser.from_terminology_file(TERMS)

@@ -463,3 +463,18 @@ def test_pink_spots_the_morning_after_a_session_are_side_effects(analyser):
     text = "I had a session this morning and the spots are a bit pink, is that normal?"
     assert topics_of(analyser, text) == ["side_effects"]
     assert decide(analyser, text, "report_complication", 0.6) == "action_answer_topic"
+
+
+@pytest.mark.parametrize("text, intent, action", [
+    ("i'm scared", "deny", "action_respond_to_statement"),  # who can help now, not "anything else?"
+    ("I don't know, I'm so worried", "dont_know", "action_respond_to_statement"),
+    ("no thanks", "deny", None),  # the rule's "anything else?"
+])
+def test_fear_taken_for_a_no_gets_the_statements_answer(analyser, text, intent, action):
+    assert decide(analyser, text, intent) == action, text
+
+
+def test_a_condition_asked_in_a_story_is_answered_with_one_topic_of_the_story_not_asked_which(analyser):
+    text = ("Hello, I am 31 and had my son 5 months ago by c-section. My hair has gone really thin at the temples. "
+            "I am still breastfeeding him. can i have the mesotherapy injections while breastfeeding?")
+    assert topics_of(analyser, text) == ["contraindications", "postpartum"]  # two answers, not "which one?"
