@@ -258,6 +258,13 @@ class GuidedFormValidation(Action, abc.ABC):
         following = next((s for s in slots if values[s] is None), None)
         if following is None:
             return []
+        requested = tracker.get_slot("requested_slot")
+        if following == requested and any(
+                e.get("event") == "slot" and e.get("name") in values and e.get("name") != requested
+                and e.get("value") is not None for e in events):
+            # "yes, I'm breastfeeding" to the pregnancy question: that answer is kept, and
+            # the question asked again is not a silent repeat
+            say(dispatcher, "answer_noted_other")
         say(dispatcher, f"ask_{following}")
         return [SlotSet("requested_slot", following)]
 
@@ -303,10 +310,6 @@ class GuidedFormValidation(Action, abc.ABC):
                 return rejected
             values = self._empty(tracker, domain, self.extract(tracker, requested, domain))
             if values:
-                if requested not in values:
-                    # "yes, I'm breastfeeding" to the pregnancy question: that answer is
-                    # kept, and the question asked again is not a silent repeat
-                    say(dispatcher, "answer_noted_other")
                 return self._finish(values, tracker, domain)
         events = await self.interrupt(dispatcher, tracker)
         if events is None:

@@ -1,6 +1,8 @@
 """Contraindication screening: one question per item of data/content/screening.yml."""
 from __future__ import annotations
 
+import re
+
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -10,6 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import content
 from actions.common import (
     CONTRAINDICATION_REPORTED,
+    contains_phrase,
+    latest_text,
+    plain_answer,
     DOCTOR_CHECK,
     NONE_REPORTED,
     STOPPED_EMERGENCY,
@@ -68,10 +73,19 @@ class ValidateScreeningForm(GuidedFormValidation):
         screened = {i["condition"] for i in content.screening_items().values()}
         mentioned = [c for c in mentioned if c in screened]
         other_topic = mentioned and item and item["condition"] not in mentioned
-        if requested and requested not in values and not other_topic:
+        text = latest_text(tracker)
+        typed = next((value for value, words in content.typed_answers(requested).items()
+                      if contains_phrase(text, words)), None) if requested else None
+        if requested and requested not in values and typed:
+            values[requested] = typed  # "im a guy lol" to the pregnancy question
+        elif requested and requested not in values and not other_topic:
             answer = yes_no_unsure(tracker)
             if answer:
                 values[requested] = answer
+        elif requested and requested not in values and plain_answer(re.split(r"[,;.]", text)[0]) == UNSURE:
+            # "not sure, my period is late": not sure of the question asked, and the other
+            # question's condition noted as well
+            values[requested] = UNSURE
         return values
 
 

@@ -240,6 +240,16 @@ def _is_payload(text: str) -> bool:
     return (text or "").startswith("/")
 
 
+def _topics_beside_signs(entities: List[Dict[str, Any]], topics: List[str]) -> List[str]:
+    """``topics`` named apart from the emergency signs' words ("chest pain" names no pain
+    topic of the treatment; "any risks" beside it does)."""
+    signs = [(e["start"], e["end"]) for e in entities
+             if e.get("entity") == EMERGENCY_SIGN_ENTITY and isinstance(e.get("start"), int)]
+    apart = {e.get("value") for e in entities if e.get("entity") == TOPIC_ENTITY and isinstance(e.get("start"), int)
+             and not any(start < e["end"] and e["start"] < end for start, end in signs)}
+    return [t for t in topics if t in apart]
+
+
 def previous_action(tracker: DialogueStateTracker) -> Optional[str]:
     """The bot's last action before the visitor's latest message (not listening)."""
     seen_message = False
@@ -294,9 +304,12 @@ def choose_action(
     topics = sig.topics(entities, text)  # what the message asks about (signals.topics)
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
         # (nor is a sign told as history: "I fainted once at a blood test when I was 15",
-        # "chest pain last year, turned out to be heartburn")
-        if not payload and (guessed_alarm(entities, text) or denied_alarm(entities, text)
-                            or sig.alarm_told_as_past(entities, text)):
+        # "chest pain last year, turned out to be heartburn"; a topic asked with it is
+        # answered: "... all tests normal. does mesotherapy have any risks for the heart?")
+        told_as_past = not payload and sig.alarm_told_as_past(entities, text)
+        if told_as_past and _topics_beside_signs(entities, topics):
+            return ACTION_TOPIC
+        if not payload and (guessed_alarm(entities, text) or denied_alarm(entities, text) or told_as_past):
             # "could I have an allergic reaction?": a question about what could happen,
             # with no sign named, is no emergency; which topic was meant is asked
             return ACTION_CLARIFY

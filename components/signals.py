@@ -619,6 +619,8 @@ _HOW_MUCH_HURT = re.compile(r"\bhow much\b(?![^.?!]*\b(costs?|price|pay|fees?|ch
                             re.IGNORECASE)
 
 
+_PRICE_WEIGHED = re.compile(r"\b(cheaper|cheapest|more expensive|less expensive|most expensive|costs? (more|less))\b",
+                            re.IGNORECASE)
 # "do you have any offers or packages?": the clinic's prices, no treatment word needed
 _CLINIC_OFFERS = re.compile(r"\b(do|does|can|could|will) (you|the clinic|your clinic|they) (have|do|offer|run|give)\s+"
                             r"(any |a |special )*(offers?|packages?|package deals?|deals?|discounts?|promotions?|"
@@ -638,10 +640,12 @@ def asks_price(entities: Iterable[Dict[str, Any]], text: str) -> bool:
         sentence = text[start:end]
         # ("does the consultation cost anything?": the clinic's answer on prices, which the
         # answer about a consultation does not give)
+        # ("which one is cheaper, meso or PRP?": the treatments weighed by price are no topic asked)
+        weighed = TREATMENT_NAMED_TOPICS if _PRICE_WEIGHED.search(sentence) else set()
         if _PRICE_ASK.search(sentence) and not _HOW_MUCH_HURT.search(sentence) and (_TREATMENT_WORD.search(sentence) or re.search(
                 r"\b(course|prp|transplant|consultations?)\b", sentence, re.IGNORECASE)) and not any(
-                e.get("entity") == TOPIC_ENTITY and e.get("value") != "consultation_info" and _inside(e, [(start, end)])
-                for e in entities or []):
+                e.get("entity") == TOPIC_ENTITY and e.get("value") != "consultation_info" and e.get("value") not in weighed
+                and _inside(e, [(start, end)]) for e in entities or []):
             return True
     return False
 
@@ -857,8 +861,9 @@ def _habitual(entity: Dict[str, Any], text: str) -> bool:
 
 
 # "I've had a swollen lip ...", "I once had chest pain ...": a sign told as had, not as now.
-_TOLD_AS_HAD = re.compile(r"\b((i|he|she|they)('ve|'s| have| has)? had|i once had|i've once had|i used to get|i got|"
-                          r"my \w+ had|my \w+'s|his|her|their)\s+(a |an |some )?$", re.IGNORECASE)
+_TOLD_AS_HAD = re.compile(r"(\b((i|he|she|they)('ve|'s| have| has)? had|i once had|i've once had|i used to get|i got|"
+                          r"my \w+ had|my \w+'s|his|her|their)|^\s*had|[.!?]\s*had)\s+(a |an |some )?$",
+                          re.IGNORECASE)
 
 
 def _clause_at(text: str, index: int) -> str:

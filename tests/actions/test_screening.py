@@ -77,6 +77,21 @@ def test_an_answer_about_another_item_does_not_answer_the_question_asked():
     assert said[0] == noted and said[-1] == asked
 
 
+@pytest.mark.parametrize("text, requested", [
+    ("im a guy lol", "sc_pregnancy"),
+    ("I'm 52, menopause done and dusted", "sc_pregnancy"),
+    ("i'm a man obviously", "sc_breastfeeding"),
+])
+def test_typed_words_of_the_question_answer_it(text, requested):
+    _, events = ask(text, "inform", requested=requested)
+    assert answers(events) == {requested: "no"}
+
+
+def test_not_sure_beside_another_items_condition_answers_the_question_asked_too():
+    _, events = ask("not sure, my period is late", "dont_know", entities=[entity("condition", "menstruation")])
+    assert answers(events)["sc_pregnancy"] == "unsure"
+
+
 def test_an_answer_to_the_question_asked_gets_no_noted_line():
     messages, events = ask("no", "deny")
     assert answers(events) == {"sc_pregnancy": "no"}

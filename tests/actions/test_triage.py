@@ -175,3 +175,12 @@ def test_intro_names_a_condition_told_with_the_story_for_the_doctor():
     text = "finished chemo last year for breast cancer and my hair came back thin, can I start meso now?"
     messages, _ = run(ActionTriageIntro(), tracker(text, "describe_hair_loss", entities=[entity("condition", "tumour")]))
     assert content.condition_labels()["tumour"] in texts(messages)
+
+
+def test_an_answer_that_ends_the_questions_gets_no_noted_line():
+    # a scalp symptom told while another question was asked: the questions end (a doctor
+    # first), so nothing says "I still need an answer to this question"
+    messages, events = ask("my scalp gets a bit flaky in winter, dandruff i guess", "inform", requested="tr_onset",
+                           entities=[entity("hair_problem", "dandruff")])
+    assert slot_events(events)["tr_scalp"] == "yes"
+    assert content.messages()["answer_noted_other"]["text"] not in texts(messages)

@@ -321,6 +321,10 @@ def test_hypothetical_questions_are_not_reports():
     ("I have bald spots instead of overall thinning", "patchy_loss"),
     ("Can you give me any information on alopecia? My son, who is 22, has this illness. His hair has come out in spots.",
      "patchy_loss"),
+    ("her hair has gaps, little patches, her teacher noticed. could she have mesotherapy to fill them in?", "patchy_loss"),
+    # an infection in casual words, beside an aftercare question
+    ("one spot is kinda hot and yellowish gunk is coming out, i feel a bit shivery tonight. anyway when can i wash "
+     "my hair?", sig.SCALP_INFECTION),
     # a follow-up of the safety review: a child's "round bald bits", typed on a phone
     ("my sons 7 and hes got round bald bits on his hed", "patchy_loss"),
     # a lump that grows beside hair loss: a doctor, not a note for the treating doctor

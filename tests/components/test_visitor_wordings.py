@@ -478,3 +478,21 @@ def test_a_condition_asked_in_a_story_is_answered_with_one_topic_of_the_story_no
     text = ("Hello, I am 31 and had my son 5 months ago by c-section. My hair has gone really thin at the temples. "
             "I am still breastfeeding him. can i have the mesotherapy injections while breastfeeding?")
     assert topics_of(analyser, text) == ["contraindications", "postpartum"]  # two answers, not "which one?"
+
+
+def test_a_sign_told_as_history_beside_a_topic_gets_the_topic(analyser):
+    text = "had chest pains last year, A&E, just heartburn, all tests normal. does mesotherapy have any risks for the heart?"
+    assert decide(analyser, text, "emergency", 1.0) == "action_answer_topic"
+    assert "side_effects" in topics_of(analyser, text)
+
+
+@pytest.mark.parametrize("text", ["had chest pain since this morning and it's getting worse",
+                                  "had chest pain an hour ago after my session"])
+def test_a_sign_told_with_words_of_now_stays_an_emergency(analyser, text):
+    entities, _ = parse(analyser, text)
+    assert sig.emergency_signs(entities, text), text
+
+
+def test_two_treatments_weighed_by_price_get_the_clinics_answer_on_prices(analyser):
+    assert decide(analyser, "which one is cheaper, meso or PRP?", "ask_alternatives", 0.9) == "action_price_info"
+    assert decide(analyser, "how much does PRP cost?", "ask_price", 0.9) == "action_answer_topic"  # PRP's own answer
