@@ -496,3 +496,13 @@ def test_a_sign_told_with_words_of_now_stays_an_emergency(analyser, text):
 def test_two_treatments_weighed_by_price_get_the_clinics_answer_on_prices(analyser):
     assert decide(analyser, "which one is cheaper, meso or PRP?", "ask_alternatives", 0.9) == "action_price_info"
     assert decide(analyser, "how much does PRP cost?", "ask_price", 0.9) == "action_answer_topic"  # PRP's own answer
+
+
+@pytest.mark.parametrize("text, first", [
+    ("from what age can you have mesotherapy?", "contraindications"),  # what is known of age
+    ("from what age can you get a hair transplant", "transplant_candidacy"),
+    ("had my first session tuesday. today i have tiny red bumps where the needles went, a bit tender, no fever. normal?",
+     "side_effects"),
+])
+def test_an_age_asked_and_red_bumps_after_a_session(analyser, text, first):
+    assert topics_of(analyser, text)[0] == first, text
