@@ -110,11 +110,6 @@ def answer_words() -> Dict[str, List[str]]:
     return load("terminology")["answers"]
 
 
-def worry_words() -> List[str]:
-    """Words that tell of fear or worry ("i'm scared"): terminology.yml ``worry_words``."""
-    return list(load("terminology").get("worry_words") or [])
-
-
 def negation_cues() -> List[str]:
     """The words that negate a mention (terminology.yml ``negation``, before and after)."""
     cues = load("terminology")["negation"]

@@ -13,9 +13,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import content
-from actions.common import contains_phrase, latest_entities, latest_intent, latest_text, positive_values, say
+from actions.common import latest_entities, latest_intent, positive_values, say
 from actions.knowledge import answer_knowledge
+from components import signals as sig
 
 
 class ActionCapabilities(Action):
@@ -36,8 +36,8 @@ class ActionCapabilities(Action):
 def answered_worry(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     """"i'm scared", taken for a statement or an answer: not "all right, anything else?"
     but who can help now (messages.yml ``worried_statement``). True when said."""
-    if not contains_phrase(latest_text(tracker), content.worry_words()):
-        return False
+    if not (tracker.latest_message.get(sig.SIGNALS) or {}).get("worried"):
+        return False  # (meso_signals.worried: terminology worry_words, not denied)
     say(dispatcher, "worried_statement")
     return True
 

@@ -569,9 +569,12 @@ class Analyser:
         }
 
     def worried(self, text: str, doc=None) -> bool:
-        """Words of fear or worry ("i'm scared", "so worried"): ``worry_words``."""
+        """Words of fear or worry ("i'm scared", "so worried"): ``worry_words``, not
+        denied just before ("I'm not worried", "never scared")."""
         doc = doc if doc is not None else self.nlp(text)
-        return CueMatcher._has_phrase([t.lower_ for t in doc], self.worry_words)
+        words = [t.lower_ for t in doc]
+        return any(_starts(words, i, self.worry_words)
+                   and not {"not", "n't", "never", "no"} & set(words[max(0, i - 2):i]) for i in range(len(words)))
 
     def follow_up(self, text: str, doc=None) -> bool:
         """A short question that leans on what was just said ("what about aspirin", "how

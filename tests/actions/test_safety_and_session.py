@@ -112,7 +112,7 @@ def test_statement_of_a_condition_gets_its_answer_and_the_screening_offer():
 
 @pytest.mark.parametrize("text", ["i'm scared", "I'm so worried, I can't stop crying"])
 def test_a_statement_of_fear_gets_who_can_help_now_not_anything_else(text):
-    messages, _ = run(ActionRespondToStatement(), tracker(text, "inform"))
+    messages, _ = run(ActionRespondToStatement(), tracker(text, "inform", signals={"worried": True}))
     assert [m["text"] for m in messages] == [text_of("worried_statement")]
     assert messages[0]["buttons"][0]["payload"] == "/human_handoff"
 
@@ -120,12 +120,12 @@ def test_a_statement_of_fear_gets_who_can_help_now_not_anything_else(text):
 def test_fear_told_as_an_answer_to_an_offer_gets_who_can_help_now():
     from actions.conversation import ActionHandleAnswer
 
-    messages, _ = run(ActionHandleAnswer(), tracker("no, i'm scared", "deny"))
+    messages, _ = run(ActionHandleAnswer(), tracker("no, i'm scared", "deny", signals={"worried": True}))
     assert [m["text"] for m in messages] == [text_of("worried_statement")]
 
 
 def test_a_plain_statement_still_gets_anything_else():
-    messages, _ = run(ActionRespondToStatement(), tracker("ok i see", "inform"))
+    messages, _ = run(ActionRespondToStatement(), tracker("I'm not worried", "inform", signals={"worried": False}))
     assert [m["text"] for m in messages] != [text_of("worried_statement")]
 
 

@@ -506,3 +506,9 @@ def test_two_treatments_weighed_by_price_get_the_clinics_answer_on_prices(analys
 ])
 def test_an_age_asked_and_red_bumps_after_a_session(analyser, text, first):
     assert topics_of(analyser, text)[0] == first, text
+
+
+def test_worry_denied_is_no_worry(analyser):
+    assert parse(analyser, "no, i'm scared")[1]["worried"] is True
+    assert parse(analyser, "no I'm not worried, just asking")[1]["worried"] is False
+    assert decide(analyser, "no I'm not worried, just asking", "deny") is None
