@@ -186,6 +186,18 @@ def test_aftercare_answers_the_activity_asked_first(text, word):
     assert messages[0]["text"] == f"{lead}\n{entry['answer'].strip()}"
 
 
+@pytest.mark.parametrize("text, word", [
+    ("bruise after meso normal?", "bruise"),
+    ("bumps on head after injections normal??", "bumps"),
+    ("2 weeks after my first session more hair is falling out than before, is shedding normal?", "shedding"),
+])
+def test_side_effects_answer_the_sign_asked_first(text, word):
+    entry = content.knowledge_entries()["side_effects"]
+    lead = next(item["text"] for item in entry["leads"] if word in item["words"])
+    messages, _ = run(ActionAnswerTopic(), tracker(text, "ask_side_effects", entities=[entity("topic", "side_effects")]))
+    assert messages[0]["text"] == f"{lead}\n{entry['answer'].strip()}"
+
+
 def test_aftercare_without_an_activity_is_the_answer_alone():
     entry = content.knowledge_entries()["aftercare"]
     messages, _ = run(ActionAnswerTopic(), tracker("when can I wash my hair after?", "ask_aftercare",
