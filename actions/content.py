@@ -5,8 +5,7 @@ the files themselves are read by ``contentfiles.load`` (re-read when they change
 """
 from __future__ import annotations
 
-import re
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from contentfiles import clinic_placeholders, load
 
@@ -182,13 +181,9 @@ def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]], message: s
             texts.append(text)
     if texts:
         return "\n\n".join(t.strip() for t in texts)
+    from actions.common import contains_phrase  # (actions.common imports this module)
+
     lead = next((str(item["text"]).strip() for item in entry.get("leads") or []
-                 if _has_word(message, item.get("words") or [])), None)
+                 if contains_phrase(message, item.get("words") or [])), None)
     return f"{lead}\n{entry['answer'].strip()}" if lead else entry["answer"].strip()
-
-
-def _has_word(message: str, words: Iterable[str]) -> bool:
-    """One of ``words`` (or phrases) occurs in ``message`` as whole words, any case."""
-    lowered = (message or "").lower()
-    return any(re.search(rf"(?<![\w']){re.escape(str(w).lower())}(?![\w'])", lowered) for w in words)
 

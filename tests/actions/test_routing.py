@@ -174,27 +174,20 @@ def test_clarify_on_a_follow_up_offers_what_the_last_answer_leads_on_to():
     assert [b["payload"] for b in run(ActionClarify(), plain)[0][0]["buttons"]] == ["/ask_price", "/ask_capabilities"]
 
 
-@pytest.mark.parametrize("text, word", [
-    ("can i go to the gym the day after?", "gym"),
-    ("how long should I stay off the sunbed after my session?", "sunbed"),
-    ("can I dye my hair 3 days after meso?", "dye"),
+@pytest.mark.parametrize("entry_id, text, word", [
+    # aftercare: the activity asked; side effects: the sign asked
+    ("aftercare", "can i go to the gym the day after?", "gym"),
+    ("aftercare", "how long should I stay off the sunbed after my session?", "sunbed"),
+    ("aftercare", "can I dye my hair 3 days after meso?", "dye"),
+    ("side_effects", "bruise after meso normal?", "bruise"),
+    ("side_effects", "bumps on head after injections normal??", "bumps"),
+    ("side_effects", "2 weeks after my first session more hair is falling out than before, is shedding normal?",
+     "shedding"),
 ])
-def test_aftercare_answers_the_activity_asked_first(text, word):
-    entry = content.knowledge_entries()["aftercare"]
+def test_an_answer_with_leads_says_the_line_for_what_was_asked_first(entry_id, text, word):
+    entry = content.knowledge_entries()[entry_id]
     lead = next(item["text"] for item in entry["leads"] if word in item["words"])
-    messages, _ = run(ActionAnswerTopic(), tracker(text, "ask_aftercare", entities=[entity("topic", "aftercare")]))
-    assert messages[0]["text"] == f"{lead}\n{entry['answer'].strip()}"
-
-
-@pytest.mark.parametrize("text, word", [
-    ("bruise after meso normal?", "bruise"),
-    ("bumps on head after injections normal??", "bumps"),
-    ("2 weeks after my first session more hair is falling out than before, is shedding normal?", "shedding"),
-])
-def test_side_effects_answer_the_sign_asked_first(text, word):
-    entry = content.knowledge_entries()["side_effects"]
-    lead = next(item["text"] for item in entry["leads"] if word in item["words"])
-    messages, _ = run(ActionAnswerTopic(), tracker(text, "ask_side_effects", entities=[entity("topic", "side_effects")]))
+    messages, _ = run(ActionAnswerTopic(), tracker(text, f"ask_{entry_id}", entities=[entity("topic", entry_id)]))
     assert messages[0]["text"] == f"{lead}\n{entry['answer'].strip()}"
 
 
