@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+from components import signals as sig
 from contentfiles import clinic_placeholders, load
 
 
@@ -79,9 +80,11 @@ def routing() -> Dict[str, Any]:
     return load("routing")
 
 
-def condition_labels() -> Dict[str, str]:
-    """How each contraindication (terminology ``condition`` value) is named to visitors."""
-    return {item["condition"]: item["label"] for item in screening_items().values() if item.get("condition")}
+def condition_labels(past: bool = False) -> Dict[str, str]:
+    """How each contraindication (terminology ``condition`` value) is named to visitors
+    (``past``: told as over, where screening.yml gives a ``past_label``)."""
+    return {item["condition"]: (past and item.get("past_label")) or item["label"]
+            for item in screening_items().values() if item.get("condition")}
 
 
 def claims() -> Dict[str, Dict[str, Any]]:
@@ -173,10 +176,16 @@ def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]], message: s
     after?": the line on exercise, then the answer)."""
     variants = entry.get("variants") or {}
     texts: List[str] = []
+    # "I'm 6 weeks pregnant and had meso last week": a condition's variant for a session
+    # already had (``<entity>_after_session``) says what to do now, before the usual one
+    after_session = sig.told_after_session(message)
     for e in entities or []:
         if e.get("role") in ("negated", "someone_else"):
             continue
-        text = (variants.get(e.get("entity")) or {}).get(e.get("value"))
+        if e.get("entity") == "condition" and sig.told_as_past(e, message):
+            continue  # "had shingles 5 years ago, all healed": not "while you have it" (condition_note_past)
+        text = after_session and (variants.get(f"{e.get('entity')}_after_session") or {}).get(e.get("value"))
+        text = text or (variants.get(e.get("entity")) or {}).get(e.get("value"))
         if text and text not in texts:
             texts.append(text)
     if texts:

@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_entities, latest_intent, positive_values, say
+from actions.common import latest_entities, latest_intent, latest_text, positive_values, say
 from actions.knowledge import answer_knowledge
 from components import signals as sig
 
@@ -52,7 +52,8 @@ class ActionRespondToStatement(Action):
         entities = latest_entities(tracker)
         if positive_values(entities, "condition"):
             events = answer_knowledge(dispatcher, tracker, intent="ask_contraindications")
-            say(dispatcher, "offer_screening")
+            if not sig.told_after_session(latest_text(tracker)):  # (after a session: what to do now, said)
+                say(dispatcher, "offer_screening")
             return events
         if positive_values(entities, "hair_problem"):
             say(dispatcher, "offer_triage")

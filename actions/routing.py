@@ -7,7 +7,7 @@ wording is in ``data/content/messages.yml`` and ``data/content/routing.yml``.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Text, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -32,6 +32,9 @@ from components import signals as sig
 TOPIC = "topic"
 MAX_TOPICS_ANSWERED = 2  # more topics than this in one message: ask which one first
 SURE_INTENT = 0.8  # a classified question this sure is answered beside a named topic
+# Entries that state mesotherapy's own facts: a guess at one of them is not added beside
+# another treatment or a cause named without mesotherapy (signals.SESSION_TOPICS)
+MESOTHERAPY_FACTS = sig.SESSION_TOPICS | {"sessions", "procedure", "ingredients", "what_is", "personalised", "who_performs"}
 
 
 def latest_signals(tracker: Tracker) -> Dict[str, Any]:
@@ -99,9 +102,10 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     as_effect = {e.get("value") for e in told if sig.asked_as_an_effect(e, text)}
     own = {e.get("value") for e in told if not sig.asked_as_an_effect(e, text)}
     skip |= as_effect - own
-    listed_here = [c for c in positive_values(entities, "condition") if c in labels and c not in skip] if listed else []
-    named = [labels[c] for c in listed_here if c not in past]
-    earlier = [labels[c] for c in listed_here if c in past]
+    listed_here = [c for c in positive_values(entities, "condition") if c in labels and c not in skip]
+    named = [labels[c] for c in listed_here if c not in past] if listed else []
+    # (an answer that lists the conditions speaks of them as now: one told as over is still noted)
+    earlier = [content.condition_labels(past=True)[c] for c in listed_here if c in past]
     # conditions the sources give no advice on ("a pacemaker", "high blood pressure"):
     # named in the visitor's words, for the doctor to hear of
     others = unlisted_conditions(entities, text)
@@ -222,6 +226,23 @@ class ActionRedFlag(Action):
         return events
 
 
+def sure_guess_beside(entries: List[Tuple[str, Dict[str, Any]]], named: List[str], entities: List[Dict[str, Any]],
+                      intent: Optional[str], confidence: float) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """The entry of the question the classifier is sure of, answered too, after the
+    topics the visitor named ("is it painful, are there side effects?"; the named word is
+    the better evidence: "can I wash my hair after?" gets aftercare first, not the side
+    effects); a named topic is never pushed out for it. None beside another treatment or
+    a cause named without mesotherapy when it states mesotherapy's own facts ("how many
+    PRP sessions?": PRP's answer, not mesotherapy's course after it)."""
+    sure = content.knowledge_entry_for_intent(intent)
+    if not sure or confidence < SURE_INTENT or sure[0] in [i for i, _ in entries] or len(entries) >= MAX_TOPICS_ANSWERED:
+        return None
+    if sure[0] in MESOTHERAPY_FACTS and set(named) & sig.SPECIFIC_CAUSE_TOPICS and (
+            sig.MESOTHERAPY not in positive_values(entities, sig.PROCEDURE_ENTITY)):
+        return None
+    return sure
+
+
 class ActionAnswerTopic(Action):
     """A question that names a topic ("does it hurt?", "PRP", "after giving birth"):
     that topic's entry answers it, whatever intent the classifier guessed. A story
@@ -241,13 +262,9 @@ class ActionAnswerTopic(Action):
             return []
         if latest_intent(tracker) == "request_medical_advice":
             say(dispatcher, "topic_general_info")
-        sure = content.knowledge_entry_for_intent(latest_intent(tracker))
-        if (sure and latest_confidence(tracker) >= SURE_INTENT and sure[0] not in [i for i, _ in entries]
-                and len(entries) < MAX_TOPICS_ANSWERED):
-            # "is it painful, are there side effects?": the question the classifier is
-            # sure of is answered too, after the topic the visitor named (the named word
-            # is the better evidence: "can I wash my hair after?" gets aftercare first,
-            # not the side effects); a named topic is never pushed out for it
+        sure = sure_guess_beside(entries, named, latest_entities(tracker), latest_intent(tracker),
+                                 latest_confidence(tracker))
+        if sure:
             entries = entries + [sure]
         # the offers that follow are the named topic's ("what happens at the first
         # consultation?": request one), not those of the guess added after it

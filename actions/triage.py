@@ -12,6 +12,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
+from components import signals as sig
 from actions.common import (
     LIKELY_AGA,
     RED_FLAG,
@@ -70,15 +71,17 @@ def _without_phrases(text: str, phrases: List[str]) -> str:
     return text
 
 
-def _from_text(text: str) -> Dict[str, str]:
-    """Answers that typed words give, whatever question was asked."""
+def _from_text(text: str, entities: Optional[List[Dict[str, Any]]] = None) -> Dict[str, str]:
+    """Answers that typed words give, whatever question was asked (``entities``: the
+    message's, to pass over patches told as over long ago)."""
     words = content.triage_words()
     values: Dict[str, str] = {}
     negated = contains_phrase(text, negation_words())
     # "on HRT patches now": another thing's word, not where the hair goes
     pattern_text = _without_phrases(text, words.get("not_pattern") or [])
     pattern = _keyword(pattern_text, words["pattern"], ["patches", "temples_crown", "top_thinning", "diffuse"])
-    if pattern == "patches" and negated:  # "no bald patches, it thins on top"
+    # "no bald patches, it thins on top"; "a bald patch as a kid that grew back, 30 years ago"
+    if pattern == "patches" and (negated or sig.resolved_long_ago(entities or [], "patchy_loss", text)):
         pattern = _keyword(pattern_text, words["pattern"], ["temples_crown", "top_thinning", "diffuse"])
     if pattern:
         values["tr_pattern"] = pattern
@@ -93,6 +96,13 @@ def _from_text(text: str) -> Dict[str, str]:
         if contains_phrase(text, words["deficiency"]["yes"]):
             values["tr_deficiency"] = YES
     return values
+
+
+def _current(entities: List[Dict[str, Any]], text: str) -> List[Dict[str, Any]]:
+    """``entities`` without the red-flag signs told as over long ago ("a bald patch as a kid
+    that grew back"): they are no answer about the hair loss now."""
+    return [e for e in entities if not (e.get("entity") == sig.RED_FLAG_ENTITY
+                                        and sig.resolved_long_ago(entities, e.get("value"), text))]
 
 
 def _from_entities(entities: List[Dict[str, Any]]) -> Dict[str, str]:
@@ -123,15 +133,15 @@ class ValidateTriageForm(GuidedFormValidation):
 
     def prefill(self, tracker, domain):
         messages = user_messages_since_session_start(tracker)
-        values = _from_entities([entity for _text, entities in messages for entity in entities])
-        for text, _entities in messages:  # typed words are more specific than a recognised term
+        values = _from_entities([entity for text, entities in messages for entity in _current(entities, text)])
+        for text, entities in messages:  # typed words are more specific than a recognised term
             if not is_button_payload(text):
-                values.update(_from_text(text))
+                values.update(_from_text(text, entities))
         return values
 
     def extract(self, tracker, requested, domain):
         text = latest_text(tracker)
-        values = {} if is_button_payload(text) else {**_from_entities(latest_entities(tracker)), **_from_text(text)}
+        values = {} if is_button_payload(text) else {**_from_entities(_current(latest_entities(tracker), text)), **_from_text(text, latest_entities(tracker))}
         if requested in YES_NO_SLOTS and requested not in values:
             answer = yes_no_unsure(tracker)
             if answer:

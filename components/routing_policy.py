@@ -51,7 +51,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import signals as sig
-from contentfiles import comparison_sides
+from contentfiles import comparison_sides, uncovered_hair_treatments
 from components.safety_override import SIGN_ENTITY as EMERGENCY_SIGN_ENTITY
 
 ACTION_RED_FLAG = "action_red_flag"
@@ -102,6 +102,12 @@ WEAKLY_GUARDED_INTENTS = {"human_handoff", "inform", "ask_capabilities", "bot_ch
 GENERAL_EFFICACY = "general_efficacy"  # claims.yml: the evidence on the whole treatment
 # Words without which a message does not ask for a person, the clinic's contact
 # details, address or hours (every human_handoff training example has one; tested).
+# Words a request for a consultation is made with ("book", "appointment", "see the doctor").
+BOOKING_CUES = re.compile(
+    r"\b(book\w*|appointments?|consult\w*|schedul\w*|reserv\w*|slots?|availab\w*|come in|sign (me )?up|"
+    r"register|enrol\w*|see (a|the|your) (doctor|specialist|dermatologist|surgeon)|meet|visit|call me|contact me|"
+    r"get in touch|start (the )?treatment|have (it|the treatment|mesotherapy|meso) done|when can i (have|get|start))\b",
+    re.IGNORECASE)
 HANDOFF_CUES = re.compile(
     r"\b(person|people|human|humans|someone|somebody|anyone|anybody|staff|team|doctors?|nurses?|dermatologists?|"
     r"agent|operator|receptionist|reception|secretary|manager|clinic|office|surgery|address|located|location|"
@@ -296,7 +302,10 @@ def choose_action(
         return None
     # "i'm scared" taken for a "no", "I don't know" or "stop" outside a questionnaire:
     # not "all right, anything else?" but who can help now (the statement's answer)
-    if intent in ("deny", "dont_know", "stop") and (signals or {}).get("worried"):
+    # (a fear with a topic named is that topic's question: "im scared of needles" is
+    # whether it hurts, answered below)
+    worried = intent in ("deny", "dont_know", "stop") and bool((signals or {}).get("worried"))
+    if worried and not sig.topics(entities, text):
         return ACTION_STATEMENT
 
     payload = _is_payload(text)
@@ -379,8 +388,10 @@ def choose_action(
     # or a cause of hair loss named beside hair loss ("is it normal to lose your hair
     # on a vegan diet?")
     named_topics = set(sig.affirmed(entities, TOPIC_ENTITY))
+    uncovered = sig.other_treatment(entities) in uncovered_hair_treatments() and not sig.treated_elsewhere(text)
     sure_out_of_scope = (
         intent == "out_of_scope" and confidence >= high_stakes_confidence
+        and not uncovered  # ("is a laser comb any good?": a hair treatment the sources do not cover)
         # ("PRP for tennis elbow": a treatment named for another part of the body)
         and not (named_topics & TREATMENT_TOPICS and not sig.treated_elsewhere(text))
         and not (named_topics & CAUSE_TOPICS and sig.losing_hair(entities, text))
@@ -405,7 +416,8 @@ def choose_action(
         and sig.MESOTHERAPY not in sig.mentioned(entities, sig.PROCEDURE_ENTITY)
         and not sig.TREATMENT_POINTER.search(text or "")
     )
-    claim_asked = intent == "ask_claim" and bool(sig.affirmed(entities, "claim_topic")) and not about_a_cause
+    claim_asked = intent == "ask_claim" and bool(sig.affirmed(entities, "claim_topic")) and not about_a_cause and not (
+        uncovered)  # ("does red light therapy regrow hair?" is not mesotherapy's claim)
     # a complication guessed with no sign of one named (no pus, spreading redness,
     # fever...: those were routed above) while the message names an aftercare topic
     # ("a bit sore after the session"): the topic's answer, which says when to get
@@ -417,6 +429,11 @@ def choose_action(
     if not payload and not claim_asked and sig.other_treatment(entities):
         who = set(sig.mentioned(entities, TOPIC_ENTITY)) & sig.WHO_CAN_HAVE_TOPICS
         if who or (set(topics) <= MESO_TOPICS and (topics or intent in MESO_INTENTS)):
+            return ACTION_OTHER_TREATMENT
+        # "do laser caps work?", "is a laser comb any good": a hair treatment the sources
+        # say nothing about, asked whether it works, gets "my sources say nothing about
+        # it" and the treatments with evidence, not their list as if it answered
+        if not topics and uncovered and intent in ("ask_alternatives", "ask_claim", "out_of_scope", "nlu_fallback"):
             return ACTION_OTHER_TREATMENT
         # the weeks after another treatment (recovery, scabs, redness, results) are that
         # treatment's question: not what DHI is, not the hair-loss questions
@@ -455,14 +472,20 @@ def choose_action(
     # "can I have mesotherapy for postpartum hair loss?": the cause is the question (its
     # answer says what helps and when to see a doctor), not the screening questions
     for_a_cause = intent == "check_eligibility" and bool(set(topics) & CAUSE_TOPICS)
+    # "I hate needles, is it for me?": a topic the screening questions do not ask about
+    # (whether it hurts, time off work) is the question, answered before any screening
+    other_topic = intent == "check_eligibility" and bool(topics) and sig.CONTRAINDICATIONS not in topics
     # "when can i go back to the gym" taken, unsure, for a booking request: the topic asked
-    weak_booking = intent == "book_consultation" and confidence < high_stakes_confidence and asked
+    # ("when can I go back to work and the gym?" taken, sure, for a booking request: no
+    # word of booking in it, so the topic asked)
+    weak_booking = intent == "book_consultation" and asked and (
+        confidence < high_stakes_confidence or not BOOKING_CUES.search(text or ""))
     # "I had my session an hour ago and can't wash my hair until tomorrow, right?" taken,
     # unsure, for an emergency: no sign and no word of anything wrong with the body (the
     # override has already answered every emergency sign), so the topic asked
     weak_emergency = intent == "emergency" and confidence < high_stakes_confidence and no_symptom_told(entities, text)
     topical = (intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause or aged
-               or weak_booking or weak_emergency)
+               or other_topic or worried or weak_booking or weak_emergency)
     if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
             sig.CONTRAINDICATIONS not in sig.mentioned(entities, TOPIC_ENTITY)):
         # "I'm pregnant, can I have it?": the rule's answer speaks of the condition named

@@ -276,8 +276,26 @@ _OWN_SESSION = re.compile(
 )
 
 
+# A session already had, told in the message: "had mesotherapy last week", "got my first
+# injections 5 days ago", "since my session", "3 days after the treatment". (Not a
+# session to come: "can I have my next session?")
+_SESSION_HAD = re.compile(
+    r"\b((had|got|did|done|finished|received)\s+(my |a |the |some |one |two |three |\d+ )?(first |last |second |third |"
+    r"latest |recent )?(round of |course of )?(meso\w*|sessions?|injections?|treatments?|jabs?|scalp injections?)\b"
+    r"(?! (is|are|safe|ok|okay|possible|allowed)\b)|"
+    r"(since|after) (my|the|her) (last |first |latest |recent )?(meso\w*|sessions?|injections?|treatments?|jabs?)\b|"
+    r"(meso\w*|sessions?|injections?|treatments?|jabs?) (\d+|a|one|two|three|few|couple of) (days?|weeks?|months?) ago)",
+    re.IGNORECASE,
+)
+
+
+def told_after_session(text: str) -> bool:
+    """The message tells of a session already had (its answer speaks of what to do now)."""
+    return bool(_SESSION_HAD.search(text or ""))
+
+
 # A message is shaped as a question when it has a "?" or starts with one of these.
-QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "where", "why ", "when ", "which", "who ", "do ",
+QUESTION_START = ("how ", "what", "is ", "are ", "can ", "could ", "would ", "will ", "should ", "where", "why ", "when ", "which", "who ", "do ",
                   "does ")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 # A question after a comma ("I'm on sertraline, will that interfere"): the words that
@@ -334,8 +352,8 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
     found = affirmed(entities, TOPIC_ENTITY)
     if set(mentioned(entities, TOPIC_ENTITY)) & WHO_CAN_HAVE_TOPICS:
         # "who should not have PRP?": the "not" is the question's, not a denial of PRP
-        asked = WHO_CAN_HAVE_TOPICS | OTHER_TREATMENT_TOPICS
-        found = [t for t in mentioned(entities, TOPIC_ENTITY) if t in found or t in asked]
+        asking = WHO_CAN_HAVE_TOPICS | OTHER_TREATMENT_TOPICS
+        found = [t for t in mentioned(entities, TOPIC_ENTITY) if t in found or t in asking]
     if set(found) & STORY_TOPICS and (
         len(found) > 1 or affirmed(entities, PROCEDURE_ENTITY) or not about_losing_hair(entities, text)
     ):
@@ -369,6 +387,11 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
     if timelines and all(_SIDE_EFFECT_WORDS.search(span) for span in timelines):
         # "how long do the side effects last?" asks about the side effects, not the results
         found = [t for t in found if t != RESULTS_TIMELINE]
+    if set(found) & SPECIFIC_CAUSE_TOPICS and not affirmed(entities, PROCEDURE_ENTITY) and not _OWN_SESSION.search(text or ""):
+        # "postpartum hair loss how long does it last", "what vitamins are good for that"
+        # after a birth: the cause's (or the named treatment's) time and uses, not
+        # mesotherapy's results or uses
+        found = [t for t in found if t not in (RESULTS_TIMELINE, "indications")]
     signs = [_span(e, text) for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == SIDE_EFFECTS]
     if signs and not _INJECTION_WORD.search(text or "") and (
             not any(_NAMES_SIDE_EFFECTS.search(span) for span in signs) or len(found) > 1
@@ -395,6 +418,10 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         # "I had three sessions and now my hair is shedding more than before": hair loss
         # where the needles went in is a reported harm (the side effects answer says so)
         found = [SIDE_EFFECTS]
+    if not found and told_after_session(text) and _ACTIVITY.search(text or "") and asked(text):
+        # "want to dye my hair for a wedding, i had mesotherapy yesterday. too soon?": an
+        # activity asked of the days after a session (the aftercare answer's lines)
+        found = ["aftercare"]
     if not found and men_or_women_alone(text):
         found = [MEN_WOMEN]  # "women?", "and for men?": men or women, asked alone
     if not found and (asks_if_condition_matters(entities, text) or asks_with_an_age(entities, text)):
@@ -510,6 +537,10 @@ def more_loss_since_sessions(entities: Iterable[Dict[str, Any]], text: str) -> b
 SIDE_EFFECTS = "side_effects"
 INFECTION_SIGNS = "infection_signs"
 PREPARATION = "preparation"
+# Everyday activities asked about after a session (aftercare).
+_ACTIVITY = re.compile(r"\b(dye\w*|colou?r(ing|ed)?|bleach\w*|highlights|gym|exercis\w*|work(ing)? out|swim\w*|sauna|"
+                       r"sunbed\w*|sunbath\w*|tann\w*|beach|alcohol|drink(ing)?|wash(ing)?|shower(ing)?|hats?|caps?|"
+                       r"helmets?|wigs?)\b", re.IGNORECASE)
 _HAIR_COLOUR = re.compile(r"\b(dye\w*|colou?r(ing|ed)?|bleach\w*|highlights|tint\w*|perm|keratin)\b", re.IGNORECASE)
 _NAMES_SIDE_EFFECTS = re.compile(r"\b(side|adverse|risks?|risky|danger\w*)\b", re.IGNORECASE)
 TRANSPLANT_CANDIDACY = "transplant_candidacy"
@@ -1007,9 +1038,12 @@ def _sentence_at(text: str, index: int) -> str:
     return (text or "")[start:end]
 
 
-def _resolved_long_ago(entities: Iterable[Dict[str, Any]], flag: str, text: str) -> bool:
+def resolved_long_ago(entities: Iterable[Dict[str, Any]], flag: str, text: str) -> bool:
     """Every mention of ``flag`` is told as over long ago: a resolution and a past time
-    within the next sentence or so after it."""
+    within the next sentence or so after it ("a bald patch as a kid that grew back, 30
+    years ago"). Only RESOLVABLE_FLAGS can be; the others are never passed over."""
+    if flag not in RESOLVABLE_FLAGS or not text:
+        return False
     return _every_mention(entities, flag, lambda e: bool(
         _RESOLVED.search(text[e["start"]:e["start"] + 120]) and _PAST_MARK.search(text[max(0, e["start"] - 40):e["start"] + 120])))
 
@@ -1269,7 +1303,7 @@ def safety_route(
             continue  # "worried that I may have bald spots in the future": a fear of later, none now
         if _every_mention(entities, flag, lambda e: bool(_CONTRASTED.search(text[max(0, e["start"] - 40):e["start"]]))):
             continue  # "gaps of thinning rather than bald spots": named to say it is not that
-        if flag in RESOLVABLE_FLAGS and _resolved_long_ago(entities, flag, text):
+        if resolved_long_ago(entities, flag, text):
             continue  # "a bald patch as a teenager, it grew back 20 years ago"
         if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)
                                 or not _a_child_loses_hair(entities, text)):

@@ -61,6 +61,14 @@ def clinic_placeholders(clinic: Mapping[str, Any]) -> Dict[str, str]:
     return {name: str(clinic.get(key, "") or "") for name, key in CLINIC_PLACEHOLDERS.items()}
 
 
+def uncovered_hair_treatments() -> set:
+    """Hair treatments the sources say nothing about (routing.yml ``other_treatments`` with
+    ``covered: false`` and entries to offer: laser caps, hair systems, exosomes), as
+    terminology ``procedure`` values. Read by the routing policy in Rasa's process."""
+    groups = (load("routing").get("other_treatments") or {}).values()
+    return {p for g in groups if g.get("covered", True) is False and g.get("entries") for p in g.get("procedures") or []}
+
+
 def comparison_sides() -> Dict[str, list]:
     """The sides a comparison can weigh (knowledge.yml ``comparisons``): side -> the
     terminology mentions ("entity:value") that name it. Read by the routing policy in

@@ -31,7 +31,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 from actions import content  # noqa: E402
 from actions.comparison import compared_sides, comparison_reply  # noqa: E402
-from actions.routing import other_treatment_reply, red_flag_entries, topic_entries  # noqa: E402
+from actions.routing import other_treatment_reply, red_flag_entries, sure_guess_beside, topic_entries  # noqa: E402
 from components import signals as sig  # noqa: E402
 from components.routing_policy import choose_action  # noqa: E402
 from components.terminology import Analyser  # noqa: E402
@@ -48,7 +48,6 @@ INTENT_LABELS = {
 # actions/conversation.py): the message's text is what the live evaluation reads.
 INTENT_MESSAGES = {"request_medical_advice": "decline_medical_advice", "human_handoff": "handoff", "ask_price": "price"}
 MAX_TOPICS_ANSWERED = 2  # actions/routing.py: more named topics than this -> "which one?"
-SURE_INTENT = 0.8  # actions/routing.py: a classified question this sure is answered beside a named topic
 
 
 def topic_classifier_settings():
@@ -80,8 +79,8 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
         found = topic_entries(entities, text, sig.topics(entities, text))
         if len(found) > MAX_TOPICS_ANSWERED:
             return ["clarify"]
-        sure = content.knowledge_entry_for_intent(intent)
-        if sure and conf >= SURE_INTENT and sure[0] not in [i for i, _ in found] and len(found) < MAX_TOPICS_ANSWERED:
+        sure = sure_guess_beside(found, sig.topics(entities, text), entities, intent, conf)
+        if sure:
             found = [sure] + found
         texts = [content.entry_text(e, entities) for _, e in found]
         if intent in ("describe_hair_loss", "inform") or sig.affirmed(entities, "hair_problem") or (

@@ -183,12 +183,33 @@ def test_clarify_on_a_follow_up_offers_what_the_last_answer_leads_on_to():
     ("side_effects", "bumps on head after injections normal??", "bumps"),
     ("side_effects", "2 weeks after my first session more hair is falling out than before, is shedding normal?",
      "shedding"),
+    ("aftercare", "is it ok to wear a cap after the injections, i work outside", "cap"),
+    ("side_effects", "my forehead is puffy the day after the scalp injections, is that normal?", "puffy"),
 ])
 def test_an_answer_with_leads_says_the_line_for_what_was_asked_first(entry_id, text, word):
     entry = content.knowledge_entries()[entry_id]
     lead = next(item["text"] for item in entry["leads"] if word in item["words"])
     messages, _ = run(ActionAnswerTopic(), tracker(text, f"ask_{entry_id}", entities=[entity("topic", entry_id)]))
     assert messages[0]["text"] == f"{lead}\n{entry['answer'].strip()}"
+
+
+@pytest.mark.parametrize("text, intent, named, added", [
+    ("how many prp sessions do i need", "ask_sessions", "prp", None),  # not mesotherapy's course after PRP's
+    ("after my baby my hair fell out, whats the usual course", "ask_sessions", "postpartum", None),
+    ("how many mesotherapy sessions after having a baby?", "ask_sessions", "postpartum", "sessions"),  # meso named
+    ("is it painful, are there side effects?", "ask_side_effects", "pain", "side_effects"),
+])
+def test_a_sure_guess_at_mesotherapys_facts_is_not_added_beside_another_treatment(text, intent, named, added):
+    entities = [entity("topic", named)] + ([entity("procedure", "mesotherapy")] if "mesotherapy" in text else [])
+    messages, _ = run(ActionAnswerTopic(), tracker(text, intent, confidence=0.99, entities=entities))
+    entries = content.knowledge_entries()
+    said = [m["text"] for m in messages]
+    assert said[0].endswith(entries[named]["answer"].strip())
+    if added:
+        assert any(t.endswith(entries[added]["answer"].strip()) for t in said[1:])
+    else:
+        guessed = content.knowledge_entry_for_intent(intent)[0]
+        assert not any(t.endswith(entries[guessed]["answer"].strip()) for t in said)
 
 
 def test_aftercare_without_an_activity_is_the_answer_alone():
@@ -573,6 +594,43 @@ def test_a_named_condition_gets_its_own_line_of_who_should_not_have_it_whatever_
                   entities=[entity("condition", "pregnancy", "someone_else"), entity("topic", "contraindications")])
     messages, _ = run(ActionAnswerTopic(), trk)
     assert messages[0]["text"] == entry["answer"].strip()
+
+
+def _placed(entity_name, value, text, words):
+    start = text.index(words)
+    return {**entity(entity_name, value), "start": start, "end": start + len(words)}
+
+
+def test_a_condition_told_as_over_gets_tell_the_doctor_not_while_you_have_it():
+    """Review: "had shingles on my head 5 years ago, all healed now" got "while you have
+    an infection ... see a doctor about the infection itself"."""
+    text = "had shingles on my head 5 years ago, all healed now. can I still have mesotherapy?"
+    trk = tracker(text, "ask_contraindications", entities=[_placed("condition", "infection", text, "shingles"),
+                                                          entity("topic", "contraindications")], signals=PLAIN)
+    said = [m["text"] for m in run(ActionAnswerTopic(), trk)[0]]
+    entry = content.knowledge_entries()["contraindications"]
+    assert said[0] == entry["answer"].strip()
+    assert entry["variants"]["condition"]["infection"].strip() not in said
+    assert any("an infection in the past" in t and "doctor" in t for t in said[1:])
+    assert not any("current" in t for t in said[1:])
+
+
+@pytest.mark.parametrize("text, words", [
+    ("I'm 6 weeks pregnant and had mesotherapy last week, is my baby ok?", "pregnant"),
+    ("found out i'm pregnant, had a meso session 5 days ago. should i worry?", "pregnant"),
+])
+def test_pregnant_after_a_session_is_told_to_tell_the_midwife(text, words):
+    trk = tracker(text, "ask_contraindications", entities=[_placed("condition", "pregnancy", text, words),
+                                                          entity("topic", "contraindications")], signals=PLAIN)
+    said = [m["text"] for m in run(ActionAnswerTopic(), trk)[0]]
+    entry = content.knowledge_entries()["contraindications"]["variants"]
+    assert said[0] == entry["condition_after_session"]["pregnancy"].strip()
+    assert "midwife" in said[0]
+    # before any session: the usual line
+    before = "I'm 6 weeks pregnant, can I have mesotherapy?"
+    trk = tracker(before, "ask_contraindications", entities=[_placed("condition", "pregnancy", before, "pregnant"),
+                                                            entity("topic", "contraindications")], signals=PLAIN)
+    assert run(ActionAnswerTopic(), trk)[0][0]["text"] == entry["condition"]["pregnancy"].strip()
 
 
 @pytest.mark.parametrize("text, entities", [

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 
+from actions import content
 from actions.common import text_of
 from actions.safety import (
     ActionDeclineMedicalAdvice,
@@ -108,6 +109,22 @@ def test_statement_of_a_condition_gets_its_answer_and_the_screening_offer():
     messages, _ = run(ActionRespondToStatement(), tracker("I'm breastfeeding", "inform",
                                                           entities=[entity("condition", "breastfeeding")]))
     assert "breastfeeding" in messages[0]["text"] and messages[-1]["buttons"][0]["payload"] == "/check_eligibility"
+
+
+def test_a_condition_told_after_a_session_gets_what_to_do_now_and_no_screening_offer():
+    """Review: "I'm 6 weeks pregnant and had mesotherapy last week" was offered the
+    questions asked before mesotherapy, after the usual "advise against" line."""
+    text = "I'm 6 weeks pregnant and had mesotherapy last week"
+    at = text.index("pregnant")
+    pregnancy = {**entity("condition", "pregnancy"), "start": at, "end": at + len("pregnant")}
+    messages, _ = run(ActionRespondToStatement(), tracker(text, "inform", entities=[pregnancy]))
+    variants = content.knowledge_entries()["contraindications"]["variants"]
+    assert messages[0]["text"] == variants["condition_after_session"]["pregnancy"].strip()
+    assert text_of("offer_screening") not in [m["text"] for m in messages]
+    # before any session, the offer is made
+    before = "I'm 6 weeks pregnant"
+    messages, _ = run(ActionRespondToStatement(), tracker(before, "inform", entities=[pregnancy]))
+    assert text_of("offer_screening") in [m["text"] for m in messages]
 
 
 @pytest.mark.parametrize("text", ["i'm scared", "I'm so worried, I can't stop crying"])

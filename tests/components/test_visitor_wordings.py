@@ -512,3 +512,88 @@ def test_worry_denied_is_no_worry(analyser):
     assert parse(analyser, "no, i'm scared")[1]["worried"] is True
     assert parse(analyser, "no I'm not worried, just asking")[1]["worried"] is False
     assert decide(analyser, "no I'm not worried, just asking", "deny") is None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("i'm terrified of needles, will this be ok for me", "goodbye"),  # was "Goodbye, take care"
+    ("im scared of needles", "dont_know"),  # was "who can help now"
+    ("I hate needles, is it for me?", "check_eligibility"),  # was the screening questions
+    ("I faint at the sight of needles, can I have it done?", "check_eligibility"),
+    ("i get really anxious with needles, would I manage?", "nlu_fallback"),
+])
+def test_a_fear_of_needles_is_whether_it_hurts(analyser, text, intent):
+    assert topics_of(analyser, text) == ["pain"], text
+    assert decide(analyser, text, intent, 0.8) == "action_answer_topic", text
+
+
+def test_a_fear_without_a_topic_still_gets_who_can_help_now(analyser):
+    assert decide(analyser, "im so scared", "deny") == "action_respond_to_statement"
+
+
+@pytest.mark.parametrize("text", ["my forehead is puffy the day after the scalp injections, is that normal?",
+                                  "my forehead swelled up after the meso"])
+def test_a_puffy_forehead_after_the_injections_is_a_side_effect(analyser, text):
+    assert topics_of(analyser, text) == ["side_effects"], text
+
+
+@pytest.mark.parametrize("text, had", [
+    ("I'm 6 weeks pregnant and had mesotherapy last week, is my baby ok?", True),
+    ("found out i'm pregnant, had a meso session 5 days ago. should i worry?", True),
+    ("since my last session I found out I am pregnant", True),
+    ("im pregnant, can I have my next session?", False),
+    ("is mesotherapy safe when pregnant", False),
+])
+def test_a_session_already_had_is_told_apart_from_one_to_come(text, had):
+    assert sig.told_after_session(text) is had, text
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("do laser caps work for hair loss", "ask_alternatives"),  # was the list of proven treatments, lasers unnamed
+    ("is a laser comb any good", "out_of_scope"),  # was declined as outside the domain
+    ("does red light therapy regrow hair", "ask_claim"),  # was mesotherapy's claim
+])
+def test_a_hair_treatment_the_sources_do_not_cover_is_said_to_be_beyond_them(analyser, text, intent):
+    assert decide(analyser, text, intent, 0.95) == "action_other_treatment", text
+
+
+def test_laser_elsewhere_and_mesotherapys_own_claim_keep_their_answers(analyser):
+    assert decide(analyser, "does mesotherapy regrow hair", "ask_claim", 0.95) is None  # the rule's claim answer
+    assert decide(analyser, "what are the alternatives to a hair transplant", "ask_alternatives", 0.95) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("postpartum hair loss how long does it last", ["postpartum"]),  # not mesotherapy's results
+    ("my wife lost a lot of hair after our second baby, what vitamins are good for that", ["supplements", "postpartum"]),
+    ("how long does meso take to work after having a baby", ["postpartum", "results_timeline"]),  # mesotherapy named
+])
+def test_a_cause_named_without_mesotherapy_keeps_its_own_time_and_uses(analyser, text, expected):
+    assert sorted(topics_of(analyser, text)) == sorted(expected), text
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("when can i go back to the gym after the scalp injections", "aftercare"),  # its line on exercise
+    ("is it ok to wear a cap after the injections, i work outside", "aftercare"),
+])
+def test_activities_after_a_session_are_aftercare(analyser, text, topic):
+    assert topics_of(analyser, text) == [topic], text
+
+
+def test_a_sure_booking_guess_without_a_word_of_booking_answers_the_topic(analyser):
+    assert decide(analyser, "when can I go back to work and the gym", "book_consultation", 0.94) == "action_answer_topic"
+    assert decide(analyser, "can I book a consultation about going back to work?", "book_consultation", 0.94) is None
+
+
+def test_dry_breaking_hair_asked_about_is_whether_it_would_help(analyser):
+    text = "my hair is very dry and breaks easily, im not losing it exactly. would meso help with that or is it only for hair loss"
+    entities, _ = parse(analyser, text)
+    assert "split_ends" in sig.affirmed(entities, "hair_problem")
+    assert decide(analyser, text, "describe_hair_loss", 0.98) == "action_explain_claim"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i have a wedding in 3 days and want to dye my hair, i had mesotherapy yesterday. is that too soon?", ["aftercare"]),
+    ("had my injections on monday, can i go swimming saturday?", ["aftercare"]),
+    ("can I dye my hair while pregnant?", []),  # no session told: not the days after one
+])
+def test_an_activity_asked_of_the_days_after_a_session_is_aftercare(analyser, text, expected):
+    assert topics_of(analyser, text) == expected, text
