@@ -169,6 +169,14 @@ def stop_words() -> List[str]:
     return load("messages")["stop_words"]
 
 
+def lead_text(item: Dict[str, Any]) -> str:
+    """A lead's line: its ``text``, or the messages.yml ``message`` it names (a line that
+    several entries lead with is written once)."""
+    if item.get("text"):
+        return str(item["text"]).strip()
+    return str(messages()[item["message"]]["text"]).strip()
+
+
 def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]], message: str = "") -> str:
     """What an entry says to a message: its ``variants`` for what the message names (a
     condition, an ingredient...; not negated, not told of someone else), else its answer,
@@ -192,7 +200,7 @@ def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]], message: s
         return "\n\n".join(t.strip() for t in texts)
     from actions.common import contains_phrase  # (actions.common imports this module)
 
-    lead = next((str(item["text"]).strip() for item in entry.get("leads") or []
+    lead = next((lead_text(item) for item in entry.get("leads") or []
                  if contains_phrase(message, item.get("words") or [])), None)
     return f"{lead}\n{entry['answer'].strip()}" if lead else entry["answer"].strip()
 

@@ -283,15 +283,29 @@ _SESSION_HAD = re.compile(
     r"\b((had|got|did|done|finished|received)\s+(my |a |the |some |one |two |three |\d+ )?(first |last |second |third |"
     r"latest |recent )?(round of |course of )?(meso\w*|sessions?|injections?|treatments?|jabs?|scalp injections?)\b"
     r"(?! (is|are|safe|ok|okay|possible|allowed)\b)|"
-    r"(since|after) (my|the|her) (last |first |latest |recent )?(meso\w*|sessions?|injections?|treatments?|jabs?)\b|"
+    r"since (my|the) (last |first |latest |recent )?(meso\w*|sessions?|injections?|treatments?|jabs?)\b|"
+    r"after my (last |first |latest |recent )(meso\w*|sessions?|injections?|treatments?|jabs?)\b|"
     r"(meso\w*|sessions?|injections?|treatments?|jabs?) (\d+|a|one|two|three|few|couple of) (days?|weeks?|months?) ago)",
     re.IGNORECASE,
 )
 
 
+# Someone else as the one who had it ("my sister had the scalp injections").
+_OTHER_SUBJECT = re.compile(r"\b(she|he|they|her|his|their|sister|brother|friend|mum|mom|mother|dad|father|wife|husband|"
+                            r"partner|daughter|son|cousin|aunt|uncle|colleague|boss|neighbou?r|girlfriend|boyfriend|"
+                            r"someone|people|patients?)\b", re.IGNORECASE)
+
+
 def told_after_session(text: str) -> bool:
-    """The message tells of a session already had (its answer speaks of what to do now)."""
-    return bool(_SESSION_HAD.search(text or ""))
+    """The message tells of the visitor's own session already had (its answer speaks of
+    what to do now), not someone else's ("my sister had the injections")."""
+    text = text or ""
+    for m in _SESSION_HAD.finditer(text):
+        clause = _clause_at(text, m.start())
+        before = clause[:max(0, clause.lower().find(m.group(0).lower()))]
+        if not _OTHER_SUBJECT.search(before):
+            return True
+    return False
 
 
 # A message is shaped as a question when it has a "?" or starts with one of these.
@@ -319,7 +333,14 @@ def asked(text: str) -> bool:
 def question_spans(text: str) -> List[Tuple[int, int]]:
     """(start, end) of each sentence of ``text`` that ends with a question mark (a
     question word first is not enough inside a story: "What my GP said is ...")."""
-    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text or "") if m.group(0).strip().endswith("?")]
+    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text or "") if m.group(0).strip().endswith("?")]
+    if not spans and "?" not in (text or ""):
+        # no question mark anywhere ("... my head is a bit tender. what should i avoid
+        # doing in the first days after"): the last sentence with a question word first
+        opening = [(m.start(), m.end()) for m in _SENTENCE.finditer(text or "")
+                   if m.group(0).strip().lower().startswith(QUESTION_START)]
+        spans = opening[-1:]
+    return spans
 
 
 def _inside(entity: Dict[str, Any], spans: List[Tuple[int, int]]) -> bool:
@@ -387,7 +408,7 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
     if timelines and all(_SIDE_EFFECT_WORDS.search(span) for span in timelines):
         # "how long do the side effects last?" asks about the side effects, not the results
         found = [t for t in found if t != RESULTS_TIMELINE]
-    if set(found) & SPECIFIC_CAUSE_TOPICS and not affirmed(entities, PROCEDURE_ENTITY) and not _OWN_SESSION.search(text or ""):
+    if set(found) & SPECIFIC_CAUSE_TOPICS and not affirmed(entities, PROCEDURE_ENTITY) and not _INJECTION_WORD.search(text or ""):
         # "postpartum hair loss how long does it last", "what vitamins are good for that"
         # after a birth: the cause's (or the named treatment's) time and uses, not
         # mesotherapy's results or uses
@@ -404,7 +425,8 @@ def topics(entities: Iterable[Dict[str, Any]], text: str) -> List[str]:
         # cause of the loss, not one to tell the doctor of before a session
         found = [t for t in found if t != PREPARATION]
     preps = [_span(e, text) for e in entities if e.get("entity") == TOPIC_ENTITY and e.get("value") == PREPARATION]
-    if preps and (all(re.search(r"\bafter\b", span, re.IGNORECASE) for span in preps) or _HAIR_COLOUR.search(text or "")):
+    if preps and (all(re.search(r"\bafter\b", span, re.IGNORECASE) for span in preps) or _HAIR_COLOUR.search(text or "")
+                  or told_after_session(text)):  # ("had meso yesterday ... wait before working out?")
         # "how long should I wait after mesotherapy before colouring?", "should I dye it
         # before or after?": the time after a session (the aftercare answer speaks of dye)
         found = ["aftercare" if t == PREPARATION else t for t in found if t != "aftercare"]
@@ -869,7 +891,10 @@ _HABIT_BEFORE = re.compile(r"\b(tend to|usually|always|often|sometimes|near|near
                            r"[^.?!]{0,20}$", re.IGNORECASE)
 _HABIT_AFTER = re.compile(r"^\s*(once\s+)?((at|when|whenever|with|during|from|if i see|at the sight of)\s+"
                           r"((a|an|the|my|his|her)\s+)?((last|first|previous|recent|latest|old)\s+)?(the sight|the sight of|blood|needles?|injections?|jabs?|shots?|vaccines?|"
-                          r"vaccinations?|the dentist|dentist|seeing)|after (giving|donating|having) blood)\b",
+                          r"vaccinations?|the dentist|dentist|seeing|(the )?gp|(the )?doctors?|a blood test|blood tests?|"
+                          r"(the )?hospital)|after (giving|donating|having) blood|"
+                          # "fainted once at the GP", "passed out twice as a teen": a few times, over
+                          r"(once|twice|a few times|a couple of times)(?! (again|more))\b)\b",
                           re.IGNORECASE)
 # "I fainted at a blood test in 2019", "I fainted once, years ago": fainting long over.
 _LONG_AGO = re.compile(r"^[^.?!]{0,60}?\b(in (19|20)\d\d|(\w+ )?years ago|(a|one|two|few|couple of) (years?|decades?) ago|"

@@ -168,7 +168,8 @@ def visitor_texts() -> Iterator[Tuple[str, str]]:
             for value, text in values.items():
                 yield f"knowledge:{entry_id}/{entity}:{value}", text
         for i, lead in enumerate(entry.get("leads") or []):
-            yield f"knowledge:{entry_id}/lead:{i}", lead["text"]
+            if lead.get("text"):  # (a lead naming a message is read with the messages)
+                yield f"knowledge:{entry_id}/lead:{i}", lead["text"]
     comparisons = _load("knowledge").get("comparisons") or {}
     for side, item in (comparisons.get("sides") or {}).items():
         if item.get("in_short"):

@@ -184,11 +184,15 @@ def test_clarify_on_a_follow_up_offers_what_the_last_answer_leads_on_to():
     ("side_effects", "2 weeks after my first session more hair is falling out than before, is shedding normal?",
      "shedding"),
     ("aftercare", "is it ok to wear a cap after the injections, i work outside", "cap"),
+    ("aga", "how do i know if its pattern baldness or just shedding", "shedding"),
+    ("aga", "is male pattern baldness reversible", "reversible"),
+    ("aga", "is a receding hairline always male pattern baldness or can it be something else", "something else"),
+    ("indications", "is mesotherapy for hair the same as the face mesotherapy my sister had for wrinkles?", "face"),
     ("side_effects", "my forehead is puffy the day after the scalp injections, is that normal?", "puffy"),
 ])
 def test_an_answer_with_leads_says_the_line_for_what_was_asked_first(entry_id, text, word):
     entry = content.knowledge_entries()[entry_id]
-    lead = next(item["text"] for item in entry["leads"] if word in item["words"])
+    lead = next(content.lead_text(item) for item in entry["leads"] if word in item["words"])
     messages, _ = run(ActionAnswerTopic(), tracker(text, f"ask_{entry_id}", entities=[entity("topic", entry_id)]))
     assert messages[0]["text"] == f"{lead}\n{entry['answer'].strip()}"
 
@@ -210,6 +214,14 @@ def test_a_sure_guess_at_mesotherapys_facts_is_not_added_beside_another_treatmen
     else:
         guessed = content.knowledge_entry_for_intent(intent)[0]
         assert not any(t.endswith(entries[guessed]["answer"].strip()) for t in said)
+
+
+def test_what_it_is_asked_beside_face_mesotherapy_says_it_covers_hair_only():
+    from actions.knowledge import ActionAnswerKnowledge
+
+    messages, _ = run(ActionAnswerKnowledge(), tracker("is hair meso the same as face meso", "ask_what_is"))
+    entry = content.knowledge_entries()["what_is"]
+    assert messages[0]["text"] == f"{content.messages()['hair_only_not_face']['text'].strip()}\n{entry['answer'].strip()}"
 
 
 def test_aftercare_without_an_activity_is_the_answer_alone():

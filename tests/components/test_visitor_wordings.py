@@ -541,6 +541,10 @@ def test_a_puffy_forehead_after_the_injections_is_a_side_effect(analyser, text):
     ("found out i'm pregnant, had a meso session 5 days ago. should i worry?", True),
     ("since my last session I found out I am pregnant", True),
     ("im pregnant, can I have my next session?", False),
+    # someone else's session is not the visitor's (review: "my sister had the scalp injections")
+    ("im 12 weeks pregnant and my hair is a mess, my sister had the scalp injections and said it was amazing. "
+     "is mesotherapy safe during pregnancy?", False),
+    ("my friend had meso last week and is breastfeeding, is that ok", False),
     ("is mesotherapy safe when pregnant", False),
 ])
 def test_a_session_already_had_is_told_apart_from_one_to_come(text, had):
@@ -597,3 +601,26 @@ def test_dry_breaking_hair_asked_about_is_whether_it_would_help(analyser):
 ])
 def test_an_activity_asked_of_the_days_after_a_session_is_aftercare(analyser, text, expected):
     assert topics_of(analyser, text) == expected, text
+
+
+def test_fainting_told_as_once_is_no_emergency_of_now(analyser):
+    text = "im scared of needles and blood tests honestly, fainted once at the GP. does PRP hurt a lot?"
+    entities, _ = parse(analyser, text)
+    assert not sig.emergency_signs(entities, text) and sig.alarm_told_as_past(entities, text)
+    now = "I fainted once again just now after the injections"
+    assert sig.emergency_signs(parse(analyser, now)[0], now)
+
+
+@pytest.mark.parametrize("text, first", [
+    # waiting "before" working out, told after a session: the days after it
+    ("gym question: had meso on my scalp yesterday, feel fine. how long do i need to wait before working out and "
+     "sweating? i usually go every day", "aftercare"),
+    # no question mark: the last sentence with a question word first is the question
+    ("my sister told me to put ice on after her treatment but my head is a bit tender where they injected. what "
+     "should i avoid doing in the first couple days after scalp mesotherapy", "aftercare"),
+    # a cause in the story beside sessions had: the results asked about stay
+    ("had 4 sessions, stressed at work constantly. do the results stay if i stop or does the hair just fall out "
+     "again after a while", "results_timeline"),
+])
+def test_the_question_of_a_story_comes_before_its_details(analyser, text, first):
+    assert topics_of(analyser, text)[0] == first, text
