@@ -13,7 +13,8 @@ from actions.routing import condition_note
 
 GENERAL = "general_efficacy"
 # Hair problems that name an advertised benefit when asked about ("does it help dandruff?").
-PROBLEM_TO_CLAIM = {"dandruff": "dandruff", "seborrhea": "sebum", "hair_loss": "stops_hair_loss"}
+PROBLEM_TO_CLAIM = {"dandruff": "dandruff", "seborrhea": "sebum", "hair_loss": "stops_hair_loss", "split_ends": "split_ends",
+                    "itchy_scalp": "itchy_scalp"}
 
 
 def claim_text(claim_id: str) -> str:

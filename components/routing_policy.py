@@ -311,13 +311,14 @@ def choose_action(
     payload = _is_payload(text)
     asked = sig.asked(text)
     topics = sig.topics(entities, text)  # what the message asks about (signals.topics)
+    # (nor is a sign told as history: "I fainted once at a blood test when I was 15",
+    # "chest pain last year, turned out to be heartburn"; a topic asked with it is
+    # answered, however sure the guess: "... all tests normal. does mesotherapy have any
+    # risks for the heart?", "fainted once at the GP. does PRP hurt a lot?")
+    told_as_past = intent == "emergency" and not payload and sig.alarm_told_as_past(entities, text)
+    if told_as_past and _topics_beside_signs(entities, topics):
+        return ACTION_TOPIC
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
-        # (nor is a sign told as history: "I fainted once at a blood test when I was 15",
-        # "chest pain last year, turned out to be heartburn"; a topic asked with it is
-        # answered: "... all tests normal. does mesotherapy have any risks for the heart?")
-        told_as_past = not payload and sig.alarm_told_as_past(entities, text)
-        if told_as_past and _topics_beside_signs(entities, topics):
-            return ACTION_TOPIC
         if not payload and (guessed_alarm(entities, text) or denied_alarm(entities, text) or told_as_past):
             # "could I have an allergic reaction?": a question about what could happen,
             # with no sign named, is no emergency; which topic was meant is asked

@@ -336,10 +336,9 @@ def question_spans(text: str) -> List[Tuple[int, int]]:
     spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text or "") if m.group(0).strip().endswith("?")]
     if not spans and "?" not in (text or ""):
         # no question mark anywhere ("... my head is a bit tender. what should i avoid
-        # doing in the first days after"): the last sentence with a question word first
-        opening = [(m.start(), m.end()) for m in _SENTENCE.finditer(text or "")
-                   if m.group(0).strip().lower().startswith(QUESTION_START)]
-        spans = opening[-1:]
+        # doing in the first days after"): a last sentence with a question word first
+        last = [(m.start(), m.end(), m.group(0)) for m in _SENTENCE.finditer(text or "") if m.group(0).strip()][-1:]
+        spans = [(start, end) for start, end, sentence in last if sentence.strip().lower().startswith(QUESTION_START)]
     return spans
 
 

@@ -62,6 +62,9 @@ def test_claim_has_claim_evidence_and_meaning_in_that_order():
     [
         ([entity("claim_topic", "dandruff")], None, "dandruff"),
         ([entity("hair_problem", "seborrhea")], None, "sebum"),
+        # "my hair is dry and breaks easily, would meso help?": the split-ends claim
+        ([entity("hair_problem", "split_ends")], None, "split_ends"),
+        ([entity("hair_problem", "itchy_scalp")], None, "itchy_scalp"),
         ([], "blood_flow", "blood_flow"),  # "is that proven?" after a claim
         ([], None, "general_efficacy"),
         ([entity("procedure", "mesotherapy")], "dandruff", "general_efficacy"),
@@ -75,6 +78,13 @@ def test_which_claim_is_explained(ents, last, expected):
     assert messages[0]["text"] == claim_text(expected)
     assert slot_events(events)["last_claim"] == expected
     assert slot_events(events)["last_answer"] == f"claim:{expected}"
+
+
+def test_a_hair_problem_named_first_gets_its_claim_first():
+    ents = [entity("hair_problem", "split_ends"), entity("hair_problem", "hair_loss")]
+    messages, _ = run(ActionExplainClaim(), tracker("dry, breaking hair, not losing it. would meso help or is it only for hair loss",
+                                                    "describe_hair_loss", entities=ents))
+    assert [m["text"] for m in messages[:2]] == [claim_text("split_ends"), claim_text("stops_hair_loss")]
 
 
 def test_general_claim_points_to_nutrient_deficiency():

@@ -534,6 +534,8 @@ def test_topics_named_in_the_sentence_that_asks_come_first():
     # only a sentence with a question mark asks: "What my GP said is ..." tells
     assert sig.question_spans("What my GP said is that it's my thyroid. Should I worry?") == [(40, 56)]
     assert sig.question_spans("how long does it last. I had covid") == []
+    # no question mark anywhere: a story that ends with a question-word sentence asks it
+    assert sig.question_spans("my head is tender. what should i avoid after") == [(18, 44)]
 
 
 def test_a_general_question_on_causes_gives_way_to_a_named_cause_or_treatment():

@@ -624,3 +624,10 @@ def test_fainting_told_as_once_is_no_emergency_of_now(analyser):
 ])
 def test_the_question_of_a_story_comes_before_its_details(analyser, text, first):
     assert topics_of(analyser, text)[0] == first, text
+
+
+def test_a_weak_emergency_guess_for_fainting_told_as_once_answers_the_question(analyser):
+    text = "im scared of needles and blood tests honestly, fainted once at the GP. does PRP hurt a lot?"
+    assert decide(analyser, text, "emergency", 0.65) == "action_answer_topic"
+    assert decide(analyser, text, "emergency", 0.99) == "action_answer_topic"
+    assert decide(analyser, "i just fainted after my session", "emergency", 0.65) != "action_answer_topic"
