@@ -30,6 +30,7 @@ The validation action also asks the next question (``ask_next``): the domain has
 from __future__ import annotations
 
 import abc
+import re
 from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa_sdk import Action, Tracker
@@ -92,6 +93,11 @@ def keep_form_turn(tracker: Tracker) -> Dict[Text, Any]:
     return SlotSet("form_turns_kept", float(tracker.get_slot("form_turns_kept") or 0) + 1)
 
 
+# Words of a visitor correcting an earlier answer.
+_CORRECTION = re.compile(r"\b(actually|wait|sorry|i meant|i mean|correction|changed my mind|on second thought|"
+                         r"scratch that|my mistake|i was wrong)\b", re.IGNORECASE)
+
+
 class GuidedFormValidation(Action, abc.ABC):
     """Validation action for one form (``validate_<form_name>``)."""
 
@@ -151,7 +157,13 @@ class GuidedFormValidation(Action, abc.ABC):
 
     # --- the shared behaviour -------------------------------------------------
     def _empty(self, tracker: Tracker, domain: Dict[Text, Any], values: Dict[str, Any]) -> Dict[str, Any]:
-        return {k: v for k, v in values.items() if v is not None and tracker.get_slot(k) is None}
+        """The values for questions not answered yet; and, when the visitor corrects
+        themselves ("actually wait, i might be pregnant", "no wait it was sudden"), for
+        those answered before too (the flow's questions only)."""
+        correcting = bool(_CORRECTION.search(latest_text(tracker) or "")) and tracker.get_slot("requested_slot") is not None
+        own = set(self.form_slots(domain, self.form_name)) if correcting else set()
+        return {k: v for k, v in values.items()
+                if v is not None and (tracker.get_slot(k) is None or (k in own and tracker.get_slot(k) != v))}
 
     def _finish(self, values: Dict[str, Any], tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         current = {s: tracker.get_slot(s) for s in self.form_slots(domain, self.form_name)}

@@ -80,6 +80,10 @@ class ValidateScreeningForm(GuidedFormValidation):
             values[requested] = typed  # "im a guy lol" to the pregnancy question
         elif requested and requested not in values and not other_topic:
             answer = yes_no_unsure(tracker)
+            if answer == YES and item and _tells_something_else(entities, item["condition"]):
+                # "i have a fever and a stiff neck" to the tumour question: not a yes to
+                # it (a sign of now is answered by the safety checks; the question comes again)
+                answer = None
             if answer:
                 values[requested] = answer
         elif requested and requested not in values and plain_answer(re.split(r"[,;.]", text)[0]) == UNSURE:
@@ -87,6 +91,20 @@ class ValidateScreeningForm(GuidedFormValidation):
             # question's condition noted as well
             values[requested] = UNSURE
         return values
+
+
+# What a "yes" typed to one screening question may name without being about something
+# else: the question's own condition, or nothing at all ("yes I am", "i have").
+_OTHER_THINGS = {"red_flag", "emergency_sign", "complication_sign", "topic", "hair_problem"}
+
+
+def _tells_something_else(entities: List[Dict[str, Any]], condition: str) -> bool:
+    """The message names something other than ``condition`` (a sign, a topic, another
+    health condition) and not ``condition`` itself."""
+    named = {e.get("value") for e in entities if e.get("entity") == "condition"}
+    if condition in named:
+        return False
+    return bool(named) or any(e.get("entity") in _OTHER_THINGS for e in entities)
 
 
 def screening_outcome(answers: Dict[str, Optional[str]]) -> Tuple[str, List[str], List[str]]:

@@ -855,11 +855,31 @@ def mentioned(entities: Iterable[Dict[str, Any]], entity: str) -> List[str]:
 _DYE_MISSPELT = re.compile(r"^\s+(my|your|her|his|their|the|it|them)\b", re.IGNORECASE)
 
 
+# A fever with a stiff neck, told in one sentence (signs of meningitis): an emergency,
+# whatever words lie between them ("a fever of 40 and a really stiff neck").
+_STIFF_NECK = re.compile(r"\b(stiff neck|neck (is|feels|was|got) (so |really |very |super )?stiff|can'?t (bend|move) my neck)\b",
+                         re.IGNORECASE)
+
+
+def _fever_with_stiff_neck(text: str) -> List[Dict[str, Any]]:
+    """An emergency-sign mention for each sentence that tells a fever and a stiff neck
+    now (not "years ago with meningitis")."""
+    found = []
+    for m in _SENTENCE.finditer(text or ""):
+        sentence = m.group(0)
+        neck = _STIFF_NECK.search(sentence)
+        if neck and _FEVER.search(sentence) and not (_PAST_MARK.search(sentence) and not _NOW.search(sentence)):
+            found.append({"entity": EMERGENCY_SIGN_ENTITY, "value": "emergency", "start": m.start() + neck.start(),
+                          "end": m.start() + neck.end()})
+    return found
+
+
 def emergency_signs(entities: Iterable[Dict[str, Any]], text: str) -> List[Dict[str, Any]]:
     """The emergency-sign mentions that make a message an emergency: affirmed ones, and
     thoughts of suicide or self-harm even when told with doubt ("I might end my life"),
-    unless negated or a misspelt "dye" ("want to die my hair")."""
-    signs = []
+    unless negated or a misspelt "dye" ("want to die my hair"); and a fever told with a
+    stiff neck."""
+    signs = _fever_with_stiff_neck(text)
     for entity in entities or []:
         if entity.get("entity") != EMERGENCY_SIGN_ENTITY:
             continue

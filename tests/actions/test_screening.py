@@ -276,3 +276,32 @@ def test_stopped_screening_keeps_answers_for_the_doctor(db_url):
     assert "stopped" in texts(messages)
     assert "sc_pregnancy" not in slot_events(events)  # kept to resume later
     assert _stored(db_url) == [("none_reported", False, {"sc_pregnancy": "no"}, [])]
+
+
+@pytest.mark.parametrize("text, requested, entities", [
+    # review: saved as "yes, a tumour" (and as "breastfeeding"); "i have" is not a yes to another thing
+    ("i have a bad headache", "sc_tumour", [entity("topic", "side_effects")]),
+    ("i have a high fever and a really stiff neck", "sc_breastfeeding", [entity("red_flag", "systemic")]),
+])
+def test_i_have_something_else_is_no_yes_to_the_question_asked(text, requested, entities):
+    _, events = ask(text, "affirm", requested=requested, entities=entities)
+    assert requested not in answers(events)
+
+
+def test_i_have_the_condition_asked_is_a_yes():
+    _, events = ask("i have a thyroid problem", "affirm", requested="sc_endocrine",
+                    entities=[entity("condition", "endocrine_disorder")])
+    assert answers(events) == {"sc_endocrine": "yes"}
+
+
+def test_a_correction_of_an_earlier_answer_is_kept_and_said_so():
+    """Review: "actually wait, i might be pregnant, not sure" at the breastfeeding
+    question was dropped (pregnancy had been answered no) and the summary said nothing."""
+    messages, events = ask("actually wait, i might be pregnant, not sure", "inform", requested="sc_breastfeeding",
+                           entities=[entity("condition", "pregnancy", "uncertain")], slots={"sc_pregnancy": "no"})
+    assert answers(events).get("sc_pregnancy") == "unsure"
+    assert content.messages()["answer_noted_other"]["text"] in [m.get("text") for m in messages]
+    # without a word of correction, an earlier answer stays as given
+    _, events = ask("i might be pregnant", "inform", requested="sc_breastfeeding",
+                    entities=[entity("condition", "pregnancy", "uncertain")], slots={"sc_pregnancy": "no"})
+    assert "sc_pregnancy" not in answers(events)

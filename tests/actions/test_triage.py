@@ -203,3 +203,13 @@ def test_an_answer_that_ends_the_questions_gets_no_noted_line():
                            entities=[entity("hair_problem", "dandruff")])
     assert slot_events(events)["tr_scalp"] == "yes"
     assert content.messages()["answer_noted_other"]["text"] not in texts(messages)
+
+
+def test_a_correction_of_the_onset_is_kept_and_ends_in_see_a_doctor():
+    """Review: "no wait actually it was sudden" at the patches question was read as a
+    "no" to patches; the change from gradual to sudden was lost."""
+    _, events = ask("no wait actually it was sudden", "inform", requested="tr_patches",
+                    slots={"tr_pattern": "diffuse", "tr_onset": "gradual"})
+    slots = slot_events(events)
+    assert slots["tr_onset"] == "sudden"
+    assert slots.get("tr_family") == "skipped"  # a sudden start is a red flag: the rest is skipped

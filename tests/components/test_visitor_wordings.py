@@ -631,3 +631,15 @@ def test_a_weak_emergency_guess_for_fainting_told_as_once_answers_the_question(a
     assert decide(analyser, text, "emergency", 0.65) == "action_answer_topic"
     assert decide(analyser, text, "emergency", 0.99) == "action_answer_topic"
     assert decide(analyser, "i just fainted after my session", "emergency", 0.65) != "action_answer_topic"
+
+
+@pytest.mark.parametrize("text, emergency", [
+    ("i have a fever of 40 and a stiff neck right now", True),  # review: no urgent reply in the screening
+    ("i have a high fever and a really stiff neck", True),
+    ("stiff neck and a temperature since this morning", True),
+    ("had a fever and stiff neck years ago with meningitis", False),  # long over
+    ("my neck is stiff from sleeping badly", False),  # no fever
+])
+def test_a_fever_with_a_stiff_neck_is_an_emergency(analyser, text, emergency):
+    entities, _ = parse(analyser, text)
+    assert bool(sig.emergency_signs(entities, text)) is emergency, text
