@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_entities, latest_intent, latest_text, positive_values, say
+from actions.common import is_button_payload, latest_entities, latest_intent, latest_text, positive_values, say
 from actions.knowledge import answer_knowledge
 from components import signals as sig
 
@@ -73,6 +73,9 @@ FLOW_STARTS = {
 }
 
 
+TRIAGE_START = "/describe_hair_loss"
+
+
 def offered_flow(tracker: Tracker) -> Optional[str]:
     """The flow the assistant's last message offered, if it offered exactly one."""
     for event in reversed(tracker.events):
@@ -94,7 +97,15 @@ class ActionHandleAnswer(Action):
         return "action_handle_answer"
 
     async def run(self, dispatcher, tracker, domain):
-        flow = offered_flow(tracker) if latest_intent(tracker) == "affirm" else None
+        offered = offered_flow(tracker)
+        flow = offered if latest_intent(tracker) == "affirm" else None
+        if offered == TRIAGE_START and flow is None and not is_button_payload(latest_text(tracker)):
+            from actions.triage import typed_answers  # (actions.triage imports this module's neighbours)
+
+            if typed_answers(latest_text(tracker)):
+                # "all over" to "would you like me to ask a few questions?": the first answer
+                # to them, so they start (and it fills its question), not "anything else?"
+                flow = offered
         if flow is None:
             if not answered_worry(dispatcher, tracker):
                 say(dispatcher, "anything_else")

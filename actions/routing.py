@@ -212,7 +212,12 @@ class ActionRedFlag(Action):
         return "action_red_flag"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        reasons = red_flag_reasons(tracker) or ["scalp_symptoms"]
+        reasons = red_flag_reasons(tracker)
+        if not reasons and sig.asks_next_step(latest_text(tracker)):
+            # "ok what should i do" right after "see a doctor" (routing policy): the next step
+            say(dispatcher, "red_flag_next_step")
+            return []
+        reasons = reasons or ["scalp_symptoms"]
         send_red_flag(dispatcher, reasons)
         extra = red_flag_entries(reasons, latest_entities(tracker), latest_text(tracker))
         events: List[Dict[Text, Any]] = []

@@ -105,6 +105,12 @@ def _current(entities: List[Dict[str, Any]], text: str) -> List[Dict[str, Any]]:
                                         and sig.resolved_long_ago(entities, e.get("value"), text))]
 
 
+def typed_answers(text: str) -> Dict[str, str]:
+    """The answers to the hair-loss questions that typed words give ("all over",
+    "suddenly", "my dad too")."""
+    return _from_text(text)
+
+
 def _from_entities(entities: List[Dict[str, Any]]) -> Dict[str, str]:
     problems = positive_values(entities, "hair_problem")
     flags = set(positive_values(entities, "red_flag"))

@@ -281,9 +281,11 @@ def choose_action(
     answer_confidence: float = 0.0,
     weak_confidence: Optional[float] = None,
     after_answer: bool = False,
+    after_red_flag: bool = False,
 ) -> Optional[str]:
     """The action this policy predicts, or None to leave the turn to the others.
-    ``after_answer``: the bot's last action before this message answered a question."""
+    ``after_answer``: the bot's last action before this message answered a question;
+    ``after_red_flag``: it was the "see a doctor" answer."""
     weak_confidence = answer_confidence if weak_confidence is None else weak_confidence
     if active_loop:
         return None  # the form's validation handles safety and questions in a flow
@@ -300,6 +302,10 @@ def choose_action(
         return ACTION_LISTEN_NAME
     if latest_action != ACTION_LISTEN_NAME or intent is None:
         return None
+    # "ok what should i do" right after "see a doctor": the next step again, not a decline
+    # (a new sign in it is routed below, as any)
+    if after_red_flag and sig.asks_next_step(text) and intent not in ("emergency", "report_complication"):
+        return ACTION_RED_FLAG
     # "i'm scared" taken for a "no", "I don't know" or "stop" outside a questionnaire:
     # not "all right, anything else?" but who can help now (the statement's answer)
     # (a fear with a topic named is that topic's question: "im scared of needles" is
@@ -596,6 +602,7 @@ class SafetyRoutingPolicy(Policy):
             answer_confidence=self.answer_confidence,
             weak_confidence=self.weak_confidence,
             after_answer=previous_action(tracker) in ANSWER_ACTIONS,
+            after_red_flag=previous_action(tracker) == ACTION_RED_FLAG,
         )
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))

@@ -296,6 +296,17 @@ _OTHER_SUBJECT = re.compile(r"\b(she|he|they|her|his|their|sister|brother|friend
                             r"someone|people|patients?)\b", re.IGNORECASE)
 
 
+# "ok what should i do", "what now?", "who do I see?": the next step, asked alone.
+_NEXT_STEP = re.compile(r"^\W*((ok(ay)?|so|and|right|alright|hmm+|um+)\W+)*(so\W+)?(what (should|do|can|must) i do( now| next| then|"
+                        r" about it)?|what now|what next|now what|what('s| is) the next step|next steps?|what do i do now|"
+                        r"where do i go( from here)?|who (should|do|can) i see|who do i go to|then what)\W*$", re.IGNORECASE)
+
+
+def asks_next_step(text: str) -> bool:
+    """The message asks only what to do next ("ok what should i do", "what now?")."""
+    return bool(_NEXT_STEP.match(text or ""))
+
+
 def told_after_session(text: str) -> bool:
     """The message tells of the visitor's own session already had (its answer speaks of
     what to do now), not someone else's ("my sister had the injections")."""

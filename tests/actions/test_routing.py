@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from actions import content
+from actions.common import text_of
 from actions.consultation import ValidateConsultationForm
 from actions.knowledge import ActionAnswerKnowledge
 from actions.routing import ActionAnswerTopic, ActionClarify, ActionConfirmForgetMe, ActionRedFlag
@@ -695,3 +696,9 @@ def test_a_temperature_during_cancer_treatment_gets_the_cancer_team_at_once_not_
     with db.session_scope() as session:
         rows = session.execute(select(SafetyEvent.kind, SafetyEvent.detail)).all()
     assert rows == [("red_flag", "cancer_fever")]
+
+
+def test_what_now_after_see_a_doctor_gets_the_next_step():
+    messages, events = run(ActionRedFlag(), tracker("ok what should i do", "request_medical_advice", signals=PLAIN))
+    assert [m["text"] for m in messages] == [text_of("red_flag_next_step")]
+    assert events == []

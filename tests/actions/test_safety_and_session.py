@@ -162,6 +162,22 @@ def test_yes_to_an_offer_starts_the_offered_flow():
     assert messages == []  # the intro action speaks, then starts the form
 
 
+@pytest.mark.parametrize("text, starts", [
+    ("all over", True),  # review: taken as "No, thanks" and the questions never started
+    ("suddenly, a few weeks ago", True),
+    ("no thanks", False),
+])
+def test_an_answer_to_the_first_hair_loss_question_given_to_the_offer_starts_them(text, starts):
+    from actions.conversation import ActionHandleAnswer
+    from tests.actions.helpers import user_event
+
+    bot = {"event": "bot", "text": text_of("offer_triage"), "data": {"buttons": content.messages()["offer_triage"]["buttons"]}}
+    trk = tracker(text, "deny", history=[user_event("hair coming out since my baby was born", "describe_hair_loss"), bot])
+    messages, events = run(ActionHandleAnswer(), trk)
+    started = events == [{"event": "followup", "timestamp": None, "name": "action_triage_intro"}]
+    assert started is starts, text
+
+
 def test_yes_without_a_single_offer_asks_what_else():
     from actions.conversation import ActionHandleAnswer
 

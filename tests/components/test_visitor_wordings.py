@@ -643,3 +643,20 @@ def test_a_weak_emergency_guess_for_fainting_told_as_once_answers_the_question(a
 def test_a_fever_with_a_stiff_neck_is_an_emergency(analyser, text, emergency):
     entities, _ = parse(analyser, text)
     assert bool(sig.emergency_signs(entities, text)) is emergency, text
+
+
+@pytest.mark.parametrize("text, next_step", [
+    ("ok what should i do", True), ("what now?", True), ("so who do I see", True), ("what should i do now?", True),
+    ("what should i do about my diet and my sleep", False), ("what now, can I still have meso next week?", False),
+])
+def test_what_now_asked_alone_is_the_next_step(text, next_step):
+    assert sig.asks_next_step(text) is next_step, text
+
+
+def test_what_now_right_after_see_a_doctor_gets_the_next_step_not_a_decline(analyser):
+    entities, signals = parse(analyser, "ok what should i do")
+    after = choose_action("action_listen", None, "request_medical_advice", 0.9, entities, signals, "ok what should i do",
+                          HIGH_STAKES, ANSWER, WEAK, after_red_flag=True)
+    assert after == "action_red_flag"
+    assert choose_action("action_listen", None, "request_medical_advice", 0.9, entities, signals, "ok what should i do",
+                         HIGH_STAKES, ANSWER, WEAK) != "action_red_flag"
