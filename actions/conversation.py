@@ -50,6 +50,8 @@ class ActionRespondToStatement(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
         entities = latest_entities(tracker)
+        if answers_offered_questions(tracker):
+            return [FollowupAction(FLOW_STARTS[TRIAGE_START])]
         if positive_values(entities, "condition"):
             events = answer_knowledge(dispatcher, tracker, intent="ask_contraindications")
             if not sig.told_after_session(latest_text(tracker)):  # (after a session: what to do now, said)
@@ -76,6 +78,17 @@ FLOW_STARTS = {
 TRIAGE_START = "/describe_hair_loss"
 
 
+def answers_offered_questions(tracker: Tracker) -> Optional[str]:
+    """"all over" to "would you like me to ask a few questions about your hair loss?": an
+    answer to them, so they start (filled with it), not "anything else?". The flow's
+    button payload, or None."""
+    if offered_flow(tracker) != TRIAGE_START or is_button_payload(latest_text(tracker)):
+        return None
+    from actions.triage import typed_answers  # (actions.triage imports the flows' shared modules)
+
+    return TRIAGE_START if typed_answers(latest_text(tracker)) else None
+
+
 def offered_flow(tracker: Tracker) -> Optional[str]:
     """The flow the assistant's last message offered, if it offered exactly one."""
     for event in reversed(tracker.events):
@@ -98,14 +111,7 @@ class ActionHandleAnswer(Action):
 
     async def run(self, dispatcher, tracker, domain):
         offered = offered_flow(tracker)
-        flow = offered if latest_intent(tracker) == "affirm" else None
-        if offered == TRIAGE_START and flow is None and not is_button_payload(latest_text(tracker)):
-            from actions.triage import typed_answers  # (actions.triage imports this module's neighbours)
-
-            if typed_answers(latest_text(tracker)):
-                # "all over" to "would you like me to ask a few questions?": the first answer
-                # to them, so they start (and it fills its question), not "anything else?"
-                flow = offered
+        flow = offered if latest_intent(tracker) == "affirm" else answers_offered_questions(tracker)
         if flow is None:
             if not answered_worry(dispatcher, tracker):
                 say(dispatcher, "anything_else")

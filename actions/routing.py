@@ -203,6 +203,19 @@ def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]], text: s
     return chosen[:MAX_TOPICS_ANSWERED]
 
 
+def previous_bot_action(tracker: Tracker) -> Optional[str]:
+    """The bot's last action before the visitor's latest message (not listening)."""
+    seen_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_message:
+                return None
+            seen_message = True
+        elif seen_message and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
+
+
 class ActionRedFlag(Action):
     """A red flag typed outside the question flows: "see a doctor" with the reason
     first, then the topic the visitor named and general information on that kind of
@@ -214,8 +227,10 @@ class ActionRedFlag(Action):
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
         reasons = red_flag_reasons(tracker)
         if not reasons and sig.asks_next_step(latest_text(tracker)):
-            # "ok what should i do" right after "see a doctor" (routing policy): the next step
-            say(dispatcher, "red_flag_next_step")
+            # "ok what should i do" right after "see a doctor" or urgent care (routing
+            # policy): the next step of that answer
+            urgent = previous_bot_action(tracker) == "action_report_complication"
+            say(dispatcher, "complication_next_step" if urgent else "red_flag_next_step")
             return []
         reasons = reasons or ["scalp_symptoms"]
         send_red_flag(dispatcher, reasons)

@@ -285,7 +285,7 @@ def choose_action(
 ) -> Optional[str]:
     """The action this policy predicts, or None to leave the turn to the others.
     ``after_answer``: the bot's last action before this message answered a question;
-    ``after_red_flag``: it was the "see a doctor" answer."""
+    ``after_red_flag``: it was the "see a doctor" or the urgent-care answer."""
     weak_confidence = answer_confidence if weak_confidence is None else weak_confidence
     if active_loop:
         return None  # the form's validation handles safety and questions in a flow
@@ -602,7 +602,7 @@ class SafetyRoutingPolicy(Policy):
             answer_confidence=self.answer_confidence,
             weak_confidence=self.weak_confidence,
             after_answer=previous_action(tracker) in ANSWER_ACTIONS,
-            after_red_flag=previous_action(tracker) == ACTION_RED_FLAG,
+            after_red_flag=previous_action(tracker) in (ACTION_RED_FLAG, ACTION_COMPLICATION),
         )
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))

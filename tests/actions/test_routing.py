@@ -702,3 +702,10 @@ def test_what_now_after_see_a_doctor_gets_the_next_step():
     messages, events = run(ActionRedFlag(), tracker("ok what should i do", "request_medical_advice", signals=PLAIN))
     assert [m["text"] for m in messages] == [text_of("red_flag_next_step")]
     assert events == []
+
+
+def test_what_now_after_urgent_care_gets_its_next_step():
+    history = [{"event": "user", "text": "pus and a fever after my session", "parse_data": {"intent": {"name": "report_complication"}}},
+               {"event": "action", "name": "action_report_complication"}, {"event": "action", "name": "action_listen"}]
+    messages, _ = run(ActionRedFlag(), tracker("what now", "out_of_scope", signals=PLAIN, history=history))
+    assert [m["text"] for m in messages] == [text_of("complication_next_step")]

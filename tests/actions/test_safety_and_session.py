@@ -172,10 +172,11 @@ def test_an_answer_to_the_first_hair_loss_question_given_to_the_offer_starts_the
     from tests.actions.helpers import user_event
 
     bot = {"event": "bot", "text": text_of("offer_triage"), "data": {"buttons": content.messages()["offer_triage"]["buttons"]}}
-    trk = tracker(text, "deny", history=[user_event("hair coming out since my baby was born", "describe_hair_loss"), bot])
-    messages, events = run(ActionHandleAnswer(), trk)
-    started = events == [{"event": "followup", "timestamp": None, "name": "action_triage_intro"}]
-    assert started is starts, text
+    for intent, action in (("deny", ActionHandleAnswer()), ("inform", ActionRespondToStatement())):
+        trk = tracker(text, intent, history=[user_event("hair coming out since my baby was born", "describe_hair_loss"), bot])
+        messages, events = run(action, trk)
+        started = events == [{"event": "followup", "timestamp": None, "name": "action_triage_intro"}]
+        assert started is starts, (text, intent)
 
 
 def test_yes_without_a_single_offer_asks_what_else():
