@@ -229,7 +229,8 @@ class ActionRedFlag(Action):
         if not reasons and sig.asks_next_step(latest_text(tracker)):
             # "ok what should i do" right after "see a doctor" or urgent care (routing
             # policy): the next step of that answer
-            urgent = previous_bot_action(tracker) == "action_report_complication"
+            urgent = previous_bot_action(tracker) == "action_report_complication" or (
+                tracker.get_slot("flow_stopped") == "emergency")
             say(dispatcher, "complication_next_step" if urgent else "red_flag_next_step")
             return []
         reasons = reasons or ["scalp_symptoms"]

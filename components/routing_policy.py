@@ -256,6 +256,14 @@ def _topics_beside_signs(entities: List[Dict[str, Any]], topics: List[str]) -> L
     return [t for t in topics if t in apart]
 
 
+def after_safety_answer(tracker: DialogueStateTracker) -> bool:
+    """The bot's last action was "see a doctor" or urgent care: the routing's answers, or
+    a question flow this turn's safety check ended (slot ``flow_stopped``)."""
+    previous = previous_action(tracker)
+    return previous in (ACTION_RED_FLAG, ACTION_COMPLICATION) or (
+        bool(previous) and previous.endswith("_form") and tracker.get_slot("flow_stopped") in ("red_flag", "emergency"))
+
+
 def previous_action(tracker: DialogueStateTracker) -> Optional[str]:
     """The bot's last action before the visitor's latest message (not listening)."""
     seen_message = False
@@ -602,7 +610,7 @@ class SafetyRoutingPolicy(Policy):
             answer_confidence=self.answer_confidence,
             weak_confidence=self.weak_confidence,
             after_answer=previous_action(tracker) in ANSWER_ACTIONS,
-            after_red_flag=previous_action(tracker) in (ACTION_RED_FLAG, ACTION_COMPLICATION),
+            after_red_flag=after_safety_answer(tracker),
         )
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))

@@ -709,3 +709,6 @@ def test_what_now_after_urgent_care_gets_its_next_step():
                {"event": "action", "name": "action_report_complication"}, {"event": "action", "name": "action_listen"}]
     messages, _ = run(ActionRedFlag(), tracker("what now", "out_of_scope", signals=PLAIN, history=history))
     assert [m["text"] for m in messages] == [text_of("complication_next_step")]
+    # a question flow ended by an emergency or urgent-care sign: the same next step
+    messages, _ = run(ActionRedFlag(), tracker("what now", "out_of_scope", signals=PLAIN, slots={"flow_stopped": "emergency"}))
+    assert [m["text"] for m in messages] == [text_of("complication_next_step")]

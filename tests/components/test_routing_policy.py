@@ -171,6 +171,26 @@ def test_a_follow_up_is_asked_about_only_right_after_an_answer_through_rasas_int
         assert policy.predict_action_probabilities(tracker, domain).max_confidence == 0.0
 
 
+def test_what_now_after_see_a_doctor_or_a_flow_ended_by_safety_gets_the_next_step(tmp_path, domain):
+    from rasa.shared.core.events import ActiveLoop, SlotSet
+
+    policy = SafetyRoutingPolicy.create(SafetyRoutingPolicy.get_default_config(), LocalModelStorage(tmp_path),
+                                        Resource("routing"), ExecutionContext(GraphSchema({}), "test"))
+    what_now = UserUttered("what now", {"name": "out_of_scope", "confidence": 0.9}, parse_data={"meso_signals": PLAIN})
+    told = [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("my eyebrows are falling out", {"name": "describe_hair_loss",
+                                                                                             "confidence": 0.9})]
+    for after in ([ActionExecuted("action_red_flag")],
+                  [ActionExecuted("triage_form"), SlotSet("flow_stopped", "emergency"), ActiveLoop(None)]):
+        tracker = DialogueStateTracker.from_events("s5", told + after + [ActionExecuted(ACTION_LISTEN_NAME), what_now])
+        best = policy.predict_action_probabilities(tracker, domain)
+        assert domain.action_names_or_texts[best.max_confidence_index] == "action_red_flag"
+    # after an ordinary answer, "what now" is not the next step of a safety answer
+    tracker = DialogueStateTracker.from_events(
+        "s6", told + [ActionExecuted("action_answer_topic"), ActionExecuted(ACTION_LISTEN_NAME), what_now])
+    best = policy.predict_action_probabilities(tracker, domain)
+    assert domain.action_names_or_texts[best.max_confidence_index] != "action_red_flag"
+
+
 def test_weak_guesses_of_small_intents_on_questions_outside_the_domain_are_declined():
     assert choose("human_handoff", "how do i convert a pdf to word", confidence=0.62, signals=OFF_TOPIC) == (
         "utter_out_of_scope"
