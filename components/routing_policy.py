@@ -80,6 +80,10 @@ FOLLOW_UP_KEEPS = {"greet", "thank", "goodbye", "affirm", "deny", "stop", "bot_c
 ANSWER_ACTIONS = {ACTION_TOPIC, ACTION_CLAIM, ACTION_COMPARE, ACTION_PRICE, ACTION_OTHER_TREATMENT,
                   "action_answer_knowledge", "action_cite_source", "action_decline_medical_advice"}
 
+# The practical side of a session: asked as "is it for me?" ("I hate needles, is it for
+# me?"), it is that topic's question, not the screening's.
+PRACTICAL_TOPICS = {"pain", "downtime", "aftercare", "session_length", "sessions", "side_effects"}
+
 FALLBACK = "nlu_fallback"
 TOPIC_ENTITY = "topic"
 # Intents whose answer a named topic replaces: questions and statements. Not the
@@ -489,7 +493,7 @@ def choose_action(
     for_a_cause = intent == "check_eligibility" and bool(set(topics) & CAUSE_TOPICS)
     # "I hate needles, is it for me?": a topic the screening questions do not ask about
     # (whether it hurts, time off work) is the question, answered before any screening
-    other_topic = intent == "check_eligibility" and bool(topics) and sig.CONTRAINDICATIONS not in topics
+    other_topic = intent == "check_eligibility" and bool(set(topics) & PRACTICAL_TOPICS) and sig.CONTRAINDICATIONS not in topics
     # "when can i go back to the gym" taken, unsure, for a booking request: the topic asked
     # ("when can I go back to work and the gym?" taken, sure, for a booking request: no
     # word of booking in it, so the topic asked)

@@ -660,3 +660,8 @@ def test_what_now_right_after_see_a_doctor_gets_the_next_step_not_a_decline(anal
     assert after == "action_red_flag"
     assert choose_action("action_listen", None, "request_medical_advice", 0.9, entities, signals, "ok what should i do",
                          HIGH_STAKES, ANSWER, WEAK) != "action_red_flag"
+
+
+def test_whether_one_is_a_candidate_still_starts_the_screening(analyser):
+    # (only the practical side of a session asked as "is it for me?" is that topic's question)
+    assert decide(analyser, "am I a good candidate for hair mesotherapy?", "check_eligibility", 1.0) is None
