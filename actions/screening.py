@@ -80,7 +80,7 @@ class ValidateScreeningForm(GuidedFormValidation):
             values[requested] = typed  # "im a guy lol" to the pregnancy question
         elif requested and requested not in values and not other_topic:
             answer = yes_no_unsure(tracker)
-            if answer == YES and item and _tells_something_else(entities, item["condition"]):
+            if answer == YES and item and _I_HAVE.match(text) and _tells_something_else(entities, item["condition"]):
                 # "i have a fever and a stiff neck" to the tumour question: not a yes to
                 # it (a sign of now is answered by the safety checks; the question comes again)
                 answer = None
@@ -96,6 +96,9 @@ class ValidateScreeningForm(GuidedFormValidation):
 # What a "yes" typed to one screening question may name without being about something
 # else: the question's own condition, or nothing at all ("yes I am", "i have").
 _OTHER_THINGS = {"red_flag", "emergency_sign", "complication_sign", "topic", "hair_problem"}
+# A "yes" read from "i have ..." / "i am ..." rather than a word of yes ("yes, and my hair
+# is falling out" stays a yes).
+_I_HAVE = re.compile(r"^\W*(i have|i've|ive|i am|i'm|im|i do|i did|i got|i've got)\b", re.IGNORECASE)
 
 
 def _tells_something_else(entities: List[Dict[str, Any]], condition: str) -> bool:

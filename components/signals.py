@@ -277,8 +277,8 @@ _OWN_SESSION = re.compile(
 
 
 # A session already had, told in the message: "had mesotherapy last week", "got my first
-# injections 5 days ago", "since my session", "3 days after the treatment". (Not a
-# session to come: "can I have my next session?")
+# injections", "since my last session", "my injections 5 days ago". (Not a session to
+# come: "can I have my next session?")
 _SESSION_HAD = re.compile(
     r"\b((had|got|did|done|finished|received)\s+(my |a |the |some |one |two |three |\d+ )?(first |last |second |third |"
     r"latest |recent )?(round of |course of )?(meso\w*|sessions?|injections?|treatments?|jabs?|scalp injections?)\b"
@@ -879,7 +879,8 @@ def _fever_with_stiff_neck(text: str) -> List[Dict[str, Any]]:
     for m in _SENTENCE.finditer(text or ""):
         sentence = m.group(0)
         neck = _STIFF_NECK.search(sentence)
-        if neck and _FEVER.search(sentence) and not (_PAST_MARK.search(sentence) and not _NOW.search(sentence)):
+        if neck and _FEVER.search(sentence) and not _TEMPERATURE_FINE.search(sentence) and not (
+                _PAST_MARK.search(sentence) and not _NOW.search(sentence)):
             found.append({"entity": EMERGENCY_SIGN_ENTITY, "value": "emergency", "start": m.start() + neck.start(),
                           "end": m.start() + neck.end()})
     return found

@@ -305,3 +305,9 @@ def test_a_correction_of_an_earlier_answer_is_kept_and_said_so():
     _, events = ask("i might be pregnant", "inform", requested="sc_breastfeeding",
                     entities=[entity("condition", "pregnancy", "uncertain")], slots={"sc_pregnancy": "no"})
     assert "sc_pregnancy" not in answers(events)
+
+
+def test_a_word_of_yes_with_something_else_stays_a_yes():
+    _, events = ask("yes, and my hair is falling out", "affirm", requested="sc_pregnancy",
+                    entities=[entity("hair_problem", "hair_loss")])
+    assert answers(events) == {"sc_pregnancy": "yes"}

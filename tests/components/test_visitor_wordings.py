@@ -639,6 +639,7 @@ def test_a_weak_emergency_guess_for_fainting_told_as_once_answers_the_question(a
     ("stiff neck and a temperature since this morning", True),
     ("had a fever and stiff neck years ago with meningitis", False),  # long over
     ("my neck is stiff from sleeping badly", False),  # no fever
+    ("stiff neck but no fever, is that from the injections?", False),  # a fever denied
 ])
 def test_a_fever_with_a_stiff_neck_is_an_emergency(analyser, text, emergency):
     entities, _ = parse(analyser, text)
