@@ -229,9 +229,10 @@ class ActionRedFlag(Action):
         if not reasons and sig.asks_next_step(latest_text(tracker)):
             # "ok what should i do" right after "see a doctor" or urgent care (routing
             # policy): the next step of that answer
-            urgent = previous_bot_action(tracker) == "action_report_complication" or (
-                tracker.get_slot("flow_stopped") == "emergency")
-            say(dispatcher, "complication_next_step" if urgent else "red_flag_next_step")
+            previous = previous_bot_action(tracker)
+            urgent = previous == "action_report_complication" or tracker.get_slot("flow_stopped") == "emergency"
+            say(dispatcher, "emergency_next_step" if previous == "action_emergency"
+                else "complication_next_step" if urgent else "red_flag_next_step")
             return []
         reasons = reasons or ["scalp_symptoms"]
         send_red_flag(dispatcher, reasons)

@@ -61,6 +61,8 @@ ACTION_CONFIRM_FORGET = "action_confirm_forget_me"
 ACTION_OTHER_TREATMENT = "action_other_treatment"
 UTTER_COMPLICATION = "utter_complication"
 ACTION_COMPLICATION = "action_report_complication"
+ACTION_EMERGENCY = "action_emergency"  # after the emergency rule's fixed answer
+ACTION_TRIAGE_OUTCOME = "action_triage_outcome"
 UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
 UTTER_NOT_A_PERSON = "utter_not_a_person"  # an animal's coat or skin: ask a vet
 ACTION_CLAIM = "action_explain_claim"
@@ -261,10 +263,12 @@ def _topics_beside_signs(entities: List[Dict[str, Any]], topics: List[str]) -> L
 
 
 def after_safety_answer(tracker: DialogueStateTracker) -> bool:
-    """The bot's last action was "see a doctor" or urgent care: the routing's answers, or
-    a question flow this turn's safety check ended (slot ``flow_stopped``)."""
+    """The bot's last action was "see a doctor", urgent care or the emergency answer: the
+    routing's answers, the emergency rule's, the hair-loss questions' "see a doctor"
+    outcome, or a question flow this turn's safety check ended (slot ``flow_stopped``)."""
     previous = previous_action(tracker)
-    return previous in (ACTION_RED_FLAG, ACTION_COMPLICATION) or (
+    return previous in (ACTION_RED_FLAG, ACTION_COMPLICATION, ACTION_EMERGENCY) or (
+        previous == ACTION_TRIAGE_OUTCOME and tracker.get_slot("triage_outcome") in ("red_flag", "see_doctor")) or (
         bool(previous) and previous.endswith("_form") and tracker.get_slot("flow_stopped") in ("red_flag", "emergency"))
 
 
@@ -433,7 +437,7 @@ def choose_action(
     about_a_cause = (
         bool(set(sig.affirmed(entities, TOPIC_ENTITY)) & CAUSE_TOPICS)
         and sig.MESOTHERAPY not in sig.mentioned(entities, sig.PROCEDURE_ENTITY)
-        and not sig.TREATMENT_POINTER.search(text or "")
+        and not sig.points_at_treatment(text)
     )
     claim_asked = intent == "ask_claim" and bool(sig.affirmed(entities, "claim_topic")) and not about_a_cause and not (
         uncovered)  # ("does red light therapy regrow hair?" is not mesotherapy's claim)

@@ -285,7 +285,8 @@ _SESSION_HAD = re.compile(
     r"(?! (is|are|safe|ok|okay|possible|allowed)\b)|"
     r"since (my|the) (last |first |latest |recent )?(meso\w*|sessions?|injections?|treatments?|jabs?)\b|"
     r"after my (last |first |latest |recent )(meso\w*|sessions?|injections?|treatments?|jabs?)\b|"
-    r"(meso\w*|sessions?|injections?|treatments?|jabs?) (\d+|a|one|two|three|few|couple of) (days?|weeks?|months?) ago)",
+    r"(meso\w*|sessions?|injections?|treatments?|jabs?) (\d+|a|one|two|three|few|couple of) (days?|weeks?|months?) ago|"
+    r"(had|got) my (scalp|head|hair) (injected|done|treated))",
     re.IGNORECASE,
 )
 
@@ -296,15 +297,21 @@ _OTHER_SUBJECT = re.compile(r"\b(she|he|they|her|his|their|sister|brother|friend
                             r"someone|people|patients?)\b", re.IGNORECASE)
 
 
-# "ok what should i do", "what now?", "who do I see?": the next step, asked alone.
-_NEXT_STEP = re.compile(r"^\W*((ok(ay)?|so|and|right|alright|hmm+|um+)\W+)*(so\W+)?(what (should|do|can|must) i do( now| next| then|"
-                        r" about it)?|what now|what next|now what|what('s| is) the next step|next steps?|what do i do now|"
-                        r"where do i go( from here)?|who (should|do|can) i see|who do i go to|then what)\W*$", re.IGNORECASE)
+# "ok what should i do", "what now?", "who do I see?", "should i go to a&e?": the next
+# step, asked alone (each part of the message one of these).
+_NEXT_STEP = re.compile(r"^\W*((ok(ay)?|so|and|right|alright|hmm+|um+)\W+)*(so\W+)?(what (should|do|can|must) i do( now| next|"
+                        r" then| about it)?|what now|what next|now what|what('s| is) the next step|next steps?|"
+                        r"where do i go( from here)?|who (should|do|can) i see|who do i go to|then what|"
+                        r"(should|do|can|must) i (go|call|ring) (to )?(the )?(clinic|a ?& ?e|a and e|hospital|er|emergency|gp|"
+                        r"doctors?|urgent care|111|999)( or (to )?(the )?(clinic|a ?& ?e|a and e|hospital|er|emergency|gp|doctors?|"
+                        r"urgent care|111|999))?( now)?)\W*$", re.IGNORECASE)
 
 
 def asks_next_step(text: str) -> bool:
-    """The message asks only what to do next ("ok what should i do", "what now?")."""
-    return bool(_NEXT_STEP.match(text or ""))
+    """The message asks only what to do next ("ok what should i do", "what now? should i
+    go to the clinic or a&e")."""
+    parts = [p for p in re.split(r"[?.!;]+", text or "") if p.strip()]
+    return 0 < len(parts) <= 3 and all(_NEXT_STEP.match(p) for p in parts)
 
 
 def told_after_session(text: str) -> bool:
@@ -918,7 +925,8 @@ _IDIOM_BEFORE = re.compile(r"\b(gave|give|giving|gives) (me|him|her|us) (a )?$|"
 # treatment, not happening now. Only fainting: fear told beside chest pain or breathing
 # ("I'm scared, I can't breathe") is an emergency.
 _FAINTING = re.compile(r"\b(faint\w*|pass\w* out|black\w* out|collaps\w*)\b", re.IGNORECASE)
-_HABIT_BEFORE = re.compile(r"\b(tend to|usually|always|often|sometimes|near|nearly|almost|would i|will i|could i)\b"
+_HABIT_BEFORE = re.compile(r"\b(tend to|usually|always|often|sometimes|near|nearly|almost|would i|will i|could i|(the )?last time|"
+                           r"(the )?one time|once when)\b"
                            r"[^.?!]{0,20}$", re.IGNORECASE)
 _HABIT_AFTER = re.compile(r"^\s*(once\s+)?((at|when|whenever|with|during|from|if i see|at the sight of)\s+"
                           r"((a|an|the|my|his|her)\s+)?((last|first|previous|recent|latest|old)\s+)?(the sight|the sight of|blood|needles?|injections?|jabs?|shots?|vaccines?|"
@@ -1129,6 +1137,15 @@ def is_hypothetical(text: str) -> bool:
 
 # Words that point at the treatment (or a treatment) a question is about.
 TREATMENT_POINTER = re.compile(r"\b(it|this|that|mesotherapy|meso|treatments?|injections?|sessions?)\b", re.IGNORECASE)
+# "will it grow back?", "when will it stop?": an "it" that is the hair, not the treatment.
+_HAIR_IT = re.compile(r"\b((will|does|did|would|can|could|should) it (ever |all |just )?(grow|come) back|it (grows?|grew|comes?|came) back|"
+                      r"when (will|does|would) it (stop|settle( down)?|get better|calm down|slow down))\b", re.IGNORECASE)
+
+
+def points_at_treatment(text: str) -> bool:
+    """A word that points at a treatment ("it", "this", "the injections"), not an "it"
+    that is the hair ("will it grow back?")."""
+    return bool(TREATMENT_POINTER.search(_HAIR_IT.sub(" ", text or "")))
 # "is it normal to ...", "is it common for ...": an "it" that points at nothing.
 _EMPTY_IT = re.compile(
     r"\b(is|was|isn't|isnt|would|will)\s+it\s+(\w+\s+)?(normal|common|usual|unusual|typical|possible|true|bad|ok|okay|"
@@ -1378,6 +1395,22 @@ def safety_route(
         and not injection and not asks_if_treatment_causes(text) and SCALP_SYMPTOMS not in reasons
     ):
         reasons.append(SCALP_SYMPTOMS)  # an itchy scalp with hair loss: a doctor should look
+    if CHANGING_MOLE not in reasons and not hypothetical and _changing_spot(text):
+        reasons.append(CHANGING_MOLE)  # "a mole on my scalp that's been bleeding"
     if signs and not injection and not hypothetical:
         reasons.append(SCALP_INFECTION)
     return (RED_FLAG, reasons) if reasons else (None, [])
+
+
+CHANGING_MOLE = "changing_mole"
+# A mole, sore or lump told with bleeding, growth, change or no healing soon after it
+# ("a mole on my scalp that's been bleeding", "a sore that won't heal"), not denied.
+_CHANGING_SPOT = re.compile(r"\b(moles?|a sore|the sore|sores|lumps?(?! of hair)|growths?)\b[^.?!]{0,40}?\b(bleed\w*|bled|"
+                            r"changed|changing|growing(?! back)|grown(?! back)|getting bigger|got bigger|"
+                            r"(won'?t|doesn'?t|does not|never|not) heal\w*|not healing)\b", re.IGNORECASE)
+_SPOT_DENIED = re.compile(r"\b(no|not|never|hasn'?t|hasnt|isn'?t|isnt|doesn'?t|doesnt)\s+(\w+\s+)?(bleed\w*|chang\w*|grow\w*)\b",
+                          re.IGNORECASE)
+
+
+def _changing_spot(text: str) -> bool:
+    return any(not _SPOT_DENIED.search(m.group(0)) for m in _CHANGING_SPOT.finditer(text or ""))

@@ -712,3 +712,11 @@ def test_what_now_after_urgent_care_gets_its_next_step():
     # a question flow ended by an emergency or urgent-care sign: the same next step
     messages, _ = run(ActionRedFlag(), tracker("what now", "out_of_scope", signals=PLAIN, slots={"flow_stopped": "emergency"}))
     assert [m["text"] for m in messages] == [text_of("complication_next_step")]
+
+
+def test_what_now_after_the_emergency_answer_gets_call_now():
+    history = [{"event": "user", "text": "my throat is closing", "parse_data": {"intent": {"name": "emergency"}}},
+               {"event": "action", "name": "utter_emergency"}, {"event": "action", "name": "action_emergency"},
+               {"event": "action", "name": "action_listen"}]
+    messages, _ = run(ActionRedFlag(), tracker("ok what now", "goodbye", signals=PLAIN, history=history))
+    assert [m["text"] for m in messages] == [text_of("emergency_next_step")]

@@ -180,15 +180,18 @@ def test_what_now_after_see_a_doctor_or_a_flow_ended_by_safety_gets_the_next_ste
     told = [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("my eyebrows are falling out", {"name": "describe_hair_loss",
                                                                                              "confidence": 0.9})]
     for after in ([ActionExecuted("action_red_flag")],
+                  [ActionExecuted("utter_emergency"), ActionExecuted("action_emergency")],  # review: "Goodbye"
+                  [ActionExecuted("action_triage_outcome"), SlotSet("triage_outcome", "red_flag")],
                   [ActionExecuted("triage_form"), SlotSet("flow_stopped", "emergency"), ActiveLoop(None)]):
         tracker = DialogueStateTracker.from_events("s5", told + after + [ActionExecuted(ACTION_LISTEN_NAME), what_now])
         best = policy.predict_action_probabilities(tracker, domain)
         assert domain.action_names_or_texts[best.max_confidence_index] == "action_red_flag"
-    # after an ordinary answer, "what now" is not the next step of a safety answer
-    tracker = DialogueStateTracker.from_events(
-        "s6", told + [ActionExecuted("action_answer_topic"), ActionExecuted(ACTION_LISTEN_NAME), what_now])
-    best = policy.predict_action_probabilities(tracker, domain)
-    assert domain.action_names_or_texts[best.max_confidence_index] != "action_red_flag"
+    # after an ordinary answer, or the pattern hair loss outcome, "what now" is not the next step of a safety answer
+    for after in ([ActionExecuted("action_answer_topic")],
+                  [ActionExecuted("action_triage_outcome"), SlotSet("triage_outcome", "likely_aga")]):
+        tracker = DialogueStateTracker.from_events("s6", told + after + [ActionExecuted(ACTION_LISTEN_NAME), what_now])
+        best = policy.predict_action_probabilities(tracker, domain)
+        assert domain.action_names_or_texts[best.max_confidence_index] != "action_red_flag"
 
 
 def test_weak_guesses_of_small_intents_on_questions_outside_the_domain_are_declined():

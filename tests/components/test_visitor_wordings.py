@@ -540,6 +540,7 @@ def test_a_puffy_forehead_after_the_injections_is_a_side_effect(analyser, text):
     ("I'm 6 weeks pregnant and had mesotherapy last week, is my baby ok?", True),
     ("found out i'm pregnant, had a meso session 5 days ago. should i worry?", True),
     ("since my last session I found out I am pregnant", True),
+    ("im breastfeeding and had my scalp injected 2 days ago is my milk ok?", True),
     ("im pregnant, can I have my next session?", False),
     # someone else's session is not the visitor's (review: "my sister had the scalp injections")
     ("im 12 weeks pregnant and my hair is a mess, my sister had the scalp injections and said it was amazing. "
@@ -666,3 +667,41 @@ def test_what_now_right_after_see_a_doctor_gets_the_next_step_not_a_decline(anal
 def test_whether_one_is_a_candidate_still_starts_the_screening(analyser):
     # (only the practical side of a session asked as "is it for me?" is that topic's question)
     assert decide(analyser, "am I a good candidate for hair mesotherapy?", "check_eligibility", 1.0) is None
+
+
+@pytest.mark.parametrize("text, flagged", [
+    ("i have a mole on my scalp thats been bleeding", True),  # review: saved as a tumour, no "get it checked"
+    ("a sore on my scalp that wont heal for months", True),
+    ("a lump on my head that is getting bigger", True),
+    ("i have a mole on my scalp, is meso ok", False),
+    ("the mole has not changed at all", False),
+    ("hair grows slowly, i have a lump of hair", False),
+])
+def test_a_mole_or_sore_that_bleeds_changes_or_does_not_heal_reaches_a_doctor(analyser, text, flagged):
+    route, reasons = sig.safety_route(*parse(analyser, text), text)
+    assert ("changing_mole" in reasons) is flagged, text
+
+
+@pytest.mark.parametrize("text", ["i also have this rash that doesnt fade when i press a glass on it",
+                                  "there's a rash that doesn't fade"])
+def test_a_rash_that_does_not_fade_is_an_emergency(analyser, text):
+    assert sig.emergency_signs(parse(analyser, text)[0], text), text
+
+
+def test_fainting_told_as_the_last_time_is_no_emergency_of_now(analyser):
+    text = "last time i had a jab i passed out, is meso safe for someone like me"
+    assert not sig.emergency_signs(parse(analyser, text)[0], text)
+
+
+@pytest.mark.parametrize("text", [
+    "my hair started falling out after covid, will it grow back",  # review: mesotherapy's claim, "a current infection"
+])
+def test_an_it_that_is_the_hair_is_no_question_about_the_treatment(analyser, text):
+    assert decide(analyser, text, "ask_claim", 0.51) == "action_answer_topic"
+    assert topics_of(analyser, text) == ["after_illness"]
+
+
+def test_what_now_with_where_to_go_is_the_next_step():
+    assert sig.asks_next_step("what now? should i go to the clinic or a&e")
+    assert sig.asks_next_step("ok what now")
+    assert not sig.asks_next_step("what now, can I still have meso next week?")
