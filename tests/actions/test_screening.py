@@ -311,3 +311,11 @@ def test_a_word_of_yes_with_something_else_stays_a_yes():
     _, events = ask("yes, and my hair is falling out", "affirm", requested="sc_pregnancy",
                     entities=[entity("hair_problem", "hair_loss")])
     assert answers(events) == {"sc_pregnancy": "yes"}
+
+
+def test_a_reaction_to_a_jab_told_as_a_correction_answers_the_allergy_question():
+    text = "actually im not sure, i did get a rash after a b12 jab once"
+    start = text.index("rash after a b12 jab")
+    allergy = {**entity("condition", "allergy"), "start": start, "end": start + len("rash after a b12 jab")}
+    _, events = ask(text, "inform", requested="sc_menstruation", entities=[allergy], slots={"sc_allergy": "no"})
+    assert answers(events).get("sc_allergy") == "yes"
