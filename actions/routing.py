@@ -105,7 +105,8 @@ def condition_note(dispatcher: CollectingDispatcher, tracker: Tracker, key: str 
     listed_here = [c for c in positive_values(entities, "condition") if c in labels and c not in skip]
     named = [labels[c] for c in listed_here if c not in past] if listed else []
     # (an answer that lists the conditions speaks of them as now: one told as over is still noted)
-    earlier = [content.condition_labels(past=True)[c] for c in listed_here if c in past]
+    past_labels = content.condition_labels(past=True) if past else {}
+    earlier = [past_labels[c] for c in listed_here if c in past]
     # conditions the sources give no advice on ("a pacemaker", "high blood pressure"):
     # named in the visitor's words, for the doctor to hear of
     others = unlisted_conditions(entities, text)

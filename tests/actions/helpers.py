@@ -20,6 +20,15 @@ def entity(entity: str, value: str, role: Optional[str] = None) -> Dict[str, Any
     return e
 
 
+def placed(text: str, phrase: str, kind: str, value: str, role: Optional[str] = None) -> Dict[str, Any]:
+    """An entity whose span is where ``phrase`` stands in ``text`` (for checks that read
+    the sentence around a mention: told as past, long ago)."""
+    e = entity(kind, value, role)
+    e["start"] = text.index(phrase)
+    e["end"] = e["start"] + len(phrase)
+    return e
+
+
 def user_event(
     text: str, intent: Optional[str] = None, confidence: float = 0.95, entities=None, signals=None, ranking=None
 ) -> Dict[str, Any]:

@@ -9,7 +9,7 @@ from actions.knowledge import ActionAnswerKnowledge
 from actions.routing import ActionAnswerTopic, ActionClarify, ActionConfirmForgetMe, ActionRedFlag
 from records import db
 from records.models import SafetyEvent
-from tests.actions.helpers import entity, run, slot_events, texts, tracker
+from tests.actions.helpers import entity, placed, run, slot_events, texts, tracker
 
 PLAIN = {"in_domain": True, "injection_context": False}
 
@@ -411,14 +411,6 @@ def test_a_treatment_the_sources_do_not_cover_is_not_said_to_be_known_in_outline
 
 
 
-def placed(text, phrase, kind, value):
-    """An entity whose span is where ``phrase`` stands in ``text``."""
-    e = entity(kind, value)
-    e["start"] = text.index(phrase)
-    e["end"] = e["start"] + len(phrase)
-    return e
-
-
 STORY = ("It started to come out in handfuls. Years ago I lost 85 pounds in a year. This year we had Covid. "
          "Can stress make you lose your hair?")
 STORY_TOPICS = [placed(STORY, "lost 85 pounds", "topic", "crash_diet"), placed(STORY, "Covid", "topic", "after_illness"),
@@ -609,16 +601,11 @@ def test_a_named_condition_gets_its_own_line_of_who_should_not_have_it_whatever_
     assert messages[0]["text"] == entry["answer"].strip()
 
 
-def _placed(entity_name, value, text, words):
-    start = text.index(words)
-    return {**entity(entity_name, value), "start": start, "end": start + len(words)}
-
-
 def test_a_condition_told_as_over_gets_tell_the_doctor_not_while_you_have_it():
     """Review: "had shingles on my head 5 years ago, all healed now" got "while you have
     an infection ... see a doctor about the infection itself"."""
     text = "had shingles on my head 5 years ago, all healed now. can I still have mesotherapy?"
-    trk = tracker(text, "ask_contraindications", entities=[_placed("condition", "infection", text, "shingles"),
+    trk = tracker(text, "ask_contraindications", entities=[placed(text, "shingles", "condition", "infection"),
                                                           entity("topic", "contraindications")], signals=PLAIN)
     said = [m["text"] for m in run(ActionAnswerTopic(), trk)[0]]
     entry = content.knowledge_entries()["contraindications"]
@@ -633,7 +620,7 @@ def test_a_condition_told_as_over_gets_tell_the_doctor_not_while_you_have_it():
     ("found out i'm pregnant, had a meso session 5 days ago. should i worry?", "pregnant"),
 ])
 def test_pregnant_after_a_session_is_told_to_tell_the_midwife(text, words):
-    trk = tracker(text, "ask_contraindications", entities=[_placed("condition", "pregnancy", text, words),
+    trk = tracker(text, "ask_contraindications", entities=[placed(text, words, "condition", "pregnancy"),
                                                           entity("topic", "contraindications")], signals=PLAIN)
     said = [m["text"] for m in run(ActionAnswerTopic(), trk)[0]]
     entry = content.knowledge_entries()["contraindications"]["variants"]
@@ -641,7 +628,7 @@ def test_pregnant_after_a_session_is_told_to_tell_the_midwife(text, words):
     assert "midwife" in said[0]
     # before any session: the usual line
     before = "I'm 6 weeks pregnant, can I have mesotherapy?"
-    trk = tracker(before, "ask_contraindications", entities=[_placed("condition", "pregnancy", before, "pregnant"),
+    trk = tracker(before, "ask_contraindications", entities=[placed(before, "pregnant", "condition", "pregnancy"),
                                                             entity("topic", "contraindications")], signals=PLAIN)
     assert run(ActionAnswerTopic(), trk)[0][0]["text"] == entry["condition"]["pregnancy"].strip()
 

@@ -16,7 +16,7 @@ from actions.conversation import ActionRespondToStatement
 from actions.session import ActionSessionStart
 from records import db, store
 from records.models import ConsultationRequest, SafetyEvent
-from tests.actions.helpers import entity, run, texts, tracker
+from tests.actions.helpers import entity, placed, run, texts, tracker
 from tests.probe_runner import load_clinic
 
 CLINIC = load_clinic()  # data/content/clinic.yml: clinics edit it, so expected values come from it
@@ -115,8 +115,7 @@ def test_a_condition_told_after_a_session_gets_what_to_do_now_and_no_screening_o
     """Review: "I'm 6 weeks pregnant and had mesotherapy last week" was offered the
     questions asked before mesotherapy, after the usual "advise against" line."""
     text = "I'm 6 weeks pregnant and had mesotherapy last week"
-    at = text.index("pregnant")
-    pregnancy = {**entity("condition", "pregnancy"), "start": at, "end": at + len("pregnant")}
+    pregnancy = placed(text, "pregnant", "condition", "pregnancy")
     messages, _ = run(ActionRespondToStatement(), tracker(text, "inform", entities=[pregnancy]))
     variants = content.knowledge_entries()["contraindications"]["variants"]
     assert messages[0]["text"] == variants["condition_after_session"]["pregnancy"].strip()

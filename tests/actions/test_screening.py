@@ -11,7 +11,7 @@ from actions.screening import (
 )
 from records import db
 from records.models import ScreeningResult
-from tests.actions.helpers import answers, entity, run, slot_events, texts, tracker, user_event
+from tests.actions.helpers import answers, entity, placed, run, slot_events, texts, tracker, user_event
 from tests.probe_runner import load_clinic
 
 FORM = "screening_form"
@@ -315,7 +315,6 @@ def test_a_word_of_yes_with_something_else_stays_a_yes():
 
 def test_a_reaction_to_a_jab_told_as_a_correction_answers_the_allergy_question():
     text = "actually im not sure, i did get a rash after a b12 jab once"
-    start = text.index("rash after a b12 jab")
-    allergy = {**entity("condition", "allergy"), "start": start, "end": start + len("rash after a b12 jab")}
+    allergy = placed(text, "rash after a b12 jab", "condition", "allergy")
     _, events = ask(text, "inform", requested="sc_menstruation", entities=[allergy], slots={"sc_allergy": "no"})
     assert answers(events).get("sc_allergy") == "yes"

@@ -11,7 +11,7 @@ from actions.triage import (
 )
 from records import db
 from records.models import SafetyEvent, TriageOutcome
-from tests.actions.helpers import answers, entity, run, slot_events, texts, tracker, user_event
+from tests.actions.helpers import answers, entity, placed, run, slot_events, texts, tracker, user_event
 
 FORM = "triage_form"
 
@@ -171,22 +171,17 @@ def test_another_things_patch_is_no_patchy_hair_loss(text):
     assert slots.get("tr_pattern") == "diffuse" and "tr_patches" not in slots
 
 
-def _placed(entity_name, value, text, words):
-    start = text.index(words)
-    return {**entity(entity_name, value), "start": start, "end": start + len(words)}
-
-
 def test_a_patch_that_grew_back_long_ago_is_no_answer_about_the_hair_loss_now():
     """Review: "a bald patch when I was a kid that grew back, 30 years ago" filled the
     questions with patches (and so "see a doctor"); a patch of now still does."""
     old = "I had a bald patch when I was a kid that grew back, 30 years ago. Now it is thinning all over."
     _, events = run(ValidateTriageForm(), tracker(old, "describe_hair_loss",
-                                                 entities=[_placed("red_flag", "patchy_loss", old, "bald patch")]))
+                                                 entities=[placed(old, "bald patch", "red_flag", "patchy_loss")]))
     slots = slot_events(events)
     assert slots.get("tr_pattern") == "diffuse" and "tr_patches" not in slots
     now = "I have a bald patch that grew back last month but now another one"
     _, events = run(ValidateTriageForm(), tracker(now, "describe_hair_loss",
-                                                 entities=[_placed("red_flag", "patchy_loss", now, "bald patch")]))
+                                                 entities=[placed(now, "bald patch", "red_flag", "patchy_loss")]))
     assert slot_events(events).get("tr_pattern") == "patches"
 
 
