@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from rasa_sdk import Tracker
 
 from actions import content
+from contentfiles.phrases import contains_phrase, normalise  # noqa: F401 - the actions import them from here
 from components import signals as sig
 from records.vocabulary import (  # noqa: F401 - the actions import these names from here
     ADVICE_DECLINED_EVENT,
@@ -45,6 +46,9 @@ SOMEONE_ELSE = "someone_else"  # components/terminology.py: a condition told of 
 
 # Why a flow ended early (slot ``flow_stopped``; the flows' summary actions read it).
 STOPPED, STOPPED_EMERGENCY, STOPPED_RED_FLAG = "stopped", "emergency", "red_flag"
+# "delete everything I told you" in a flow: the deletion is asked to be confirmed, and
+# the flow's answers are neither saved nor kept (the summary actions say nothing)
+STOPPED_FORGET = "forget"
 
 ANSWER_INTENTS = {"affirm": YES, "deny": NO, "dont_know": UNSURE}
 
@@ -121,23 +125,6 @@ def user_messages_since_session_start(tracker: Tracker) -> List[Tuple[str, List[
 def user_entities_since_session_start(tracker: Tracker) -> List[Dict[str, Any]]:
     """Entities of every visitor message in the current session, oldest first."""
     return [entity for _text, entities in user_messages_since_session_start(tracker) for entity in entities]
-
-
-def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "").lower().strip()
-    text = re.sub(r"[’`]", "'", text)
-    return re.sub(r"[\s.!,;]+$", "", re.sub(r"\s+", " ", text))
-
-
-def contains_phrase(text: str, phrases: Iterable[str]) -> Optional[str]:
-    """The first phrase that occurs in ``text`` as whole words, or None."""
-    norm = f" {re.sub(r'[^a-z0-9 ]+', ' ', normalise(text))} "
-    norm = re.sub(r"\s+", " ", norm)
-    for phrase in phrases:
-        p = re.sub(r"[^a-z0-9 ]+", " ", normalise(phrase)).strip()
-        if p and f" {p} " in norm:
-            return phrase
-    return None
 
 
 def plain_answer(text: str) -> Optional[str]:

@@ -21,6 +21,7 @@ from actions.common import (
     MESOTHERAPY,
     NO,
     STOPPED_EMERGENCY,
+    STOPPED_FORGET,
     TRANSPLANT,
     YES,
     fill_in,
@@ -197,7 +198,7 @@ class ActionConsultationSubmit(Action):
                 "no_consent": "consult_no_consent",
                 "contact_failed": "contact_way_out",
             }.get(stopped, "consult_stopped")
-            if stopped != STOPPED_EMERGENCY:
+            if stopped not in (STOPPED_EMERGENCY, STOPPED_FORGET):
                 say(dispatcher, response)
             return reset_events(domain, FORM)
         contact = parse_contact(tracker.get_slot("cs_contact") or "")

@@ -197,10 +197,18 @@ def entry_text(entry: Dict[str, Any], entities: List[Dict[str, Any]], message: s
         if text and text not in texts:
             texts.append(text)
     if texts:
-        return "\n\n".join(t.strip() for t in texts)
+        return with_clinic("\n\n".join(t.strip() for t in texts))
     from actions.common import contains_phrase  # (actions.common imports this module)
 
     lead = next((lead_text(item) for item in entry.get("leads") or []
                  if contains_phrase(message, item.get("words") or [])), None)
-    return f"{lead}\n{entry['answer'].strip()}" if lead else entry["answer"].strip()
+    return with_clinic(f"{lead}\n{entry['answer'].strip()}" if lead else entry["answer"].strip())
+
+
+def with_clinic(text: str) -> str:
+    """``text`` with the clinic's details put in for their placeholders ("{crisis_line}");
+    other braces are left as they are."""
+    for name, value in clinic_slots().items():
+        text = text.replace("{" + name + "}", value)
+    return text
 

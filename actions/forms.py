@@ -50,6 +50,7 @@ from actions.common import (
     RED_FLAG_EVENT,
     STOPPED,
     STOPPED_EMERGENCY,
+    STOPPED_FORGET,
     latest_entities,
     FREE_TEXT_SAFETY_CONFIDENCE,
     INTERRUPT_CONFIDENCE,
@@ -310,8 +311,14 @@ class GuidedFormValidation(Action, abc.ABC):
             if ended is not None:
                 return ended
             flagged = True
+        # ("don't keep my answers" first: the questions go on, the answers are not kept)
         if self.declines_keeping(tracker):
             return await stop_keeping_answers(dispatcher, tracker) + [keep_form_turn(tracker)]
+        if intent == "forget_me" and conf >= ACT_CONFIDENCE and sig.asks_to_delete(latest_text(tracker)):
+            # "actually delete everything i told you": asked to confirm, as outside a flow
+            # (its button deletes), and the questions end; their answers are not saved
+            say(dispatcher, "forget_me_confirm")
+            return self.stop(STOPPED_FORGET)
         if self.wants_to_stop(tracker):
             return self.stop(STOPPED)
 

@@ -7,6 +7,7 @@ wording is in ``data/content/messages.yml`` and ``data/content/routing.yml``.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -14,6 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
+from contentfiles import has_lead_for, treatment_entries
 from actions.common import (
     RED_FLAG_EVENT,
     join_words,
@@ -183,6 +185,11 @@ def ask_which(dispatcher: CollectingDispatcher, options: List[Tuple[str, str]]) 
 
 # Topic answers that would mislead after a given red flag (topic -> red flag reasons).
 NOT_AFTER_RED_FLAG = {"stress": {"hair_pulling"}}
+# Weight lost without meaning to, or with night sweats: the diet's "it usually settles"
+# would play down "see a doctor" ("lost 8 kilos without trying and have night sweats");
+# asked of weight loss in general ("can rapid weight loss cause hair loss?") it answers.
+_UNINTENDED_LOSS = re.compile(r"\b(without (even )?trying|not (even )?trying|unexplained|for no reason|no idea why|"
+                              r"unintentional\w*|don'?t know why|night sweats?)\b", re.IGNORECASE)
 
 
 def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]], text: str = "") -> List[Tuple[str, Dict[str, Any]]]:
@@ -195,6 +202,8 @@ def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]], text: s
     # pulling one's hair out "when I'm anxious": not the shedding after stress, whose
     # answer ("usually settles by itself") would reassure wrongly
     named = [v for v in named if not set(reasons) & NOT_AFTER_RED_FLAG.get(v, set())]
+    if "systemic" in reasons and _UNINTENDED_LOSS.search(text or ""):
+        named = [v for v in named if v != "crash_diet"]
     topics = content.entries_for_mentions([(TOPIC, v) for v in named])
     kinds = content.entries_for_mentions([(sig.RED_FLAG_ENTITY, r) for r in reasons])
     chosen: List[Tuple[str, Dict[str, Any]]] = []
@@ -266,6 +275,14 @@ def sure_guess_beside(entries: List[Tuple[str, Dict[str, Any]]], named: List[str
     return sure
 
 
+def lead_follow_up(tracker: Tracker) -> List[Tuple[str, Dict[str, Any]]]:
+    """"and the gym?" right after the aftercare answer (the routing policy decides): that
+    entry again, which leads with its line on the words asked; else nothing."""
+    kind, _, entry_id = str(tracker.get_slot("last_answer") or "").partition(":")
+    entry = content.knowledge_entries().get(entry_id) if kind == "knowledge" else None
+    return [(entry_id, entry)] if entry and has_lead_for(entry_id, latest_text(tracker)) else []
+
+
 class ActionAnswerTopic(Action):
     """A question that names a topic ("does it hurt?", "PRP", "after giving birth"):
     that topic's entry answers it, whatever intent the classifier guessed. A story
@@ -276,7 +293,7 @@ class ActionAnswerTopic(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
         named = asked_topics(tracker)
-        entries = topic_entries(latest_entities(tracker), latest_text(tracker), named)
+        entries = topic_entries(latest_entities(tracker), latest_text(tracker), named) or lead_follow_up(tracker)
         if not entries:
             say_not_understood(dispatcher, domain)
             return []
@@ -393,6 +410,30 @@ def previous_follow_ups(tracker: Tracker) -> List[Tuple[str, str]]:
     return [(b["title"], b["payload"]) for b in content.buttons_for(entry.get("follow_ups") or [])]
 
 
+class ActionWhichTreatment(Action):
+    """"Do you mean PRP, or mesotherapy?" to a short follow-up that names no treatment
+    right after the answer on another one (the routing policy decides: slot
+    ``last_answer``, routing.yml ``treatment_entries``), with a button to each: that
+    treatment's answer, and mesotherapy's answer on what was asked."""
+
+    def name(self) -> Text:
+        return "action_which_treatment"
+
+    async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        _, _, entry_id = str(tracker.get_slot("last_answer") or "").partition(":")
+        names = treatment_entries()
+        entities, text = latest_entities(tracker), latest_text(tracker)
+        asked = [e for e in topic_entries(entities, text, sig.topics(entities, text)) if e[0] not in names]
+        if not asked:
+            found = content.knowledge_entry_for_intent(latest_intent(tracker))
+            asked = [found] if found else []
+        prefix = content.fill_ins()["which_treatment_meso"]
+        buttons = (content.buttons_for([entry_id]) if entry_id in names else []) + [
+            {"title": prefix + b["title"], "payload": b["payload"]} for b in content.buttons_for([i for i, _ in asked[:1]])]
+        say(dispatcher, "which_treatment", treatment=names.get(entry_id, "it"), buttons=buttons)
+        return []
+
+
 class ActionClarify(Action):
     """"Did you mean X or Y?" instead of acting on a weak guess. For a weak guess at an
     emergency or a complication, the safety line comes first."""
@@ -437,5 +478,7 @@ class ActionConfirmForgetMe(Action):
         return "action_confirm_forget_me"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
+        if previous_bot_action(tracker) == self.name():
+            say(dispatcher, "forget_me_not_yet")  # "are you sure it's deleted?"
         say(dispatcher, "forget_me_confirm")
         return []

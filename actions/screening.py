@@ -18,6 +18,7 @@ from actions.common import (
     DOCTOR_CHECK,
     NONE_REPORTED,
     STOPPED_EMERGENCY,
+    STOPPED_FORGET,
     UNSURE,
     YES,
     answers_kept,
@@ -129,6 +130,8 @@ class ActionScreeningSummary(Action):
         items = content.screening_items()
         answers = {s: tracker.get_slot(s) for s in items}
         stopped = tracker.get_slot("flow_stopped")
+        if stopped == STOPPED_FORGET:
+            return reset_events(domain, FORM)
         outcome, yes, unsure = screening_outcome(answers)
         given = {k: v for k, v in answers.items() if v}
         if (given or not stopped) and answers_kept(tracker):

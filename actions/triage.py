@@ -19,6 +19,7 @@ from actions.common import (
     RED_FLAG_EVENT,
     SEE_DOCTOR,
     STOPPED_EMERGENCY,
+    STOPPED_FORGET,
     STOPPED_RED_FLAG,
     UNCLEAR,
     UNSURE,
@@ -213,6 +214,8 @@ class ActionTriageOutcome(Action):
         slots = GuidedFormValidation.form_slots(domain, FORM)
         answers = {s: tracker.get_slot(s) for s in slots}
         stopped = tracker.get_slot("flow_stopped")
+        if stopped == STOPPED_FORGET:
+            return reset_events(domain, FORM)
         if stopped == STOPPED_RED_FLAG:  # "see a doctor" was said when the red flag was typed
             given = {s: answers[s] for s in slots if answers[s]}
             if answers_kept(tracker):

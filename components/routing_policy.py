@@ -51,7 +51,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import signals as sig
-from contentfiles import comparison_sides, uncovered_hair_treatments
+from contentfiles import comparison_sides, has_lead_for, treatment_entries, uncovered_hair_treatments
 from components.safety_override import SIGN_ENTITY as EMERGENCY_SIGN_ENTITY
 
 ACTION_RED_FLAG = "action_red_flag"
@@ -59,6 +59,7 @@ ACTION_TOPIC = "action_answer_topic"
 ACTION_CLARIFY = "action_clarify"
 ACTION_CONFIRM_FORGET = "action_confirm_forget_me"
 ACTION_OTHER_TREATMENT = "action_other_treatment"
+ACTION_WHICH_TREATMENT = "action_which_treatment"
 UTTER_COMPLICATION = "utter_complication"
 ACTION_COMPLICATION = "action_report_complication"
 ACTION_EMERGENCY = "action_emergency"  # after the emergency rule's fixed answer
@@ -72,6 +73,7 @@ ACTION_STATEMENT = "action_respond_to_statement"
 # Intents whose own answer already speaks of prices or goes before them.
 PRICE_KEEPS = {"ask_price", "book_consultation", "human_handoff", "emergency", "report_complication", "forget_me"}
 OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT,
+               ACTION_WHICH_TREATMENT,
                ACTION_COMPARE, ACTION_PRICE, ACTION_STATEMENT}
 CLAIM_ENTITY = "claim_topic"
 # Intents a short follow-up keeps ("ok thanks", "no", "stop").
@@ -126,6 +128,10 @@ HANDOFF_CUES = re.compile(
 # sure (or a named sign backs it up; EmergencyOverride gives those 1.0).
 # (Booking is not among them: the consultation request starts by asking for consent,
 # which is the confirmation; prices are the clinic's contact details.)
+# Words about the deletion a visitor was asked to confirm ("is it deleted?", "are you sure?")
+_ABOUT_DELETING = re.compile(r"\b(delet\w*|eras\w*|remov\w*|wip\w*|forget|forgotten|gone|sure|data|details)\b",
+                             re.IGNORECASE)
+LOW_MOOD = "low_mood"
 HIGH_STAKES_INTENTS = {"emergency", "report_complication", "forget_me"}
 # Questions answered from the content (ask_*), stories of hair loss (the questions) and
 # requests for advice: a bare guess at one of them (no topic named, nothing else in the
@@ -272,6 +278,20 @@ def after_safety_answer(tracker: DialogueStateTracker) -> bool:
         bool(previous) and previous.endswith("_form") and tracker.get_slot("flow_stopped") in ("red_flag", "emergency"))
 
 
+def answered_entry(tracker: DialogueStateTracker) -> Optional[str]:
+    """The knowledge entry the bot's last action answered with (slot ``last_answer``),
+    or None."""
+    kind, _, entry_id = str(tracker.get_slot("last_answer") or "").partition(":")
+    return entry_id if kind == "knowledge" and entry_id and previous_action(tracker) in ANSWER_ACTIONS else None
+
+
+def answered_treatment(tracker: DialogueStateTracker) -> Optional[str]:
+    """The knowledge entry on another treatment (routing.yml ``treatment_entries``) that
+    the bot's last action answered with, or None."""
+    entry_id = answered_entry(tracker)
+    return entry_id if entry_id in treatment_entries() else None
+
+
 def previous_action(tracker: DialogueStateTracker) -> Optional[str]:
     """The bot's last action before the visitor's latest message (not listening)."""
     seen_message = False
@@ -298,10 +318,17 @@ def choose_action(
     weak_confidence: Optional[float] = None,
     after_answer: bool = False,
     after_red_flag: bool = False,
+    after_delete_question: bool = False,
+    after_treatment: bool = False,
+    lead_follow_up: bool = False,
 ) -> Optional[str]:
     """The action this policy predicts, or None to leave the turn to the others.
     ``after_answer``: the bot's last action before this message answered a question;
-    ``after_red_flag``: it was the "see a doctor" or the urgent-care answer."""
+    ``after_red_flag``: it was the "see a doctor" or the urgent-care answer;
+    ``after_delete_question``: it asked whether to delete the conversation;
+    ``after_treatment``: it answered on another treatment (PRP, minoxidil...);
+    ``lead_follow_up``: it answered with a knowledge entry that has a line for the words
+    of this message (``has_lead_for``)."""
     weak_confidence = answer_confidence if weak_confidence is None else weak_confidence
     if active_loop:
         return None  # the form's validation handles safety and questions in a flow
@@ -318,6 +345,10 @@ def choose_action(
         return ACTION_LISTEN_NAME
     if latest_action != ACTION_LISTEN_NAME or intent is None:
         return None
+    # "are you sure it's deleted?" to "do you want me to delete ...?": nothing is deleted
+    # until the visitor says so; the question again, not a guess at a topic
+    if after_delete_question and intent not in ("affirm", "deny", "forget_me", "stop") and _ABOUT_DELETING.search(text):
+        return ACTION_CONFIRM_FORGET
     # "ok what should i do" right after "see a doctor": the next step again, not a decline
     # (a new sign in it is routed below, as any)
     if after_red_flag and sig.asks_next_step(text) and intent not in ("emergency", "report_complication"):
@@ -405,6 +436,15 @@ def choose_action(
         weak = confidence < high_stakes_confidence
         if not in_domain and intent in WEAKLY_GUARDED_INTENTS and asked and weak and intent != "out_of_scope":
             return UTTER_OUT_OF_SCOPE
+    # "and the gym?", "what about alcohol?" right after the aftercare answer: its line on
+    # that, not a guess at the two words alone
+    if lead_follow_up and not payload and not topics and sig.follow_up_shape(text):
+        return ACTION_TOPIC
+    # "does it hurt?", "what about for women?" right after the answer on PRP or minoxidil:
+    # that treatment or mesotherapy? Asked, not answered with mesotherapy's facts
+    if after_treatment and not payload and sig.names_no_treatment(entities, text) and (
+            set(topics) & MESO_TOPICS or (intent in MESO_INTENTS and not topics)):
+        return ACTION_WHICH_TREATMENT
     # a sure "out of scope" keeps a topic named in passing from answering ("how do I
     # beat stress at work?"), but not a treatment named by name ("can my husband use
     # Rogaine while I'm pregnant?")
@@ -449,7 +489,7 @@ def choose_action(
         confidence < high_stakes_confidence or not sig.not_negated(entities, sig.COMPLICATION_ENTITY)
     )
     # a question about another treatment that would get mesotherapy's answer
-    if not payload and not claim_asked and sig.other_treatment(entities):
+    if not payload and not claim_asked and sig.other_treatment(entities) and not sig.remedy_told_in_story(entities, text):
         who = set(sig.mentioned(entities, TOPIC_ENTITY)) & sig.WHO_CAN_HAVE_TOPICS
         if who or (set(topics) <= MESO_TOPICS and (topics or intent in MESO_INTENTS)):
             return ACTION_OTHER_TREATMENT
@@ -494,7 +534,9 @@ def choose_action(
     aged = intent == "check_eligibility" and topics == [sig.CONTRAINDICATIONS] and sig.asks_with_an_age(entities, text)
     # "can I have mesotherapy for postpartum hair loss?": the cause is the question (its
     # answer says what helps and when to see a doctor), not the screening questions
-    for_a_cause = intent == "check_eligibility" and bool(set(topics) & CAUSE_TOPICS)
+    # (a cause of shedding named with no word of hair: "i get panic attacks, is it for
+    # me?" asks who can have it, which the screening questions take up)
+    for_a_cause = intent == "check_eligibility" and bool(set(topics) & CAUSE_TOPICS) and sig.about_losing_hair(entities, text)
     # "I hate needles, is it for me?": a topic the screening questions do not ask about
     # (whether it hurts, time off work) is the question, answered before any screening
     other_topic = intent == "check_eligibility" and bool(set(topics) & PRACTICAL_TOPICS) and sig.CONTRAINDICATIONS not in topics
@@ -507,8 +549,13 @@ def choose_action(
     # unsure, for an emergency: no sign and no word of anything wrong with the body (the
     # override has already answered every emergency sign), so the topic asked
     weak_emergency = intent == "emergency" and confidence < high_stakes_confidence and no_symptom_told(entities, text)
+    # "lately i feel really down" taken, unsure, for an emergency: low mood and no sign
+    # (thoughts of suicide are the override's crisis answer, before any of this): its
+    # answer names the GP, the prescriber of finasteride and the crisis line
+    low_mood = (intent in ("emergency", "report_complication") and confidence < high_stakes_confidence
+                and topics == [LOW_MOOD] and not sig.mentioned(entities, EMERGENCY_SIGN_ENTITY))
     topical = (intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause or aged
-               or other_topic or worried or weak_booking or weak_emergency)
+               or other_topic or worried or weak_booking or weak_emergency or low_mood)
     if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
             sig.CONTRAINDICATIONS not in sig.mentioned(entities, TOPIC_ENTITY)):
         # "I'm pregnant, can I have it?": the rule's answer speaks of the condition named
@@ -527,6 +574,11 @@ def choose_action(
     # condition named: whether it is worth having is the evidence's question
     if intent == "check_eligibility" and GENERAL_EFFICACY in sig.affirmed(entities, CLAIM_ENTITY) and not (
             sig.affirmed(entities, "condition")):
+        return ACTION_CLAIM
+    # "can mesotherapy help him?" taken, unsure, for "what can you do?": mesotherapy is
+    # named and asked about, so whether it works is the question
+    if intent == "ask_capabilities" and confidence < answer_confidence and asked and (
+            sig.MESOTHERAPY in sig.affirmed(entities, sig.PROCEDURE_ENTITY)):
         return ACTION_CLAIM
     # "how can I get out of a gym contract?" taken for "let me talk to a person": the
     # handoff, the clinic's address or hours are asked with words for them
@@ -619,6 +671,10 @@ class SafetyRoutingPolicy(Policy):
             weak_confidence=self.weak_confidence,
             after_answer=previous_action(tracker) in ANSWER_ACTIONS,
             after_red_flag=after_safety_answer(tracker),
+            after_delete_question=previous_action(tracker) == ACTION_CONFIRM_FORGET,
+            after_treatment=answered_treatment(tracker) is not None,
+            lead_follow_up=answered_entry(tracker) is not None and has_lead_for(
+                answered_entry(tracker), (message.text or "") if message else ""),
         )
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))

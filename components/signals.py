@@ -300,8 +300,10 @@ _OTHER_SUBJECT = re.compile(r"\b(she|he|they|her|his|their|sister|brother|friend
 # "ok what should i do", "what now?", "who do I see?", "should i go to a&e?": the next
 # step, asked alone (each part of the message one of these).
 _NEXT_STEP = re.compile(r"^\W*((ok(ay)?|so|and|right|alright|hmm+|um+)\W+)*(so\W+)?(what (should|do|can|must) i do( now| next|"
-                        r" then| about it)?|what now|what next|now what|what('s| is) the next step|next steps?|"
-                        r"where do i go( from here)?|who (should|do|can) i see|who do i go to|then what|"
+                        r" then| about it)?|what (should|do|can|must) we do( now| next| then| about it)?|what now|what next|now what|"
+                        r"what('s| is) the next step|next steps?|"
+                        r"where do (i|we) go( from here)?|who (should|do|can) (i|we|he|she) see|who do (i|we) go to|"
+                        r"who (should|do|can) (i|we) (take|bring) (him|her|them) to|then what|"
                         r"(should|do|can|must) i (go|call|ring) (to )?(the )?(clinic|a ?& ?e|a and e|hospital|er|emergency|gp|"
                         r"doctors?|urgent care|111|999)( or (to )?(the )?(clinic|a ?& ?e|a and e|hospital|er|emergency|gp|doctors?|"
                         r"urgent care|111|999))?( now)?)\W*$", re.IGNORECASE)
@@ -363,6 +365,22 @@ def question_spans(text: str) -> List[Tuple[int, int]]:
 def _inside(entity: Dict[str, Any], spans: List[Tuple[int, int]]) -> bool:
     """The mention starts inside one of ``spans``."""
     return isinstance(entity.get("start"), int) and any(start <= entity["start"] < end for start, end in spans)
+
+
+# Oils, shampoos and home remedies (terminology `procedure`): what people have tried,
+# often told in the story around another question.
+HOME_REMEDIES = "home_remedies"
+
+
+def remedy_told_in_story(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A home remedy is named only in the story around the question ("I apply coconut
+    oil twice a week but it hasn't made a difference. What should I do?"): the message
+    has a sentence that asks, and the remedy is not named inside it."""
+    spans = question_spans(text)
+    named = [e for e in entities or [] if e.get("entity") == PROCEDURE_ENTITY and e.get("value") == HOME_REMEDIES
+             and e.get("role") != "negated"]
+    return bool(spans and named) and len(spans) < len(_SENTENCE.findall(text or "")) and not any(
+        _inside(e, spans) for e in named)
 
 
 def in_question(entities: Iterable[Dict[str, Any]], text: str, values: List[str]) -> List[str]:
@@ -493,6 +511,26 @@ _FOLLOW_UP_START = re.compile(
     r"does (it|that|this)|do (i|you|they)|can (i|you|they)|should (i|we)|will (it|that|i)|would (it|that|i))\b",
     re.IGNORECASE)
 FOLLOW_UP_MAX_WORDS = 8
+
+
+def names_no_treatment(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A short message (at most ``FOLLOW_UP_MAX_WORDS`` words) that names no treatment,
+    mesotherapy included ("does it hurt?", "what about for women?"): right after an
+    answer on another treatment, it may ask about either."""
+    entities = list(entities or [])
+    return (0 < len((text or "").split()) <= FOLLOW_UP_MAX_WORDS and not mentioned(entities, PROCEDURE_ENTITY)
+            and not set(mentioned(entities, TOPIC_ENTITY)) & TREATMENT_NAMED_TOPICS)
+
+
+# Words that ask for a deletion ("delete everything i told you", "erase my answers"), not
+# a question about what happens to one's data ("what will you do with my data?").
+_DELETE_ASKED = re.compile(r"\b(delet\w*|eras\w*|remov\w*|wip(e|ing)|forget (me|it all|everything|all|what)|"
+                           r"get rid of)\b", re.IGNORECASE)
+
+
+def asks_to_delete(text: str) -> bool:
+    """The message asks for something to be deleted."""
+    return bool(_DELETE_ASKED.search(text or ""))
 
 
 def follow_up_shape(text: str) -> bool:
@@ -635,7 +673,9 @@ _COMBINE = re.compile(
     r"during (my |the |a )?(meso\w*|course of (meso\w*|injections?))|"
     # "I'm on minoxidil, can I do meso too?", "im on minoxidil already, can i add meso"
     r"(meso\w*|injections?|sessions?) (too|as well)|also (do|have|get|try) (meso\w*|the injections?)|"
-    r"add (in |on )?(meso\w*|the injections?|injections)|(meso\w*|injections?) on top)\b",
+    r"add (in |on )?(meso\w*|the injections?|injections)|(meso\w*|injections?) on top|"
+    # "I had a transplant 3 weeks ago, can I start meso?", "meso to help the grafts"
+    r"(transplant\w*|surgery|fue|fut|dhi|prp)( was| done)? (\w+ ){1,3}ago|(help|support|boost) (the |my )?(grafts?|transplant))\b",
     re.IGNORECASE,
 )
 COMBINABLE_TOPICS = OTHER_TREATMENT_TOPICS | {"drug_mesotherapy"}
@@ -1275,6 +1315,27 @@ def _every_mention(entities: Iterable[Dict[str, Any]], flag: str, test) -> bool:
     return bool(mentions) and all(test(e) for e in mentions)
 
 
+# Body hair told as growing, or wished thicker: PCOS's extra facial hair, a beard one
+# wants fuller. A word of losing it beside the mention keeps the red flag ("my beard is
+# falling out in patches, how do I get it fuller?").
+_BODY_HAIR_GROWTH = re.compile(r"\b(full(er)?|thick(er)?|grow(s|ing|n)?|grew|more of it|excess\w*|out of control|"
+                               r"unwanted|too much|so much|extra|hirsut\w*|coarse|dark(er)?)\b", re.IGNORECASE)
+_BODY_HAIR_LOST = re.compile(r"\b(fall\w*|fell|los[ei]\w*|lost|bald\w*|gone|missing|shed\w*|coming out|came out|"
+                             r"come out|disappear\w*|bare|alopecia|(won'?t|not|doesn'?t|never|stopped) grow\w*)\b",
+                             re.IGNORECASE)
+_LASHES_OR_BROWS = re.compile(r"eyebrow|eyelash|lash", re.IGNORECASE)
+_BEARD_AFTER = re.compile(r"\s*(beard|facial hair|stubble|moustache|mustache)\b", re.IGNORECASE)
+
+
+def _body_hair_grows(entities: List[Dict[str, Any]], text: str, mention: Dict[str, Any]) -> bool:
+    """A body-hair mention that speaks of growth, not loss: no word of losing hair in
+    its clause, and a word of growth in the message or PCOS named (whose extra facial
+    hair is a sign of it)."""
+    if _BODY_HAIR_LOST.search(_clause_at(text, mention["start"])) or _LASHES_OR_BROWS.search(_span(mention, text)):
+        return False  # (eyebrows and eyelashes do not grow in excess: always the red flag)
+    return bool(_BODY_HAIR_GROWTH.search(text)) or "pcos" in affirmed(entities, TOPIC_ENTITY)
+
+
 def _a_child_loses_hair(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """A child mention is about a child losing hair: an age ("I'm 15", "my 8 year old"),
     or a sentence with hair loss in it that names the child or speaks of him or her and
@@ -1378,6 +1439,11 @@ def safety_route(
             continue  # "gaps of thinning rather than bald spots": named to say it is not that
         if resolved_long_ago(entities, flag, text):
             continue  # "a bald patch as a teenager, it grew back 20 years ago"
+        if flag == "body_hair_loss" and _every_mention(entities, flag, lambda e: _body_hair_grows(entities, text, e)):
+            continue  # "pcos, thinning on top, facial hair too": growth, not loss
+        if flag == "patchy_loss" and _every_mention(entities, flag, lambda e: bool(
+                _BEARD_AFTER.match(text[e["end"]:])) and _body_hair_grows(entities, text, e)):
+            continue  # "my patchy beard, I want it fuller": a sparse beard wished thicker
         if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)
                                 or not _a_child_loses_hair(entities, text)):
             continue

@@ -69,6 +69,22 @@ def uncovered_hair_treatments() -> set:
     return {p for g in groups if g.get("covered", True) is False and g.get("entries") for p in g.get("procedures") or []}
 
 
+def has_lead_for(entry_id: str, text: str) -> bool:
+    """Knowledge entry ``entry_id`` has a lead whose words ``text`` has ("and the gym?"
+    after the aftercare answer: its line on exercise)."""
+    from contentfiles.phrases import contains_phrase
+
+    entry = ((load("knowledge").get("entries") or {}).get(entry_id)) or {}
+    return any(contains_phrase(text, lead.get("words") or []) for lead in entry.get("leads") or [])
+
+
+def treatment_entries() -> Dict[str, str]:
+    """Knowledge entries about a treatment other than mesotherapy (routing.yml
+    ``treatment_entries``): entry id -> the treatment's name in a sentence. Read by the
+    routing policy in Rasa's process and by the action that asks which was meant."""
+    return {str(k): str(v) for k, v in (load("routing").get("treatment_entries") or {}).items()}
+
+
 def comparison_sides() -> Dict[str, list]:
     """The sides a comparison can weigh (knowledge.yml ``comparisons``): side -> the
     terminology mentions ("entity:value") that name it. Read by the routing policy in

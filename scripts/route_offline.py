@@ -95,7 +95,7 @@ def labels_for(action, intent, conf, entities, patterns, text=""):
         return ["complication"]
     if action in ("utter_out_of_scope", "utter_not_a_person"):
         return ["out_of_scope"]
-    if action == "action_clarify":
+    if action in ("action_clarify", "action_which_treatment"):
         return ["clarify"]
     if action == "action_other_treatment":
         kind, reply = other_treatment_reply(entities, intent, text)

@@ -705,3 +705,135 @@ def test_what_now_with_where_to_go_is_the_next_step():
     assert sig.asks_next_step("what now? should i go to the clinic or a&e")
     assert sig.asks_next_step("ok what now")
     assert not sig.asks_next_step("what now, can I still have meso next week?")
+
+
+# --- The second review of 2026-12-06 (90 single questions, 40 conversations) -----------
+
+@pytest.mark.parametrize("text, flags", [
+    # PCOS's extra facial hair, a sparse beard wished fuller: growth, not a loss to see a doctor for
+    ("i have pcos and thinning on top, facial hair too. is meso any good for pcos hair loss", []),
+    ("would mesotherapy work on my patchy beard? want it fuller", []),
+    ("why is my hair thinning and i am losing so much of my hair, but yet my facial hair is out of control?", []),
+    # a word of losing it keeps the red flag, and eyebrows and lashes always do
+    ("my beard is falling out in patches, how do i get it fuller", ["body_hair_loss", "patchy_loss"]),
+    ("my beard wont grow back in one spot and im losing hair", ["body_hair_loss"]),
+    ("i have pcos, losing hair, eyebrows too", ["body_hair_loss"]),
+    ("pcos and my eyebrows are falling out", ["body_hair_loss"]),
+    ("im losing my hair and my eyebrows are thinning", ["body_hair_loss"]),
+])
+def test_body_hair_told_as_growing_is_no_red_flag(analyser, text, flags):
+    route, reasons = sig.safety_route(*parse(analyser, text), text)
+    assert sorted(reasons) == sorted(flags), text
+
+
+def test_chilling_out_is_no_chill_of_a_fever(analyser):
+    text = "my hair falls out when im stressed, is there anything to stop it besides just chilling out lol"
+    assert sig.safety_route(*parse(analyser, text), text) == (None, [])
+    text = "my hair is falling out and i have a fever and chills"
+    assert sig.safety_route(*parse(analyser, text), text)[1] == ["systemic"]
+
+
+@pytest.mark.parametrize("text, intent, confidence", [
+    ("does rosemary oil work for hair loss", "ask_alternatives", 0.99),  # review: the list of proven treatments
+    ("is onion juice good for regrowing hair", "ask_alternatives", 0.49),
+    ("any natural remedies for thinning hair?", "ask_alternatives", 0.99),
+])
+def test_a_home_remedy_gets_my_sources_say_nothing(analyser, text, intent, confidence):
+    assert decide(analyser, text, intent, confidence) == "action_other_treatment", text
+
+
+def test_a_home_remedy_told_in_the_story_does_not_take_the_question(analyser):
+    text = ("My hair fall has increased since I moved. I apply coconut oil twice a week, but it hasn't made a "
+            "difference. What should I do?")
+    entities, _ = parse(analyser, text)
+    assert sig.remedy_told_in_story(entities, text)
+    assert decide(analyser, text, "request_medical_advice", 0.58) != "action_other_treatment"
+    asked = "I have thinning hair. Does coconut oil help?"
+    assert not sig.remedy_told_in_story(parse(analyser, asked)[0], asked)
+
+
+def test_a_cause_with_no_word_of_hair_asked_is_it_for_me_starts_the_screening(analyser):
+    # review: "i get panic attacks, is it for me?" got the answer on shedding after stress
+    assert decide(analyser, "i get panic attacks, is it for me?", "check_eligibility", 0.99) is None
+    assert decide(analyser, "can i have mesotherapy for stress hair loss", "check_eligibility", 0.96) == (
+        "action_answer_topic")
+
+
+def test_mesotherapy_after_a_transplant_told_as_weeks_ago_is_combining_them(analyser):
+    text = "i had a hair transplant 3 weeks ago, surgeon mentioned meso to help the grafts, when can i start"
+    assert sig.combined_with(parse(analyser, text)[0], text)
+    assert decide(analyser, text, "ask_dhi", 1.0) == "action_other_treatment"  # review: what DHI is
+
+
+def test_feeling_low_is_its_own_topic(analyser):
+    assert topics_of(analyser, "lately i feel really down") == ["low_mood"]
+    assert "low_mood" in topics_of(analyser, "ive been on finasteride for 2 months and i feel so low")
+
+
+def decide_after(analyser, text, intent, confidence=0.95, **context):
+    entities, signals = parse(analyser, text)
+    return choose_action("action_listen", None, intent, confidence, entities, signals, text, HIGH_STAKES, ANSWER, WEAK,
+                         **context)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("how many sessions?", "ask_sessions"), ("does it hurt", "ask_side_effects"), ("what about for women?", "ask_indications"),
+    ("any side effects?", "ask_side_effects"), ("can i use it while breastfeeding", "check_eligibility"),
+])
+def test_a_short_follow_up_after_another_treatment_asks_which_was_meant(analyser, text, intent):
+    # review: "how many sessions?" after the answer on PRP got mesotherapy's sessions
+    assert decide_after(analyser, text, intent, after_treatment=True) == "action_which_treatment", text
+    assert decide_after(analyser, text, intent) != "action_which_treatment", text
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("how many sessions of meso?", "ask_sessions"),  # mesotherapy named
+    ("and for prp?", "ask_indications"),  # a treatment named
+    ("my eyebrows are falling out too", "describe_hair_loss"),  # a red flag first
+])
+def test_a_follow_up_that_names_a_treatment_or_a_sign_is_not_asked_which(analyser, text, intent):
+    assert decide_after(analyser, text, intent, after_treatment=True) != "action_which_treatment", text
+
+
+def test_are_you_sure_it_is_deleted_asks_the_deletion_again(analyser):
+    text = "are you sure its deleted?"
+    assert decide_after(analyser, text, "ask_claim", 0.78, after_delete_question=True) == "action_confirm_forget_me"
+    assert decide_after(analyser, text, "ask_claim", 0.78) != "action_confirm_forget_me"
+    # "yes" and "no" to the question are its answers (conversation.py, the rules)
+    assert decide_after(analyser, "no", "deny", 0.99, after_delete_question=True) != "action_confirm_forget_me"
+
+
+def test_feeling_low_taken_unsure_for_an_emergency_gets_its_answer(analyser):
+    # review: "lately i feel really down" after finasteride got "call 999 if chest pain..."
+    assert decide(analyser, "lately i feel really down", "emergency", 0.6) == "action_answer_topic"
+    # a sign beside it is not passed over
+    text = "i feel really down and my chest is tight"
+    assert decide(analyser, text, "emergency", 0.6) != "action_answer_topic"
+
+
+@pytest.mark.parametrize("text", ["ok who should we see", "who should he see", "what should we do now"])
+def test_the_next_step_asked_for_a_child_or_with_we(text):
+    # review: "ok who should we see" after "see a doctor" about a child got the decline
+    assert sig.asks_next_step(text), text
+
+
+def test_can_mesotherapy_help_him_taken_unsure_for_what_can_you_do_is_whether_it_works(analyser):
+    assert decide(analyser, "can mesotherapy help him?", "ask_capabilities", 0.37) == "action_explain_claim"
+    assert decide(analyser, "what can you do?", "ask_capabilities", 0.37) != "action_explain_claim"
+
+
+def test_a_follow_up_with_a_line_of_the_last_answer_gets_that_line(analyser):
+    # review: "and the gym?" after the aftercare answer got urgent care and "did you mean"
+    entities, signals = parse(analyser, "and the gym?")
+    decided = choose_action("action_listen", None, "report_complication", 0.55, entities, signals, "and the gym?",
+                            HIGH_STAKES, ANSWER, WEAK, lead_follow_up=True)
+    assert decided == "action_answer_topic"
+    assert choose_action("action_listen", None, "report_complication", 0.55, entities, signals, "and the gym?",
+                         HIGH_STAKES, ANSWER, WEAK) != "action_answer_topic"
+
+
+def test_the_aftercare_answer_has_a_line_for_the_gym_and_alcohol_but_not_for_prices():
+    from contentfiles import has_lead_for
+
+    assert has_lead_for("aftercare", "and the gym?") and has_lead_for("aftercare", "ok cool, and alcohol?")
+    assert not has_lead_for("aftercare", "and the price?") and not has_lead_for("no_such_entry", "gym")
