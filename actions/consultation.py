@@ -178,10 +178,21 @@ class ValidateConsultationForm(GuidedFormValidation):
         return kept
 
     async def validate_turn(self, dispatcher, tracker, domain):
+        if tracker.get_slot("requested_slot") in ("cs_name", "cs_time", "cs_contact") and _WITHDRAWN.search(
+                latest_text(tracker)):
+            # "actually i changed my mind, i dont want to give my details" after agreeing:
+            # the consent is withdrawn; nothing is stored and the clinic's own contacts given
+            return self.stop("no_consent")
         events = await super().validate_turn(dispatcher, tracker, domain)
         if any(e.get("name") == "cs_consent" and e.get("value") == NO for e in events):
             return self.stop("no_consent")
         return events
+
+
+# Consent withdrawn after it was given, in the visitor's words.
+_WITHDRAWN = re.compile(r"\b(changed my mind|change of mind|don'?t want to (give|share|leave)|do not want to (give|share|leave)|"
+                        r"(would|i'?d) rather not (give|share|leave)|not comfortable (giving|sharing)|"
+                        r"withdraw (my )?consent|no longer (agree|consent)|i don'?t agree (any ?more|after all))\b", re.IGNORECASE)
 
 
 class ActionConsultationSubmit(Action):

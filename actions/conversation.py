@@ -13,8 +13,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import is_button_payload, latest_entities, latest_intent, latest_text, positive_values, say
+from actions.common import (
+    LIKELY_AGA,
+    UNCLEAR,
+    is_button_payload,
+    latest_entities,
+    latest_intent,
+    latest_text,
+    positive_values,
+    say,
+)
 from actions.knowledge import answer_knowledge
+from actions.routing import previous_bot_action
 from components import signals as sig
 
 
@@ -117,3 +127,29 @@ class ActionHandleAnswer(Action):
                 say(dispatcher, "anything_else")
             return []
         return [FollowupAction(FLOW_STARTS[flow])]
+
+
+# The next step after each question flow's end, by the action that ended it (and, for the
+# hair-loss questions, their outcome): messages.yml keys.
+FLOW_NEXT_STEPS = {
+    "action_screening_summary": "screening_doctor_decides",
+    "action_consultation_submit": "next_step_consultation",
+}
+TRIAGE_NEXT_STEPS = {LIKELY_AGA: "next_step_likely_aga", UNCLEAR: "triage_unclear"}
+
+
+class ActionFlowNextStep(Action):
+    """"So what now?" or "so can I have it or not?" right after a question flow ended (the
+    routing policy decides): that flow's next step, not the questions again, a consultation
+    started on a "yes" in the question, or a decline."""
+
+    def name(self) -> Text:
+        return "action_flow_next_step"
+
+    async def run(self, dispatcher, tracker, domain):
+        previous = previous_bot_action(tracker)
+        key = FLOW_NEXT_STEPS.get(previous or "")
+        if previous == "action_triage_outcome":
+            key = TRIAGE_NEXT_STEPS.get(tracker.get_slot("triage_outcome") or "", "triage_unclear")
+        say(dispatcher, key or "screening_doctor_decides")
+        return []

@@ -58,6 +58,7 @@ from actions.common import (
     latest_confidence,
     latest_intent,
     latest_text,
+    plain_answer,
     record,
     say,
     store,
@@ -97,6 +98,25 @@ def keep_form_turn(tracker: Tracker) -> Dict[Text, Any]:
 # Words of a visitor correcting an earlier answer.
 _CORRECTION = re.compile(r"\b(actually|wait|sorry|i meant|i mean|correction|changed my mind|on second thought|"
                          r"scratch that|my mistake|i was wrong)\b", re.IGNORECASE)
+
+
+# A message that tells something about the visitor ("i have hashimotos, does that
+# count?"): an answer, even with a question in it.
+_TELLS = re.compile(r"^\W*(yes|yeah|yep|no|nope|i|i'm|im|i've|ive|my|we|he|she|had|have|got|only|just|not)\b",
+                    re.IGNORECASE)
+
+
+# A question about the questions themselves: why they are asked, who reads the answers.
+_WHY_ASKED = re.compile(r"\b(why (do|d|would|does) (you|u|the clinic|they) (need|want|ask|have) (to know|this|that|all this|"
+                        r"my|me|it)|why (are|r) (you|u) asking|why (do|does) (that|it|this) matter|why does it matter|"
+                        r"why (these|this|that) question|who (sees|reads|gets|will see|can see) (my|the|these|this)|"
+                        r"what (will|do) you do with (my|the|this|these)|where (does|do|will) (my|this|these) "
+                        r"(answers?|details|data|info) go)\b", re.IGNORECASE)
+
+
+def only_asks(text: str) -> bool:
+    """The message asks something and tells nothing: a question back to the one asked."""
+    return "?" in (text or "") and sig.asked(text) and not plain_answer(text) and not _TELLS.match(text or "")
 
 
 class GuidedFormValidation(Action, abc.ABC):
@@ -196,6 +216,11 @@ class GuidedFormValidation(Action, abc.ABC):
         # take?") gets that topic's answer, as it would outside the flow, not the
         # classifier's nearest intent (the side effects, the procedure)
         text = latest_text(tracker)
+        if _WHY_ASKED.search(text):
+            # "why do you need to know that?", "who sees my details?": what the answers are
+            # for (messages.yml why_asked_<form>), then the same question again
+            say(dispatcher, f"why_asked_{self.form_name}")
+            return []
         named = sig.topics(latest_entities(tracker), text) if "?" in text and intent not in FLOW_STARTERS else []
         entries = topic_entries(latest_entities(tracker), text, named) if named else []
         if 0 < len(entries) <= MAX_TOPICS_ANSWERED:
@@ -323,7 +348,11 @@ class GuidedFormValidation(Action, abc.ABC):
             return self.stop(STOPPED)
 
         asks_question = "?" in latest_text(tracker)
-        if not free_text or not asks_question:
+        if not free_text and only_asks(latest_text(tracker)):
+            # "does diabetes count?", "what counts as major stress?": a question back, not
+            # an answer; it is answered below and the question comes again
+            pass
+        elif not free_text or not asks_question:
             rejected = await self.reject(dispatcher, tracker, requested)
             if rejected is not None:
                 return rejected

@@ -146,7 +146,11 @@ def topic_entries(entities: List[Dict[str, Any]], text: str, named: List[str]) -
     """The knowledge entries for the named topics. More than ``MAX_TOPICS_ANSWERED`` of
     them ("which one?") unless the sentence that asks names fewer: a story that names
     an illness, a diet and stress and asks "can stress make you lose your hair?" gets
-    the stress answer."""
+    the stress answer. Asked of PRP, minoxidil or finasteride and not of mesotherapy,
+    mesotherapy's own aspects (its time off, its pain...) are left out: that treatment's
+    entry answers, with its line on the aspect where it has one (knowledge.yml leads)."""
+    if set(named) & sig.OTHER_TREATMENT_TOPICS and sig.MESOTHERAPY not in sig.mentioned(entities, sig.PROCEDURE_ENTITY):
+        named = [t for t in named if t not in sig.MESO_ASPECT_TOPICS]
     entries = content.entries_for_mentions([(TOPIC, v) for v in named])
     if len(entries) > MAX_TOPICS_ANSWERED:
         asked = sig.in_question(entities, text, named)

@@ -91,6 +91,13 @@ class ValidateScreeningForm(GuidedFormValidation):
             # "not sure, my period is late": not sure of the question asked, and the other
             # question's condition noted as well
             values[requested] = UNSURE
+        for slot in content.screening_items():
+            # "im a guy" answers the questions on breastfeeding and periods that are still to come
+            if slot != requested and slot not in values and tracker.get_slot(slot) is None:
+                told = next((value for value, words in content.typed_answers(slot).items()
+                             if contains_phrase(text, words)), None)
+                if told:
+                    values[slot] = told
         return values
 
 

@@ -89,14 +89,23 @@ def _from_text(text: str, entities: Optional[List[Dict[str, Any]]] = None) -> Di
     onset = _keyword(text, words["onset"], ["sudden", "gradual"])
     if onset:
         values["tr_onset"] = onset
-    if not negated:
-        if contains_phrase(text, words["family"]["yes"]):
+    # each clause on its own: "no, but my dad went bald at 30" denies the question asked
+    # and tells a family history
+    for clause in _CLAUSES.split(text):
+        if contains_phrase(clause, negation_words()):
+            continue
+        family = words["family"]
+        if contains_phrase(clause, family["yes"]) or (
+                contains_phrase(clause, family["relatives"]) and contains_phrase(clause, family["with"])):
             values["tr_family"] = YES
-        if contains_phrase(text, words["trigger"]["yes"]):
+        if contains_phrase(clause, words["trigger"]["yes"]):
             values["tr_trigger"] = YES
-        if contains_phrase(text, words["deficiency"]["yes"]):
+        if contains_phrase(clause, words["deficiency"]["yes"]):
             values["tr_deficiency"] = YES
     return values
+
+
+_CLAUSES = re.compile(r"[,;.!?]|\bbut\b|\bthough\b|\bhowever\b", re.IGNORECASE)
 
 
 def _current(entities: List[Dict[str, Any]], text: str) -> List[Dict[str, Any]]:
@@ -151,6 +160,13 @@ class ValidateTriageForm(GuidedFormValidation):
         values = {} if is_button_payload(text) else {**_from_entities(_current(latest_entities(tracker), text)), **_from_text(text, latest_entities(tracker))}
         if requested in YES_NO_SLOTS and requested not in values:
             answer = yes_no_unsure(tracker)
+            if answer == YES and values:
+                # "yeah my dad is bald too" to the patches question, "yes my mum died in the
+                # spring" to the iron question: the other question's answer, kept, and this
+                # question asked again (a yes here would record a sign not told)
+                answer = None
+            elif requested == "tr_family" and not answer and contains_phrase(text, content.triage_words()["family"]["relatives"]):
+                answer = YES  # "my dad" typed to the family question
             if answer:
                 values[requested] = answer
         elif requested in ("tr_pattern", "tr_onset") and requested not in values:

@@ -60,6 +60,10 @@ ACTION_CLARIFY = "action_clarify"
 ACTION_CONFIRM_FORGET = "action_confirm_forget_me"
 ACTION_OTHER_TREATMENT = "action_other_treatment"
 ACTION_WHICH_TREATMENT = "action_which_treatment"
+ACTION_FLOW_NEXT_STEP = "action_flow_next_step"
+ACTION_SCREENING_SUMMARY = "action_screening_summary"
+# The actions that end a question flow ("so what now?" after them: action_flow_next_step)
+FLOW_ENDS = {ACTION_SCREENING_SUMMARY, "action_triage_outcome", "action_consultation_submit"}
 UTTER_COMPLICATION = "utter_complication"
 ACTION_COMPLICATION = "action_report_complication"
 ACTION_EMERGENCY = "action_emergency"  # after the emergency rule's fixed answer
@@ -73,7 +77,7 @@ ACTION_STATEMENT = "action_respond_to_statement"
 # Intents whose own answer already speaks of prices or goes before them.
 PRICE_KEEPS = {"ask_price", "book_consultation", "human_handoff", "emergency", "report_complication", "forget_me"}
 OWN_ACTIONS = {ACTION_RED_FLAG, ACTION_TOPIC, ACTION_CLARIFY, ACTION_CONFIRM_FORGET, ACTION_OTHER_TREATMENT,
-               ACTION_WHICH_TREATMENT,
+               ACTION_WHICH_TREATMENT, ACTION_FLOW_NEXT_STEP,
                ACTION_COMPARE, ACTION_PRICE, ACTION_STATEMENT}
 CLAIM_ENTITY = "claim_topic"
 # Intents a short follow-up keeps ("ok thanks", "no", "stop").
@@ -158,8 +162,7 @@ MESO_INTENTS = {
 TREATMENT_TOPICS = sig.TREATMENT_NAMED_TOPICS
 # Topics that are a cause of hair loss (knowledge.yml entries on them).
 CAUSE_TOPICS = sig.NAMED_CAUSE_TOPICS | {sig.GENERAL_CAUSE, "normal_shedding"}
-MESO_TOPICS = {"pain", "side_effects", "downtime", "aftercare", "session_length", "results_timeline", "men_women", "contraindications",
-               "preparation", "indications"}
+MESO_TOPICS = sig.MESO_ASPECT_TOPICS
 NOT_ANSWERS = {"ask_capabilities"}
 # The time after a session: their terminology phrases are specific enough to be the
 # question even when the classifier is sure the message is out of scope.
@@ -278,6 +281,19 @@ def after_safety_answer(tracker: DialogueStateTracker) -> bool:
         bool(previous) and previous.endswith("_form") and tracker.get_slot("flow_stopped") in ("red_flag", "emergency"))
 
 
+def flow_ended(tracker: DialogueStateTracker) -> Optional[str]:
+    """The action that ended a question flow, when it was the bot's last action
+    (``FLOW_ENDS``); a screening stopped half-way is not ended (its answers are kept, and
+    "can I have it?" resumes it)."""
+    previous = previous_action(tracker)
+    if previous not in FLOW_ENDS:
+        return None
+    if previous == ACTION_SCREENING_SUMMARY and any(
+            tracker.get_slot(s) is not None for s in tracker.slots if s.startswith("sc_")):
+        return None
+    return previous
+
+
 def answered_entry(tracker: DialogueStateTracker) -> Optional[str]:
     """The knowledge entry the bot's last action answered with (slot ``last_answer``),
     or None."""
@@ -321,6 +337,7 @@ def choose_action(
     after_delete_question: bool = False,
     after_treatment: bool = False,
     lead_follow_up: bool = False,
+    after_flow: Optional[str] = None,
 ) -> Optional[str]:
     """The action this policy predicts, or None to leave the turn to the others.
     ``after_answer``: the bot's last action before this message answered a question;
@@ -328,7 +345,8 @@ def choose_action(
     ``after_delete_question``: it asked whether to delete the conversation;
     ``after_treatment``: it answered on another treatment (PRP, minoxidil...);
     ``lead_follow_up``: it answered with a knowledge entry that has a line for the words
-    of this message (``has_lead_for``)."""
+    of this message (``has_lead_for``); ``after_flow``: the question flow whose end it
+    was (``FLOW_ENDS``), if any."""
     weak_confidence = answer_confidence if weak_confidence is None else weak_confidence
     if active_loop:
         return None  # the form's validation handles safety and questions in a flow
@@ -436,6 +454,17 @@ def choose_action(
         weak = confidence < high_stakes_confidence
         if not in_domain and intent in WEAKLY_GUARDED_INTENTS and asked and weak and intent != "out_of_scope":
             return UTTER_OUT_OF_SCOPE
+    # "so can I have it or not? just tell me yes or no" right after the screening's
+    # summary (taken for "can I have it?" or, unsure, for a "yes"): the doctor decides; not
+    # the questions again, nor the consultation's "yes". "So what now?" after any flow's
+    # end: its next step, not a decline
+    if after_flow == ACTION_SCREENING_SUMMARY and not payload and asked and not topics and (
+            intent in ("check_eligibility", "ask_contraindications")
+            or (intent in ("affirm", "deny") and confidence < answer_confidence)):
+        return ACTION_FLOW_NEXT_STEP
+    if after_flow and not after_red_flag and not payload and sig.asks_next_step(text) and intent not in (
+            "emergency", "report_complication"):
+        return ACTION_FLOW_NEXT_STEP
     # "and the gym?", "what about alcohol?" right after the aftercare answer: its line on
     # that, not a guess at the two words alone
     if lead_follow_up and not payload and not topics and sig.follow_up_shape(text):
@@ -480,7 +509,13 @@ def choose_action(
         and not sig.points_at_treatment(text)
     )
     claim_asked = intent == "ask_claim" and bool(sig.affirmed(entities, "claim_topic")) and not about_a_cause and not (
-        uncovered)  # ("does red light therapy regrow hair?" is not mesotherapy's claim)
+        uncovered) and not (  # ("does red light therapy regrow hair?" is not mesotherapy's claim)
+        # ("does finasteride really regrow hair?": finasteride's question, not mesotherapy's claim)
+        set(topics) & sig.OTHER_TREATMENT_TOPICS and sig.MESOTHERAPY not in sig.mentioned(entities, sig.PROCEDURE_ENTITY)
+    ) and not (
+        # "does meso work for thinning from stress?", unsure: the cause's answer says what is
+        # known of mesotherapy for it
+        set(topics) & CAUSE_TOPICS and confidence < answer_confidence)
     # a complication guessed with no sign of one named (no pus, spreading redness,
     # fever...: those were routed above) while the message names an aftercare topic
     # ("a bit sore after the session"): the topic's answer, which says when to get
@@ -673,6 +708,7 @@ class SafetyRoutingPolicy(Policy):
             after_red_flag=after_safety_answer(tracker),
             after_delete_question=previous_action(tracker) == ACTION_CONFIRM_FORGET,
             after_treatment=answered_treatment(tracker) is not None,
+            after_flow=flow_ended(tracker),
             lead_follow_up=answered_entry(tracker) is not None and has_lead_for(
                 answered_entry(tracker), (message.text or "") if message else ""),
         )

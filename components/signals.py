@@ -265,6 +265,11 @@ OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
 GENERAL_CAUSE = "hair_loss_causes"
 # Topics that name a treatment ("minoxidil", "PRP", "a transplant at 21").
 TREATMENT_NAMED_TOPICS = OTHER_TREATMENT_TOPICS | {"drug_mesotherapy", "transplant_candidacy"}
+# Topics whose answers are about mesotherapy's own sessions (its pain, time off, aftercare,
+# session length, results, who may have it): no answer to the same question of PRP or
+# minoxidil ("what's the downtime after PRP?")
+MESO_ASPECT_TOPICS = {"pain", "side_effects", "downtime", "aftercare", "session_length", "results_timeline", "men_women",
+                      "contraindications", "preparation", "indications"}
 NAMED_CAUSE_TOPICS = {"postpartum", "after_illness", "stress", "thyroid", "iron_deficiency", "pcos", "crash_diet",
                       "alopecia_areata", "cancer_treatment"}
 SPECIFIC_CAUSE_TOPICS = NAMED_CAUSE_TOPICS | TREATMENT_NAMED_TOPICS
@@ -1323,6 +1328,10 @@ _BODY_HAIR_GROWTH = re.compile(r"\b(full(er)?|thick(er)?|grow(s|ing|n)?|grew|mor
 _BODY_HAIR_LOST = re.compile(r"\b(fall\w*|fell|los[ei]\w*|lost|bald\w*|gone|missing|shed\w*|coming out|came out|"
                              r"come out|disappear\w*|bare|alopecia|(won'?t|not|doesn'?t|never|stopped) grow\w*)\b",
                              re.IGNORECASE)
+# The meaning of a word asked, right before it ("what do you mean by clumps", "what counts
+# as scaly"): the word is no sign told.
+_MEANING_ASKED = re.compile(r"\b(mean(t)? by|counts? as|counted as|define|definition of|meaning of)\s+(a |an |the )?$",
+                            re.IGNORECASE)
 _LASHES_OR_BROWS = re.compile(r"eyebrow|eyelash|lash", re.IGNORECASE)
 _BEARD_AFTER = re.compile(r"\s*(beard|facial hair|stubble|moustache|mustache)\b", re.IGNORECASE)
 
@@ -1439,6 +1448,8 @@ def safety_route(
             continue  # "gaps of thinning rather than bald spots": named to say it is not that
         if resolved_long_ago(entities, flag, text):
             continue  # "a bald patch as a teenager, it grew back 20 years ago"
+        if _every_mention(entities, flag, lambda e: bool(_MEANING_ASKED.search(text[max(0, e["start"] - 40):e["start"]]))):
+            continue  # "not sure what you mean by clumps?", "whats counted as scaly?": a word asked about
         if flag == "body_hair_loss" and _every_mention(entities, flag, lambda e: _body_hair_grows(entities, text, e)):
             continue  # "pcos, thinning on top, facial hair too": growth, not loss
         if flag == "patchy_loss" and _every_mention(entities, flag, lambda e: bool(

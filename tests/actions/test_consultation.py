@@ -118,3 +118,14 @@ def test_without_consent_or_contact_nothing_is_stored(db_url, reason, expected):
     messages, _ = run(ActionConsultationSubmit(), tracker("no", "deny", slots={"flow_stopped": reason}))
     assert expected in texts(messages) and load_clinic()["phone"] in texts(messages)
     assert _requests(db_url) == []
+
+
+@pytest.mark.parametrize("requested, text", [
+    ("cs_time", "actually i changed my mind, i dont want to give my details"),  # review: the contact was asked next
+    ("cs_contact", "i'd rather not give my number"),
+    ("cs_name", "hmm i don't want to share that"),
+])
+def test_consent_withdrawn_after_it_was_given_ends_the_request(requested, text):
+    _, events = run(ValidateConsultationForm(), tracker(text, "deny", active_loop="consultation_form",
+                                                        requested_slot=requested, slots={"cs_consent": "yes"}))
+    assert slot_events(events)["flow_stopped"] == "no_consent"

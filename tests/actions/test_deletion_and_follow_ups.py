@@ -12,7 +12,7 @@ from actions.screening import ActionScreeningSummary, ValidateScreeningForm
 from actions.triage import ActionTriageOutcome, ValidateTriageForm
 from records import db
 from records.models import ConsultationRequest, ScreeningResult, TriageOutcome
-from tests.actions.helpers import entity, run, slot_events, texts, tracker, user_event
+from tests.actions.helpers import entity, run, slot_events, tracker
 from tests.probe_runner import load_clinic
 
 DELETE = "actually delete everything i told you"
@@ -145,3 +145,49 @@ def test_facial_hair_is_no_question_about_face_mesotherapy():
     said = content.entry_text(entry, [], "i have pcos and thinning on top, facial hair too. is meso any good")
     assert not said.startswith(text_of("hair_only_not_face"))
     assert content.entry_text(entry, [], "is facial mesotherapy good for wrinkles").startswith(text_of("hair_only_not_face"))
+
+
+@pytest.mark.parametrize("text, topics, kept", [
+    # review: "what's the downtime after PRP" got mesotherapy's time off first
+    ("Whats the downtime after PRP", ["downtime", "prp"], ["prp"]),
+    ("can i have prp if im pregnant", ["contraindications", "prp"], ["prp"]),
+    ("minoxidil side effects", ["side_effects", "minoxidil"], ["minoxidil"]),
+    # mesotherapy named beside it: both sides asked
+    ("is prp or mesotherapy more painful", ["pain", "prp"], ["pain", "prp"]),
+])
+def test_mesotherapys_own_aspects_are_not_answered_for_another_treatment(text, topics, kept):
+    from actions.routing import topic_entries
+
+    entities = [entity("topic", t) for t in topics]
+    if "mesotherapy" in text:
+        entities.append(entity("procedure", "mesotherapy"))
+    assert sorted(i for i, _ in topic_entries(entities, text, topics)) == sorted(kept)
+
+
+@pytest.mark.parametrize("entry_id, text, words", [
+    ("minoxidil", "Can minoxidil cause heart palpitations?", "get medical advice today"),
+    ("minoxidil", "Oral minoxidil vs topical - what's the difference?", "outside their licence"),
+    ("minoxidil", "Is Regaine foam better than the liquid?", "do not compare the foam"),
+    ("prp", "Whats the downtime after PRP", "time off PRP needs"),
+    ("prp", "Can PRP be done at the same time as a hair transplant?", "surgeon"),
+    ("prp", "Is PRP safe if I have a low platelet count?", "The doctor decides"),
+])
+def test_another_treatments_answer_leads_with_the_aspect_asked(entry_id, text, words):
+    said = content.entry_text(content.knowledge_entries()[entry_id], [], text)
+    first_line = said.split("\n")[0]
+    assert words in first_line, said
+    assert "{" not in said
+
+
+@pytest.mark.parametrize("validation, form, requested, text", [
+    (ValidateScreeningForm, "screening_form", "sc_pregnancy", "why do you need to know that?"),
+    (ValidateTriageForm, "triage_form", "tr_onset", "why are you asking"),
+    (ValidateConsultationForm, "consultation_form", "cs_consent", "who sees my details?"),
+    (ValidateConsultationForm, "consultation_form", "cs_name", "why do you need my name?"),
+])
+def test_why_a_question_is_asked_is_answered_and_the_question_comes_again(validation, form, requested, text):
+    # review: "I haven't told you anything yet that needs a source", or the question read as an answer
+    messages, events = run(validation(), tracker(text, "ask_source", 0.9, active_loop=form, requested_slot=requested))
+    assert messages[0]["text"] == text_of(f"why_asked_{form}")
+    assert requested not in slot_events(events)
+    assert slot_events(events).get("flow_stopped") is None

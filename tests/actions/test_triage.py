@@ -208,3 +208,63 @@ def test_a_correction_of_the_onset_is_kept_and_ends_in_see_a_doctor():
     slots = slot_events(events)
     assert slots["tr_onset"] == "sudden"
     assert slots.get("tr_family") == "skipped"  # a sudden start is a red flag: the rest is skipped
+
+
+@pytest.mark.parametrize("text, requested, told", [
+    # review (2026-12-06): each was taken as a yes to the question asked ("see a doctor",
+    # "a known deficiency" in the summary)
+    ("yeah my dad is bald too", "tr_patches", {"tr_family": "yes"}),
+    ("yes my dad and uncle are thin on top", "tr_scalp", {"tr_family": "yes"}),
+    ("yes i lost my job", "tr_scalp", {"tr_trigger": "yes"}),
+    ("yes, my mum died in the spring", "tr_deficiency", {"tr_trigger": "yes"}),
+])
+def test_a_yes_that_tells_another_questions_answer_is_no_yes_to_this_one(text, requested, told):
+    order = ["tr_pattern", "tr_onset", "tr_patches", "tr_scalp", "tr_trigger", "tr_deficiency", "tr_family"]
+    earlier = {"tr_pattern": "diffuse", "tr_onset": "gradual", "tr_patches": "no", "tr_scalp": "no", "tr_trigger": "no"}
+    slots = {s: earlier[s] for s in order[:order.index(requested)]}
+    messages, events = ask(text, "affirm", requested=requested, slots=slots)
+    read = answers(events)
+    assert requested not in read, text
+    assert {k: read.get(k) for k in told if k not in slots} == {k: v for k, v in told.items() if k not in slots}, text
+    assert slot_events(events)["requested_slot"] == requested  # the same question again
+
+
+@pytest.mark.parametrize("text, family", [
+    ("my mum died in the spring", None),  # a relative named with no word of hair: a trigger, not a family history
+    ("my dad went bald at 30", "yes"),
+    ("it runs in the family", "yes"),
+])
+def test_a_relative_is_a_family_history_only_with_a_word_of_hair(text, family):
+    from actions.triage import typed_answers
+
+    assert typed_answers(text).get("tr_family") == family, text
+
+
+def test_a_relative_typed_to_the_family_question_is_a_yes():
+    _, events = ask("my dad", "inform", requested="tr_family")
+    assert answers(events)["tr_family"] == "yes"
+
+
+def test_no_but_a_family_history_answers_both():
+    # review: "no, but my dad went bald at 30 btw" to the iron question: the family question came again
+    _, events = ask("no, but my dad went bald at 30 btw", "deny", requested="tr_deficiency", slots={
+        "tr_pattern": "temples_crown", "tr_onset": "gradual", "tr_patches": "no", "tr_scalp": "no", "tr_trigger": "no"})
+    read = answers(events)
+    assert read["tr_deficiency"] == "no" and read["tr_family"] == "yes"
+
+
+def test_a_denied_family_history_in_its_own_clause_stays_denied():
+    from actions.triage import typed_answers
+
+    assert typed_answers("no one in my family is bald").get("tr_family") is None
+
+
+@pytest.mark.parametrize("text, requested, expected", [
+    # review: "Sorry, I didn't catch your answer"
+    ("over the past year or two", "tr_onset", {"tr_onset": "gradual"}),
+    ("over the last month or so", "tr_onset", {"tr_onset": "sudden"}),
+    ("tempels and crwn", "tr_pattern", {"tr_pattern": "temples_crown"}),
+])
+def test_everyday_and_misspelt_answers_are_read(text, requested, expected):
+    _, events = ask(text, "inform", requested=requested)
+    assert {k: v for k, v in answers(events).items() if k in expected} == expected

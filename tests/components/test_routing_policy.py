@@ -194,6 +194,27 @@ def test_what_now_after_see_a_doctor_or_a_flow_ended_by_safety_gets_the_next_ste
         assert domain.action_names_or_texts[best.max_confidence_index] != "action_red_flag"
 
 
+def test_can_i_have_it_after_a_completed_screening_is_for_the_doctor_after_a_stopped_one_resumes(tmp_path, domain):
+    from rasa.shared.core.events import SlotSet
+
+    policy = SafetyRoutingPolicy.create(SafetyRoutingPolicy.get_default_config(), LocalModelStorage(tmp_path),
+                                        Resource("routing"), ExecutionContext(GraphSchema({}), "test"))
+    again = UserUttered("ok, can I have mesotherapy?", {"name": "check_eligibility", "confidence": 0.98},
+                        [{"entity": "procedure", "value": "mesotherapy", "start": 15, "end": 26}],
+                        parse_data={"meso_signals": PLAIN})
+    opened = [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("can i have it", {"name": "check_eligibility",
+                                                                               "confidence": 0.99})]
+    completed = [ActionExecuted("action_screening_summary"), SlotSet("sc_pregnancy", None),
+                 SlotSet("screening_outcome", "none_reported")]
+    stopped = [ActionExecuted("action_screening_summary"), SlotSet("sc_pregnancy", "no")]  # answers kept to resume
+    best = policy.predict_action_probabilities(
+        DialogueStateTracker.from_events("s7", opened + completed + [ActionExecuted(ACTION_LISTEN_NAME), again]), domain)
+    assert domain.action_names_or_texts[best.max_confidence_index] == "action_flow_next_step"
+    best = policy.predict_action_probabilities(
+        DialogueStateTracker.from_events("s8", opened + stopped + [ActionExecuted(ACTION_LISTEN_NAME), again]), domain)
+    assert best.max_confidence == 0.0  # the rules resume the questions
+
+
 def test_weak_guesses_of_small_intents_on_questions_outside_the_domain_are_declined():
     assert choose("human_handoff", "how do i convert a pdf to word", confidence=0.62, signals=OFF_TOPIC) == (
         "utter_out_of_scope"

@@ -837,3 +837,77 @@ def test_the_aftercare_answer_has_a_line_for_the_gym_and_alcohol_but_not_for_pri
 
     assert has_lead_for("aftercare", "and the gym?") and has_lead_for("aftercare", "ok cool, and alcohol?")
     assert not has_lead_for("aftercare", "and the price?") and not has_lead_for("no_such_entry", "gym")
+
+
+@pytest.mark.parametrize("text, intent, confidence", [
+    ("so can I have it or not? just tell me yes or no", "affirm", 0.38),  # review: the consultation's consent
+    ("can i have it then?", "check_eligibility", 0.98),  # the questions again
+])
+def test_can_i_have_it_right_after_the_screening_is_for_the_doctor(analyser, text, intent, confidence):
+    assert decide_after(analyser, text, intent, confidence, after_flow="action_screening_summary") == "action_flow_next_step"
+    assert decide_after(analyser, text, intent, confidence) != "action_flow_next_step"
+
+
+def test_a_plain_yes_after_the_screening_is_still_a_yes(analyser):
+    assert decide_after(analyser, "yes please", "affirm", 0.99, after_flow="action_screening_summary") != "action_flow_next_step"
+
+
+@pytest.mark.parametrize("text, intent, confidence, topic", [
+    # the second review of 2026-12-06 (100 FAQ-style questions): each was clarified or
+    # answered as another question
+    ("Can I do mesotherapy every week?", "check_eligibility", 0.99, "session_length"),  # the screening questions
+    ("Mesotherpy session lenght?", "ask_what_is", 0.53, "session_length"),
+    ("Had 3 sessions so far and honestly can't see any change. Clinic says be patient. Is that normal?",
+     "ask_side_effects", 0.59, "results_timeline"),
+    ("Swelling on my forehead the day after mesotherapy hair treatment - normal?", "report_complication", 0.79,
+     "side_effects"),
+    ("Had my first meso session this morning. I didn't catch what the nurse said. What should I avoid for the next "
+     "day or two?", "inform", 0.51, "aftercare"),
+])
+def test_faq_wordings_name_their_topic(analyser, text, intent, confidence, topic):
+    assert topic in topics_of(analyser, text), text
+    assert decide(analyser, text, intent, confidence) == "action_answer_topic", text
+
+
+def test_a_claim_word_asked_of_finasteride_is_finasteride_s_question(analyser):
+    text = "Does finasteride really regrow hair or does it just stop the loss?"
+    assert decide(analyser, text, "ask_claim", 1.0) == "action_answer_topic"  # review: mesotherapy's claim
+    assert decide(analyser, "does mesotherapy really regrow hair?", "ask_claim", 1.0) != "action_answer_topic"
+
+
+def test_does_meso_work_for_a_cause_taken_unsure_gets_the_causes_answer(analyser):
+    assert decide(analyser, "Does meso work for thinning from stress?", "ask_claim", 0.72) == "action_answer_topic"
+
+
+def test_a_bald_scalp_called_shiny_is_no_scarring(analyser):
+    text = "Can mesotherapy regrow hair on a completely shiny bald scalp?"
+    assert "scarring" not in sig.safety_route(*parse(analyser, text), text)[1]
+    text = "there is a smooth shiny patch where no hair grows"
+    assert "scarring" in sig.safety_route(*parse(analyser, text), text)[1]
+
+
+@pytest.mark.parametrize("flow", ["action_screening_summary", "action_triage_outcome", "action_consultation_submit"])
+def test_so_what_now_after_a_flow_ends_gets_its_next_step(analyser, flow):
+    # review: "so what now?" after a questionnaire's result got the decline
+    assert decide_after(analyser, "so what now?", "out_of_scope", 0.8, after_flow=flow) == "action_flow_next_step"
+    assert decide_after(analyser, "so what now?", "out_of_scope", 0.8) != "action_flow_next_step"
+
+
+@pytest.mark.parametrize("text", ["not sure what you mean by clumps?", "whats counted as scaly?",
+                                  "what counts as a bald patch"])
+def test_the_meaning_of_a_sign_asked_is_no_sign_told(analyser, text):
+    assert sig.safety_route(*parse(analyser, text), text) == (None, []), text
+
+
+@pytest.mark.parametrize("text", ["How often should I change my toothbrush?", "how often should you wash your car",
+                                  "how often should i water a cactus"])
+def test_how_often_of_anything_else_names_no_session_topic(analyser, text):
+    # a first version of "Can I do mesotherapy every week?" made every "how often" a session question
+    assert "session_length" not in topics_of(analyser, text)
+    assert decide(analyser, text, "out_of_scope", 1.0) != "action_answer_topic"  # (the rule declines it)
+
+
+def test_how_often_of_mesotherapy_is_its_sessions(analyser):
+    for text in ("how often should i have it done", "how often do you need mesotherapy sessions",
+                 "Can I do mesotherapy every week?"):
+        assert "session_length" in topics_of(analyser, text), text
