@@ -192,7 +192,9 @@ class ValidateConsultationForm(GuidedFormValidation):
 # Consent withdrawn after it was given, in the visitor's words.
 _WITHDRAWN = re.compile(r"\b(changed my mind|change of mind|don'?t want to (give|share|leave)|do not want to (give|share|leave)|"
                         r"(would|i'?d) rather not (give|share|leave)|not comfortable (giving|sharing)|"
-                        r"withdraw (my )?consent|no longer (agree|consent)|i don'?t agree (any ?more|after all))\b", re.IGNORECASE)
+                        r"withdraw (my )?consent|no longer (agree|consent)|i don'?t agree (any ?more|after all)|"
+                        r"don'?t want (you|u) (storing|to store|keeping|to keep)|do not want (you|u) (storing|to store)|"
+                        r"don'?t (store|keep|save) my)\b", re.IGNORECASE)
 
 
 class ActionConsultationSubmit(Action):

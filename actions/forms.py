@@ -51,6 +51,7 @@ from actions.common import (
     STOPPED,
     STOPPED_EMERGENCY,
     STOPPED_FORGET,
+    UNSURE,
     latest_entities,
     FREE_TEXT_SAFETY_CONFIDENCE,
     INTERRUPT_CONFIDENCE,
@@ -106,6 +107,11 @@ _TELLS = re.compile(r"^\W*(yes|yeah|yep|no|nope|i|i'm|im|i've|ive|my|we|he|she|h
                     re.IGNORECASE)
 
 
+# Asking what a question's words cover ("what counts as a hormone problem?", "is a cyst
+# a tumour?").
+_WHAT_COUNTS = re.compile(r"\b(what|whats|what's|does|do|would|is)\b[^.?!]{0,20}\b(counts?|counted|count as|mean by|"
+                          r"included|qualify|qualifies)\b", re.IGNORECASE)
+_TOLD_OF_ONESELF = re.compile(r"\b(i had|i have|i've had|ive had|i'm on|im on|i take|i got|my)\b", re.IGNORECASE)
 # A question about the questions themselves: why they are asked, who reads the answers.
 _WHY_ASKED = re.compile(r"\b(why (do|d|would|does) (you|u|the clinic|they) (need|want|ask|have) (to know|this|that|all this|"
                         r"my|me|it)|why (are|r) (you|u) asking|why (do|does) (that|it|this) matter|why does it matter|"
@@ -322,6 +328,12 @@ class GuidedFormValidation(Action, abc.ABC):
         # (not an emergency the classifier guessed for signs told as history: "I once had
         # a bad reaction to a B12 shot, my whole arm swelled up" answers the allergy question)
         told_as_past = intent == "emergency" and sig.alarm_told_as_past(latest_entities(tracker), latest_text(tracker))
+        if sig.low_mood_only(latest_entities(tracker), latest_text(tracker)):
+            # "honestly i just feel really low about all this", taken for an emergency or
+            # for no answer: who can help (the GP, the crisis line), then the same question
+            events = send_entries(dispatcher, topic_entries(latest_entities(tracker), latest_text(tracker), [sig.LOW_MOOD]),
+                                  message=latest_text(tracker))
+            return events + [keep_form_turn(tracker)]
         if intent in ("emergency", "report_complication") and conf >= safety_needed and not told_as_past:
             await escalate(dispatcher, tracker, EMERGENCY_EVENT if intent == "emergency" else COMPLICATION_EVENT)
             return self.stop(STOPPED_EMERGENCY)
@@ -348,6 +360,15 @@ class GuidedFormValidation(Action, abc.ABC):
             return self.stop(STOPPED)
 
         asks_question = "?" in latest_text(tracker)
+        text = latest_text(tracker)
+        if not free_text and _WHAT_COUNTS.search(text) and not plain_answer(text):
+            # "what counts as a hormone problem?": the doctor goes through it, and "not
+            # sure" is an answer; told with something of one's own ("whats counted as a
+            # tumour, i had a mole removed"), that is the answer, not a yes
+            say(dispatcher, "what_counts_hint")
+            if _TOLD_OF_ONESELF.search(text):
+                return self._finish(self._empty(tracker, domain, {requested: UNSURE}), tracker, domain)
+            return [keep_form_turn(tracker)]
         if not free_text and only_asks(latest_text(tracker)):
             # "does diabetes count?", "what counts as major stress?": a question back, not
             # an answer; it is answered below and the question comes again

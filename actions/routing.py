@@ -297,7 +297,12 @@ class ActionAnswerTopic(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
         named = asked_topics(tracker)
-        entries = topic_entries(latest_entities(tracker), latest_text(tracker), named) or lead_follow_up(tracker)
+        entries = topic_entries(latest_entities(tracker), latest_text(tracker), named)
+        follow = lead_follow_up(tracker)
+        if follow and (not entries or (follow[0][0] in treatment_entries() and sig.names_no_treatment(
+                latest_entities(tracker), latest_text(tracker)))):
+            # "and the gym?" after aftercare; "does it hurt?" after PRP: PRP's line on pain
+            entries = follow
         if not entries:
             say_not_understood(dispatcher, domain)
             return []
@@ -475,6 +480,22 @@ class ActionClarify(Action):
         return []
 
 
+def asked_to_delete(tracker: Tracker) -> bool:
+    """The bot's last message before the visitor's latest one asked whether to delete the
+    conversation (its button deletes: ``/forget_me``). (The routing policy reads the same
+    from Rasa's tracker: components/routing_policy.py asked_to_delete.)"""
+    seen_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_message:
+                return False
+            seen_message = True
+        elif seen_message and event.get("event") == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            return any(str(b.get("payload", "")).startswith("/forget_me") for b in buttons)
+    return False
+
+
 class ActionConfirmForgetMe(Action):
     """A typed "delete my data" is confirmed first; the button deletes."""
 
@@ -482,7 +503,7 @@ class ActionConfirmForgetMe(Action):
         return "action_confirm_forget_me"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict[Text, Any]]:
-        if previous_bot_action(tracker) == self.name():
+        if asked_to_delete(tracker):
             say(dispatcher, "forget_me_not_yet")  # "are you sure it's deleted?"
         say(dispatcher, "forget_me_confirm")
         return []

@@ -138,7 +138,9 @@ class ActionScreeningSummary(Action):
         answers = {s: tracker.get_slot(s) for s in items}
         stopped = tracker.get_slot("flow_stopped")
         if stopped == STOPPED_FORGET:
-            return reset_events(domain, FORM)
+            # not saved; kept in the conversation so that "No, keep it" can resume them
+            # ("Yes, delete" restarts the conversation: actions/safety.py ActionForgetMe)
+            return reset_events(domain, FORM, keep=True)
         outcome, yes, unsure = screening_outcome(answers)
         given = {k: v for k, v in answers.items() if v}
         if (given or not stopped) and answers_kept(tracker):

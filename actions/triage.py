@@ -231,7 +231,7 @@ class ActionTriageOutcome(Action):
         answers = {s: tracker.get_slot(s) for s in slots}
         stopped = tracker.get_slot("flow_stopped")
         if stopped == STOPPED_FORGET:
-            return reset_events(domain, FORM)
+            return reset_events(domain, FORM, keep=True)  # not saved (as the screening's)
         if stopped == STOPPED_RED_FLAG:  # "see a doctor" was said when the red flag was typed
             given = {s: answers[s] for s in slots if answers[s]}
             if answers_kept(tracker):

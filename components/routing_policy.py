@@ -46,7 +46,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -135,7 +135,10 @@ HANDOFF_CUES = re.compile(
 # Words about the deletion a visitor was asked to confirm ("is it deleted?", "are you sure?")
 _ABOUT_DELETING = re.compile(r"\b(delet\w*|eras\w*|remov\w*|wip\w*|forget|forgotten|gone|sure|data|details)\b",
                              re.IGNORECASE)
-LOW_MOOD = "low_mood"
+LOW_MOOD = sig.LOW_MOOD
+FORGET_PAYLOAD = "/forget_me"  # messages.yml forget_me_confirm's button
+# A follow-up this short ("gym?", "and hats") leans on the answer before it.
+SHORT_FOLLOW_UP_WORDS = 3
 HIGH_STAKES_INTENTS = {"emergency", "report_complication", "forget_me"}
 # Questions answered from the content (ask_*), stories of hair loss (the questions) and
 # requests for advice: a bare guess at one of them (no topic named, nothing else in the
@@ -281,6 +284,22 @@ def after_safety_answer(tracker: DialogueStateTracker) -> bool:
         bool(previous) and previous.endswith("_form") and tracker.get_slot("flow_stopped") in ("red_flag", "emergency"))
 
 
+def asked_to_delete(tracker: DialogueStateTracker) -> bool:
+    """The bot's last message before the visitor's latest one asked whether to delete the
+    conversation (it has the button that deletes: ``/forget_me``), whichever action sent
+    it (the confirmation, or a question flow asked to delete)."""
+    seen_message = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            if seen_message:
+                return False
+            seen_message = True
+        elif seen_message and isinstance(event, BotUttered):
+            buttons = (event.data or {}).get("buttons") or []
+            return any(str(b.get("payload", "")).startswith(FORGET_PAYLOAD) for b in buttons)
+    return False
+
+
 def flow_ended(tracker: DialogueStateTracker) -> Optional[str]:
     """The action that ended a question flow, when it was the bot's last action
     (``FLOW_ENDS``); a screening stopped half-way is not ended (its answers are kept, and
@@ -348,6 +367,10 @@ def choose_action(
     of this message (``has_lead_for``); ``after_flow``: the question flow whose end it
     was (``FLOW_ENDS``), if any."""
     weak_confidence = answer_confidence if weak_confidence is None else weak_confidence
+    # rosemary for a roast, castor oil for constipation: a home remedy's words name a hair
+    # treatment only beside a word of hair, the scalp or a treatment
+    if sig.HOME_REMEDIES in sig.mentioned(entities, sig.PROCEDURE_ENTITY) and not sig.names_hair_or_treatment(text):
+        entities = [e for e in entities if not (e.get("entity") == sig.PROCEDURE_ENTITY and e.get("value") == sig.HOME_REMEDIES)]
     if active_loop:
         return None  # the form's validation handles safety and questions in a flow
     if latest_action in OWN_ACTIONS:
@@ -389,6 +412,11 @@ def choose_action(
     told_as_past = intent == "emergency" and not payload and sig.alarm_told_as_past(entities, text)
     if told_as_past and _topics_beside_signs(entities, topics):
         return ACTION_TOPIC
+    # "honestly i just feel really low about all this" taken, however sure, for an
+    # emergency: low mood and no sign (thoughts of suicide are the override's crisis
+    # answer, with its own entities): the answer naming the GP and the crisis line
+    if intent in ("emergency", "report_complication") and not payload and sig.low_mood_only(entities, text):
+        return ACTION_TOPIC
     if intent == "emergency" and (confidence >= high_stakes_confidence or payload):
         if not payload and (guessed_alarm(entities, text) or denied_alarm(entities, text) or told_as_past):
             # "could I have an allergic reaction?": a question about what could happen,
@@ -414,8 +442,27 @@ def choose_action(
             return UTTER_OUT_OF_SCOPE
         if route == sig.RED_FLAG:
             return ACTION_RED_FLAG
-        # PRP on the face, a knee injection: a treatment elsewhere on the body
-        if sig.treated_elsewhere(text) and (
+        # "so can I have it or not? just tell me yes or no" right after the screening's
+        # summary (taken for "can I have it?" or, unsure, for a "yes"): the doctor decides; not
+        # the questions again, nor the consultation's "yes". "So what now?" after any flow's
+        # end: its next step, not a decline
+        if after_flow == ACTION_SCREENING_SUMMARY and not payload and asked and not topics and (
+                intent in ("check_eligibility", "ask_contraindications")
+                or (intent in ("affirm", "deny") and confidence < answer_confidence)):
+            return ACTION_FLOW_NEXT_STEP
+        if after_flow and not after_red_flag and not payload and sig.asks_next_step(text) and intent not in (
+                "emergency", "report_complication"):
+            return ACTION_FLOW_NEXT_STEP
+        # "and the gym?", "what about alcohol?" right after the aftercare answer: its line on
+        # that, not a guess at the two words alone
+        # (after PRP's answer, "does it hurt?" gets PRP's line on pain: the topic is
+        # mesotherapy's own only in words)
+        if lead_follow_up and (not topics or (after_treatment and set(topics) <= MESO_TOPICS)) and (
+                sig.follow_up_shape(text) or len(text.split()) <= SHORT_FOLLOW_UP_WORDS):
+            return ACTION_TOPIC
+        # PRP on the face, a knee injection: a treatment elsewhere on the body (not a
+        # medicine's effect on the body: "oral minox making my ankles swell")
+        if sig.treated_elsewhere(text) and not set(topics) & sig.MEDICINE_TOPICS and (
                 intent not in NOT_GUARDED_INTENTS or (asked and intent in WEAKLY_GUARDED_INTENTS)):
             return UTTER_OUT_OF_SCOPE
         # "can I use minoxidil with mesotherapy?", "mesotherapy after my transplant?": the
@@ -454,21 +501,6 @@ def choose_action(
         weak = confidence < high_stakes_confidence
         if not in_domain and intent in WEAKLY_GUARDED_INTENTS and asked and weak and intent != "out_of_scope":
             return UTTER_OUT_OF_SCOPE
-    # "so can I have it or not? just tell me yes or no" right after the screening's
-    # summary (taken for "can I have it?" or, unsure, for a "yes"): the doctor decides; not
-    # the questions again, nor the consultation's "yes". "So what now?" after any flow's
-    # end: its next step, not a decline
-    if after_flow == ACTION_SCREENING_SUMMARY and not payload and asked and not topics and (
-            intent in ("check_eligibility", "ask_contraindications")
-            or (intent in ("affirm", "deny") and confidence < answer_confidence)):
-        return ACTION_FLOW_NEXT_STEP
-    if after_flow and not after_red_flag and not payload and sig.asks_next_step(text) and intent not in (
-            "emergency", "report_complication"):
-        return ACTION_FLOW_NEXT_STEP
-    # "and the gym?", "what about alcohol?" right after the aftercare answer: its line on
-    # that, not a guess at the two words alone
-    if lead_follow_up and not payload and not topics and sig.follow_up_shape(text):
-        return ACTION_TOPIC
     # "does it hurt?", "what about for women?" right after the answer on PRP or minoxidil:
     # that treatment or mesotherapy? Asked, not answered with mesotherapy's facts
     if after_treatment and not payload and sig.names_no_treatment(entities, text) and (
@@ -485,7 +517,7 @@ def choose_action(
         intent == "out_of_scope" and confidence >= high_stakes_confidence
         and not uncovered  # ("is a laser comb any good?": a hair treatment the sources do not cover)
         # ("PRP for tennis elbow": a treatment named for another part of the body)
-        and not (named_topics & TREATMENT_TOPICS and not sig.treated_elsewhere(text))
+        and not (named_topics & TREATMENT_TOPICS and (not sig.treated_elsewhere(text) or named_topics & sig.MEDICINE_TOPICS))
         and not (named_topics & CAUSE_TOPICS and sig.losing_hair(entities, text))
         # "can I drink alcohol after my session tonight?": the time after a session
         and not (named_topics and (signals or {}).get("injection_context") and not sig.other_treatment(entities))
@@ -531,7 +563,9 @@ def choose_action(
         # "do laser caps work?", "is a laser comb any good": a hair treatment the sources
         # say nothing about, asked whether it works, gets "my sources say nothing about
         # it" and the treatments with evidence, not their list as if it answered
-        if not topics and uncovered and intent in ("ask_alternatives", "ask_claim", "out_of_scope", "nlu_fallback"):
+        # (or asked as a story or a statement: "castor oil on my scalp - any good?")
+        if not topics and uncovered and (intent in ("ask_alternatives", "ask_claim", "out_of_scope", "nlu_fallback") or (
+                intent in ("inform", "describe_hair_loss") and asked and sig.treatment_asked(entities, text))):
             return ACTION_OTHER_TREATMENT
         # the weeks after another treatment (recovery, scabs, redness, results) are that
         # treatment's question: not what DHI is, not the hair-loss questions
@@ -588,7 +622,7 @@ def choose_action(
     # (thoughts of suicide are the override's crisis answer, before any of this): its
     # answer names the GP, the prescriber of finasteride and the crisis line
     low_mood = (intent in ("emergency", "report_complication") and confidence < high_stakes_confidence
-                and topics == [LOW_MOOD] and not sig.mentioned(entities, EMERGENCY_SIGN_ENTITY))
+                and sig.low_mood_only(entities, text))
     topical = (intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause or aged
                or other_topic or worried or weak_booking or weak_emergency or low_mood)
     if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
@@ -706,7 +740,7 @@ class SafetyRoutingPolicy(Policy):
             weak_confidence=self.weak_confidence,
             after_answer=previous_action(tracker) in ANSWER_ACTIONS,
             after_red_flag=after_safety_answer(tracker),
-            after_delete_question=previous_action(tracker) == ACTION_CONFIRM_FORGET,
+            after_delete_question=asked_to_delete(tracker),
             after_treatment=answered_treatment(tracker) is not None,
             after_flow=flow_ended(tracker),
             lead_follow_up=answered_entry(tracker) is not None and has_lead_for(

@@ -257,6 +257,9 @@ STORY_TOPICS = {"treatment_options"}
 SESSION_TOPICS = {"pain", "results_timeline", "indications", "contraindications", "side_effects", "session_length"}
 # Topics that are other treatments with an entry of their own.
 OTHER_TREATMENT_TOPICS = {"prp", "minoxidil", "finasteride"}
+# Hair-loss medicines whose effects may be felt anywhere in the body (swollen ankles,
+# breast changes): a body part named with them is no treatment done elsewhere.
+MEDICINE_TOPICS = {"minoxidil", "finasteride"}
 # "What causes hair loss?", "does metformin cause hair loss?": the general answer on
 # causes (it names medicines, operations, illness, stress, diets). A cause or a
 # treatment named beside it is the question ("does stress cause hair loss?": the
@@ -375,6 +378,15 @@ def _inside(entity: Dict[str, Any], spans: List[Tuple[int, int]]) -> bool:
 # Oils, shampoos and home remedies (terminology `procedure`): what people have tried,
 # often told in the story around another question.
 HOME_REMEDIES = "home_remedies"
+
+
+def treatment_asked(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """A treatment other than mesotherapy is named in the sentence that asks ("castor oil
+    on my scalp - any good?"), not only in the story around it ("I was thinking of a hair
+    piece ... Could this be the reason?")."""
+    spans = question_spans(text) or [(0, len(text or ""))]
+    return any(e.get("entity") == PROCEDURE_ENTITY and e.get("value") != MESOTHERAPY and e.get("role") != "negated"
+               and _inside(e, spans) for e in entities or [])
 
 
 def remedy_told_in_story(entities: Iterable[Dict[str, Any]], text: str) -> bool:
@@ -531,6 +543,21 @@ def names_no_treatment(entities: Iterable[Dict[str, Any]], text: str) -> bool:
 # a question about what happens to one's data ("what will you do with my data?").
 _DELETE_ASKED = re.compile(r"\b(delet\w*|eras\w*|remov\w*|wip(e|ing)|forget (me|it all|everything|all|what)|"
                            r"get rid of)\b", re.IGNORECASE)
+
+
+LOW_MOOD = "low_mood"
+# components/safety_override.py's kinds of emergency told: thoughts of suicide (the
+# visitor's or someone else's); "other" marks any emergency guess
+SELF_HARM_KINDS = {"self_harm", "self_harm_someone_else"}
+
+
+def low_mood_only(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """Low mood is the only topic told ("lately i feel really down"), with no sign of an
+    emergency and no thoughts of suicide: its answer (the GP, the crisis line), not the
+    emergency answer a classifier may guess for it."""
+    entities = list(entities or [])
+    return topics(entities, text) == [LOW_MOOD] and not emergency_signs(entities, text) and not (
+        set(mentioned(entities, "emergency_kind")) & SELF_HARM_KINDS) and not self_harm(entities, text)
 
 
 def asks_to_delete(text: str) -> bool:
@@ -1333,6 +1360,7 @@ _BODY_HAIR_LOST = re.compile(r"\b(fall\w*|fell|los[ei]\w*|lost|bald\w*|gone|miss
 _MEANING_ASKED = re.compile(r"\b(mean(t)? by|counts? as|counted as|define|definition of|meaning of)\s+(a |an |the )?$",
                             re.IGNORECASE)
 _LASHES_OR_BROWS = re.compile(r"eyebrow|eyelash|lash", re.IGNORECASE)
+_BEARD_WORD = re.compile(r"\b(beard|facial hair|stubble|moustache|mustache)\b", re.IGNORECASE)
 _BEARD_AFTER = re.compile(r"\s*(beard|facial hair|stubble|moustache|mustache)\b", re.IGNORECASE)
 
 
@@ -1453,7 +1481,8 @@ def safety_route(
         if flag == "body_hair_loss" and _every_mention(entities, flag, lambda e: _body_hair_grows(entities, text, e)):
             continue  # "pcos, thinning on top, facial hair too": growth, not loss
         if flag == "patchy_loss" and _every_mention(entities, flag, lambda e: bool(
-                _BEARD_AFTER.match(text[e["end"]:])) and _body_hair_grows(entities, text, e)):
+                _BEARD_AFTER.match(text[e["end"]:]) or _BEARD_WORD.search(_clause_at(text, e["start"])))
+                and _body_hair_grows(entities, text, e)):
             continue  # "my patchy beard, I want it fuller": a sparse beard wished thicker
         if flag == "child" and (_BIRTH.search(text) or _ages_are_units(entities, text)
                                 or not _a_child_loses_hair(entities, text)):

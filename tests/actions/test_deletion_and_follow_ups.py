@@ -12,7 +12,7 @@ from actions.screening import ActionScreeningSummary, ValidateScreeningForm
 from actions.triage import ActionTriageOutcome, ValidateTriageForm
 from records import db
 from records.models import ConsultationRequest, ScreeningResult, TriageOutcome
-from tests.actions.helpers import entity, run, slot_events, tracker
+from tests.actions.helpers import entity, run, slot_events, texts, tracker
 from tests.probe_runner import load_clinic
 
 DELETE = "actually delete everything i told you"
@@ -45,12 +45,13 @@ def _screenings(url):
         return list(session.execute(select(ScreeningResult)).scalars())
 
 
-def test_a_screening_ended_for_deletion_saves_nothing_says_nothing_and_clears_the_answers(db_url):
+def test_a_screening_ended_for_deletion_saves_nothing_says_nothing_and_keeps_the_answers_to_resume(db_url):
     messages, events = run(ActionScreeningSummary(), tracker(DELETE, "forget_me", slots={
         "sc_pregnancy": "no", "flow_stopped": "forget"}))
     assert messages == []
     assert _screenings(db_url) == []
-    assert slot_events(events)["sc_pregnancy"] is None
+    # kept in the conversation only, for "No, keep it" (a "Yes, delete" restarts it)
+    assert "sc_pregnancy" not in slot_events(events) and slot_events(events)["flow_stopped"] is None
     # a plain stop still keeps them for the doctor (tests/actions/test_screening.py)
     run(ActionScreeningSummary(), tracker("stop", "stop", slots={"sc_pregnancy": "no", "flow_stopped": "stopped"}))
     assert len(_screenings(db_url)) == 1
@@ -59,7 +60,7 @@ def test_a_screening_ended_for_deletion_saves_nothing_says_nothing_and_clears_th
 def test_triage_and_consultation_ended_for_deletion_say_nothing_and_save_nothing(db_url):
     messages, events = run(ActionTriageOutcome(), tracker(DELETE, "forget_me", slots={
         "tr_pattern": "all_over", "flow_stopped": "forget"}))
-    assert messages == [] and slot_events(events)["tr_pattern"] is None
+    assert messages == [] and "tr_pattern" not in slot_events(events)
     messages, events = run(ActionConsultationSubmit(), tracker(DELETE, "forget_me", slots={
         "cs_name": "Sam", "flow_stopped": "forget"}))
     assert messages == [] and slot_events(events)["cs_name"] is None
@@ -69,8 +70,10 @@ def test_triage_and_consultation_ended_for_deletion_say_nothing_and_save_nothing
 
 
 def test_is_it_deleted_to_the_deletion_question_says_nothing_is_deleted_yet():
+    confirm = content.messages()["forget_me_confirm"]
     asked = [{"event": "user", "text": "delete my data", "parse_data": {"intent": {"name": "forget_me"}}},
-             {"event": "action", "name": "action_confirm_forget_me"}, {"event": "bot", "text": "Do you want me to..."},
+             {"event": "action", "name": "screening_form"},  # asked inside a questionnaire as well
+             {"event": "bot", "text": confirm["text"], "data": {"buttons": confirm["buttons"]}},
              {"event": "action", "name": "action_listen"}]
     messages, _ = run(ActionConfirmForgetMe(), tracker("are you sure its deleted?", "ask_claim", 0.78, history=asked))
     assert messages[0]["text"] == text_of("forget_me_not_yet")
@@ -191,3 +194,28 @@ def test_why_a_question_is_asked_is_answered_and_the_question_comes_again(valida
     assert messages[0]["text"] == text_of(f"why_asked_{form}")
     assert requested not in slot_events(events)
     assert slot_events(events).get("flow_stopped") is None
+
+
+def test_does_it_hurt_after_the_answer_on_prp_gets_prps_line_on_pain():
+    from actions.routing import ActionAnswerTopic
+
+    trk = tracker("does it hurt?", "ask_side_effects", 0.9, entities=[entity("topic", "pain")],
+                  slots={"last_answer": "knowledge:prp"})
+    messages, _ = run(ActionAnswerTopic(), trk)
+    entry = content.knowledge_entries()["prp"]
+    pain_line = next(lead for lead in entry["leads"] if "hurt" in lead["words"])
+    assert messages[0]["text"].startswith(content.lead_text(pain_line))
+    # after an answer on mesotherapy itself, the same words get mesotherapy's pain answer
+    trk = tracker("does it hurt?", "ask_side_effects", 0.9, entities=[entity("topic", "pain")],
+                  slots={"last_answer": "knowledge:aftercare"})
+    messages, _ = run(ActionAnswerTopic(), trk)
+    assert content.knowledge_entries()["pain"]["answer"].strip() in texts(messages)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("on finasteride, my breasts feel sore and there is a lump", "need a doctor soon"),
+    ("can i take finasteride while my wife is pregnant", "should not touch broken or crushed tablets"),
+])
+def test_finasterides_answer_leads_with_breast_changes_and_a_partners_pregnancy(text, words):
+    said = content.entry_text(content.knowledge_entries()["finasteride"], [], text)
+    assert words in said.split("\n")[0]

@@ -109,10 +109,12 @@ def test_three_topics_at_once_ask_which_one():
 
 
 def test_a_session_topic_beside_another_treatment_gives_way_to_its_entry():
-    """"Does PRP hurt?": PRP's entry (its side effects), not mesotherapy's pain."""
+    """"Does PRP hurt?": PRP's entry (led by its line on pain), not mesotherapy's pain."""
     ents = [entity("topic", t) for t in ("prp", "pain")]
     messages, _ = run(ActionAnswerTopic(), tracker("does prp hurt?", "ask_claim", entities=ents))
-    assert [m["text"] for m in messages] == [content.knowledge_entries()["prp"]["answer"].strip()]
+    prp = content.knowledge_entries()["prp"]
+    pain_line = content.lead_text(next(lead for lead in prp["leads"] if "hurt" in lead["words"]))
+    assert [m["text"] for m in messages] == [f"{pain_line}\n{prp['answer'].strip()}"]
 
 
 def test_a_contraindication_mentioned_with_another_question_is_acknowledged():

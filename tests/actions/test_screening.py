@@ -362,3 +362,26 @@ def test_the_next_step_after_a_flow_is_that_flows(previous, outcome, key):
     assert messages[0]["text"] == text_of(key) and events == []
     if key == "screening_doctor_decides":
         assert "/book_consultation" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+@pytest.mark.parametrize("text, requested, read", [
+    # review (generalization): "didn't catch your answer"; a question with a story saved as a yes
+    ("what counts as a hormone problem?", "sc_endocrine", None),
+    ("whats counted as a tumour, i had a mole removed", "sc_tumour", "unsure"),
+])
+def test_what_counts_as_gets_the_not_sure_hint(text, requested, read):
+    messages, events = ask(text, "ask_contraindications", requested=requested)
+    from actions.common import text_of
+
+    assert messages[0]["text"] == text_of("what_counts_hint")
+    assert answers(events).get(requested) == read
+
+
+def test_feeling_low_in_the_screening_gets_who_can_help_and_the_same_question():
+    # review: "honestly i just feel really low about all this" got the medical-emergency text
+    messages, events = ask("honestly i just feel really low about all this", "emergency", confidence=0.9,
+                           requested="sc_breastfeeding",
+                           entities=[entity("topic", "low_mood"), entity("emergency_kind", "other")])
+    said = texts(messages)
+    assert load_clinic()["crisis_line"] in said and "utter_emergency" not in [m.get("response") for m in messages]
+    assert slot_events(events).get("flow_stopped") is None and "sc_breastfeeding" not in answers(events)

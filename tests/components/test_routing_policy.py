@@ -215,6 +215,29 @@ def test_can_i_have_it_after_a_completed_screening_is_for_the_doctor_after_a_sto
     assert best.max_confidence == 0.0  # the rules resume the questions
 
 
+def test_is_it_deleted_after_any_question_to_delete_asks_it_again(tmp_path, domain):
+    from rasa.shared.core.events import BotUttered
+
+    from components.routing_policy import asked_to_delete
+
+    policy = SafetyRoutingPolicy.create(SafetyRoutingPolicy.get_default_config(), LocalModelStorage(tmp_path),
+                                        Resource("routing"), ExecutionContext(GraphSchema({}), "test"))
+    asked = UserUttered("is it deleted?", {"name": "ask_claim", "confidence": 0.78}, parse_data={"meso_signals": PLAIN})
+    wipe = [ActionExecuted(ACTION_LISTEN_NAME), UserUttered("wipe my data", {"name": "forget_me", "confidence": 1.0})]
+    question = BotUttered("Do you want me to delete ...?", {"buttons": [{"title": "Yes, delete my data",
+                                                                        "payload": "/forget_me"}]})
+    # review: asked inside a questionnaire, the question came from the form, and "is it deleted?" got "did you mean"
+    tracker = DialogueStateTracker.from_events(
+        "s9", wipe + [ActionExecuted("screening_form"), question, ActionExecuted(ACTION_LISTEN_NAME), asked])
+    assert asked_to_delete(tracker)
+    best = policy.predict_action_probabilities(tracker, domain)
+    assert domain.action_names_or_texts[best.max_confidence_index] == "action_confirm_forget_me"
+    other = DialogueStateTracker.from_events(
+        "s10", wipe + [ActionExecuted("action_answer_topic"), BotUttered("an answer", {}),
+                       ActionExecuted(ACTION_LISTEN_NAME), asked])
+    assert not asked_to_delete(other)
+
+
 def test_weak_guesses_of_small_intents_on_questions_outside_the_domain_are_declined():
     assert choose("human_handoff", "how do i convert a pdf to word", confidence=0.62, signals=OFF_TOPIC) == (
         "utter_out_of_scope"

@@ -911,3 +911,74 @@ def test_how_often_of_mesotherapy_is_its_sessions(analyser):
     for text in ("how often should i have it done", "how often do you need mesotherapy sessions",
                  "Can I do mesotherapy every week?"):
         assert "session_length" in topics_of(analyser, text), text
+
+
+def test_less_shedding_or_new_hair_first_is_when_results_show(analyser):
+    # left from the last review: the consultation answer on a weak second opinion
+    text = "will i see less shedding first or new hair first"
+    assert topics_of(analyser, text) == ["results_timeline"]
+    assert "results_timeline" not in topics_of(analyser, "which comes first, the chicken or the egg?")
+
+
+# --- The generalization review of the same session (117 conversations) -----------------
+
+@pytest.mark.parametrize("text, intent", [
+    ("how long should i roast a leg of lamb with rosemary", "out_of_scope"),
+    ("whats the best castor oil for constipation", "out_of_scope"),
+])
+def test_a_home_remedys_words_without_hair_are_not_a_hair_treatment(analyser, text, intent):
+    # review: the "my sources say nothing about home remedies" answer to a cooking question
+    assert decide(analyser, text, intent, 1.0) != "action_other_treatment"
+
+
+@pytest.mark.parametrize("text, intent, confidence", [
+    ("castor oil on my scalp - any good?", "inform", 0.81),  # review: "Sorry, I didn't understand that"
+    ("can i put coconut oil in my hair before bed to stop it falling out?", "describe_hair_loss", 0.63),
+])
+def test_a_home_remedy_asked_as_a_statement_gets_my_sources_say_nothing(analyser, text, intent, confidence):
+    assert decide(analyser, text, intent, confidence) == "action_other_treatment"
+
+
+@pytest.mark.parametrize("text, intent, confidence", [
+    ("honestly i just feel really low about all this", "emergency", 0.95),  # review: the medical-emergency text
+    ("my hair is thinning and its getting me down", "emergency", 0.85),
+])
+def test_low_mood_taken_even_surely_for_an_emergency_gets_its_answer(analyser, text, intent, confidence):
+    assert "low_mood" in topics_of(analyser, text)
+    if topics_of(analyser, text) == ["low_mood"]:
+        assert decide(analyser, text, intent, confidence) == "action_answer_topic"
+
+
+def test_thoughts_of_suicide_stay_the_crisis_answer(analyser):
+    text = "i feel really low and i want to die"
+    assert decide(analyser, text, "emergency", 0.99) != "action_answer_topic"
+
+
+def test_a_medicines_effect_on_the_body_is_no_treatment_done_elsewhere(analyser):
+    # review: "oral minox making my ankles swell a bit, normal?" got "Sorry, I can't help with that"
+    assert decide(analyser, "oral minox making my ankles swell a bit, normal?", "out_of_scope", 0.99) == (
+        "action_answer_topic")
+
+
+def test_a_beard_told_as_patchy_and_wished_thicker_is_no_red_flag(analyser):
+    text = "my beard is patchy, want it thicker"
+    assert sig.safety_route(*parse(analyser, text), text) == (None, [])
+
+
+@pytest.mark.parametrize("text", ["alcohol?", "gym?", "and sun?", "what about hats"])
+def test_a_one_word_follow_up_with_a_line_of_the_last_answer_gets_it(analyser, text):
+    # review: "alcohol?" after the aftercare answer was declined, "gym?" not understood
+    assert decide_after(analyser, text, "nlu_fallback", 0.35, lead_follow_up=True) == "action_answer_topic", text
+
+
+def test_low_mood_with_the_overrides_mark_of_any_emergency_guess_is_still_low_mood(analyser):
+    # the override marks every emergency guess ("emergency_kind": "other"); only thoughts of
+    # suicide ("self_harm") keep the crisis answer
+    text = "honestly i just feel really low about all this"
+    entities, signals = parse(analyser, text)
+    marked = entities + [{"entity": "emergency_kind", "value": "other"}]
+    assert choose_action("action_listen", None, "emergency", 0.95, marked, signals, text, HIGH_STAKES, ANSWER,
+                         WEAK) == "action_answer_topic"
+    crisis = entities + [{"entity": "emergency_kind", "value": "self_harm"}]
+    assert choose_action("action_listen", None, "emergency", 0.95, crisis, signals, text, HIGH_STAKES, ANSWER,
+                         WEAK) != "action_answer_topic"
