@@ -38,7 +38,9 @@ def comparison_reply(sides: List[str]) -> Tuple[str, List[Dict[str, str]]]:
     """(text, buttons) of the answer that weighs ``sides`` (keys of knowledge.yml's sides)."""
     table = comparisons().get("sides") or {}
     trial = trial_between(sides)
-    lead = trial["text"] if trial else text_of(
+    # (a side the sources do not cover: they cannot say whether a trial compared it)
+    uncovered = [s for s in sides if not table[s].get("covered", True)]
+    lead = trial["text"] if trial else text_of("comparison_not_covered") if uncovered else text_of(
         "comparison_no_trial", names=join_words([table[s].get("short") or table[s]["name"] for s in sides]))
     lines = "\n".join(
         text_of("comparison_side", name=table[s]["name"], in_short=table[s]["in_short"]) if table[s].get("covered", True)

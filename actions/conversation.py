@@ -23,6 +23,7 @@ from actions.common import (
     positive_values,
     say,
 )
+from actions import content
 from actions.knowledge import answer_knowledge
 from actions.routing import previous_bot_action
 from components import signals as sig
@@ -69,6 +70,11 @@ class ActionRespondToStatement(Action):
             return events
         if positive_values(entities, "hair_problem"):
             say(dispatcher, "offer_triage")
+            return []
+        if sig.told_after_session(latest_text(tracker)) and not answered_worry(dispatcher, tracker):
+            # "i had mesotherapy 3 days ago": what the days after a session may bring up
+            say(dispatcher, "after_session_prompt", buttons=content.buttons_for(["aftercare", "side_effects"]) + [
+                {"title": content.intent_titles()["report_complication"], "payload": "/report_complication"}])
             return []
         if not answered_worry(dispatcher, tracker):
             say(dispatcher, "anything_else")

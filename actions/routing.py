@@ -217,17 +217,25 @@ def red_flag_entries(reasons: List[str], entities: List[Dict[str, Any]], text: s
     return chosen[:MAX_TOPICS_ANSWERED]
 
 
-def previous_bot_action(tracker: Tracker) -> Optional[str]:
-    """The bot's last action before the visitor's latest message (not listening)."""
+def last_bot_turn(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The events between the visitor's two latest messages (the bot's turn before the
+    latest one), latest first; none when the latest message is the first."""
+    turn: List[Dict[str, Any]] = []
     seen_message = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             if seen_message:
-                return None
+                return turn
             seen_message = True
-        elif seen_message and event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name")
-    return None
+        elif seen_message:
+            turn.append(event)
+    return turn
+
+
+def previous_bot_action(tracker: Tracker) -> Optional[str]:
+    """The bot's last action before the visitor's latest message (not listening)."""
+    return next((e.get("name") for e in last_bot_turn(tracker)
+                 if e.get("event") == "action" and e.get("name") != "action_listen"), None)
 
 
 class ActionRedFlag(Action):
@@ -484,16 +492,9 @@ def asked_to_delete(tracker: Tracker) -> bool:
     """The bot's last message before the visitor's latest one asked whether to delete the
     conversation (its button deletes: ``/forget_me``). (The routing policy reads the same
     from Rasa's tracker: components/routing_policy.py asked_to_delete.)"""
-    seen_message = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_message:
-                return False
-            seen_message = True
-        elif seen_message and event.get("event") == "bot":
-            buttons = (event.get("data") or {}).get("buttons") or []
-            return any(str(b.get("payload", "")).startswith("/forget_me") for b in buttons)
-    return False
+    said = next((e for e in last_bot_turn(tracker) if e.get("event") == "bot"), None)
+    buttons = ((said or {}).get("data") or {}).get("buttons") or []
+    return any(str(b.get("payload", "")).startswith("/forget_me") for b in buttons)
 
 
 class ActionConfirmForgetMe(Action):

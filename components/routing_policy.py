@@ -288,16 +288,9 @@ def asked_to_delete(tracker: DialogueStateTracker) -> bool:
     """The bot's last message before the visitor's latest one asked whether to delete the
     conversation (it has the button that deletes: ``/forget_me``), whichever action sent
     it (the confirmation, or a question flow asked to delete)."""
-    seen_message = False
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            if seen_message:
-                return False
-            seen_message = True
-        elif seen_message and isinstance(event, BotUttered):
-            buttons = (event.data or {}).get("buttons") or []
-            return any(str(b.get("payload", "")).startswith(FORGET_PAYLOAD) for b in buttons)
-    return False
+    said = next((e for e in _last_bot_turn(tracker) if isinstance(e, BotUttered)), None)
+    buttons = ((said.data if said else None) or {}).get("buttons") or []
+    return any(str(b.get("payload", "")).startswith(FORGET_PAYLOAD) for b in buttons)
 
 
 def flow_ended(tracker: DialogueStateTracker) -> Optional[str]:
@@ -327,17 +320,25 @@ def answered_treatment(tracker: DialogueStateTracker) -> Optional[str]:
     return entry_id if entry_id in treatment_entries() else None
 
 
-def previous_action(tracker: DialogueStateTracker) -> Optional[str]:
-    """The bot's last action before the visitor's latest message (not listening)."""
+def _last_bot_turn(tracker: DialogueStateTracker) -> List[Any]:
+    """The events between the visitor's two latest messages, latest first; none when the
+    latest message is the first (actions/routing.py last_bot_turn reads rasa-sdk's)."""
+    turn: List[Any] = []
     seen_message = False
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             if seen_message:
-                return None  # two messages without an action between them
+                return turn
             seen_message = True
-        elif seen_message and isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
-            return event.action_name
-    return None
+        elif seen_message:
+            turn.append(event)
+    return turn
+
+
+def previous_action(tracker: DialogueStateTracker) -> Optional[str]:
+    """The bot's last action before the visitor's latest message (not listening)."""
+    return next((e.action_name for e in _last_bot_turn(tracker)
+                 if isinstance(e, ActionExecuted) and e.action_name != ACTION_LISTEN_NAME), None)
 
 
 def choose_action(

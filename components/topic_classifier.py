@@ -99,6 +99,10 @@ def build_model(seed: int = 42, c: float = 10.0):
                      ("classifier", LogisticRegression(C=c, max_iter=2000, random_state=seed))])
 
 
+# A message this short needs a stronger guess to name a topic.
+SHORT_WORDS, SHORT_THRESHOLD = 3, 0.5
+
+
 def second_opinion(guess: Optional[Dict[str, Any]], threshold: float) -> Optional[str]:
     """The intent ``guess`` reads, at ``threshold`` or above (None for a topic): the
     routing policy acts on a weak guess of the intent classifier that this one shares."""
@@ -115,6 +119,8 @@ def topic_to_name(guess: Optional[Dict[str, Any]], text: str, entities: List[Dic
     domain, and the intent is a guess at the content (or a story with a question)."""
     if not guess or not guess.get("topic") or guess["confidence"] < threshold or text.startswith("/"):
         return None
+    if len(text.split()) <= SHORT_WORDS and guess["confidence"] < SHORT_THRESHOLD:
+        return None  # "and for hair?": three words carry too little for a weak guess at a topic
     if any(e.get("entity") == TOPIC_ENTITY for e in entities):
         return None  # the terminology named one: its word is better evidence
     if not (signals or {}).get("in_domain", False):

@@ -88,7 +88,10 @@ def test_the_answer_gives_each_side_and_the_trial_that_compared_them(analyser):
 
 def test_a_side_the_sources_do_not_cover_is_said_to_be_beyond_them():
     reply, _ = comparison_reply(["mesotherapy", "exosomes"])
-    assert content.messages()["comparison_no_trial"]["text"].split("{")[0] in reply
+    # (review: "saw palmetto instead of finasteride?" got "no trial has compared them", a
+    # gap in the sources told as a fact of research)
+    assert reply.startswith(content.messages()["comparison_not_covered"]["text"])
+    assert content.messages()["comparison_no_trial"]["text"].split("{")[0] not in reply
     assert "my sources do not cover it" in reply.split("\n")[2]
     assert content.load("knowledge")["comparisons"]["sides"]["mesotherapy"]["in_short"] in reply.split("\n")[1]
 

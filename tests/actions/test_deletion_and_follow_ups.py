@@ -219,3 +219,15 @@ def test_does_it_hurt_after_the_answer_on_prp_gets_prps_line_on_pain():
 def test_finasterides_answer_leads_with_breast_changes_and_a_partners_pregnancy(text, words):
     said = content.entry_text(content.knowledge_entries()["finasteride"], [], text)
     assert words in said.split("\n")[0]
+
+
+def test_a_session_told_of_without_a_question_gets_what_may_follow():
+    # review: "i had mesotherapy 3 days ago" got "All right. Is there anything else?"
+    from actions.conversation import ActionRespondToStatement
+
+    messages, _ = run(ActionRespondToStatement(), tracker("i had mesotherapy 3 days ago", "inform", 0.8,
+                                                          entities=[entity("procedure", "mesotherapy")]))
+    assert messages[0]["text"] == text_of("after_session_prompt")
+    assert "/report_complication" in [b["payload"] for b in messages[0]["buttons"]]
+    messages, _ = run(ActionRespondToStatement(), tracker("my sister had mesotherapy", "inform", 0.8))
+    assert messages[0]["text"] != text_of("after_session_prompt")

@@ -824,12 +824,9 @@ def test_can_mesotherapy_help_him_taken_unsure_for_what_can_you_do_is_whether_it
 
 def test_a_follow_up_with_a_line_of_the_last_answer_gets_that_line(analyser):
     # review: "and the gym?" after the aftercare answer got urgent care and "did you mean"
-    entities, signals = parse(analyser, "and the gym?")
-    decided = choose_action("action_listen", None, "report_complication", 0.55, entities, signals, "and the gym?",
-                            HIGH_STAKES, ANSWER, WEAK, lead_follow_up=True)
-    assert decided == "action_answer_topic"
-    assert choose_action("action_listen", None, "report_complication", 0.55, entities, signals, "and the gym?",
-                         HIGH_STAKES, ANSWER, WEAK) != "action_answer_topic"
+    assert decide_after(analyser, "and the gym?", "report_complication", 0.55, lead_follow_up=True) == (
+        "action_answer_topic")
+    assert decide_after(analyser, "and the gym?", "report_complication", 0.55) != "action_answer_topic"
 
 
 def test_the_aftercare_answer_has_a_line_for_the_gym_and_alcohol_but_not_for_prices():
