@@ -104,6 +104,7 @@ def kind_from(text: str, entities: List[Dict[str, Any]]) -> Optional[str]:
 
 
 class ValidateConsultationForm(GuidedFormValidation):
+    answers_have_hint = False
     form_name = FORM
 
     def name(self) -> Text:

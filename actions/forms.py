@@ -129,6 +129,9 @@ class GuidedFormValidation(Action, abc.ABC):
     """Validation action for one form (``validate_<form_name>``)."""
 
     free_text_slots: Set[str] = set()
+    # whether "what counts as ...?" gets "answer Not sure" (the health questions; not the
+    # consultation request, whose questions are no matter of what counts)
+    answers_have_hint: bool = True
 
     @property
     @abc.abstractmethod
@@ -361,7 +364,7 @@ class GuidedFormValidation(Action, abc.ABC):
 
         asks_question = "?" in latest_text(tracker)
         text = latest_text(tracker)
-        if not free_text and _WHAT_COUNTS.search(text) and not plain_answer(text):
+        if not free_text and self.answers_have_hint and _WHAT_COUNTS.search(text) and not plain_answer(text):
             # "what counts as a hormone problem?": the doctor goes through it, and "not
             # sure" is an answer; told with something of one's own ("whats counted as a
             # tumour, i had a mole removed"), that is the answer, not a yes

@@ -129,3 +129,11 @@ def test_consent_withdrawn_after_it_was_given_ends_the_request(requested, text):
     _, events = run(ValidateConsultationForm(), tracker(text, "deny", active_loop="consultation_form",
                                                         requested_slot=requested, slots={"cs_consent": "yes"}))
     assert slot_events(events)["flow_stopped"] == "no_consent"
+
+
+def test_is_that_included_in_the_consultation_request_gets_no_not_sure_hint():
+    from actions.common import text_of
+
+    messages, events = run(ValidateConsultationForm(), tracker("is that included in the price?", "ask_price",
+                                                               active_loop="consultation_form", requested_slot="cs_consent"))
+    assert text_of("what_counts_hint") not in [m.get("text") for m in messages]
