@@ -313,13 +313,6 @@ def answered_entry(tracker: DialogueStateTracker) -> Optional[str]:
     return entry_id if kind == "knowledge" and entry_id and previous_action(tracker) in ANSWER_ACTIONS else None
 
 
-def answered_treatment(tracker: DialogueStateTracker) -> Optional[str]:
-    """The knowledge entry on another treatment (routing.yml ``treatment_entries``) that
-    the bot's last action answered with, or None."""
-    entry_id = answered_entry(tracker)
-    return entry_id if entry_id in treatment_entries() else None
-
-
 def _last_bot_turn(tracker: DialogueStateTracker) -> List[Any]:
     """The events between the visitor's two latest messages, latest first; none when the
     latest message is the first (actions/routing.py last_bot_turn reads rasa-sdk's)."""
@@ -619,13 +612,8 @@ def choose_action(
     # unsure, for an emergency: no sign and no word of anything wrong with the body (the
     # override has already answered every emergency sign), so the topic asked
     weak_emergency = intent == "emergency" and confidence < high_stakes_confidence and no_symptom_told(entities, text)
-    # "lately i feel really down" taken, unsure, for an emergency: low mood and no sign
-    # (thoughts of suicide are the override's crisis answer, before any of this): its
-    # answer names the GP, the prescriber of finasteride and the crisis line
-    low_mood = (intent in ("emergency", "report_complication") and confidence < high_stakes_confidence
-                and sig.low_mood_only(entities, text))
     topical = (intent not in NOT_TOPIC_INTENTS or weak_complication or small_talk_question or unlisted or for_a_cause or aged
-               or other_topic or worried or weak_booking or weak_emergency or low_mood)
+               or other_topic or worried or weak_booking or weak_emergency)
     if intent == "ask_contraindications" and topics == [sig.CONTRAINDICATIONS] and (
             sig.CONTRAINDICATIONS not in sig.mentioned(entities, TOPIC_ENTITY)):
         # "I'm pregnant, can I have it?": the rule's answer speaks of the condition named
@@ -728,6 +716,7 @@ class SafetyRoutingPolicy(Policy):
         message = tracker.latest_message
         parse = (message.parse_data if message else None) or {}
         intent = (message.intent or {}).get("name") if message else None
+        entry = answered_entry(tracker)
         action = choose_action(
             latest_action=tracker.latest_action_name,
             active_loop=tracker.active_loop_name,
@@ -742,10 +731,9 @@ class SafetyRoutingPolicy(Policy):
             after_answer=previous_action(tracker) in ANSWER_ACTIONS,
             after_red_flag=after_safety_answer(tracker),
             after_delete_question=asked_to_delete(tracker),
-            after_treatment=answered_treatment(tracker) is not None,
+            after_treatment=entry in treatment_entries(),
             after_flow=flow_ended(tracker),
-            lead_follow_up=answered_entry(tracker) is not None and has_lead_for(
-                answered_entry(tracker), (message.text or "") if message else ""),
+            lead_follow_up=entry is not None and has_lead_for(entry, (message.text or "") if message else ""),
         )
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))
